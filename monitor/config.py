@@ -1,0 +1,297 @@
+"""Settings: `config.toml` + `ONDA_<SECTION>__<KEY>` environment overrides.
+
+Lookup order for the file: `--config`, `$ONDA_CONFIG`, `./config.toml`, the user
+config dir. Environment variables win over the file. Unknown keys and wrong
+types raise `ConfigError` whose message names the file and the dotted key, so
+the CLI can print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+APP_NAME = "onda"
+
+
+class ConfigError(Exception):
+    """Bad configuration: the message is one line naming the file and the key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class BrandSettings(Section):
+    files: list[str] = Field(default_factory=lambda: ["examples/brands/lavazza.toml"])
+    """Brand DNA TOML files to monitor for (relative paths are resolved against the config file)."""
+
+
+class ModelSettings(Section):
+    name: str = ""
+    """sentence-transformers model name or path; empty = the packaged all-MiniLM-L6-v2 (offline)."""
+    threads: int = Field(default=2, ge=1, le=64)
+    """torch threads used for embedding."""
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    cache_dir: str = ""
+    """Where FAISS indexes are persisted; empty = user cache dir."""
+
+
+class StorageSettings(Section):
+    path: str = ""
+    """SQLite file; empty = onda.db in the user data dir."""
+    keep_days: int = Field(default=14, ge=1)
+    """Trends not seen for this many days are pruned."""
+
+
+class ScoringSettings(Section):
+    margin: float = Field(default=0.0, ge=-1.0, le=1.0)
+    """Added to the calibrated fit threshold: raise it to be stricter, lower it to see more."""
+
+
+class HttpSettings(Section):
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    total_timeout_s: float = Field(default=20.0, gt=0)
+    max_bytes: int = Field(default=5_000_000, gt=1024)
+    """Responses larger than this are refused, not parsed."""
+    user_agent: str = "Onda/0.1 (+https://github.com/onda-monitor/onda; instant-marketing monitor)"
+    max_backoff_s: float = Field(default=3600.0, gt=0)
+
+
+class SourceSettings(Section):
+    enabled: bool = True
+    interval_s: float = Field(default=600.0, gt=0)
+    url: str = ""
+    """Override the endpoint (empty = the source's public default)."""
+
+
+class GoogleTrendsSettings(SourceSettings):
+    geo: str = "IT"
+
+
+class RssSettings(SourceSettings):
+    interval_s: float = Field(default=900.0, gt=0)
+    feeds: list[str] = Field(
+        default_factory=lambda: [
+            "https://www.ansa.it/sito/ansait_rss.xml",
+            "https://www.repubblica.it/rss/homepage/rss2.0.xml",
+            "https://xml2.corriereobjects.it/rss/homepage.xml",
+            "https://feeds.bbci.co.uk/news/world/rss.xml",
+        ]
+    )
+
+
+class GdeltSettings(SourceSettings):
+    interval_s: float = Field(default=900.0, gt=0)
+    query: str = "sourcelang:italian"
+    timespan: str = "1h"
+
+
+class WikipediaSettings(SourceSettings):
+    interval_s: float = Field(default=3600.0, gt=0)
+    project: str = "it.wikipedia"
+
+
+class MastodonSettings(SourceSettings):
+    instance: str = "https://mastodon.uno"
+
+
+class BlueskySettings(SourceSettings):
+    pass
+
+
+class KeyedSourceSettings(SourceSettings):
+    enabled: bool = False
+    """Off by default: needs an API key from the environment."""
+
+
+class SourcesSettings(Section):
+    google_trends: GoogleTrendsSettings = Field(default_factory=GoogleTrendsSettings)
+    rss: RssSettings = Field(default_factory=RssSettings)
+    gdelt: GdeltSettings = Field(default_factory=GdeltSettings)
+    wikipedia: WikipediaSettings = Field(default_factory=WikipediaSettings)
+    mastodon: MastodonSettings = Field(default_factory=MastodonSettings)
+    bluesky: BlueskySettings = Field(default_factory=BlueskySettings)
+    youtube: KeyedSourceSettings = Field(default_factory=KeyedSourceSettings)
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    """Random +/- share of each interval, so sources do not all fire at once."""
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Settings for third-party sources (entry-point group `onda.sources`), by source name."""
+
+
+class RiskSettings(Section):
+    factcheck_feeds: list[str] = Field(
+        default_factory=lambda: [
+            "https://facta.news/feed/",
+            "https://pagellapolitica.it/rss",
+            "https://www.open.online/c/fact-checking/feed/",
+        ]
+    )
+    factcheck_interval_s: float = Field(default=1800.0, gt=0)
+    credibility_dir: str = ""
+    """Where `onda data update` puts the credibility lists; empty = user data dir."""
+
+
+class AlertSettings(Section):
+    enabled: bool = True
+    min_fit: float = Field(default=0.0, ge=-1.0, le=1.0)
+    """Extra fit needed above the brand's calibrated threshold before an alert is sent."""
+    require_rising: bool = True
+    cooldown_min: float = Field(default=240.0, ge=0)
+    max_per_hour: int = Field(default=10, ge=1)
+    digest_min: float = Field(default=0.0, ge=0)
+    """0 = one message per alert; N = one digest message every N minutes."""
+    quiet_hours: str = ""
+    """e.g. "22:00-07:00" (local time); alerts wait in the outbox meanwhile."""
+
+
+class SlackSettings(Section):
+    webhook_url: SecretStr | None = None
+    """Only from the environment: ONDA_SLACK__WEBHOOK_URL. Never in a file."""
+    brand_webhook_env: dict[str, str] = Field(default_factory=dict)
+    """Per-brand routing: brand name -> name of the env var holding that brand's webhook URL."""
+
+
+class WebhookSettings(Section):
+    url: str = ""
+    """Generic JSON webhook (POST); empty = off."""
+    secret_env: str = "ONDA_WEBHOOK_SECRET"
+    """Env var holding the HMAC-SHA256 key for the X-Onda-Signature header."""
+
+
+class TuiSettings(Section):
+    recent_rescore: int = Field(default=200, ge=1)
+    """How many recent trends the DNA screen re-scores after a save."""
+    theme: Literal["dark", "light"] = "dark"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ONDA_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    brand: BrandSettings = Field(default_factory=BrandSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    tui: TuiSettings = Field(default_factory=TuiSettings)
+
+    # Not settable by file or env: where the file came from (for relative paths and messages).
+    source_file: str = Field(default="", exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's content arrives as init kwargs; env must win over it.
+        return (env_settings, init_settings)
+
+    # -- derived paths -------------------------------------------------------------------
+    def resolve(self, path: str) -> Path:
+        """A path from the config file, relative to that file's folder."""
+        p = Path(path).expanduser()
+        if p.is_absolute() or not self.source_file:
+            return p
+        return Path(self.source_file).parent / p
+
+    def brand_files(self) -> list[Path]:
+        return [self.resolve(f) for f in self.brand.files]
+
+    def db_path(self) -> Path:
+        if self.storage.path:
+            return self.resolve(self.storage.path)
+        return Path(platformdirs.user_data_dir(APP_NAME)) / "onda.db"
+
+    def cache_dir(self) -> Path:
+        if self.model.cache_dir:
+            return self.resolve(self.model.cache_dir)
+        return Path(platformdirs.user_cache_dir(APP_NAME))
+
+    def credibility_dir(self) -> Path:
+        if self.risk.credibility_dir:
+            return self.resolve(self.risk.credibility_dir)
+        return Path(platformdirs.user_data_dir(APP_NAME)) / "credibility"
+
+
+def find_config(explicit: str | None) -> Path | None:
+    """The config file to use, following the documented lookup order; None = defaults only."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (given with --config)")
+        return path
+    env = os.environ.get("ONDA_CONFIG")
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (given by ONDA_CONFIG)")
+        return path
+    local = Path("config.toml")
+    if local.is_file():
+        return local
+    user = Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    if user.is_file():
+        return user
+    return None
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def load_settings(explicit: str | None = None) -> Settings:
+    """Load and validate settings; every problem becomes one `ConfigError` line."""
+    path = find_config(explicit)
+    data: dict[str, Any] = {}
+    label = str(path) if path else "(defaults, no config file)"
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        slack = data.get("slack")
+        if isinstance(slack, dict) and "webhook_url" in slack:
+            raise ConfigError(
+                f"{path}: key 'slack.webhook_url' is not allowed in a file (it is a secret); "
+                "set the ONDA_SLACK__WEBHOOK_URL environment variable instead"
+            )
+        if "source_file" in data:
+            raise ConfigError(f"{path}: unknown key 'source_file'")
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _dotted(err["loc"])
+        env_name = "ONDA_" + "__".join(str(p).upper() for p in err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        where = f"{label}" if env_name not in os.environ else f"environment {env_name}"
+        raise ConfigError(f"{where}: key '{key}': {msg}{more}") from None
+    settings.source_file = str(path.resolve()) if path else ""
+    return settings

@@ -1,0 +1,474 @@
+"""SQLite storage (WAL): trends, verdicts, source health, HTTP cache, alert outbox, feedback.
+
+One `Storage` per process. All methods are synchronous and short; the service
+calls them from the event loop (they take well under a millisecond each with
+WAL). Schema changes go through `MIGRATIONS`, one entry per version, so an
+old database file is upgraded in place, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.models import RiskAssessment, Trend, Verdict
+
+
+class StorageError(Exception):
+    """The database cannot be opened or written (read-only path, disk full, newer schema)."""
+
+
+MIGRATIONS: list[str] = [
+    # v1
+    """
+    CREATE TABLE trends (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        lang TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        data TEXT NOT NULL            -- JSON: context, urls, sources, traffic, momentum, mentions
+    );
+    CREATE INDEX trends_last_seen ON trends(last_seen);
+    CREATE TABLE verdicts (
+        trend_id TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        fit REAL NOT NULL,
+        matched TEXT,
+        risk TEXT NOT NULL,           -- JSON per DESIGN.md
+        why TEXT NOT NULL DEFAULT '',
+        scored_at TEXT NOT NULL,
+        PRIMARY KEY (trend_id, brand)
+    );
+    CREATE TABLE source_health (
+        name TEXT PRIMARY KEY,
+        last_success TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_run TEXT,
+        items_last INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE http_cache (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE alert_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        dedupe_key TEXT NOT NULL UNIQUE,  -- brand + trend cluster + kind: never two alerts for one story
+        brand TEXT NOT NULL,
+        trend_id TEXT NOT NULL,
+        kind TEXT NOT NULL,               -- opportunity | used_turned_risky
+        channel TEXT NOT NULL,            -- slack | webhook
+        payload TEXT NOT NULL,            -- JSON
+        status TEXT NOT NULL,             -- pending | sent | failed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_status ON alert_outbox(status, next_attempt_at);
+    CREATE TABLE feedback (
+        trend_id TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        kind TEXT NOT NULL,               -- used | not_for_us
+        at TEXT NOT NULL,
+        PRIMARY KEY (trend_id, brand, kind)
+    );
+    """,
+]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _parse(dt: str | None) -> datetime | None:
+    return datetime.fromisoformat(dt) if dt else None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    name: str
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    next_run: datetime | None = None
+    items_last: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.consecutive_failures == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "last_success": _iso(self.last_success),
+            "last_error": self.last_error,
+            "last_error_at": _iso(self.last_error_at),
+            "consecutive_failures": self.consecutive_failures,
+            "next_run": _iso(self.next_run),
+            "items_last": self.items_last,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    dedupe_key: str
+    brand: str
+    trend_id: str
+    kind: str
+    channel: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+
+
+class Storage:
+    """Thin typed wrapper over one SQLite connection."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
+
+    # -- schema -----------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise StorageError(
+                f"database {self.path} has schema v{version}, newer than this Onda (v{len(MIGRATIONS)})"
+            )
+        for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={target}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT; rolled back on any error, so nothing is half-written."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write database {self.path}: {exc}") from exc
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StorageError(f"cannot write database {self.path}: {exc}") from exc
+
+    def _write(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- trends -------------------------------------------------------------------
+    def save_trend(self, trend: Trend) -> None:
+        data = {
+            "context": trend.context,
+            "urls": trend.urls,
+            "sources": trend.sources,
+            "traffic": trend.traffic,
+            "momentum": trend.momentum,
+            "mentions": [(_iso(t), n) for t, n in trend.mentions],
+        }
+        self._write(
+            "INSERT INTO trends(id, title, lang, first_seen, last_seen, data) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET title=excluded.title, lang=excluded.lang, "
+            "last_seen=excluded.last_seen, data=excluded.data",
+            (
+                trend.id,
+                trend.title,
+                trend.lang,
+                trend.first_seen.isoformat(),
+                trend.last_seen.isoformat(),
+                json.dumps(data, ensure_ascii=False),
+            ),
+        )
+
+    @staticmethod
+    def _row_to_trend(row: sqlite3.Row) -> Trend:
+        data = json.loads(row["data"])
+        return Trend(
+            id=row["id"],
+            title=row["title"],
+            lang=row["lang"],
+            first_seen=datetime.fromisoformat(row["first_seen"]),
+            last_seen=datetime.fromisoformat(row["last_seen"]),
+            context=list(data.get("context", [])),
+            urls=list(data.get("urls", [])),
+            sources=list(data.get("sources", [])),
+            traffic=data.get("traffic"),
+            momentum=float(data.get("momentum", 0.0)),
+            mentions=[(datetime.fromisoformat(t), int(n)) for t, n in data.get("mentions", [])],
+        )
+
+    def get_trend(self, trend_id: str) -> Trend | None:
+        row = self._db.execute("SELECT * FROM trends WHERE id=?", (trend_id,)).fetchone()
+        return self._row_to_trend(row) if row else None
+
+    def recent_trends(self, limit: int = 500, since: datetime | None = None) -> list[Trend]:
+        if since is not None:
+            rows = self._db.execute(
+                "SELECT * FROM trends WHERE last_seen >= ? ORDER BY last_seen DESC LIMIT ?",
+                (since.isoformat(), limit),
+            )
+        else:
+            rows = self._db.execute("SELECT * FROM trends ORDER BY last_seen DESC LIMIT ?", (limit,))
+        return [self._row_to_trend(r) for r in rows.fetchall()]
+
+    def prune_trends(self, older_than: datetime) -> int:
+        """Forget trends (and their verdicts) not seen since `older_than`; keeps the DB bounded."""
+        with self.transaction() as db:
+            ids = [r[0] for r in db.execute("SELECT id FROM trends WHERE last_seen < ?", (older_than.isoformat(),))]
+            db.executemany("DELETE FROM verdicts WHERE trend_id=?", [(i,) for i in ids])
+            db.executemany("DELETE FROM trends WHERE id=?", [(i,) for i in ids])
+        return len(ids)
+
+    # -- verdicts -------------------------------------------------------------------
+    def save_verdict(self, brand: str, verdict: Verdict) -> None:
+        self._write(
+            "INSERT INTO verdicts(trend_id, brand, verdict, fit, matched, risk, why, scored_at) "
+            "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(trend_id, brand) DO UPDATE SET verdict=excluded.verdict, "
+            "fit=excluded.fit, matched=excluded.matched, risk=excluded.risk, why=excluded.why, "
+            "scored_at=excluded.scored_at",
+            (
+                verdict.id,
+                brand,
+                verdict.verdict,
+                verdict.fit,
+                verdict.matched,
+                json.dumps(verdict.risk.to_json(), ensure_ascii=False),
+                verdict.why,
+                _now(),
+            ),
+        )
+
+    def get_verdict(self, trend_id: str, brand: str) -> Verdict | None:
+        row = self._db.execute(
+            "SELECT * FROM verdicts WHERE trend_id=? AND brand=?", (trend_id, brand)
+        ).fetchone()
+        if row is None:
+            return None
+        risk = json.loads(row["risk"])
+        return Verdict(
+            id=row["trend_id"],
+            verdict=row["verdict"],
+            fit=row["fit"],
+            matched=row["matched"],
+            risk=RiskAssessment(
+                level=risk["level"], categories=tuple(risk["categories"]), reasons=tuple(risk["reasons"])
+            ),
+            why=row["why"],
+        )
+
+    # -- source health and HTTP cache -----------------------------------------------
+    def save_health(self, health: SourceHealth) -> None:
+        self._write(
+            "INSERT INTO source_health(name, last_success, last_error, last_error_at, consecutive_failures, "
+            "next_run, items_last) VALUES (?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+            "last_success=excluded.last_success, last_error=excluded.last_error, "
+            "last_error_at=excluded.last_error_at, consecutive_failures=excluded.consecutive_failures, "
+            "next_run=excluded.next_run, items_last=excluded.items_last",
+            (
+                health.name,
+                _iso(health.last_success),
+                health.last_error,
+                _iso(health.last_error_at),
+                health.consecutive_failures,
+                _iso(health.next_run),
+                health.items_last,
+            ),
+        )
+
+    def get_health(self, name: str) -> SourceHealth | None:
+        row = self._db.execute("SELECT * FROM source_health WHERE name=?", (name,)).fetchone()
+        return self._row_to_health(row) if row else None
+
+    def all_health(self) -> list[SourceHealth]:
+        rows = self._db.execute("SELECT * FROM source_health ORDER BY name").fetchall()
+        return [self._row_to_health(r) for r in rows]
+
+    @staticmethod
+    def _row_to_health(row: sqlite3.Row) -> SourceHealth:
+        return SourceHealth(
+            name=row["name"],
+            last_success=_parse(row["last_success"]),
+            last_error=row["last_error"],
+            last_error_at=_parse(row["last_error_at"]),
+            consecutive_failures=row["consecutive_failures"],
+            next_run=_parse(row["next_run"]),
+            items_last=row["items_last"],
+        )
+
+    def get_http_cache(self, url: str) -> tuple[str | None, str | None]:
+        row = self._db.execute("SELECT etag, last_modified FROM http_cache WHERE url=?", (url,)).fetchone()
+        return (row["etag"], row["last_modified"]) if row else (None, None)
+
+    def save_http_cache(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self._write(
+            "INSERT INTO http_cache(url, etag, last_modified, updated_at) VALUES (?,?,?,?) "
+            "ON CONFLICT(url) DO UPDATE SET etag=excluded.etag, last_modified=excluded.last_modified, "
+            "updated_at=excluded.updated_at",
+            (url, etag, last_modified, _now()),
+        )
+
+    # -- alert outbox -------------------------------------------------------------------
+    def enqueue_alert(
+        self,
+        *,
+        dedupe_key: str,
+        brand: str,
+        trend_id: str,
+        kind: str,
+        channel: str,
+        payload: dict[str, Any],
+        not_before: datetime | None = None,
+    ) -> int | None:
+        """Write an alert before it is sent. Returns its id, or None if that key was already queued/sent."""
+        now = _now()
+        cur = self._write(
+            "INSERT OR IGNORE INTO alert_outbox(dedupe_key, brand, trend_id, kind, channel, payload, status, "
+            "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,'pending',?,?)",
+            (
+                dedupe_key,
+                brand,
+                trend_id,
+                kind,
+                channel,
+                json.dumps(payload, ensure_ascii=False),
+                now,
+                _iso(not_before) or now,
+            ),
+        )
+        return cur.lastrowid if cur.rowcount else None
+
+    def due_alerts(self, now: datetime | None = None, channel: str | None = None) -> list[OutboxRow]:
+        at = (now or datetime.now(UTC)).isoformat()
+        sql = "SELECT * FROM alert_outbox WHERE status='pending' AND next_attempt_at <= ?"
+        params: list[Any] = [at]
+        if channel is not None:
+            sql += " AND channel=?"
+            params.append(channel)
+        rows = self._db.execute(sql + " ORDER BY id", params).fetchall()
+        return [self._row_to_outbox(r) for r in rows]
+
+    def outbox(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
+        if status is None:
+            rows = self._db.execute("SELECT * FROM alert_outbox ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM alert_outbox WHERE status=? ORDER BY id DESC LIMIT ?", (status, limit)
+            )
+        return [self._row_to_outbox(r) for r in rows.fetchall()]
+
+    def mark_sent(self, alert_id: int) -> None:
+        self._write(
+            "UPDATE alert_outbox SET status='sent', sent_at=?, attempts=attempts+1, last_error=NULL WHERE id=?",
+            (_now(), alert_id),
+        )
+
+    def mark_retry(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
+        self._write(
+            "UPDATE alert_outbox SET attempts=attempts+1, last_error=?, next_attempt_at=? WHERE id=?",
+            (error, next_attempt_at.isoformat(), alert_id),
+        )
+
+    def mark_failed(self, alert_id: int, error: str) -> None:
+        """Give up on an alert Slack will never accept (e.g. invalid_payload); kept for the log."""
+        self._write(
+            "UPDATE alert_outbox SET status='failed', attempts=attempts+1, last_error=? WHERE id=?",
+            (error, alert_id),
+        )
+
+    def count_sent_since(self, since: datetime, brand: str | None = None) -> int:
+        sql = "SELECT COUNT(*) FROM alert_outbox WHERE status='sent' AND sent_at >= ?"
+        params: list[Any] = [since.isoformat()]
+        if brand is not None:
+            sql += " AND brand=?"
+            params.append(brand)
+        return int(self._db.execute(sql, params).fetchone()[0])
+
+    @staticmethod
+    def _row_to_outbox(row: sqlite3.Row) -> OutboxRow:
+        return OutboxRow(
+            id=row["id"],
+            dedupe_key=row["dedupe_key"],
+            brand=row["brand"],
+            trend_id=row["trend_id"],
+            kind=row["kind"],
+            channel=row["channel"],
+            payload=json.loads(row["payload"]),
+            status=row["status"],
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]),
+            sent_at=_parse(row["sent_at"]),
+        )
+
+    # -- feedback -------------------------------------------------------------------------
+    def add_feedback(self, trend_id: str, brand: str, kind: str) -> None:
+        if kind not in ("used", "not_for_us"):
+            raise ValueError(f"unknown feedback kind {kind!r}")
+        self._write(
+            "INSERT OR REPLACE INTO feedback(trend_id, brand, kind, at) VALUES (?,?,?,?)",
+            (trend_id, brand, kind, _now()),
+        )
+
+    def feedback_for(self, trend_id: str, brand: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT kind FROM feedback WHERE trend_id=? AND brand=?", (trend_id, brand)
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def used_trends(self, brand: str) -> set[str]:
+        rows = self._db.execute("SELECT trend_id FROM feedback WHERE brand=? AND kind='used'", (brand,))
+        return {r[0] for r in rows.fetchall()}
