@@ -1,0 +1,109 @@
+"""Contracts between the parts of the service (Protocols only, no behaviour).
+
+- `TrendScorer`  scores trends for every brand (monitor.scoring.MultiBrandScorer).
+- `AlertSink`    turns scored trends into durable alerts (monitor.alerts.AlertDispatcher).
+- `ServiceAPI`   what the TUI and `onda watch` use of the running service (monitor.service.MonitorService).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from brand_dna.dna import BrandDNA
+from monitor.events import Listener, TrendEvent
+from monitor.models import Trend, Verdict
+from monitor.storage import OutboxRow, SourceHealth
+
+
+class TrendScorer(Protocol):
+    """Blocking (embeds text): the service calls it in a worker thread."""
+
+    @property
+    def brands(self) -> list[BrandDNA]: ...
+
+    def load(self) -> None:
+        """Load the model and build/load each brand's index (slow; run in a thread)."""
+
+    def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
+        """One {brand name: Verdict} per trend, same order. Verdicts carry the full breakdown."""
+
+    def replace_brand(self, brand: BrandDNA) -> None:
+        """Swap a brand's DNA (same name) and rebuild its index."""
+
+
+class AlertSink(Protocol):
+    def consider(self, event: TrendEvent) -> list[OutboxRow]:
+        """Apply alert policy to a scored trend; enqueue (durably) what must be sent. Never blocks on I/O."""
+
+    async def flush(self) -> None:
+        """Send whatever is due in the outbox (honours rate limits, retries, quiet hours)."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictChange:
+    trend_id: str
+    title: str
+    before: str  # verdict name before the DNA change
+    after: str
+    fit_before: float
+    fit_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class RescoreDiff:
+    """What a DNA edit changed over the last N trends (the DNA screen shows it)."""
+
+    brand: str
+    rescored: int
+    changes: list[VerdictChange] = field(default_factory=list)
+    backup: str | None = None  # path of the brand file backup written on save
+
+    @property
+    def new_opportunities(self) -> list[VerdictChange]:
+        return [c for c in self.changes if c.after == "fit" and c.before != "fit"]
+
+    @property
+    def lost_opportunities(self) -> list[VerdictChange]:
+        return [c for c in self.changes if c.before == "fit" and c.after != "fit"]
+
+
+class ServiceAPI(Protocol):
+    """The running monitor as the TUI sees it. All coroutine methods run on the app's event loop."""
+
+    @property
+    def brands(self) -> list[BrandDNA]: ...
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Register for events; returns the unsubscribe function."""
+
+    async def start(self) -> None:
+        """Start inside the running loop: model load in a thread (emits status events), scheduler, pollers."""
+
+    async def stop(self) -> None:
+        """Stop pollers, scheduler, alert sending; close the HTTP session. Leaves no pending tasks."""
+
+    async def run_once(self) -> None:
+        """Poll every enabled source once, wait for scoring and alerts, return."""
+
+    async def poll_now(self, source: str) -> None: ...
+
+    def source_names(self) -> list[str]: ...
+
+    def health(self) -> list[SourceHealth]: ...
+
+    def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:
+        """Latest trends with that brand's verdict (full breakdown when scored in this process)."""
+
+    def feedback(self, trend_id: str, brand: str, kind: str) -> None:
+        """kind: 'used' | 'not_for_us' (stored; 'used' trends turning risky raise a pull-the-post alert)."""
+
+    def feedback_for(self, trend_id: str, brand: str) -> set[str]: ...
+
+    async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
+        """Write the brand file (with backup), rebuild its index in a thread, re-score recent trends."""
+
+    def outbox(self, limit: int = 200) -> list[OutboxRow]: ...

@@ -1,0 +1,117 @@
+"""Events the service emits: the one interface the TUI, `onda watch` and alerts listen to.
+
+Each event has `to_json()` giving the `onda watch` line (`{"event": ..., ...}`).
+Listeners are plain callables `(Event) -> None`, called on the event loop; they
+must not block (the TUI posts a message, `watch` prints a line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from monitor.models import Trend, Verdict
+from monitor.storage import OutboxRow, SourceHealth
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class TrendEvent:
+    """A trend was seen (new or updated) and scored for every brand."""
+
+    trend: Trend
+    verdicts: dict[str, Verdict]  # brand name -> verdict
+    source: str  # the source whose poll produced this update
+    is_new: bool
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.trend
+        return {
+            "event": "trend",
+            "id": t.id,
+            "title": t.title,
+            "lang": t.lang,
+            "source": self.source,
+            "sources": sorted(set(t.sources)),
+            "corroboration": t.corroboration,
+            "new": self.is_new,
+            "first_seen": _iso(t.first_seen),
+            "last_seen": _iso(t.last_seen),
+            "momentum": round(t.momentum, 3),
+            "traffic": t.traffic,
+            "context": t.context[:5],
+            "urls": t.urls[:5],
+            "verdicts": {brand: v.to_json() for brand, v in self.verdicts.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceErrorEvent:
+    source: str
+    error: str  # one human line
+    consecutive_failures: int
+    retry_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": "source_error",
+            "source": self.source,
+            "error": self.error,
+            "consecutive_failures": self.consecutive_failures,
+            "retry_at": _iso(self.retry_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealthEvent:
+    health: SourceHealth
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": "source_health", **self.health.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """An alert was queued, sent, or gave up. `event` is alert_queued / alert_sent / alert_failed."""
+
+    status: str  # queued | sent | failed
+    alert: OutboxRow
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.alert
+        return {
+            "event": f"alert_{self.status}",
+            "id": a.id,
+            "brand": a.brand,
+            "trend_id": a.trend_id,
+            "kind": a.kind,
+            "channel": a.channel,
+            "title": a.payload.get("title"),
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    """Service life-cycle and notices: model loading/ready, credibility lists missing, rescoring done."""
+
+    kind: str  # model_loading | model_ready | notice | error | rescored | stopped
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": "status", "kind": self.kind, "message": self.message, **self.data}
+
+
+Event = TrendEvent | SourceErrorEvent | SourceHealthEvent | AlertEvent | StatusEvent
+Listener = Callable[[Event], None]
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...
