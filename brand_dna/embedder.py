@@ -83,7 +83,8 @@ class SentenceEmbedder:
             except Exception as exc:  # noqa: BLE001 - any loader failure becomes one clear error
                 raise EmbedderError(f"cannot load embedding model {self.model_id!r}: {exc}") from exc
             self._model = model
-            dim = model.get_sentence_embedding_dimension() if hasattr(model, "get_sentence_embedding_dimension") else None
+            getter = getattr(model, "get_embedding_dimension", None) or getattr(model, "get_sentence_embedding_dimension", None)
+            dim = getter() if getter else None
             self._dim = int(dim) if dim else int(model.encode(["x"]).shape[1])
 
     @property

@@ -1,0 +1,104 @@
+"""Make untrusted trend text safe for Slack mrkdwn / plain_text fields.
+
+Trend titles and headlines come from the internet. Slack treats `<...>` as
+control sequences (`<!channel>`, `<@U123>`, `<#C123>`, `<!subteam^S1>`,
+`<https://evil|click>`), so escaping `&`, `<`, `>` (Slack's only three
+entities) makes every one of them literal text. Bare `@channel` / `@here` /
+`@everyone` get an invisible word joiner after the `@` so no client or
+`link_names` setting can turn them into a broadcast. Links are built only by
+us, from http(s) URLs whose `|`, `<`, `>` are percent-encoded.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+HEADER_MAX = 150  # Slack header block plain_text limit
+SECTION_MAX = 3000  # Slack section text limit
+FIELD_MAX = 2000  # Slack section field limit
+URL_MAX = 1500  # longer URLs are dropped, never truncated (a cut URL points elsewhere)
+
+WORD_JOINER = "\u2060"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_SPACE = re.compile(r"[ \t\n]+")
+_BROADCAST = re.compile(r"@(?=(?:channel|here|everyone|group)\b)", re.IGNORECASE)
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
+_URL_UNSAFE = {"|": "%7C", "<": "%3C", ">": "%3E", " ": "%20", '"': "%22", "`": "%60", "\\": "%5C"}
+
+
+def clean(text: object, max_chars: int = 500) -> str:
+    """One safe line: NFC, no control/bidi/zero-width characters, collapsed spaces, bounded length."""
+    s = unicodedata.normalize("NFC", str(text if text is not None else ""))
+    s = _CONTROL.sub(" ", s)
+    s = _SPACE.sub(" ", s).strip()
+    if len(s) > max_chars:
+        s = s[: max_chars - 1].rstrip() + "…"
+    return s
+
+
+def escape(text: object, max_chars: int = 500) -> str:
+    """Clean, then Slack-escape `& < >` and defuse `@channel`-style broadcasts. Safe in mrkdwn and plain_text."""
+    s = clean(text, max_chars)
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("@" + WORD_JOINER, s)
+
+
+def truncate(escaped: str, limit: int) -> str:
+    """Shorten already-escaped text to `limit` characters without cutting an `&amp;`-style entity."""
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: max(limit - 1, 0)]
+    cut = _ENTITY_TAIL.sub("", cut)
+    return cut.rstrip() + "…"
+
+
+def safe_url(url: object) -> str | None:
+    """An http(s) URL ready to sit inside `<url|label>`, or None if it is not one we would link to."""
+    if not isinstance(url, str):
+        return None
+    u = url.strip()
+    if not u or len(u) > URL_MAX or _CONTROL.search(u) or any(ch in u for ch in "\n\r\t"):
+        return None
+    try:
+        parts = urlsplit(u)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    for ch, enc in _URL_UNSAFE.items():
+        u = u.replace(ch, enc)
+    return u.replace("&", "&amp;")
+
+
+def link(url: object, label: object, max_label: int = 200) -> str:
+    """`<url|label>` with both parts made safe; just the escaped label when the URL is not linkable."""
+    text = escape(label, max_label) or "link"
+    target = safe_url(url)
+    return f"<{target}|{text}>" if target else text
+
+
+def domain(url: object) -> str:
+    """Host of a URL for use as a short link label ('' when there is none)."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Remove every secret (webhook URL, and its path that carries the token) from `text`."""
+    out = text
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        out = out.replace(secret, "<redacted>")
+        try:
+            path = urlsplit(secret).path
+        except ValueError:
+            path = ""
+        if len(path) > 8:
+            out = out.replace(path, "<redacted>")
+    return out

@@ -1,0 +1,246 @@
+"""`onda` command line: tui (default), watch, score, eval, data update.
+
+Heavy imports (torch, textual, aiohttp) happen inside the command that needs them, so
+`onda --help` and config errors answer at once. Config and input problems print one
+line on stderr and exit 2 (config) or 1 (bad input lines), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+from monitor.config import ConfigError, Settings, load_settings
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
+
+
+def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # Sub-commands repeat the global options with SUPPRESS defaults, so `onda --config X score`
+    # and `onda score --config X` both work (argparse would otherwise reset the value to None).
+    default = None if top else argparse.SUPPRESS
+    p.add_argument(
+        "--config", metavar="PATH", default=default, help="config file (default: $ONDA_CONFIG, ./config.toml)"
+    )
+
+
+def _runtime(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="replay bundled source snapshots through the real pollers (no network)",
+    )
+    p.add_argument(
+        "--db", metavar="PATH", default=None if top else argparse.SUPPRESS, help="SQLite file (default: user data dir)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onda",
+        description="Onda: ride the trends that fit your brand; stay away from tragedies, fights and hoaxes.",
+    )
+    _common(parser, top=True)
+    _runtime(parser, top=True)
+    sub = parser.add_subparsers(dest="command")
+
+    tui = sub.add_parser("tui", help="the dashboard (default)")
+    _common(tui)
+    _runtime(tui)
+
+    watch = sub.add_parser("watch", help="headless: poll, score, alert; JSON lines on stdout")
+    _common(watch)
+    _runtime(watch)
+    watch.add_argument("--once", action="store_true", help="poll every source once, finish alerts, exit")
+    watch.add_argument("--min-fit", type=float, default=None, help="only trend events with fit >= this")
+    watch.add_argument("--only", choices=["opportunities", "risks"], default=None, help="only these trend events")
+
+    score = sub.add_parser("score", help="score trends (JSON lines) against a brand; no polling")
+    _common(score)
+    score.add_argument("--brand", required=True, metavar="BRAND.toml")
+    score.add_argument("--input", default="-", metavar="FILE|-", help="JSON lines (default: stdin)")
+
+    ev = sub.add_parser("eval", help="precision/recall of verdicts on a labelled JSONL set")
+    _common(ev)
+    ev.add_argument("--brand", required=True, metavar="BRAND.toml")
+    ev.add_argument("--labels", required=True, metavar="FILE")
+    ev.add_argument("--errors", action="store_true", help="also list the misclassified lines")
+
+    data = sub.add_parser("data", help="manage downloaded data")
+    _common(data)
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    upd = data_sub.add_parser("update", help="download/refresh the source-credibility lists")
+    _common(upd)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("ONDA_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"onda: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    command = args.command or "tui"
+    try:
+        if command == "score":
+            return cmd_score(settings, args.brand, args.input)
+        if command == "eval":
+            return cmd_eval(settings, args.brand, args.labels, show_errors=args.errors)
+        if command == "watch":
+            return cmd_watch(settings, args)
+        if command == "data":
+            return cmd_data_update(settings)
+        return cmd_tui(settings, args)
+    except KeyboardInterrupt:
+        return 130
+    except _UserError as exc:
+        print(f"onda: {exc}", file=sys.stderr)
+        return exc.code
+
+
+class _UserError(Exception):
+    def __init__(self, message: str, code: int = EXIT_CONFIG) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _load_brand_or_exit(path: str) -> Any:
+    from brand_dna.dna import BrandFileError, load_brand
+
+    try:
+        return load_brand(path)
+    except BrandFileError as exc:
+        raise _UserError(f"brand error: {exc}") from None
+
+
+def _open_input(path: str) -> IO[str]:
+    if path == "-":
+        return sys.stdin
+    try:
+        return open(path, encoding="utf-8")  # noqa: SIM115 - closed by caller
+    except OSError as exc:
+        raise _UserError(f"cannot read {path}: {exc.strerror}", EXIT_BAD_INPUT) from None
+
+
+def read_trend_lines(stream: IO[str], label: str) -> Iterator[tuple[int, Any, str | None]]:
+    """(line number, TrendInput or None, error) for every non-blank line."""
+    from monitor.models import TrendInput
+
+    for lineno, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield lineno, None, f"{label}:{lineno}: invalid JSON ({exc.msg})"
+            continue
+        try:
+            yield lineno, TrendInput.from_json(obj), None
+        except ValueError as exc:
+            yield lineno, None, f"{label}:{lineno}: {exc}"
+
+
+def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: int = 512) -> int:
+    """Stream JSON lines in, verdict lines out (same order), in batches for speed."""
+    from monitor.compose import build_scorer
+
+    brand = _load_brand_or_exit(brand_path)
+    scorer = build_scorer(settings, [brand])
+    label = "<stdin>" if input_path == "-" else input_path
+    stream = _open_input(input_path)
+    bad = 0
+    pending: list[Any] = []
+
+    def flush() -> None:
+        for trend, verdicts in zip(pending, scorer.score_inputs(pending), strict=True):
+            sys.stdout.write(json.dumps(verdicts[brand.name].to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        pending.clear()
+
+    try:
+        for _, trend, error in read_trend_lines(stream, label):
+            if error is not None:
+                bad += 1
+                print(f"onda score: skipped {error}", file=sys.stderr)
+                continue
+            pending.append(trend)
+            if len(pending) >= batch:
+                flush()
+        if pending:
+            flush()
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def cmd_eval(settings: Settings, brand_path: str, labels_path: str, *, show_errors: bool = False) -> int:
+    from monitor.compose import build_scorer
+    from monitor.evaluate import evaluate, format_report
+
+    brand = _load_brand_or_exit(brand_path)
+    stream = _open_input(labels_path)
+    rows: list[tuple[Any, str]] = []
+    bad = 0
+    with stream:
+        for lineno, raw in enumerate(stream, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+                label = obj.get("label")
+                if label not in ("fit", "off_brand", "risky"):
+                    raise ValueError("'label' must be fit, off_brand or risky")
+                from monitor.models import TrendInput
+
+                rows.append((TrendInput.from_json(obj), label))
+            except (json.JSONDecodeError, ValueError, AttributeError) as exc:
+                bad += 1
+                print(f"onda eval: skipped {labels_path}:{lineno}: {exc}", file=sys.stderr)
+    if not rows:
+        raise _UserError(f"{labels_path}: no labelled lines", EXIT_BAD_INPUT)
+    scorer = build_scorer(settings, [brand])
+    verdicts = [v[brand.name] for v in scorer.score_inputs([t for t, _ in rows])]
+    report = evaluate([label for _, label in rows], [v.verdict for v in verdicts])
+    print(format_report(report, title=f"{brand.name} — {labels_path} ({len(rows)} trends)"))
+    if show_errors:
+        print("\nmisclassified:")
+        for (trend, label), v in zip(rows, verdicts, strict=True):
+            if v.verdict != label:
+                print(f"  {trend.id}: label={label} got={v.verdict} fit={v.fit:.2f}  {trend.title[:70]}")
+                print(f"      {v.why[:150]}")
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
+    from monitor.watch import run_watch
+
+    return run_watch(settings, offline=args.offline, once=args.once, db=args.db, min_fit=args.min_fit, only=args.only)
+
+
+def cmd_data_update(settings: Settings) -> int:
+    from monitor.risk.data_update import run
+
+    return run(settings)
+
+
+def cmd_tui(settings: Settings, args: argparse.Namespace) -> int:
+    from tui.run import run_tui
+
+    return run_tui(settings, offline=bool(args.offline), db=args.db)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

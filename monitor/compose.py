@@ -1,0 +1,72 @@
+"""Composition root: builds the embedder, risk gate, scorer, storage and service from settings.
+
+The CLI and the TUI both call these, so `onda watch` and `onda tui` run the same service.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from brand_dna.dna import BrandDNA, load_brand
+from brand_dna.embedder import SentenceEmbedder
+from monitor.config import Settings
+
+if TYPE_CHECKING:
+    from monitor.risk import RiskGate
+    from monitor.scoring import MultiBrandScorer
+    from monitor.service import MonitorService
+    from monitor.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+def build_embedder(settings: Settings) -> SentenceEmbedder:
+    return SentenceEmbedder(settings.model.name, threads=settings.model.threads, batch_size=settings.model.batch_size)
+
+
+def load_brands(settings: Settings, override: list[str] | None = None) -> list[BrandDNA]:
+    paths = [Path(p) for p in override] if override else settings.brand_files()
+    return [load_brand(p) for p in paths]
+
+
+def build_risk_gate(settings: Settings, embedder: SentenceEmbedder) -> RiskGate:
+    from monitor.risk import RiskGate
+    from monitor.risk.credibility import CredibilityIndex
+    from monitor.risk.factcheck import FactCheckStore
+
+    credibility = CredibilityIndex.from_dir(settings.credibility_dir())
+    return RiskGate(embedder, credibility=credibility, factchecks=FactCheckStore(embedder))
+
+
+def build_scorer(
+    settings: Settings, brands: list[BrandDNA], embedder: SentenceEmbedder | None = None
+) -> MultiBrandScorer:
+    from monitor.scoring import MultiBrandScorer
+
+    embedder = embedder or build_embedder(settings)
+    return MultiBrandScorer(
+        brands,
+        embedder,
+        risk_gate=build_risk_gate(settings, embedder),
+        cache_dir=settings.cache_dir(),
+        margin=settings.scoring.margin,
+    )
+
+
+def open_storage(settings: Settings, db: str | None = None) -> Storage:
+    from monitor.storage import Storage
+
+    return Storage(Path(db) if db else settings.db_path())
+
+
+def build_service(settings: Settings, *, offline: bool, db: str | None = None) -> MonitorService:
+    from monitor.alerts import AlertDispatcher
+    from monitor.service import MonitorService
+
+    brands = load_brands(settings)
+    storage = open_storage(settings, db)
+    scorer = build_scorer(settings, brands)
+    alerts = AlertDispatcher(settings, storage, None, brands)
+    return MonitorService(settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline)

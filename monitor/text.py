@@ -1,0 +1,95 @@
+"""Text helpers shared by the pipeline, scoring and risk: cleaning, language guess, lookup lemmas.
+
+No trained spaCy pipelines can be installed here, so we use `spacy.blank(lang)` with the
+lookup lemmatizer tables from spacy-lookups-data. Lookup tables are keyed by lowercase
+forms, so text is lowercased before lemmatising.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+SUPPORTED_LANGS = ("it", "en")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_lock = threading.Lock()
+
+# Short, frequent function words: enough to tell Italian from English headlines.
+_IT_HINTS = frozenset(
+    "il lo la i gli le di del della dei delle da dal dalla nel nella sul sulla per con tra fra che non un una "
+    "è e ed al alla ai alle come più anche dopo contro oggi ecco perché chi sono ha hanno".split()
+)
+_EN_HINTS = frozenset(
+    "the of and to in on for with at by from is are was were be has have after over new how why what who "
+    "this that his her their its as an a vs says will into".split()
+)
+
+
+def clean_text(text: str, max_chars: int = 500) -> str:
+    """Untrusted text → one safe line: NFC, no control/bidi characters, collapsed spaces, bounded length."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    text = _SPACE.sub(" ", text).strip()
+    if len(text) > max_chars:
+        text = text[: max_chars - 1].rstrip() + "…"
+    return text
+
+
+def guess_lang(text: str, default: str | None = None) -> str | None:
+    """'it' or 'en' from function-word counts; `default` when there is no evidence."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    it = sum(w in _IT_HINTS for w in words)
+    en = sum(w in _EN_HINTS for w in words)
+    if it == en:
+        if any(ch in text for ch in "àèéìòù"):
+            return "it"
+        return default
+    return "it" if it > en else "en"
+
+
+def normalise_lang(lang: str | None) -> str | None:
+    if not lang:
+        return None
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    aliases = {"italian": "it", "english": "en", "ita": "it", "eng": "en"}
+    return aliases.get(code, code) or None
+
+
+@lru_cache(maxsize=4)
+def nlp_for(lang: str) -> Any:
+    """A blank spaCy pipeline with the lookup lemmatizer for `lang` ('it' or 'en')."""
+    import spacy
+
+    lang = lang if lang in SUPPORTED_LANGS else "en"
+    with _lock:
+        nlp = spacy.blank(lang)
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+    return nlp
+
+
+def lemmas(text: str, lang: str | None) -> list[str]:
+    """Lowercase lookup lemmas of the alphabetic tokens (stop words kept; callers filter)."""
+    nlp = nlp_for(lang or "en")
+    return [t.lemma_ or t.lower_ for t in nlp(text.lower()) if t.is_alpha]
+
+
+def content_lemmas(text: str, lang: str | None) -> set[str]:
+    """Lemmas minus stop words and very short tokens: the lexical 'keys' of a text."""
+    nlp = nlp_for(lang or "en")
+    out: set[str] = set()
+    for t in nlp(text.lower()):
+        if t.is_alpha and not t.is_stop and len(t.text) > 2:
+            out.add(t.lemma_ or t.lower_)
+    return out
+
+
+def pipe_docs(texts: Iterable[str], lang: str) -> Iterable[Any]:
+    """Batch lemmatisation (lowercased) for speed: nlp.pipe over many texts."""
+    return nlp_for(lang).pipe((t.lower() for t in texts), batch_size=256)
