@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.models import RiskAssessment, Trend, Verdict
+from monitor.storage import MIGRATIONS, SourceHealth, Storage, StorageError
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def make_trend(tid: str = "t1", seen: datetime = T0) -> Trend:
+    return Trend(
+        id=tid,
+        title="Sinner vince le ATP Finals",
+        lang="it",
+        first_seen=seen,
+        last_seen=seen,
+        context=["Sinner campione a Torino"],
+        urls=["https://www.ansa.it/x"],
+        sources=["google_trends", "rss"],
+        traffic=50000,
+        momentum=1.5,
+        mentions=[(seen, 3)],
+    )
+
+
+def test_wal_schema_version_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "onda.db"
+    db = Storage(path)
+    assert db.schema_version == len(MIGRATIONS)
+    assert db._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.save_trend(make_trend())
+    db.close()
+    again = Storage(path)
+    trend = again.get_trend("t1")
+    assert trend is not None and trend.corroboration == 2 and trend.mentions == [(T0, 3)]
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "onda.db"
+    Storage(path).close()
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version={len(MIGRATIONS) + 5}")
+    con.close()
+    with pytest.raises(StorageError, match="newer"):
+        Storage(path)
+
+
+def test_read_only_location_gives_clear_error(tmp_path: Path) -> None:
+    # Tests may run as root, where permission bits do not stop writes: use a file as "directory".
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match="cannot open database"):
+        Storage(blocker / "onda.db")
+
+
+def test_verdict_round_trip_and_prune(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "x.db")
+    db.save_trend(make_trend("old", T0 - timedelta(days=30)))
+    db.save_trend(make_trend("new", T0))
+    risk = RiskAssessment(level="high", categories=("tragedy",), reasons=("lexicon: 'morti'",))
+    db.save_verdict("Lavazza", Verdict("old", "risky", 0.2, "stmt", risk, why="w"))
+    got = db.get_verdict("old", "Lavazza")
+    assert got is not None and got.risk.categories == ("tragedy",) and got.verdict == "risky"
+    assert db.prune_trends(T0 - timedelta(days=14)) == 1
+    assert db.get_verdict("old", "Lavazza") is None
+    assert [t.id for t in db.recent_trends()] == ["new"]
+
+
+def test_outbox_dedupe_and_lifecycle(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "x.db")
+    args = dict(dedupe_key="Lavazza:t1:opportunity", brand="Lavazza", trend_id="t1", kind="opportunity",
+                channel="slack", payload={"title": "x"})
+    first = db.enqueue_alert(**args)  # type: ignore[arg-type]
+    assert first is not None
+    assert db.enqueue_alert(**args) is None  # type: ignore[arg-type]
+    due = db.due_alerts()
+    assert [r.id for r in due] == [first]
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    db.mark_retry(first, "HTTP 503", later)
+    assert db.due_alerts() == []
+    assert db.due_alerts(now=later + timedelta(seconds=1))[0].attempts == 1
+    db.mark_sent(first)
+    assert db.outbox("sent")[0].sent_at is not None
+    assert db.count_sent_since(datetime.now(UTC) - timedelta(minutes=1)) == 1
+
+
+def test_health_and_http_cache(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "x.db")
+    db.save_health(SourceHealth("gdelt", last_error="HTTP 500", last_error_at=T0, consecutive_failures=2))
+    h = db.get_health("gdelt")
+    assert h is not None and not h.ok and h.consecutive_failures == 2
+    db.save_http_cache("https://x/feed", '"abc"', None)
+    assert db.get_http_cache("https://x/feed") == ('"abc"', None)
+    assert db.get_http_cache("https://y") == (None, None)
+
+
+def test_feedback(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "x.db")
+    db.add_feedback("t1", "Lavazza", "used")
+    assert db.used_trends("Lavazza") == {"t1"}
+    with pytest.raises(ValueError):
+        db.add_feedback("t1", "Lavazza", "love")
+
+
+def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "x.db")
+    with pytest.raises(RuntimeError), db.transaction() as con:
+        con.execute("INSERT INTO feedback(trend_id, brand, kind, at) VALUES ('a','b','used','now')")
+        raise RuntimeError("crash mid-write")
+    assert db.used_trends("b") == set()
