@@ -409,16 +409,23 @@ class Storage:
             )
         return [self._row_to_outbox(r) for r in rows.fetchall()]
 
-    def mark_sent(self, alert_id: int) -> None:
+    def mark_sent(self, alert_id: int, at: datetime | None = None) -> None:
         self._write(
             "UPDATE alert_outbox SET status='sent', sent_at=?, attempts=attempts+1, last_error=NULL WHERE id=?",
-            (_now(), alert_id),
+            (_iso(at) or _now(), alert_id),
         )
 
     def mark_retry(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
         self._write(
             "UPDATE alert_outbox SET attempts=attempts+1, last_error=?, next_attempt_at=? WHERE id=?",
             (error, next_attempt_at.isoformat(), alert_id),
+        )
+
+    def defer_alert(self, alert_id: int, next_attempt_at: datetime) -> None:
+        """Hold a pending alert back (quiet hours, hourly cap, digest) without counting an attempt."""
+        self._write(
+            "UPDATE alert_outbox SET next_attempt_at=? WHERE id=? AND status='pending'",
+            (next_attempt_at.isoformat(), alert_id),
         )
 
     def mark_failed(self, alert_id: int, error: str) -> None:
