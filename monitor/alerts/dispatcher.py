@@ -289,7 +289,9 @@ class AlertDispatcher:
         return [
             r.sent_at
             for r in self.storage.outbox(status="sent", limit=limit)
-            if r.channel == channel and r.kind == OPPORTUNITY and r.sent_at is not None
+            if r.channel == channel
+            and r.kind == OPPORTUNITY
+            and r.sent_at is not None
             and now - r.sent_at < timedelta(hours=1)
         ]
 
@@ -363,9 +365,7 @@ class AlertDispatcher:
             error = result.error or "temporary error"
             for row in rows:
                 self.storage.mark_retry(row.id, error, next_at)
-            log.warning(
-                "%s alert %s not delivered (%s); retrying in %.0f s", channel, first.id, error, delay
-            )
+            log.warning("%s alert %s not delivered (%s); retrying in %.0f s", channel, first.id, error, delay)
 
     async def _session(self) -> aiohttp.ClientSession:
         if self.session is not None and not self.session.closed:
@@ -383,8 +383,14 @@ class AlertDispatcher:
     def _mark_sent(self, row: OutboxRow, at: datetime) -> OutboxRow:
         self.storage.mark_sent(row.id, at)
         done = replace(row, status="sent", attempts=row.attempts + 1, last_error=None, sent_at=at)
-        log.info("alert %s (%s, %s) sent via %s: %s", row.id, row.kind, row.brand, row.channel,
-                 clean(row.payload.get("title"), 120))
+        log.info(
+            "alert %s (%s, %s) sent via %s: %s",
+            row.id,
+            row.kind,
+            row.brand,
+            row.channel,
+            clean(row.payload.get("title"), 120),
+        )
         self._emit(AlertEvent("sent", done))
         return done
 
@@ -392,8 +398,9 @@ class AlertDispatcher:
         line = clean(error, 200)
         self.storage.mark_failed(row.id, line)
         log.warning("alert %s (%s, %s) failed via %s: %s", row.id, row.kind, row.brand, row.channel, line)
-        self._emit(AlertEvent("failed", replace(row, status="failed", attempts=row.attempts + 1, last_error=line),
-                              line))
+        self._emit(
+            AlertEvent("failed", replace(row, status="failed", attempts=row.attempts + 1, last_error=line), line)
+        )
 
     async def close(self) -> None:
         """Stop sending and close the session we opened (never the service's shared one)."""

@@ -159,7 +159,7 @@ def parse_quiet_hours(spec: str) -> tuple[time, time] | None:
         return None
     m = _QUIET.match(spec)
     if not m:
-        raise QuietHoursError(f"alerts.quiet_hours must look like \"22:00-07:00\", got {spec!r}")
+        raise QuietHoursError(f'alerts.quiet_hours must look like "22:00-07:00", got {spec!r}')
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
         raise QuietHoursError(f"alerts.quiet_hours has an impossible time: {spec!r}")

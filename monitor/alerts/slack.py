@@ -31,8 +31,12 @@ from monitor.alerts.escape import (
 from monitor.config import Settings
 
 MAX_DIGEST_ITEMS = 20
-_RISK_EMOJI = {"none": ":large_green_circle:", "low": ":large_yellow_circle:", "medium": ":large_orange_circle:",
-               "high": ":red_circle:"}
+_RISK_EMOJI = {
+    "none": ":large_green_circle:",
+    "low": ":large_yellow_circle:",
+    "medium": ":large_orange_circle:",
+    "high": ":red_circle:",
+}
 
 
 # -- routing -------------------------------------------------------------------------------------------
@@ -114,8 +118,8 @@ def fallback_text(p: Mapping[str, Any]) -> str:
     brand, title = escape(p.get("brand"), 100), escape(p.get("title"), 300)
     if p.get("kind") == "used_turned_risky":
         level = escape((p.get("risk") or {}).get("level"), 10)
-        return truncate(f"PULL THE POST? {brand}: \"{title}\" is now risky ({level})", SECTION_MAX)
-    return truncate(f"Opportunity for {brand}: \"{title}\" (fit {float(p.get('fit') or 0):.2f})", SECTION_MAX)
+        return truncate(f'PULL THE POST? {brand}: "{title}" is now risky ({level})', SECTION_MAX)
+    return truncate(f'Opportunity for {brand}: "{title}" (fit {float(p.get("fit") or 0):.2f})', SECTION_MAX)
 
 
 def build_message(p: Mapping[str, Any]) -> dict[str, Any]:
