@@ -19,11 +19,15 @@ if TYPE_CHECKING:
 
 
 class SourceError(Exception):
-    """A poll failed. `message` is one human line; `retry_after` (s) comes from 429/503 Retry-After."""
+    """A poll failed. `message` is one human line; `retry_after` (s) comes from 429/503 Retry-After.
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    `status` is the HTTP status when the failure was an HTTP error response (else None).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 class NotModified(Exception):

@@ -24,7 +24,7 @@ from monitor.sources._text import (
     to_int,
 )
 from monitor.sources.base import PollContext, SourceError
-from monitor.sources.http import rebase_url
+from monitor.sources.http import endpoint
 
 NAME = "google_trends"
 DEFAULT_URL = "https://trends.google.com/trending/rss"
@@ -71,8 +71,24 @@ def lenient_xml(body: bytes) -> ET.Element:
 
 def _lang_from_geo(geo: str) -> str | None:
     geo = geo.strip().upper()
-    table = {"IT": "it", "SM": "it", "VA": "it", "US": "en", "GB": "en", "IE": "en", "AU": "en", "FR": "fr",
-             "DE": "de", "AT": "de", "ES": "es", "PT": "pt", "BR": "pt", "NL": "nl", "KR": "ko", "JP": "ja"}
+    table = {
+        "IT": "it",
+        "SM": "it",
+        "VA": "it",
+        "US": "en",
+        "GB": "en",
+        "IE": "en",
+        "AU": "en",
+        "FR": "fr",
+        "DE": "de",
+        "AT": "de",
+        "ES": "es",
+        "PT": "pt",
+        "BR": "pt",
+        "NL": "nl",
+        "KR": "ko",
+        "JP": "ja",
+    }
     return table.get(geo)
 
 
@@ -124,7 +140,7 @@ class GoogleTrendsSource:
     @classmethod
     def from_settings(cls, settings: Settings, base_url_override: str | None = None) -> GoogleTrendsSource:
         s = settings.sources.google_trends
-        return cls(url=rebase_url(s.url or DEFAULT_URL, base_url_override), geo=s.geo, interval_s=s.interval_s)
+        return cls(url=endpoint(s.url, DEFAULT_URL, base_url_override), geo=s.geo, interval_s=s.interval_s)
 
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
         res = await ctx.fetcher.get(

@@ -71,10 +71,10 @@ class FetchResult:
             return json.loads(self.text())
         except (ValueError, RecursionError) as exc:
             snippet = " ".join(self.text()[:80].split())
-            raise SourceError(f"{_where(self.url)}: not JSON ({type(exc).__name__}): {snippet!r}") from None
+            raise SourceError(f"{safe_location(self.url)}: not JSON ({type(exc).__name__}): {snippet!r}") from None
 
 
-def _where(url: str | URL) -> str:
+def safe_location(url: str | URL) -> str:
     """host/path only: queries may carry API keys and must never reach logs or events."""
     u = URL(url) if isinstance(url, str) else url
     return f"{u.host or ''}{u.path}"
@@ -162,9 +162,9 @@ class HttpFetcher:
         except (ValueError, TypeError) as exc:
             raise SourceError(f"invalid URL {url!r}: {exc}") from None
         if target.scheme not in ("http", "https") or not target.host:
-            raise SourceError(f"invalid URL {_where(target)!r}: need http(s)://host/...")
+            raise SourceError(f"invalid URL {safe_location(target)!r}: need http(s)://host/...")
         key = str(target)
-        where = _where(target)
+        where = safe_location(target)
 
         req_headers = {"User-Agent": self.settings.user_agent, "Accept": accept or "*/*"}
         if headers:
@@ -210,20 +210,20 @@ class HttpFetcher:
         except Exception:  # a cache problem must not stop polling; we just lose one conditional GET
             return (None, None)
 
-    async def _handle(
-        self, resp: aiohttp.ClientResponse, key: str, where: str, conditional: bool
-    ) -> FetchResult:
+    async def _handle(self, resp: aiohttp.ClientResponse, key: str, where: str, conditional: bool) -> FetchResult:
         status = resp.status
         if status == 304:
             raise NotModified(f"{where}: not modified")
         if status in (429, 503):
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             hint = f", retry after {retry_after:.0f} s" if retry_after is not None else ""
-            raise SourceError(f"{where}: HTTP {status} {resp.reason or ''}{hint}".strip(), retry_after=retry_after)
+            raise SourceError(
+                f"{where}: HTTP {status} {resp.reason or ''}{hint}".strip(), retry_after=retry_after, status=status
+            )
         if status >= 400:
-            raise SourceError(f"{where}: HTTP {status} {resp.reason or ''}".strip())
+            raise SourceError(f"{where}: HTTP {status} {resp.reason or ''}".strip(), status=status)
         if status < 200 or status >= 300:
-            raise SourceError(f"{where}: unexpected HTTP {status}")
+            raise SourceError(f"{where}: unexpected HTTP {status}", status=status)
 
         cap = self.settings.max_bytes
         length = resp.headers.get("Content-Length")
@@ -266,3 +266,10 @@ def rebase_url(url: str, base_url: str | None) -> str:
     base = URL(base_url.rstrip("/"))
     path = base.path.rstrip("/") + src.path
     return str(base.with_path(path).with_query(src.query))
+
+
+def endpoint(configured: str, default: str, base_url: str | None) -> str:
+    """The URL a source polls: the replay server's copy of `default` offline, else the configured one."""
+    if base_url:
+        return rebase_url(default, base_url)
+    return configured or default

@@ -19,7 +19,7 @@ from monitor.config import Settings
 from monitor.models import SourceItem
 from monitor.sources._text import MAX_CONTEXT, clean, clean_url, lang_code
 from monitor.sources.base import NotModified, PollContext, SourceError
-from monitor.sources.http import FetchResult, _where, rebase_url
+from monitor.sources.http import FetchResult, safe_location
 
 NAME = "rss"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
@@ -33,7 +33,7 @@ def _struct_to_dt(value: Any) -> datetime | None:
         return None
 
 
-def parse_feed(body: bytes, *, content_type: str = "", source: str = NAME, feed_url: str = "") -> list[SourceItem]:
+def parse_feed(body: bytes, *, content_type: str = "", source: str = NAME) -> list[SourceItem]:
     """Blocking: parse one RSS/Atom document. bozo with entries = keep them; bozo without = SourceError."""
     if not body.strip():
         raise SourceError("empty body")
@@ -99,9 +99,7 @@ class RssSource:
         async with sem:
             res: FetchResult = await ctx.fetcher.get(url, accept=ACCEPT)
         try:
-            return await asyncio.to_thread(
-                parse_feed, res.body, content_type=res.content_type, source=self.name, feed_url=url
-            )
+            return await asyncio.to_thread(parse_feed, res.body, content_type=res.content_type, source=self.name)
         except SourceError:
             ctx.fetcher.forget(res.url)
             raise
@@ -119,13 +117,13 @@ class RssSource:
             if isinstance(result, NotModified):
                 not_modified += 1
             elif isinstance(result, SourceError):
-                errors[url] = str(result) if _where(url) in str(result) else f"{_where(url)}: {result}"
+                errors[url] = str(result) if safe_location(url) in str(result) else f"{safe_location(url)}: {result}"
                 if result.retry_after is not None:
                     retry_afters.append(result.retry_after)
             elif isinstance(result, BaseException):
                 if isinstance(result, asyncio.CancelledError):
                     raise result
-                errors[url] = f"{_where(url)}: unexpected {type(result).__name__}"
+                errors[url] = f"{safe_location(url)}: unexpected {type(result).__name__}"
             else:
                 items.extend(result)
         self.last_errors = errors

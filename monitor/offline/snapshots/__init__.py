@@ -1,0 +1,1 @@
+"""Bundled snapshot templates (package data) replayed by monitor.offline.server."""

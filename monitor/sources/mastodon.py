@@ -1,0 +1,136 @@
+"""Mastodon instance trends: `/api/v1/trends/tags` (hashtags) and `/api/v1/trends/links` (articles).
+
+Both endpoints are public on most instances. A hashtag becomes "#tag" with the uses of
+the last two days as traffic; a link becomes its card title with the provider as context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.config import Settings
+from monitor.models import SourceItem
+from monitor.sources._text import MAX_CONTEXT, clean, clean_url, dedupe, lang_code, to_int
+from monitor.sources.base import NotModified, PollContext, SourceError
+from monitor.sources.http import FetchResult
+
+NAME = "mastodon"
+TAGS_PATH = "/api/v1/trends/tags"
+LINKS_PATH = "/api/v1/trends/links"
+
+
+def _recent_uses(history: Any, days: int = 2) -> int | None:
+    if not isinstance(history, list):
+        return None
+    total = 0
+    seen = False
+    for h in history[:days]:
+        if isinstance(h, dict):
+            n = to_int(h.get("uses"))
+            if n is not None:
+                total += n
+                seen = True
+    return total if seen else None
+
+
+def _array(res: FetchResult) -> list[Any]:
+    data = res.json()
+    if not isinstance(data, list):
+        raise SourceError("unexpected JSON (expected an array)")
+    return data
+
+
+def parse_tags(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
+    items: list[SourceItem] = []
+    for tag in _array(res)[:100]:
+        if not isinstance(tag, dict):
+            continue
+        name = clean(tag.get("name"), 100).lstrip("#").replace(" ", "")
+        if not name:
+            continue
+        url = clean_url(tag.get("url"))
+        items.append(
+            SourceItem(
+                source=source,
+                title=f"#{name}",
+                url=url,
+                urls=(url,) if url else (),
+                traffic=_recent_uses(tag.get("history")),
+                item_id=f"tag:{name.casefold()}",
+            )
+        )
+    return items
+
+
+def parse_links(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
+    items: list[SourceItem] = []
+    for card in _array(res)[:100]:
+        if not isinstance(card, dict):
+            continue
+        title = clean(card.get("title"), strip_tags=True)
+        url = clean_url(card.get("url"))
+        if not title or not url:
+            continue
+        provider = clean(card.get("provider_name"), 120)
+        description = clean(card.get("description"), MAX_CONTEXT, strip_tags=True)
+        items.append(
+            SourceItem(
+                source=source,
+                title=title,
+                url=url,
+                context=dedupe([c for c in (description, provider) if c]),
+                urls=(url,),
+                lang=lang_code(card.get("language")),
+                traffic=_recent_uses(card.get("history")),
+                item_id=f"link:{url}",
+            )
+        )
+    return items
+
+
+@dataclass
+class MastodonSource:
+    instance: str
+    interval_s: float = 600.0
+    name: str = NAME
+
+    @classmethod
+    def from_settings(cls, settings: Settings, base_url_override: str | None = None) -> MastodonSource:
+        s = settings.sources.mastodon
+        instance = base_url_override or s.url or s.instance
+        return cls(instance=instance.rstrip("/"), interval_s=s.interval_s)
+
+    async def _fetch(self, ctx: PollContext, path: str, parser: Any) -> list[SourceItem]:
+        res = await ctx.fetcher.get(self.instance + path, accept="application/json", params={"limit": "20"})
+        try:
+            result: list[SourceItem] = parser(res, source=self.name)
+            return result
+        except SourceError:
+            ctx.fetcher.forget(res.url)
+            raise
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        results = await asyncio.gather(
+            self._fetch(ctx, TAGS_PATH, parse_tags), self._fetch(ctx, LINKS_PATH, parse_links), return_exceptions=True
+        )
+        items: list[SourceItem] = []
+        errors: list[SourceError] = []
+        ok = 0
+        for r in results:
+            if isinstance(r, NotModified):
+                continue
+            if isinstance(r, SourceError):
+                errors.append(r)
+            elif isinstance(r, BaseException):
+                raise r
+            else:
+                ok += 1
+                items.extend(r)
+        if errors and ok == 0:  # nothing usable: one endpoint failed, the other failed or was unchanged
+            e = errors[0]
+            raise SourceError(f"{self.name}: {e}", retry_after=e.retry_after, status=e.status)
+        if ok == 0:
+            raise NotModified(f"{self.name}: trends unchanged")
+        return items

@@ -1,0 +1,81 @@
+"""YouTube most-popular videos for a region (Data API v3). Off by default: needs a key.
+
+The key is read from the environment (ONDA_YOUTUBE_API_KEY) and sent as the
+`X-Goog-Api-Key` header, never in the URL, so it cannot leak into logs or the cache.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.config import Settings
+from monitor.models import SourceItem
+from monitor.sources._text import clean, lang_code, to_int
+from monitor.sources.base import PollContext, SourceError
+from monitor.sources.http import FetchResult, endpoint
+
+NAME = "youtube"
+DEFAULT_URL = "https://www.googleapis.com/youtube/v3/videos"
+KEY_ENV = "ONDA_YOUTUBE_API_KEY"
+
+
+def parse_videos(res: FetchResult, *, source: str = NAME, default_lang: str | None = None) -> list[SourceItem]:
+    data = res.json()
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise SourceError("unexpected JSON (no 'items')")
+    items: list[SourceItem] = []
+    for v in data["items"][:100]:
+        if not isinstance(v, dict) or not isinstance(v.get("id"), str):
+            continue
+        snippet: dict[str, Any] = v["snippet"] if isinstance(v.get("snippet"), dict) else {}
+        title = clean(snippet.get("title"))
+        if not title:
+            continue
+        vid = clean(v["id"], 40)
+        url = f"https://www.youtube.com/watch?v={vid}"
+        channel = clean(snippet.get("channelTitle"), 120)
+        stats: dict[str, Any] = v["statistics"] if isinstance(v.get("statistics"), dict) else {}
+        items.append(
+            SourceItem(
+                source=source,
+                title=title,
+                url=url,
+                context=(channel,) if channel else (),
+                urls=(url,),
+                lang=lang_code(snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage")) or default_lang,
+                traffic=to_int(stats.get("viewCount")),
+                item_id=vid,
+            )
+        )
+    return items
+
+
+@dataclass
+class YouTubeSource:
+    url: str
+    region: str = "IT"
+    interval_s: float = 1800.0
+    name: str = NAME
+
+    @classmethod
+    def from_settings(cls, settings: Settings, base_url_override: str | None = None) -> YouTubeSource:
+        s = settings.sources.youtube
+        return cls(
+            url=endpoint(s.url, DEFAULT_URL, base_url_override),
+            region=settings.sources.google_trends.geo,
+            interval_s=s.interval_s,
+        )
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        key = os.environ.get(KEY_ENV, "").strip()
+        if not key:
+            raise SourceError(f"{KEY_ENV} not set")
+        params = {"part": "snippet,statistics", "chart": "mostPopular", "regionCode": self.region, "maxResults": "50"}
+        res = await ctx.fetcher.get(self.url, params=params, accept="application/json", headers={"X-Goog-Api-Key": key})
+        try:
+            return parse_videos(res, source=self.name, default_lang=self.region.lower())
+        except SourceError as exc:
+            ctx.fetcher.forget(res.url)
+            raise SourceError(f"{self.name}: {exc}") from None
