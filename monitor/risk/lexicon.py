@@ -1,0 +1,260 @@
+"""Lexicon layer: lemma-based IT/EN term lists, idiom exceptions, evidence-weighted levels.
+
+Terms live in data files (`data/lexicon_<lang>.toml`) so a brand guardian can extend them
+without touching code. Text and terms go through the same blank spaCy pipeline with the
+lookup lemmatizer, so "morti"/"morto" or "killed"/"kill" match each other.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.models import RiskCategory, RiskFlag, RiskLevel
+
+DATA_DIR = Path(__file__).with_name("data")
+LANGS = ("it", "en")
+WEIGHTS: dict[str, float] = {"high": 2.0, "medium": 1.0, "low": 0.5}
+AMPLIFIER_WEIGHT = 1.0
+REPEAT_BONUS = 0.5  # per extra mention of the same term (title + headlines), at most 2 extra
+HIGH_SCORE = 3.0
+MEDIUM_SCORE = 1.5
+CATEGORIES = ("tragedy", "polarizing", "misinformation")
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    name: str
+    category: RiskCategory
+    aliases: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class LexiconData:
+    """Parsed lexicon: (group, weight name) per term, amplifiers per category, idioms."""
+
+    groups: dict[str, Group] = field(default_factory=dict)
+    terms: dict[str, tuple[str, str]] = field(default_factory=dict)  # term -> (group, weight name)
+    exact: set[str] = field(default_factory=set)  # terms written "=term": matched on the lower-cased form only
+    amplifiers: dict[str, RiskCategory] = field(default_factory=dict)  # term -> category
+    exceptions: list[str] = field(default_factory=list)
+
+    def merge(self, other: LexiconData) -> None:
+        """Add another lexicon (e.g. a brand's extra terms); later terms win."""
+        self.groups.update(other.groups)
+        self.terms.update(other.terms)
+        self.exact |= other.exact
+        self.amplifiers.update(other.amplifiers)
+        self.exceptions.extend(other.exceptions)
+
+
+def _norm(term: str) -> str:
+    return " ".join(term.lower().split())
+
+
+def parse_lexicon(data: dict[str, Any], source: str) -> LexiconData:
+    """Validate a decoded lexicon TOML; raises ValueError naming the file and the key."""
+    out = LexiconData()
+    groups = data.get("groups", {})
+    if not isinstance(groups, dict):
+        raise ValueError(f"{source}: 'groups' must be a table")
+    for name, body in groups.items():
+        category = body.get("category")
+        if category not in CATEGORIES:
+            raise ValueError(f"{source}: groups.{name}.category must be tragedy|polarizing|misinformation")
+        out.groups[name] = Group(name, category, tuple(_norm(str(a)) for a in body.get("aliases", [])))
+        for weight in WEIGHTS:
+            terms = body.get(weight, [])
+            if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+                raise ValueError(f"{source}: groups.{name}.{weight} must be a list of strings")
+            for t in terms:
+                key = _norm(t.removeprefix("="))
+                if key:
+                    out.terms[key] = (name, weight)
+                    if t.startswith("="):
+                        out.exact.add(key)
+    for category, terms in data.get("amplifiers", {}).items():
+        if category not in CATEGORIES:
+            raise ValueError(f"{source}: amplifiers.{category} is not a risk category")
+        for t in terms:
+            out.amplifiers[_norm(t)] = category
+    out.exceptions = [_norm(p) for p in data.get("exceptions", {}).get("phrases", []) if _norm(p)]
+    return out
+
+
+def load_lexicon_file(path: Path) -> LexiconData:
+    with path.open("rb") as fh:
+        return parse_lexicon(tomllib.load(fh), str(path))
+
+
+@dataclass(frozen=True, slots=True)
+class TermHit:
+    term: str
+    group: str
+    weight: str
+    count: int
+
+
+class _LangMatcher:
+    """One language: blank spaCy + lookup lemmatizer + PhraseMatchers on LEMMA."""
+
+    def __init__(self, lang: str, lex: LexiconData) -> None:
+        import spacy
+        from spacy.matcher import PhraseMatcher
+
+        self.lang = lang
+        self.lex = lex
+        nlp = spacy.blank(lang)
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+        self.nlp = nlp
+        # Lemma matching joins inflections, but the lookup table also merges some names with common
+        # words (Meloni/melone, NATO/nato=born, woke/wake): those terms are written "=term" and
+        # matched on the lower-cased surface form instead.
+        self.terms = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.exact_terms = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.idioms = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        keys = list(lex.terms) + [a for a in lex.amplifiers if a not in lex.terms]
+        for key, doc in zip(keys, nlp.pipe(keys), strict=True):
+            (self.exact_terms if key in lex.exact else self.terms).add(key, [doc])
+        if lex.exceptions:
+            self.idioms.add("IDIOM", list(nlp.pipe(lex.exceptions)))
+
+    def hits(self, texts: Sequence[str]) -> list[tuple[list[TermHit], dict[str, list[str]]]]:
+        """Per text: term hits outside idioms, and amplifier terms per category."""
+        out: list[tuple[list[TermHit], dict[str, list[str]]]] = []
+        strings = self.nlp.vocab.strings
+        for doc in self.nlp.pipe((t.lower() for t in texts), batch_size=256):
+            idiom_spans = [(s, e) for _, s, e in self.idioms(doc)]
+            spans: list[tuple[int, int, str]] = []
+            for match_id, s, e in [*self.terms(doc), *self.exact_terms(doc)]:
+                if any(a <= s and e <= b for a, b in idiom_spans):
+                    continue
+                spans.append((s, e, strings[match_id]))
+            # Longest match wins where terms overlap ("violenza domestica" over "violenza").
+            spans.sort(key=lambda x: (-(x[1] - x[0]), x[0]))
+            taken: list[tuple[int, int]] = []
+            counts: dict[str, int] = {}
+            for s, e, key in spans:
+                if any(s < b and a < e for a, b in taken):
+                    continue
+                taken.append((s, e))
+                counts[key] = counts.get(key, 0) + 1
+            term_hits: list[TermHit] = []
+            amps: dict[str, list[str]] = {}
+            for key, n in counts.items():
+                if key in self.lex.terms:
+                    group, weight = self.lex.terms[key]
+                    term_hits.append(TermHit(key, group, weight, n))
+                elif key in self.lex.amplifiers:
+                    amps.setdefault(self.lex.amplifiers[key], []).append(key)
+            out.append((term_hits, amps))
+        return out
+
+
+def _fmt_term(h: TermHit) -> str:
+    return f"'{h.term}'" + (f" ×{h.count}" if h.count > 1 else "")
+
+
+def score_hits(hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict[str, Group]) -> list[RiskFlag]:
+    """Pure policy: hits -> one flag per matched group, level from the whole category's evidence.
+
+    High needs several pieces of evidence (score >= 3 with a strong term, or >= 3 distinct terms):
+    one ambiguous word never blocks a trend on its own.
+    """
+    by_cat: dict[str, list[TermHit]] = {}
+    for h in hits:
+        by_cat.setdefault(groups[h.group].category, []).append(h)
+    flags: list[RiskFlag] = []
+    for category, chits in by_cat.items():
+        score = sum(WEIGHTS[h.weight] * (1 + REPEAT_BONUS * min(h.count - 1, 2)) for h in chits)
+        amp_terms = amps.get(category, [])
+        score += AMPLIFIER_WEIGHT * len(amp_terms)
+        strong = any(h.weight == "high" for h in chits)
+        distinct = len(chits) + len(amp_terms)
+        level: RiskLevel
+        if score >= HIGH_SCORE and (strong or distinct >= 3):
+            level = "high"
+        elif score >= MEDIUM_SCORE or strong:
+            level = "medium"
+        else:
+            level = "low"
+        strength_word = {"high": "strong", "medium": "moderate", "low": "weak"}[level]
+        by_group: dict[str, list[TermHit]] = {}
+        for h in chits:
+            by_group.setdefault(h.group, []).append(h)
+        for group, ghits in by_group.items():
+            ghits.sort(key=lambda h: (-WEIGHTS[h.weight], -h.count, h.term))
+            glevel: RiskLevel = level if any(h.weight != "low" for h in ghits) else "low"
+            others = [h for h in chits if h.group != group]
+            parts = [f"lexicon · {category}/{group.replace('_', ' ')}: " + ", ".join(_fmt_term(h) for h in ghits[:6])]
+            if others:
+                parts.append("with " + ", ".join(f"'{h.term}' ({h.group})" for h in others[:4]))
+            if amp_terms:
+                parts.append("amplified by " + ", ".join(f"'{a}'" for a in amp_terms[:4]))
+            reason = "; ".join(parts) + f" — {strength_word} evidence (score {score:.1f})"
+            flags.append(
+                RiskFlag(
+                    category=groups[group].category,
+                    level=glevel,
+                    layer="lexicon",
+                    reason=reason,
+                    evidence=f"{group}: " + ", ".join(h.term for h in ghits),
+                    strength=round(min(score / 6.0, 1.0), 3),
+                )
+            )
+    return flags
+
+
+class Lexicon:
+    """IT + EN matchers, built lazily once (spaCy import + init costs ~1-2 s)."""
+
+    def __init__(self, extra: dict[str, LexiconData] | None = None, data_dir: Path = DATA_DIR) -> None:
+        self._data_dir = data_dir
+        self._extra = extra or {}
+        self._matchers: dict[str, _LangMatcher] = {}
+        self._lock = threading.Lock()
+        self.groups: dict[str, Group] = {}
+        for lang in LANGS:
+            self.groups.update(self._data(lang).groups)
+
+    def _data(self, lang: str) -> LexiconData:
+        lex = load_lexicon_file(self._data_dir / f"lexicon_{lang}.toml")
+        if lang in self._extra:
+            lex.merge(self._extra[lang])
+        return lex
+
+    def matcher(self, lang: str) -> _LangMatcher:
+        with self._lock:
+            if lang not in self._matchers:
+                self._matchers[lang] = _LangMatcher(lang, self._data(lang))
+            return self._matchers[lang]
+
+    def assess(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[list[RiskFlag]]:
+        """Flags per text. Known language -> its lexicon; unknown -> both, hits merged."""
+        per_text: list[tuple[list[TermHit], dict[str, list[str]]]] = [([], {}) for _ in texts]
+        keys = [lang_key(lg) for lg in langs]
+        for lang in LANGS:
+            idx = [i for i, k in enumerate(keys) if k in (lang, None)]
+            if not idx:
+                continue
+            results = self.matcher(lang).hits([texts[i] for i in idx])
+            for i, (hits, amps) in zip(idx, results, strict=True):
+                seen = {h.term for h in per_text[i][0]}
+                per_text[i][0].extend(h for h in hits if h.term not in seen)
+                for cat, terms in amps.items():
+                    lst = per_text[i][1].setdefault(cat, [])
+                    lst.extend(t for t in terms if t not in lst)
+        return [score_hits(hits, amps, self.groups) for hits, amps in per_text]
+
+
+def lang_key(lang: str | None) -> str | None:
+    """'it-IT' -> 'it'; languages without a lexicon -> None (use both)."""
+    if not lang:
+        return None
+    key = lang.lower().split("-")[0].split("_")[0]
+    return key if key in LANGS else None
