@@ -1,0 +1,114 @@
+"""Anniversary layer: tragedies whose anniversaries brands keep stumbling on (AT&T on 9/11, SpaghettiOs on Pearl Harbor).
+
+A trend naming the event is tragedy/high around its date and medium at other times; on the day of a
+major anniversary a commemorative-sounding trend gets a low flag even without naming it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from monitor.models import RiskFlag
+
+DATA_FILE = Path(__file__).with_name("data") / "anniversaries.toml"
+DEFAULT_WINDOW_DAYS = 3
+COMMEMORATIVE = re.compile(
+    r"(?<!\w)(anniversario|anniversary|anniversaire|ricorrenza|commemorazione|commemorate|commemoration|"
+    r"remember|remembrance|never forget|neverforget|in memoria|memoriale|memorial|minuto di silenzio|"
+    r"moment of silence|per non dimenticare|lest we forget)(?!\w)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Anniversary:
+    name: str
+    day: date
+    aliases: re.Pattern[str]
+    date_aliases: re.Pattern[str] | None
+    major: bool = False
+    window_days: int = DEFAULT_WINDOW_DAYS
+
+
+def _alternation(terms: list[str]) -> re.Pattern[str] | None:
+    cleaned = sorted({" ".join(t.lower().split()) for t in terms if t.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in cleaned) + r")(?!\w)")
+
+
+def load_calendar(path: Path = DATA_FILE) -> list[Anniversary]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    out: list[Anniversary] = []
+    for i, ev in enumerate(data.get("event", [])):
+        try:
+            day = date.fromisoformat(str(ev["date"]))
+            aliases = _alternation(list(ev.get("aliases", [])))
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{path}: event #{i + 1}: {exc}") from None
+        if aliases is None:
+            raise ValueError(f"{path}: event #{i + 1} ({ev.get('name')}) has no aliases")
+        out.append(
+            Anniversary(
+                name=str(ev.get("name", f"event {i + 1}")),
+                day=day,
+                aliases=aliases,
+                date_aliases=_alternation(list(ev.get("date_aliases", []))),
+                major=bool(ev.get("major", False)),
+                window_days=int(ev.get("window_days", DEFAULT_WINDOW_DAYS)),
+            )
+        )
+    return out
+
+
+def days_from_anniversary(day: date, today: date) -> int:
+    """Distance in days from `today` to the nearest anniversary of `day` (previous, this or next year)."""
+    best = 366
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            ann = day.replace(year=year)
+        except ValueError:  # 29 February
+            ann = date(year, 3, 1)
+        best = min(best, abs((ann - today).days))
+    return best
+
+
+class AnniversaryCalendar:
+    def __init__(self, events: list[Anniversary] | None = None) -> None:
+        self.events = events if events is not None else load_calendar()
+
+    def assess(self, text: str, today: date) -> list[RiskFlag]:
+        """Flags for one trend text (title + headlines), judged on `today`."""
+        low = " ".join(text.lower().split())
+        flags: list[RiskFlag] = []
+        for ev in self.events:
+            dist = days_from_anniversary(ev.day, today)
+            near = dist <= ev.window_days
+            m = ev.aliases.search(low)
+            if m is None and near and ev.date_aliases is not None:
+                m = ev.date_aliases.search(low)
+            if m is not None:
+                years = today.year - ev.day.year
+                when = "today" if dist == 0 else f"{dist} day(s) from"
+                if near:
+                    reason = (
+                        f"calendar · tragedy: mentions '{m.group(0)}' — {ev.name}, anniversary {when} "
+                        f"({ev.day:%d %b}, {years} years) — strong evidence"
+                    )
+                    flags.append(RiskFlag("tragedy", "high", "calendar", reason, evidence=ev.name, strength=1.0))
+                else:
+                    reason = f"calendar · tragedy: mentions '{m.group(0)}' — {ev.name} (anniversary {ev.day:%d %b}) — moderate evidence"
+                    flags.append(RiskFlag("tragedy", "medium", "calendar", reason, evidence=ev.name, strength=0.5))
+            elif ev.major and dist == 0:
+                c = COMMEMORATIVE.search(low)
+                if c is not None:
+                    reason = (
+                        f"calendar · tragedy: today is the anniversary of {ev.name}; commemorative wording "
+                        f"'{c.group(0)}' — weak evidence"
+                    )
+                    flags.append(RiskFlag("tragedy", "low", "calendar", reason, evidence=ev.name, strength=0.25))
+        return flags
