@@ -75,8 +75,46 @@ def normalize_text(text: str, max_chars: int = MAX_TITLE_CHARS) -> str:
 # Prepositions after which a capitalised name is a place/circumstance ("a Torino", "at the White
 # House"), not the subject of the story: such names are "weak" and never decide a conflict.
 _WEAK_AFTER = frozenset(
-    "a ad ai al all alla alle allo agli in nel nella nelle nello nei negli su sul sulla sulle sullo sui "
-    "sugli da dal dalla dalle dallo dai dagli verso at in into to from near on".split()
+    [
+        "a",
+        "ad",
+        "ai",
+        "al",
+        "all",
+        "alla",
+        "alle",
+        "allo",
+        "agli",
+        "in",
+        "nel",
+        "nella",
+        "nelle",
+        "nello",
+        "nei",
+        "negli",
+        "su",
+        "sul",
+        "sulla",
+        "sulle",
+        "sullo",
+        "sui",
+        "sugli",
+        "da",
+        "dal",
+        "dalla",
+        "dalle",
+        "dallo",
+        "dai",
+        "dagli",
+        "verso",
+        "at",
+        "in",
+        "into",
+        "to",
+        "from",
+        "near",
+        "on",
+    ]
 )
 _ARTICLES_EN = frozenset({"the"})
 _JOINERS = re.compile(r"(?<=\w)[-‐‑–—/](?=\w)")
@@ -120,8 +158,8 @@ class Lexicon:
         try:
             lem = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
             nlp.initialize()
-            table = lem.lookups.get_table("lemma_lookup")
-        except Exception as exc:  # noqa: BLE001 - no lookup data: fall back to surface forms
+            table = lem.lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
+        except Exception as exc:
             log.warning("no lookup lemmas for %s (%s); clustering uses surface forms", lang, exc)
         self._nlp[lang] = nlp
         self._tables[lang] = table
@@ -282,9 +320,7 @@ def match_score(cos: float, a: TextInfo, b: TextInfo, cfg: ClusterConfig) -> flo
     if subject_conflict(a, b):
         return None
     jac = jaccard(a.lemmas, b.lemmas)
-    shared_strong = sum(
-        1 for p, s in zip(a.phrases, a.strong, strict=True) if s and _phrase_shared(p, b)
-    )
+    shared_strong = sum(1 for p, s in zip(a.phrases, a.strong, strict=True) if s and _phrase_shared(p, b))
     ok = (
         cos >= cfg.near_duplicate
         or (cos >= cfg.semantic and jac >= cfg.jaccard)
@@ -495,8 +531,9 @@ class TrendPipeline:
                 )
             infos += [self.lexicon.analyse(c, lang) for c in context[:ITEM_CONTEXT_TEXTS]]
             out.append(
-                _Prepared(item=item, title=title, context=context, lang=lang, infos=infos,
-                          texts=[i.norm for i in infos])
+                _Prepared(
+                    item=item, title=title, context=context, lang=lang, infos=infos, texts=[i.norm for i in infos]
+                )
             )
         return out
 
@@ -517,7 +554,9 @@ class TrendPipeline:
         self._absorb(cluster, p, keys, now, new_mention=True)
         return cluster.trend.id, is_new
 
-    def _repoll(self, cluster: _Cluster, p: _Prepared, keys: list[tuple[str, str, str]], now: datetime) -> tuple[str, bool] | None:
+    def _repoll(
+        self, cluster: _Cluster, p: _Prepared, keys: list[tuple[str, str, str]], now: datetime
+    ) -> tuple[str, bool] | None:
         """The same item again: keep it alive, record its traffic, but never count a new mention."""
         cluster.touched = now
         for key in keys:
@@ -577,7 +616,9 @@ class TrendPipeline:
         self._clusters[tid] = cluster
         return cluster
 
-    def _absorb(self, cluster: _Cluster, p: _Prepared, keys: list[tuple[str, str, str]], now: datetime, *, new_mention: bool) -> None:
+    def _absorb(
+        self, cluster: _Cluster, p: _Prepared, keys: list[tuple[str, str, str]], now: datetime, *, new_mention: bool
+    ) -> None:
         trend = cluster.trend
         item = p.item
         assert p.vecs is not None

@@ -1,0 +1,657 @@
+"""The running monitor: schedules sources, clusters and scores what they find, emits events, feeds alerts.
+
+One `MonitorService` per process, started and stopped on the caller's event loop
+(the TUI's or `onda watch`'s). It owns ONE aiohttp session, an APScheduler 3.x
+`AsyncIOScheduler` with one job per source (own interval, jitter, max one
+instance, coalesced), per-source health with exponential backoff, and the
+poll -> cluster -> score -> store -> event -> alert chain. Blocking work
+(model load, clustering, scoring) runs in worker threads, serialised by one
+asyncio.Lock because the machine has few cores. A failure anywhere is logged and
+emitted as an event; it never stops the other sources or the scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.triggers.interval import IntervalTrigger
+
+from brand_dna.dna import BrandDNA, save_brand
+from monitor.api import AlertSink, RescoreDiff, TrendScorer, VerdictChange
+from monitor.config import Settings
+from monitor.events import (
+    Event,
+    Listener,
+    SourceErrorEvent,
+    SourceHealthEvent,
+    StatusEvent,
+    TrendEvent,
+)
+from monitor.models import Trend, Verdict
+from monitor.pipeline import TrendPipeline
+from monitor.sources.base import NotModified, PollContext, Source, SourceError
+from monitor.storage import OutboxRow, SourceHealth, Storage
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from brand_dna.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+FLUSH_JOB = "__alerts_flush__"
+MAX_RETRY_AFTER_S = 24 * 3600.0
+LATEST_KEEP = 2000  # scored trends kept in memory for recent()
+
+
+class ServiceError(Exception):
+    """The service cannot start (e.g. offline replay requested but not available)."""
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Errors shown in health and events are one short human line."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def backoff_delay(
+    failures: int,
+    interval_s: float,
+    max_backoff_s: float,
+    *,
+    jitter: float = 0.1,
+    retry_after: float | None = None,
+    rand: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """Seconds until the next try after `failures` consecutive failures (pure policy).
+
+    interval * 2^(failures-1), capped at `max_backoff_s`, spread by +/- `jitter`; a
+    server's Retry-After is a floor (capped at one day, never below the backoff).
+    """
+    exp = interval_s * (2 ** max(0, failures - 1))
+    delay = min(max_backoff_s, exp)
+    if jitter:
+        delay *= rand(1 - jitter, 1 + jitter)
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
+    return max(0.0, delay)
+
+
+def _snapshot(trend: Trend) -> Trend:
+    """A copy the event loop can hand out while the pipeline keeps growing the original."""
+    return dataclasses.replace(
+        trend,
+        context=list(trend.context),
+        urls=list(trend.urls),
+        sources=list(trend.sources),
+        mentions=list(trend.mentions),
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class MonitorService:
+    """Implements monitor.api.ServiceAPI."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        storage: Storage,
+        scorer: TrendScorer,
+        sources: list[Source] | None = None,
+        alerts: AlertSink | None = None,
+        embedder: Embedder | None = None,
+        offline: bool = False,
+        clock: Callable[[], datetime] = _utcnow,
+        pipeline: TrendPipeline | None = None,
+        flush_interval_s: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.scorer = scorer
+        self.alerts = alerts
+        self.offline = offline
+        self.clock = clock
+        self.flush_interval_s = flush_interval_s
+        if pipeline is None:
+            emb = embedder if embedder is not None else getattr(scorer, "embedder", None)
+            if emb is None:
+                raise ValueError("MonitorService needs an embedder (pass embedder= or a scorer with .embedder)")
+            pipeline = TrendPipeline(emb, storage, clock)
+        self.pipeline = pipeline
+        self._given_sources = sources
+        self._sources: dict[str, Source] = {s.name: s for s in sources or []}
+        self._listeners: list[Listener] = []
+        self._health: dict[str, SourceHealth] = {}
+        self._source_locks: dict[str, asyncio.Lock] = {}
+        self._work_lock = asyncio.Lock()
+        self._flush_lock = asyncio.Lock()
+        self._latest: OrderedDict[str, tuple[Trend, dict[str, Verdict]]] = OrderedDict()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._polls: set[asyncio.Task[Any]] = set()
+        self._flush_task: asyncio.Task[None] | None = None
+        self._flush_again = False
+        self._model_ready: asyncio.Event | None = None
+        self._model_error: str | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._fetcher: Any = None
+        self._replay: Any = None
+        self._started = False
+        self._stopping = False
+        for name in self._sources:
+            self._init_source(name)
+
+    # -- ServiceAPI: events -----------------------------------------------------------------
+    @property
+    def brands(self) -> list[BrandDNA]:
+        return self.scorer.brands
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break polling
+                log.exception("event listener failed on %s", type(event).__name__)
+
+    def _status(self, kind: str, message: str, **data: Any) -> None:
+        self._emit(StatusEvent(kind=kind, message=message, data=data))
+
+    # -- life-cycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start inside the running loop: prune, sources, HTTP session, model load (thread), scheduler."""
+        if self._started:
+            return
+        self._started = True
+        self._stopping = False
+        self._model_ready = asyncio.Event()
+        try:
+            cutoff = self.clock() - timedelta(days=self.settings.storage.keep_days)
+            pruned = self.storage.prune_trends(cutoff)
+            if pruned:
+                log.info("pruned %d trends older than %d days", pruned, self.settings.storage.keep_days)
+        except Exception as exc:
+            log.warning("could not prune old trends: %s", exc)
+            self._status("error", f"could not prune old trends: {one_line(str(exc))}")
+
+        base_url: str | None = None
+        if self.offline:
+            base_url = await self._start_replay()
+        if self._given_sources is None:
+            self._build_sources(base_url)
+
+        import aiohttp
+
+        from monitor.sources.http import HttpFetcher
+
+        self._session = aiohttp.ClientSession(headers={"User-Agent": self.settings.http.user_agent})
+        self._fetcher = HttpFetcher(self._session, self.settings.http, self.storage)
+
+        self._spawn(self._load_model(), "onda-model-load")
+
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.start()
+        now = _utcnow()
+        for name, source in self._sources.items():
+            self._add_source_job(name, source, first_run=now)
+        if self.alerts is not None:
+            self._scheduler.add_job(
+                self._flush_job,
+                IntervalTrigger(seconds=self.flush_interval_s),
+                id=FLUSH_JOB,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=now,
+                misfire_grace_time=None,
+            )
+
+    async def _start_replay(self) -> str:
+        try:
+            from monitor.offline.server import ReplayServer
+        except ImportError as exc:
+            raise ServiceError(
+                "offline mode is not available: monitor.offline.server (the replay server) is missing"
+            ) from exc
+        self._replay = ReplayServer()
+        base_url = await self._replay.start()
+        return str(base_url)
+
+    def _build_sources(self, base_url: str | None) -> None:
+        from monitor.sources import build_sources
+
+        errors: list[str] = []
+        for source in build_sources(self.settings, base_url=base_url, errors=errors):
+            self._sources[source.name] = source
+            self._init_source(source.name)
+        for err in errors:
+            self._status("notice", err)
+
+    def _init_source(self, name: str) -> None:
+        self._source_locks.setdefault(name, asyncio.Lock())
+        if name not in self._health:
+            stored = None
+            try:
+                stored = self.storage.get_health(name)
+            except Exception:
+                stored = None
+            self._health[name] = stored or SourceHealth(name=name)
+
+    def _add_source_job(self, name: str, source: Source, *, first_run: datetime) -> None:
+        assert self._scheduler is not None
+        interval = float(source.interval_s)
+        self._scheduler.add_job(
+            self._scheduled_poll,
+            IntervalTrigger(seconds=interval, jitter=self.settings.sources.jitter * interval or None),
+            args=[name],
+            id=name,
+            name=f"poll {name}",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=first_run,
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
+
+    async def _load_model(self) -> None:
+        assert self._model_ready is not None
+        self._status("model_loading", "loading the embedding model and brand indexes")
+        try:
+            await asyncio.to_thread(self.scorer.load)
+            await asyncio.to_thread(self.pipeline.lexicon.ensure)
+            restored = await asyncio.to_thread(self.pipeline.restore)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._model_error = one_line(str(exc))
+            log.error("model load failed: %s", self._model_error)
+            self._status("error", f"model load failed: {self._model_error}")
+        else:
+            self._status("model_ready", "model ready", restored=restored)
+        finally:
+            self._model_ready.set()
+
+    async def stop(self) -> None:
+        """Stop the scheduler, cancel in-flight polls, close alerts and the session. No task is left."""
+        if not self._started:
+            return
+        self._stopping = True
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)  # runs on the next loop iteration; cancels job tasks
+        self._scheduler = None
+        await asyncio.sleep(0)
+        pending = [t for t in (self._polls | self._tasks) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        for _ in range(3):  # job tasks the scheduler cancelled before they ever ran finish now
+            await asyncio.sleep(0)
+        if self.alerts is not None:
+            try:
+                await self.alerts.close()
+            except Exception:
+                log.exception("closing alerts failed")
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._replay is not None:
+            try:
+                await self._replay.stop()
+            except Exception:
+                log.exception("stopping the replay server failed")
+            self._replay = None
+        self._started = False
+        self._status("stopped", "monitor stopped")
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- polling -----------------------------------------------------------------------------
+    def source_names(self) -> list[str]:
+        return list(self._sources)
+
+    def health(self) -> list[SourceHealth]:
+        return [self._health[name] for name in self._sources if name in self._health]
+
+    async def _scheduled_poll(self, name: str) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._polls.add(task)
+        try:
+            await self._poll(name)
+        except asyncio.CancelledError:
+            if self._stopping:
+                return  # a clean stop, not a job failure for APScheduler to log
+            raise
+        finally:
+            if task is not None:
+                self._polls.discard(task)
+
+    async def poll_now(self, source: str) -> None:
+        """Poll one source now (the TUI's refresh key). If it is already polling, wait for that poll."""
+        if source not in self._sources:
+            raise KeyError(f"unknown source {source!r}")
+        lock = self._source_locks[source]
+        if lock.locked():
+            async with lock:
+                return
+        await self._poll(source)
+        self._reschedule(source, self._sources[source].interval_s)
+
+    async def run_once(self) -> None:
+        """Poll every enabled source once concurrently, then wait for clustering, scoring and alerts."""
+        if not self._started:
+            raise RuntimeError("MonitorService.run_once() needs start() first")
+        scheduler = self._scheduler
+        paused = scheduler is not None and scheduler.running and scheduler.state == STATE_RUNNING
+        if paused and scheduler is not None:
+            scheduler.pause()  # no scheduled poll doubles ours
+        try:
+            await asyncio.gather(*(self._poll_or_join(n) for n in self._sources))
+            await self._drain()
+            if self.alerts is not None:
+                await self._flush()
+        finally:
+            for name, source in self._sources.items():
+                if self._health[name].ok:
+                    self._reschedule(name, source.interval_s)
+            if paused and self._scheduler is not None:
+                self._scheduler.resume()
+
+    async def _poll_or_join(self, name: str) -> None:
+        lock = self._source_locks[name]
+        if lock.locked():  # a scheduled poll is running: its result is ours
+            async with lock:
+                return
+        await self._poll(name)
+
+    async def _drain(self) -> None:
+        """Wait until every spawned task (model load, flushes) has finished."""
+        while True:
+            pending = [t for t in self._tasks if not t.done() and t is not asyncio.current_task()]
+            if not pending:
+                return
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _poll(self, name: str) -> None:
+        source = self._sources[name]
+        async with self._source_locks[name]:
+            ctx = PollContext(fetcher=self._fetcher, now=self.clock)
+            try:
+                items = await source.poll(ctx)
+            except NotModified:
+                items = []
+            except SourceError as exc:
+                self._on_failure(name, one_line(str(exc)) or "source error", exc.retry_after)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._on_failure(name, one_line(f"{type(exc).__name__}: {exc}"), None)
+                return
+            self._on_success(name, len(items))
+        if items:
+            await self._process(name, items)
+
+    def _on_success(self, name: str, count: int) -> None:
+        before = self._health[name]
+        if before.consecutive_failures:
+            log.info("source %s recovered after %d failures", name, before.consecutive_failures)
+        health = dataclasses.replace(
+            before,
+            last_success=self.clock(),
+            consecutive_failures=0,
+            next_run=self._next_run(name),
+            items_last=count,
+        )
+        self._set_health(health)
+
+    def _on_failure(self, name: str, error: str, retry_after: float | None) -> None:
+        before = self._health[name]
+        failures = before.consecutive_failures + 1
+        if failures == 1:
+            log.warning("source %s failed: %s (will retry with backoff)", name, error)
+        delay = backoff_delay(
+            failures,
+            float(self._sources[name].interval_s),
+            self.settings.http.max_backoff_s,
+            jitter=self.settings.sources.jitter,
+            retry_after=retry_after,
+        )
+        retry_at = self._reschedule(name, delay) or (_utcnow() + timedelta(seconds=delay))
+        health = dataclasses.replace(
+            before,
+            last_error=error,
+            last_error_at=self.clock(),
+            consecutive_failures=failures,
+            next_run=retry_at,
+            items_last=0,
+        )
+        self._emit(SourceErrorEvent(source=name, error=error, consecutive_failures=failures, retry_at=retry_at))
+        self._set_health(health)
+
+    def _set_health(self, health: SourceHealth) -> None:
+        self._health[health.name] = health
+        try:
+            self.storage.save_health(health)
+        except Exception as exc:
+            log.warning("could not store health of %s: %s", health.name, exc)
+        self._emit(SourceHealthEvent(health=health))
+
+    def _next_run(self, name: str) -> datetime | None:
+        if self._scheduler is None:
+            return None
+        job = self._scheduler.get_job(name)
+        return job.next_run_time if job is not None else None
+
+    def _reschedule(self, name: str, delay_s: float) -> datetime | None:
+        """Move a source's next scheduled run to now + delay; returns it (None without a scheduler)."""
+        if self._scheduler is None or self._scheduler.get_job(name) is None:
+            return None
+        when = _utcnow() + timedelta(seconds=delay_s)
+        self._scheduler.modify_job(name, next_run_time=when)
+        return when
+
+    # -- pipeline, scoring, alerts -----------------------------------------------------------
+    async def _process(self, source: str, items: list[Any]) -> None:
+        if self._model_ready is not None:
+            await self._model_ready.wait()
+        if self._model_error is not None:
+            log.debug("dropping %d items from %s: model unavailable", len(items), source)
+            return
+        events: list[TrendEvent] = []
+        async with self._work_lock:
+            try:
+                changed = await asyncio.to_thread(self._ingest_snapshot, items)
+                if not changed:
+                    return
+                trends = [t for t, _ in changed]
+                verdicts = await asyncio.to_thread(self.scorer.score_trends, trends)
+                if len(verdicts) != len(trends):
+                    raise RuntimeError(f"scorer returned {len(verdicts)} results for {len(trends)} trends")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("processing items from %s failed", source)
+                self._status("error", f"processing {source} failed: {one_line(str(exc))}", source=source)
+                return
+            for (trend, is_new), by_brand in zip(changed, verdicts, strict=True):
+                self._remember(trend, by_brand)
+                try:
+                    self.storage.save_trend(trend)
+                    for brand, verdict in by_brand.items():
+                        self.storage.save_verdict(brand, verdict)
+                except Exception as exc:
+                    log.warning("could not store trend %s: %s", trend.id, exc)
+                    self._status("error", f"could not store trend: {one_line(str(exc))}")
+                events.append(TrendEvent(trend=trend, verdicts=by_brand, source=source, is_new=is_new))
+        for event in events:
+            self._emit(event)
+            if self.alerts is not None:
+                try:
+                    self.alerts.consider(event)
+                except Exception as exc:
+                    log.exception("alert policy failed for trend %s", event.trend.id)
+                    self._status("error", f"alert policy failed: {one_line(str(exc))}")
+        if self.alerts is not None and events:
+            self._request_flush()
+
+    def _ingest_snapshot(self, items: list[Any]) -> list[tuple[Trend, bool]]:
+        return [(_snapshot(t), new) for t, new in self.pipeline.ingest(items)]
+
+    def _remember(self, trend: Trend, verdicts: dict[str, Verdict]) -> None:
+        self._latest[trend.id] = (trend, verdicts)
+        self._latest.move_to_end(trend.id)
+        while len(self._latest) > LATEST_KEEP:
+            self._latest.popitem(last=False)
+
+    def _request_flush(self) -> None:
+        if self._stopping:
+            return
+        if self._flush_task is not None and not self._flush_task.done():
+            self._flush_again = True
+            return
+        self._flush_task = self._spawn(self._flush_loop(), "onda-alerts-flush")
+
+    async def _flush_loop(self) -> None:
+        while True:
+            self._flush_again = False
+            await self._flush()
+            if not self._flush_again or self._stopping:
+                return
+
+    async def _flush_job(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._polls.add(task)
+        try:
+            await self._flush()
+        except asyncio.CancelledError:
+            if self._stopping:
+                return
+            raise
+        finally:
+            if task is not None:
+                self._polls.discard(task)
+
+    async def _flush(self) -> None:
+        if self.alerts is None:
+            return
+        async with self._flush_lock:
+            try:
+                await self.alerts.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("sending alerts failed")
+                self._status("error", f"sending alerts failed: {one_line(str(exc))}")
+
+    # -- queries and feedback -------------------------------------------------------------------
+    def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:
+        """Latest trends with `brand`'s verdict: in-memory (full breakdown) first, then storage."""
+        out: dict[str, tuple[Trend, Verdict]] = {}
+        for trend, verdicts in reversed(self._latest.values()):
+            v = verdicts.get(brand)
+            if v is not None:
+                out[trend.id] = (trend, v)
+            if len(out) >= limit:
+                break
+        if len(out) < limit:
+            try:
+                for trend in self.storage.recent_trends(limit=limit):
+                    if trend.id in out:
+                        continue
+                    v = self.storage.get_verdict(trend.id, brand)
+                    if v is not None:
+                        out[trend.id] = (trend, v)
+                    if len(out) >= limit:
+                        break
+            except Exception as exc:
+                log.warning("could not read recent trends: %s", exc)
+        rows = sorted(out.values(), key=lambda tv: tv[0].last_seen, reverse=True)
+        return rows[:limit]
+
+    def feedback(self, trend_id: str, brand: str, kind: str) -> None:
+        self.storage.add_feedback(trend_id, brand, kind)
+
+    def feedback_for(self, trend_id: str, brand: str) -> set[str]:
+        return self.storage.feedback_for(trend_id, brand)
+
+    def outbox(self, limit: int = 200) -> list[OutboxRow]:
+        return self.storage.outbox(limit=limit)
+
+    async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
+        """Save the brand file (with backup), rebuild its index in a thread, re-score recent trends."""
+        backup = await asyncio.to_thread(save_brand, brand) if save else None
+        limit = self.settings.tui.recent_rescore
+        async with self._work_lock:
+            await asyncio.to_thread(self.scorer.replace_brand, brand)
+            rows = self.recent(brand.name, limit)
+            before = {t.id: v for t, v in rows}
+            trends = [t for t, _ in rows]
+            if len(trends) < limit:  # trends scored before this brand existed
+                missing = [t for t, _ in reversed(self._latest.values()) if t.id not in before]
+                trends += missing[: limit - len(trends)]
+            scored = await asyncio.to_thread(self.scorer.score_trends, trends) if trends else []
+        changes: list[VerdictChange] = []
+        for trend, by_brand in zip(trends, scored, strict=True):
+            after = by_brand.get(brand.name)
+            if after is None:
+                continue
+            old = before.get(trend.id)
+            merged = dict(self._latest[trend.id][1]) if trend.id in self._latest else {}
+            merged.update(by_brand)
+            if trend.id in self._latest:
+                self._latest[trend.id] = (trend, merged)
+            try:
+                self.storage.save_verdict(brand.name, after)
+            except Exception as exc:
+                log.warning("could not store verdict: %s", exc)
+            if old is not None and old.verdict != after.verdict:
+                changes.append(
+                    VerdictChange(
+                        trend_id=trend.id,
+                        title=trend.title,
+                        before=old.verdict,
+                        after=after.verdict,
+                        fit_before=old.fit,
+                        fit_after=after.fit,
+                    )
+                )
+        diff = RescoreDiff(
+            brand=brand.name, rescored=len(trends), changes=changes, backup=str(backup) if backup else None
+        )
+        self._status(
+            "rescored",
+            f"{brand.name}: re-scored {diff.rescored} trends, {len(changes)} changed",
+            brand=brand.name,
+            rescored=diff.rescored,
+            changed=len(changes),
+            new_opportunities=len(diff.new_opportunities),
+            lost_opportunities=len(diff.lost_opportunities),
+        )
+        return diff

@@ -1,0 +1,190 @@
+"""Clustering with the REAL packaged model on Italian + English headlines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from monitor.models import SourceItem
+from monitor.pipeline import ClusterConfig, TrendPipeline, momentum, normalize_text, trend_id_for
+from monitor.storage import Storage
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture
+def pipe(real_embedder, clock, lexicon):  # type: ignore[no-untyped-def]
+    return TrendPipeline(real_embedder, None, clock, lexicon=lexicon)
+
+
+def rss(title: str, n: int, source: str = "rss") -> SourceItem:
+    return SourceItem(source=source, title=title, url=f"https://news.example/{source}/{n}", item_id=f"{source}-{n}")
+
+
+SINNER_STORY = [
+    SourceItem(
+        source="google_trends",
+        title="sinner",
+        traffic=50000,
+        item_id="sinner",
+        context=("Sinner vince le ATP Finals a Torino", "Sinner batte Alcaraz in finale"),
+        urls=("https://news.example/gt/1",),
+    ),
+    rss("Sinner vince le ATP Finals a Torino", 1),
+    rss("Jannik Sinner trionfa alle ATP Finals di Torino", 2),
+    rss("Jannik Sinner wins the ATP Finals in Turin", 3),
+    SourceItem(source="wikipedia", title="Jannik Sinner", traffic=120000, item_id="Jannik_Sinner"),
+    SourceItem(source="gdelt", title="Sinner batte Alcaraz e conquista le Finals", url="https://gdelt.example/a1"),
+]
+OTHER_STORIES = [
+    rss("Juventus vince a Torino", 10),
+    rss("Inter batte il Napoli a San Siro", 11),
+    rss("Milan batte il Napoli a San Siro", 12),
+    rss("Mattarella: la Flotilla accolga la mediazione", 13),
+    rss("Sciopero dei treni venerdì, le fasce garantite", 14),
+    rss("Il finale di Squid Game divide i fan", 15),
+]
+
+
+def test_one_story_from_many_sources_is_one_trend(pipe: TrendPipeline) -> None:
+    changed = pipe.ingest(SINNER_STORY + OTHER_STORIES)
+    trends = {t.id: t for t, _ in changed}
+    assert len(pipe) == 1 + len(OTHER_STORIES)
+    sinner = pipe.get(trend_id_for("sinner"))
+    assert sinner is not None
+    assert sinner.corroboration == 4  # google_trends, rss, wikipedia, gdelt
+    assert set(sinner.sources) == {"google_trends", "rss", "wikipedia", "gdelt"}
+    assert "Jannik Sinner wins the ATP Finals in Turin" in sinner.context
+    assert "https://gdelt.example/a1" in sinner.urls
+    assert sinner.traffic == 120000
+    assert sum(n for _, n in sinner.mentions) == len(SINNER_STORY)
+    assert all(is_new for _, is_new in changed)
+    titles = {t.title for t in trends.values()}
+    assert {o.title for o in OTHER_STORIES} <= titles
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Sinner vince le ATP Finals a Torino", "Jannik Sinner wins the ATP Finals in Turin"),
+        ("sinner", "Sinner vince le ATP Finals a Torino"),
+        ("cagliari inter", "Cagliari-Inter, le probabili formazioni della partita di Serie A"),
+        ("Mattarella: la Flotilla accolga la mediazione", "Gaza, Mattarella: Flottilla accolga mediazione"),
+        ("Apple presenta iPhone 17", "iPhone 17, Apple svela il nuovo smartphone"),
+        ("Sciopero dei treni venerdì, le fasce garantite", "Sciopero generale, treni a rischio venerdì"),
+        ("Meloni incontra Trump alla Casa Bianca", "Meloni meets Trump at the White House"),
+        ("Ferrari, Leclerc in pole a Monza", "Charles Leclerc pole position at Italian Grand Prix"),
+        ("Stranger Things", "Stranger Things 5, il finale divide i fan"),
+    ],
+)
+def test_same_story_different_wording_merges(pipe: TrendPipeline, a: str, b: str) -> None:
+    pipe.ingest([rss(a, 1, "rss"), rss(b, 2, "gdelt")])
+    assert len(pipe) == 1, [t.title for t in pipe.trends()]
+    assert pipe.trends()[0].corroboration == 2
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Sinner vince a Torino", "Juventus vince a Torino"),
+        ("Inter batte il Napoli a San Siro", "Milan batte il Napoli a San Siro"),
+        ("cagliari inter", "Juve-Atalanta, le probabili formazioni della partita di Serie A"),
+        ("Mattarella alla Scala per la prima", "Mattarella: la Flotilla accolga la mediazione"),
+        ("Apple presenta iPhone 17", "Xiaomi 17 Pro contro iPhone 17 Pro: chi vince la sfida"),
+        ("Sciopero dei treni venerdì, le fasce garantite", "Treni, nuovo Frecciarossa Milano-Parigi"),
+        ("Meloni incontra Trump alla Casa Bianca", "Meloni al Senato sulla manovra"),
+        ("Ferrari, Leclerc in pole a Monza", "Ferrari presenta la nuova SF-26"),
+        ("Stranger Things 5, il finale divide i fan", "Il finale di Squid Game divide i fan"),
+        ("Terremoto ai Campi Flegrei, scossa di magnitudo 4.4", "Terremoto in Giappone, allerta tsunami"),
+    ],
+)
+def test_different_stories_sharing_words_stay_apart(pipe: TrendPipeline, a: str, b: str) -> None:
+    pipe.ingest([rss(a, 1, "rss"), rss(b, 2, "gdelt")])
+    assert len(pipe) == 2, [t.title for t in pipe.trends()]
+
+
+def test_repoll_does_not_inflate(pipe: TrendPipeline, clock) -> None:  # type: ignore[no-untyped-def]
+    first = pipe.ingest(SINNER_STORY)
+    assert len(first) == 1
+    trend = first[0][0]
+    mentions = sum(n for _, n in trend.mentions)
+    clock.advance(minutes=20)
+    assert pipe.ingest(SINNER_STORY) == []  # nothing new, nothing to re-score
+    assert sum(n for _, n in trend.mentions) == mentions
+    assert trend.corroboration == 4
+    # Same Google Trends item with more traffic: an update, but still no new mention.
+    bumped = SourceItem(source="google_trends", title="sinner", traffic=200000, item_id="sinner")
+    changed = pipe.ingest([bumped])
+    assert [(t.id, new) for t, new in changed] == [(trend.id, False)]
+    assert trend.traffic == 200000
+    assert sum(n for _, n in trend.mentions) == mentions
+
+
+def test_momentum_rising_then_falling(pipe: TrendPipeline, clock) -> None:  # type: ignore[no-untyped-def]
+    ((trend, is_new),) = pipe.ingest([rss("Sciopero dei treni venerdì, le fasce garantite", 1)])
+    assert is_new and trend.momentum > 0  # a new story rises
+    clock.advance(hours=2)
+    changed = pipe.ingest([rss("Sciopero generale, treni a rischio venerdì", 2, "gdelt")])
+    assert changed[0][0].id == trend.id and not changed[0][1]
+    burst = [rss(f"Sciopero dei treni venerdì: cancellazioni e fasce garantite ({i})", 100 + i) for i in range(4)]
+    clock.advance(minutes=30)
+    changed = pipe.ingest(burst)
+    assert [t.id for t, _ in changed] == [trend.id]
+    assert trend.momentum >= 4  # 5 mentions in the last hour vs ~0.33/h before
+    # Formula check: many mentions 2-4 h ago, one now -> falling.
+    later = clock.now + timedelta(hours=2)
+    assert momentum(trend, later) < 0
+
+
+def test_traffic_growth_adds_to_momentum(pipe: TrendPipeline, clock) -> None:  # type: ignore[no-untyped-def]
+    item = SourceItem(source="google_trends", title="xiaomi 17", traffic=1000, item_id="x17")
+    ((trend, _),) = pipe.ingest([item])
+    clock.advance(hours=3)
+    base = momentum(trend, clock.now)
+    grown = SourceItem(source="google_trends", title="xiaomi 17", traffic=4000, item_id="x17")
+    pipe.ingest([grown])
+    assert trend.momentum == pytest.approx(base + 2.0)  # log2(4000/1000)
+
+
+def test_restart_restores_recent_trends(real_embedder, clock, lexicon, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    storage = Storage(tmp_path / "onda.db")
+    first = TrendPipeline(real_embedder, storage, clock, lexicon=lexicon)
+    for trend, _ in first.ingest(SINNER_STORY[:2] + OTHER_STORIES[:1]):
+        storage.save_trend(trend)
+    clock.advance(hours=1)
+    second = TrendPipeline(real_embedder, storage, clock, lexicon=lexicon)
+    assert second.restore() == 2
+    # A re-poll of an item seen before the restart is recognised; a new headline joins the story.
+    assert second.ingest(SINNER_STORY[1:2]) == []
+    changed = second.ingest([rss("Jannik Sinner trionfa alle ATP Finals di Torino", 2)])
+    assert [(t.id, new) for t, new in changed] == [(trend_id_for("sinner"), False)]
+    assert len(second) == 2
+
+
+def test_expired_trends_leave_memory_and_index(real_embedder, clock, lexicon) -> None:  # type: ignore[no-untyped-def]
+    pipe = TrendPipeline(real_embedder, None, clock, lexicon=lexicon, config=ClusterConfig(window=timedelta(hours=48)))
+    pipe.ingest(OTHER_STORIES)
+    assert len(pipe) == len(OTHER_STORIES)
+    assert pipe._index.ntotal == len(OTHER_STORIES)
+    clock.advance(hours=49)
+    changed = pipe.ingest([rss("Juventus vince a Torino", 10)])  # same url, but its trend is gone
+    assert len(pipe) == 1 and changed[0][1] is True
+    assert pipe._index.ntotal == 1
+
+
+def test_normalize_text_strips_controls_and_collapses() -> None:
+    assert normalize_text("  Sinner\u0000 vince\n\n a\tTorino \u200b ") == "Sinner vince a Torino"
+    assert normalize_text("Caff&egrave; &amp; cornetto") == "Caffè & cornetto"
+    assert len(normalize_text("x" * 5000)) == 300
+
+
+def test_language_guess_when_source_gives_none(pipe: TrendPipeline) -> None:
+    changed = pipe.ingest(
+        [rss("Sciopero dei treni venerdì, le fasce garantite", 1), rss("Earthquake hits the coast of Japan", 2)]
+    )
+    langs = {t.title: t.lang for t, _ in changed}
+    assert langs == {
+        "Sciopero dei treni venerdì, le fasce garantite": "it",
+        "Earthquake hits the coast of Japan": "en",
+    }
