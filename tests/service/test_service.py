@@ -1,0 +1,378 @@
+"""MonitorService with a real AsyncIOScheduler, sub-second intervals, fake sources/scorer/alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from brand_dna.dna import BrandDNA, load_brand
+from brand_dna.embedder import HashEmbedder
+from monitor.config import Settings
+from monitor.events import Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
+from monitor.models import RiskAssessment, SourceItem, Trend, Verdict
+from monitor.pipeline import TrendPipeline
+from monitor.service import MonitorService, backoff_delay
+from monitor.sources.base import NotModified, PollContext, SourceError
+from monitor.storage import OutboxRow, Storage
+
+
+class FakeScorer:
+    """fit when a DNA keyword is in the title; `fail` makes scoring raise."""
+
+    def __init__(self, brand: BrandDNA) -> None:
+        self._brands = [brand]
+        self.embedder = HashEmbedder()
+        self.loaded = False
+        self.fail = False
+        self.calls = 0
+
+    @property
+    def brands(self) -> list[BrandDNA]:
+        return list(self._brands)
+
+    def load(self) -> None:
+        self.loaded = True
+
+    def replace_brand(self, brand: BrandDNA) -> None:
+        self._brands = [brand if b.name == brand.name else b for b in self._brands]
+
+    def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("scorer exploded")
+        out = []
+        for t in trends:
+            by_brand = {}
+            for b in self._brands:
+                hit = next((k for k in b.dna if k.lower() in t.title.lower()), None)
+                by_brand[b.name] = Verdict(
+                    id=t.id,
+                    verdict="fit" if hit else "off_brand",
+                    fit=0.8 if hit else 0.1,
+                    matched=hit,
+                    risk=RiskAssessment(),
+                )
+            out.append(by_brand)
+        return out
+
+
+class FakeAlerts:
+    def __init__(self) -> None:
+        self.considered: list[TrendEvent] = []
+        self.flushes = 0
+        self.flushed_after: list[int] = []
+        self.closed = False
+
+    def consider(self, event: TrendEvent) -> list[OutboxRow]:
+        self.considered.append(event)
+        return []
+
+    async def flush(self) -> None:
+        await asyncio.sleep(0.01)
+        self.flushes += 1
+        self.flushed_after.append(len(self.considered))
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class OkSource:
+    def __init__(self, name: str = "ok", interval_s: float = 0.1, titles: Sequence[str] = ("caffè espresso day",)):
+        self.name = name
+        self.interval_s = interval_s
+        self.titles = list(titles)
+        self.polls = 0
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        self.polls += 1
+        assert ctx.fetcher is not None
+        if self.polls > 1:
+            raise NotModified()
+        return [SourceItem(source=self.name, title=t, item_id=t) for t in self.titles]
+
+
+class FailingSource:
+    def __init__(self, name: str = "bad", interval_s: float = 0.1, retry_after: float | None = None):
+        self.name = name
+        self.interval_s = interval_s
+        self.retry_after = retry_after
+        self.polls = 0
+        self.fail = True
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        self.polls += 1
+        if self.fail:
+            raise SourceError("HTTP 503 from bad.example", retry_after=self.retry_after)
+        return [SourceItem(source=self.name, title="back online", item_id="b")]
+
+
+class SlowSource:
+    def __init__(self, name: str = "slow", interval_s: float = 0.1, delay: float = 0.3):
+        self.name = name
+        self.interval_s = interval_s
+        self.delay = delay
+        self.polls = 0
+        self.finished = 0
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        self.polls += 1
+        await asyncio.sleep(self.delay)
+        self.finished += 1
+        return [SourceItem(source=self.name, title=f"slow story number {self.polls}", item_id=str(self.polls))]
+
+
+class CrashingSource(OkSource):
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        self.polls += 1
+        raise ValueError("bug in adapter")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = Settings()
+    s.storage.path = str(tmp_path / "onda.db")
+    s.sources.jitter = 0.0
+    s.http.max_backoff_s = 5.0
+    return s
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Storage:
+    return Storage(tmp_path / "onda.db")
+
+
+@pytest.fixture
+def brand(tmp_path: Path) -> BrandDNA:
+    path = tmp_path / "acme.toml"
+    path.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\n', encoding="utf-8")
+    return load_brand(path)
+
+
+def make_service(settings, storage, brand, lexicon, sources, alerts=None, scorer=None):  # type: ignore[no-untyped-def]
+    scorer = scorer or FakeScorer(brand)
+    pipeline = TrendPipeline(scorer.embedder, storage, lambda: datetime.now(UTC), lexicon=lexicon)
+    svc = MonitorService(
+        settings,
+        storage=storage,
+        scorer=scorer,
+        sources=sources,
+        alerts=alerts,
+        pipeline=pipeline,
+        flush_interval_s=0.2,
+    )
+    events: list[Event] = []
+    svc.subscribe(events.append)
+    return svc, events, scorer
+
+
+async def wait_for(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not cond():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def other_tasks() -> set[asyncio.Task]:  # type: ignore[type-arg]
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+
+async def test_failing_source_does_not_stop_the_others(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+    ok, bad, slow = OkSource(), FailingSource(), SlowSource(delay=0.05)
+    crash = CrashingSource(name="crash")
+    alerts = FakeAlerts()
+    svc, events, scorer = make_service(settings, storage, brand, lexicon, [ok, bad, slow, crash], alerts)
+    await svc.start()
+    try:
+        await wait_for(lambda: ok.polls >= 3 and slow.finished >= 3 and bad.polls >= 2 and crash.polls >= 2)
+        await wait_for(lambda: any(isinstance(e, TrendEvent) and e.source == "ok" for e in events))
+    finally:
+        await svc.stop()
+    assert scorer.loaded
+    kinds = [e.kind for e in events if isinstance(e, StatusEvent)]
+    assert kinds[0] == "model_loading" and "model_ready" in kinds and kinds[-1] == "stopped"
+    errors = [e for e in events if isinstance(e, SourceErrorEvent)]
+    assert {e.source for e in errors} == {"bad", "crash"}
+    assert [e.consecutive_failures for e in errors if e.source == "bad"][:2] == [1, 2]
+    assert any("ValueError: bug in adapter" in e.error for e in errors)
+    # Health: stored, evented, and the NotModified source counts as healthy.
+    health = {h.name: h for h in svc.health()}
+    assert health["ok"].ok and health["ok"].last_success is not None and health["ok"].items_last == 0
+    assert not health["bad"].ok and health["bad"].last_error == "HTTP 503 from bad.example"
+    assert storage.get_health("bad") == health["bad"]
+    assert any(isinstance(e, SourceHealthEvent) and e.health.name == "slow" for e in events)
+    trend_events = [e for e in events if isinstance(e, TrendEvent)]
+    fit = next(e for e in trend_events if e.source == "ok")
+    assert fit.is_new and fit.verdicts["Acme"].verdict == "fit"
+    assert storage.get_verdict(fit.trend.id, "Acme") is not None
+    assert alerts.considered and alerts.flushes >= 1 and alerts.closed
+    assert svc.recent("Acme")[0][1].breakdown == () and len(svc.recent("Acme")) == len(
+        {e.trend.id for e in trend_events}
+    )
+
+
+async def test_backoff_grows_and_retry_after_moves_next_run(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+    bad = FailingSource(interval_s=0.1)
+    polite = FailingSource(name="polite", interval_s=0.1, retry_after=30)
+    svc, events, _ = make_service(settings, storage, brand, lexicon, [bad, polite])
+    await svc.start()
+    try:
+        await wait_for(lambda: bad.polls >= 3)
+        await asyncio.sleep(0.3)
+        assert polite.polls == 1  # Retry-After: 30 s, so no second try yet
+        h = {x.name: x for x in svc.health()}["polite"]
+        assert h.next_run is not None
+        assert h.next_run - datetime.now(UTC) > timedelta(seconds=28)
+        assert svc._scheduler is not None
+        job = svc._scheduler.get_job("polite")
+        assert abs((job.next_run_time - h.next_run).total_seconds()) < 0.01
+        retry_ats = [e.retry_at for e in events if isinstance(e, SourceErrorEvent) and e.source == "bad"]
+        assert len(retry_ats) >= 3
+        # Recovery resets the failure count (logged once, not per poll).
+        bad.fail = False
+        await wait_for(lambda: {x.name: x for x in svc.health()}["bad"].ok, timeout=6)
+    finally:
+        await svc.stop()
+
+
+def test_backoff_policy() -> None:
+    no_jitter = {"jitter": 0.0}
+    assert backoff_delay(1, 60, 3600, **no_jitter) == 60
+    assert backoff_delay(3, 60, 3600, **no_jitter) == 240
+    assert backoff_delay(10, 60, 3600, **no_jitter) == 3600
+    assert backoff_delay(1, 60, 3600, retry_after=900, **no_jitter) == 900
+    assert backoff_delay(1, 60, 3600, retry_after=10**9, **no_jitter) == 24 * 3600
+    spread = {backoff_delay(2, 100, 3600, jitter=0.1) for _ in range(50)}
+    assert all(180 <= d <= 220 for d in spread) and len(spread) > 1
+
+
+async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand, lexicon, caplog) -> None:  # type: ignore[no-untyped-def]
+    bad = FailingSource(interval_s=0.05)
+    settings.http.max_backoff_s = 0.1
+    svc, _, _ = make_service(settings, storage, brand, lexicon, [bad])
+    caplog.set_level(logging.INFO, logger="monitor.service")
+    await svc.start()
+    try:
+        await wait_for(lambda: bad.polls >= 4)
+        bad.fail = False
+        await wait_for(lambda: svc.health()[0].ok)
+    finally:
+        await svc.stop()
+    msgs = [r.getMessage() for r in caplog.records if r.name == "monitor.service"]
+    assert sum("source bad failed" in m for m in msgs) == 1
+    assert sum("source bad recovered" in m for m in msgs) == 1
+
+
+async def test_run_once_returns_after_everything_finished(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+    ok = OkSource(interval_s=60, titles=("caffè sospeso day", "nuovo treno regionale"))
+    slow = SlowSource(interval_s=60, delay=0.3)
+    bad = FailingSource(interval_s=60)
+    alerts = FakeAlerts()
+    svc, events, _ = make_service(settings, storage, brand, lexicon, [ok, slow, bad], alerts)
+    await svc.start()
+    try:
+        await svc.run_once()
+        # Everything is done when run_once returns: polls, clustering, scoring, storage, alerts.
+        assert (ok.polls, slow.finished, bad.polls) == (1, 1, 1)
+        trend_events = [e for e in events if isinstance(e, TrendEvent)]
+        assert {e.trend.title for e in trend_events} == {
+            "caffè sospeso day",
+            "nuovo treno regionale",
+            "slow story number 1",
+        }
+        assert len(alerts.considered) == 3
+        assert alerts.flushed_after and alerts.flushed_after[-1] == 3
+        assert len(storage.recent_trends()) == 3
+        await asyncio.sleep(0.2)
+        assert ok.polls == 1  # the scheduled jobs were re-armed an interval ahead, not run again
+    finally:
+        await svc.stop()
+
+
+async def test_stop_leaves_no_pending_tasks(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+    before = other_tasks()
+    slow = SlowSource(delay=5.0)
+    alerts = FakeAlerts()
+    svc, events, _ = make_service(settings, storage, brand, lexicon, [slow, OkSource()], alerts)
+    await svc.start()
+    await wait_for(lambda: slow.polls >= 1)
+    await svc.stop()
+    await asyncio.sleep(0)
+    assert other_tasks() - before == set()
+    assert slow.finished == 0 and alerts.closed
+    assert isinstance(events[-1], StatusEvent) and events[-1].kind == "stopped"
+
+
+async def test_scoring_error_is_reported_and_polling_goes_on(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+    src = SlowSource(delay=0.0, interval_s=0.1)
+    svc, events, scorer = make_service(settings, storage, brand, lexicon, [src])
+    scorer.fail = True
+    await svc.start()
+    try:
+        await wait_for(lambda: any(isinstance(e, StatusEvent) and e.kind == "error" for e in events))
+        scorer.fail = False
+        await wait_for(lambda: any(isinstance(e, TrendEvent) for e in events))
+    finally:
+        await svc.stop()
+    err = next(e for e in events if isinstance(e, StatusEvent) and e.kind == "error")
+    assert "scorer exploded" in err.message
+
+
+async def test_poll_now_and_unknown_source(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+    ok = OkSource(interval_s=60)
+    svc, _, _ = make_service(settings, storage, brand, lexicon, [ok])
+    await svc.start()
+    try:
+        await wait_for(lambda: ok.polls == 1)
+        await svc.poll_now("ok")
+        assert ok.polls == 2
+        with pytest.raises(KeyError):
+            await svc.poll_now("nope")
+        assert svc.source_names() == ["ok"]
+    finally:
+        await svc.stop()
+
+
+async def test_update_brand_returns_rescore_diff(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+    ok = OkSource(interval_s=60, titles=("caffè sospeso day", "Sinner vince le ATP Finals", "nuovo treno regionale"))
+    svc, events, _ = make_service(settings, storage, brand, lexicon, [ok])
+    await svc.start()
+    try:
+        await svc.run_once()
+        svc.feedback(svc.recent("Acme")[0][0].id, "Acme", "used")
+        edited = brand.with_lists(dna=["Sinner", "treno"])
+        diff = await svc.update_brand(edited)
+    finally:
+        await svc.stop()
+    assert diff.brand == "Acme" and diff.rescored == 3
+    assert sorted(c.title for c in diff.new_opportunities) == ["Sinner vince le ATP Finals", "nuovo treno regionale"]
+    assert [c.title for c in diff.lost_opportunities] == ["caffè sospeso day"]
+    assert diff.backup is not None and Path(diff.backup).exists()
+    assert load_brand(brand.path).dna == ("Sinner", "treno")  # type: ignore[arg-type]
+    rescored = [e for e in events if isinstance(e, StatusEvent) and e.kind == "rescored"]
+    assert rescored and rescored[0].data["changed"] == 3
+    by_title = {t.title: v.verdict for t, v in svc.recent("Acme")}
+    assert by_title["nuovo treno regionale"] == "fit" and by_title["caffè sospeso day"] == "off_brand"
+    assert svc.brands[0].dna == ("Sinner", "treno")
+
+
+async def test_restart_does_not_duplicate_stories(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+    ok = OkSource(interval_s=60, titles=("caffè sospeso day",))
+    svc, events, _ = make_service(settings, storage, brand, lexicon, [ok])
+    await svc.start()
+    await svc.run_once()
+    await svc.stop()
+    again = OkSource(interval_s=60, titles=("caffè sospeso day",))
+    svc2, events2, _ = make_service(settings, storage, brand, lexicon, [again])
+    await svc2.start()
+    await svc2.run_once()
+    await svc2.stop()
+    assert again.polls == 1
+    assert [e for e in events2 if isinstance(e, TrendEvent)] == []  # recognised as already seen
+    assert len(storage.recent_trends()) == 1
+    assert len(svc2.recent("Acme")) == 1  # from storage
