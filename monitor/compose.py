@@ -40,6 +40,13 @@ def build_risk_gate(settings: Settings, embedder: SentenceEmbedder) -> RiskGate:
     return RiskGate(embedder, credibility=credibility, factchecks=FactCheckStore(embedder))
 
 
+def _risk_gate_or_none(settings: Settings, embedder: SentenceEmbedder) -> RiskGate | None:
+    try:
+        return build_risk_gate(settings, embedder)
+    except ImportError:  # TEMPORARY while monitor.risk lands
+        return None
+
+
 def build_scorer(
     settings: Settings, brands: list[BrandDNA], embedder: SentenceEmbedder | None = None
 ) -> MultiBrandScorer:
@@ -49,7 +56,7 @@ def build_scorer(
     return MultiBrandScorer(
         brands,
         embedder,
-        risk_gate=build_risk_gate(settings, embedder),
+        risk_gate=_risk_gate_or_none(settings, embedder),
         cache_dir=settings.cache_dir(),
         margin=settings.scoring.margin,
     )

@@ -111,7 +111,8 @@ def _is_cap(token: str) -> bool:
 
 
 def extract_entities(brand: BrandDNA) -> list[str]:
-    """Names that signal fit: the brand name, its `entities`, and capitalised phrases inside statements.
+    """Names that signal fit: the brand name plus its `entities`, or, when the file lists none,
+    the capitalised phrases inside its statements.
 
     A phrase is a run of capitalised words (connectors like "di"/"of" allowed inside). A run
     at the start of a sentence is kept only when it has two or more words, since the first
@@ -120,6 +121,8 @@ def extract_entities(brand: BrandDNA) -> list[str]:
     found: dict[str, None] = {brand.name: None}
     for e in brand.entities:
         found[e] = None
+    if brand.entities:
+        return list(found)  # the brand guardian's own list is authoritative
     connectors = {"di", "de", "del", "della", "of", "the", "da"}
     for _, statement in brand.statements:
         for sentence in re.split(r"[.!?]\s+", statement):
@@ -183,7 +186,10 @@ class BrandModel:
         self.stmt_center = bg_z.mean(axis=0)  # (n_s,)
         self.entities = extract_entities(brand)
         self.entity_patterns = [_entity_pattern(e) for e in self.entities]
-        generic = _background_lemmas()
+        # Key terms exclude generic words and the words of names (names count once, as `ent`).
+        generic = set(_background_lemmas())
+        for e in self.entities:
+            generic |= content_lemmas(e, "en") | content_lemmas(e, "it") | set(e.lower().split())
         self.stmt_keys: list[set[str]] = []
         for s in self.statements:
             keys = (content_lemmas(s, "en") | content_lemmas(s, "it")) - generic

@@ -1,0 +1,100 @@
+"""`onda watch`: the headless service, one JSON object per line on stdout per event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from typing import IO, Any, Literal
+
+from monitor.config import Settings
+from monitor.events import Event, TrendEvent
+
+
+def _passes(line: dict[str, Any], min_fit: float | None, only: Literal["opportunities", "risks"] | None) -> bool:
+    try:
+        from monitor.alerts.filters import passes_filters
+    except ImportError:  # pragma: no cover - alerts package always ships; keep watch usable regardless
+        return True
+    return passes_filters(line, min_fit=min_fit, only=only)
+
+
+class JsonLinePrinter:
+    """Listener that writes each event as one JSON line; filters apply to trend events only."""
+
+    def __init__(
+        self,
+        out: IO[str],
+        *,
+        min_fit: float | None = None,
+        only: Literal["opportunities", "risks"] | None = None,
+    ) -> None:
+        self.out = out
+        self.min_fit = min_fit
+        self.only = only
+        self.count = 0
+
+    def __call__(self, event: Event) -> None:
+        line = event.to_json()
+        if line["event"] == "source_health":
+            return  # health is kept in storage and shown by the TUI; too chatty for scripts
+        if isinstance(event, TrendEvent) and not _passes(line, self.min_fit, self.only):
+            return
+        try:
+            self.out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            self.out.flush()
+        except BrokenPipeError:  # `onda watch | head`: stop quietly
+            raise SystemExit(0) from None
+        self.count += 1
+
+
+async def watch_async(
+    settings: Settings,
+    *,
+    offline: bool,
+    once: bool,
+    db: str | None,
+    min_fit: float | None,
+    only: Literal["opportunities", "risks"] | None,
+    out: IO[str] = sys.stdout,
+) -> int:
+    from monitor.compose import build_service
+
+    service = build_service(settings, offline=offline, db=db)
+    service.subscribe(JsonLinePrinter(out, min_fit=min_fit, only=only))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    try:
+        if once:
+            await service.run_once()
+        else:
+            await stop.wait()
+    finally:
+        await service.stop()
+    return 0
+
+
+def run_watch(
+    settings: Settings,
+    *,
+    offline: bool,
+    once: bool,
+    db: str | None = None,
+    min_fit: float | None = None,
+    only: Literal["opportunities", "risks"] | None = None,
+) -> int:
+    from brand_dna.dna import BrandFileError
+    from brand_dna.embedder import EmbedderError
+    from monitor.storage import StorageError
+
+    try:
+        return asyncio.run(watch_async(settings, offline=offline, once=once, db=db, min_fit=min_fit, only=only))
+    except (BrandFileError, StorageError, EmbedderError) as exc:
+        print(f"onda watch: {exc}", file=sys.stderr)
+        return 2
