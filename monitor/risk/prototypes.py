@@ -1,0 +1,172 @@
+"""Prototype layer: GARM-style categories described by bilingual example headlines, judged by embedding.
+
+A trend is flagged when it is closer to a category's examples than to the SAFE examples
+(mean of top-3 cosines, category minus safe) and close enough in absolute terms. Comparing to
+the safe set is what keeps "Italy wins the final" away from "Dozens dead in final collapse":
+both are near *something*, only one is nearer to harm than to harmless news.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from brand_dna.embedder import Embedder, Vectors
+from brand_dna.index import StatementIndex
+from monitor.models import RiskCategory, RiskFlag, RiskLevel, level_rank
+
+DATA_FILE = Path(__file__).with_name("data") / "prototypes.toml"
+TOP_K = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PrototypeThresholds:
+    """Calibrated on examples/risk/cases.jsonl (even ids) with the packaged MiniLM; see README numbers."""
+
+    medium_margin: float = 0.05
+    medium_floor: float = 0.40
+    high_margin: float = 0.12
+    high_floor: float = 0.50
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    name: str
+    risk: RiskCategory
+    max_level: RiskLevel
+    examples: tuple[str, ...]
+
+
+def load_prototypes(path: Path = DATA_FILE) -> tuple[list[Category], tuple[str, ...]]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    cats = [
+        Category(
+            name=str(c["name"]),
+            risk=c["risk"],
+            max_level=c.get("max_level", "high"),
+            examples=tuple(str(e) for e in c["examples"]),
+        )
+        for c in data.get("category", [])
+    ]
+    safe = tuple(str(e) for e in data.get("safe", {}).get("examples", []))
+    if not cats or not safe:
+        raise ValueError(f"{path}: needs [[category]] tables and [safe] examples")
+    return cats, safe
+
+
+@dataclass(slots=True)
+class _Built:
+    index: StatementIndex
+    matrix: Vectors  # all examples, rows in index-id order
+    columns: list[np.ndarray]  # per category, the rows of its examples
+    safe_columns: np.ndarray
+
+
+_CACHE: dict[tuple[str, str], _Built] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _digest(cats: list[Category], safe: tuple[str, ...]) -> str:
+    h = hashlib.sha256()
+    for c in cats:
+        h.update(c.name.encode())
+        for e in c.examples:
+            h.update(e.encode() + b"\0")
+    for e in safe:
+        h.update(b"S" + e.encode() + b"\0")
+    return h.hexdigest()
+
+
+class PrototypeLayer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        thresholds: PrototypeThresholds | None = None,
+        path: Path = DATA_FILE,
+    ) -> None:
+        self.embedder = embedder
+        self.thresholds = thresholds or PrototypeThresholds()
+        self.categories, self.safe = load_prototypes(path)
+        self._key = (embedder.model_id, _digest(self.categories, self.safe))
+
+    def built(self) -> _Built:
+        """The FAISS index of every example, built once per (model, prototype set) and kept in memory."""
+        with _CACHE_LOCK:
+            hit = _CACHE.get(self._key)
+            if hit is not None:
+                return hit
+            texts: list[str] = []
+            columns: list[np.ndarray] = []
+            for c in self.categories:
+                columns.append(np.arange(len(texts), len(texts) + len(c.examples)))
+                texts.extend(c.examples)
+            safe_columns = np.arange(len(texts), len(texts) + len(self.safe))
+            texts.extend(self.safe)
+            index = StatementIndex.build(texts, self.embedder)
+            _, matrix = index.all_scores(np.eye(index.dim, dtype=np.float32))
+            built = _Built(index, np.ascontiguousarray(matrix.T, dtype=np.float32), columns, safe_columns)
+            _CACHE[self._key] = built
+            return built
+
+    def scores(self, vectors: Vectors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(category top-k mean [n, C], safe top-k mean [n], argmax example per category [n, C])."""
+        b = self.built()
+        sims = vectors @ b.matrix.T  # [n, m]
+        n = sims.shape[0]
+        cat_mean = np.zeros((n, len(b.columns)), dtype=np.float32)
+        cat_best = np.zeros((n, len(b.columns)), dtype=np.int64)
+        for j, cols in enumerate(b.columns):
+            block = sims[:, cols]
+            k = min(TOP_K, block.shape[1])
+            cat_mean[:, j] = np.partition(block, -k, axis=1)[:, -k:].mean(axis=1)
+            cat_best[:, j] = cols[np.argmax(block, axis=1)]
+        safe_block = sims[:, b.safe_columns]
+        k = min(TOP_K, safe_block.shape[1])
+        safe_mean = np.partition(safe_block, -k, axis=1)[:, -k:].mean(axis=1)
+        return cat_mean, safe_mean, cat_best
+
+    def assess(self, vectors: Vectors) -> list[list[RiskFlag]]:
+        if len(vectors) == 0:
+            return []
+        t = self.thresholds
+        b = self.built()
+        cat_mean, safe_mean, cat_best = self.scores(vectors)
+        margins = cat_mean - safe_mean[:, None]
+        out: list[list[RiskFlag]] = []
+        for i in range(len(vectors)):
+            flags: list[RiskFlag] = []
+            for j, cat in enumerate(self.categories):
+                sim, margin = float(cat_mean[i, j]), float(margins[i, j])
+                level: RiskLevel
+                if margin >= t.high_margin and sim >= t.high_floor:
+                    level = "high"
+                elif margin >= t.medium_margin and sim >= t.medium_floor:
+                    level = "medium"
+                else:
+                    continue
+                if level_rank(level) > level_rank(cat.max_level):
+                    level = cat.max_level
+                example = b.index.statements[int(cat_best[i, j])]
+                word = "strong" if level == "high" else "moderate"
+                reason = (
+                    f"prototype · {cat.risk} (GARM: {cat.name}): close to '{example}' — similarity {sim:.2f}, "
+                    f"{margin:+.2f} vs safe news — {word} evidence"
+                )
+                flags.append(
+                    RiskFlag(
+                        cat.risk,
+                        level,
+                        "prototype",
+                        reason,
+                        evidence=f"{cat.name}: {example}",
+                        strength=round(max(0.0, min(margin / 0.3, 1.0)), 3),
+                    )
+                )
+            out.append(flags)
+        return out
