@@ -139,6 +139,9 @@ def extract_entities(brand: BrandDNA) -> list[str]:
                 if run and word.lower() in connectors and pos + 1 < len(tokens) and _is_cap(tokens[pos + 1]):
                     run.append(word)
                     continue
+                if run and run_start == 0 and len(run) >= 2 and run[1].lower() in connectors:
+                    run = run[2:]  # "Partner of Jannik Sinner" -> "Jannik Sinner"
+                    run_start = 2
                 if run and (run_start > 0 or len(run) >= 2):
                     phrase = " ".join(run)
                     if len(phrase) >= 3 and phrase.lower() not in _GENERIC:
