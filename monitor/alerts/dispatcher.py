@@ -50,7 +50,7 @@ from monitor.alerts.policy import (
     quiet_until,
 )
 from monitor.config import ConfigError, Settings
-from monitor.events import AlertEvent, Event, TrendEvent
+from monitor.events import AlertEvent, Event, StatusEvent, TrendEvent
 from monitor.storage import OutboxRow, Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -108,9 +108,19 @@ class AlertDispatcher:
         self._next_send: dict[str, float] = {}  # destination -> loop time of the next allowed POST
         self._blocked: dict[str, datetime] = {}  # destination -> do not try before (429 / outage)
         self._recent: list[RecentAlert] | None = None
+        self._down: set[str] = set()  # destinations currently failing (for log-once / recovered notices)
         self._closed = False
 
     # -- configuration ------------------------------------------------------------------------------
+    def attach(
+        self, *, session: aiohttp.ClientSession | None = None, emit: Callable[[Event], None] | None = None
+    ) -> None:
+        """Let the service hand over its shared HTTP session and its event bus after construction."""
+        if session is not None:
+            self.session = session
+        if emit is not None:
+            self.emit = emit
+
     def set_brands(self, brands: Sequence[BrandDNA]) -> None:
         """Pick up edited brands (alert_threshold) after a DNA save."""
         self._brands = {b.name: b for b in brands}
@@ -217,7 +227,11 @@ class AlertDispatcher:
             next_attempt_at=now,
             sent_at=None,
         )
-        self._recent_alerts().append(RecentAlert(brand, kind, str(payload.get("topic") or ""), trend_id, now))
+        recent = self._recent_alerts()
+        recent.append(RecentAlert(brand, kind, str(payload.get("topic") or ""), trend_id, now))
+        if len(recent) > 2000:  # bounded memory on long runs: only the cool-down window matters
+            cutoff = now - timedelta(minutes=self.settings.alerts.cooldown_min)
+            self._recent = [r for r in recent if r.at >= cutoff]
         self._emit(AlertEvent("queued", row))
         if channel == LOG:
             row = self._mark_sent(row, now)
@@ -344,10 +358,16 @@ class AlertDispatcher:
         wait = self._next_send.get(dest, 0.0) - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
+        if self._closed:
+            return  # close() ran while we waited: leave the rows pending for the next process
         session = await self._session()
         result = await call(session)
         self._next_send[dest] = loop.time() + pace
         sent_at = self._now()
+        if result.outcome != "retry" and dest in self._down:
+            self._down.discard(dest)
+            log.info("%s alerts are being delivered again", channel)
+            self._emit(StatusEvent("notice", f"{channel} alerts are being delivered again"))
         if result.outcome == "sent":
             for row in rows:
                 self._mark_sent(row, sent_at)
@@ -365,7 +385,13 @@ class AlertDispatcher:
             error = result.error or "temporary error"
             for row in rows:
                 self.storage.mark_retry(row.id, error, next_at)
-            log.warning("%s alert %s not delivered (%s); retrying in %.0f s", channel, first.id, error, delay)
+            when = f"retrying in {delay:.0f} s"
+            if dest not in self._down:  # one warning + notice per outage, not one per attempt
+                self._down.add(dest)
+                log.warning("%s alerts not delivered (%s); %s, nothing is lost", channel, error, when)
+                self._emit(StatusEvent("notice", f"{channel} alerts delayed: {error}; {when}", {"channel": channel}))
+            else:
+                log.debug("%s alert %s not delivered (%s); %s", channel, first.id, error, when)
 
     async def _session(self) -> aiohttp.ClientSession:
         if self.session is not None and not self.session.closed:

@@ -103,7 +103,9 @@ async def test_429_waits_for_retry_after_then_sends(
     await d.flush()
     assert [r.status for r in fake_slack.requests] == [429, 200]
     assert storage.outbox()[0].status == "sent"
-    assert events.kinds() == ["alert_queued", "alert_sent"]
+    assert events.kinds() == ["alert_queued", "status", "status", "alert_sent"]
+    notices = [e.to_json()["message"] for e in events if e.to_json()["event"] == "status"]
+    assert notices[0].startswith("slack alerts delayed: HTTP 429") and "again" in notices[1]
 
 
 async def test_5xx_backs_off_exponentially_then_sends(
