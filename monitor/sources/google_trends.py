@@ -36,6 +36,18 @@ _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_CHAR_REF = re.compile(r"&#(?:([0-9]{1,7})|x([0-9A-Fa-f]{1,6}));")
+
+
+def _xml_char_ok(cp: int) -> bool:
+    return cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
+
+
+def _replace_char_ref(m: re.Match[str]) -> str:
+    cp = int(m.group(1)) if m.group(1) else int(m.group(2), 16)
+    return m.group(0) if _xml_char_ok(cp) else " "
+
+
 def _replace_entity(m: re.Match[str]) -> str:
     name = m.group(1)
     if name in _XML_ENTITIES:
@@ -60,6 +72,7 @@ def lenient_xml(body: bytes) -> ET.Element:
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # we now hand over str: drop the encoding declaration
     text = _INVALID_XML_CHARS.sub(" ", text)
     text = _ENTITY.sub(_replace_entity, text)
+    text = _CHAR_REF.sub(_replace_char_ref, text)
     text = _BARE_AMP.sub("&amp;", text)
     try:
         return ET.fromstring(text)

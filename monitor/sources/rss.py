@@ -72,6 +72,9 @@ def parse_feed(body: bytes, *, content_type: str = "", source: str = NAME) -> li
                 item_id=item_id,
             )
         )
+    if not items and parsed.get("bozo"):
+        reason = clean(str(parsed.get("bozo_exception") or "malformed"), 120)
+        raise SourceError(f"not a valid feed (no usable entries): {reason}")
     return items
 
 

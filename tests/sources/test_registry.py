@@ -1,0 +1,129 @@
+"""Registry: enabled built-ins, offline base URL, entry-point plugins isolated from each other."""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint
+
+import pytest
+
+import monitor.sources as registry
+from monitor.config import Settings
+from monitor.models import SourceItem
+from monitor.sources import available, build_sources
+from monitor.sources.base import PollContext
+
+
+def test_available_lists_the_built_ins() -> None:
+    assert available() == ["bluesky", "gdelt", "google_trends", "mastodon", "rss", "wikipedia", "youtube"]
+
+
+def test_default_build_has_the_enabled_sources_and_no_youtube(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    names = [s.name for s in build_sources(Settings())]
+    assert names == ["google_trends", "rss", "gdelt", "wikipedia", "mastodon", "bluesky"]
+
+
+def test_disabled_sources_are_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    settings = Settings()
+    settings.sources.gdelt.enabled = False
+    settings.sources.youtube.enabled = True
+    names = [s.name for s in build_sources(settings)]
+    assert "gdelt" not in names and "youtube" in names
+
+
+def test_base_url_points_every_source_at_the_replay_server() -> None:
+    sources = {s.name: s for s in build_sources(Settings(), base_url="http://127.0.0.1:9")}
+    assert sources["google_trends"].url == "http://127.0.0.1:9/trending/rss"  # type: ignore[attr-defined]
+    assert sources["gdelt"].url == "http://127.0.0.1:9/api/v2/doc/doc"  # type: ignore[attr-defined]
+    assert sources["wikipedia"].base == "http://127.0.0.1:9/api/rest_v1/metrics/pageviews/top"  # type: ignore[attr-defined]
+    assert sources["mastodon"].instance == "http://127.0.0.1:9"  # type: ignore[attr-defined]
+    assert all(f.startswith("http://127.0.0.1:9/feeds/") for f in sources["rss"].feeds)  # type: ignore[attr-defined]
+    assert sources["bluesky"].url.startswith("http://127.0.0.1:9/xrpc/")  # type: ignore[attr-defined]
+
+
+@dataclass
+class GoodPlugin:
+    name: str = "hackernews"
+    interval_s: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, base_url: str | None = None) -> GoodPlugin:
+        return cls(interval_s=float(settings.sources.plugins.get("hackernews", {}).get("interval_s", 300.0)))
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        return [SourceItem(source=self.name, title="Show HN")]
+
+
+def _failing_factory(settings: Settings, base_url: str | None) -> object:
+    raise RuntimeError("missing API token")
+
+
+def _not_a_source(settings: Settings, base_url: str | None) -> object:
+    return object()
+
+
+@pytest.fixture
+def plugin_module(monkeypatch: pytest.MonkeyPatch) -> str:
+    mod = types.ModuleType("onda_test_plugins")
+    mod.GoodPlugin = GoodPlugin  # type: ignore[attr-defined]
+    mod.failing = _failing_factory  # type: ignore[attr-defined]
+    mod.not_a_source = _not_a_source  # type: ignore[attr-defined]
+    mod.constant = 42  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "onda_test_plugins", mod)
+    eps = [
+        EntryPoint("broken_import", "onda_no_such_module_xyz:Source", "onda.sources"),
+        EntryPoint("hackernews", "onda_test_plugins:GoodPlugin", "onda.sources"),
+        EntryPoint("failing", "onda_test_plugins:failing", "onda.sources"),
+        EntryPoint("weird", "onda_test_plugins:not_a_source", "onda.sources"),
+        EntryPoint("constant", "onda_test_plugins:constant", "onda.sources"),
+        EntryPoint("rss", "onda_test_plugins:GoodPlugin", "onda.sources"),  # name clash with a built-in
+    ]
+    monkeypatch.setattr(registry, "entry_points", lambda group: eps if group == "onda.sources" else [])
+    return "onda_test_plugins"
+
+
+def test_broken_plugins_are_reported_not_fatal(plugin_module: str) -> None:
+    errors: list[str] = []
+    settings = Settings()
+    settings.sources.plugins = {"hackernews": {"interval_s": 120}}
+    sources = build_sources(settings, errors=errors)
+    names = [s.name for s in sources]
+    assert names == ["google_trends", "rss", "gdelt", "wikipedia", "mastodon", "bluesky", "hackernews"]
+    assert sources[-1].interval_s == 120
+    joined = "\n".join(errors)
+    assert len(errors) == 5, errors
+    for name in ("broken_import", "failing", "weird", "constant", "'rss'"):
+        assert name in joined
+    assert "missing API token" in joined
+
+
+def test_plugins_can_be_disabled_and_are_skipped_offline(plugin_module: str) -> None:
+    settings = Settings()
+    settings.sources.plugins = {"hackernews": {"enabled": False}}
+    assert "hackernews" not in [s.name for s in build_sources(settings)]
+    errs: list[str] = []
+    offline = build_sources(Settings(), base_url="http://127.0.0.1:9", errors=errs)
+    assert "hackernews" not in [s.name for s in offline] and errs == []
+
+
+def test_listing_entry_points_failing_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(group: str) -> list[EntryPoint]:
+        raise ValueError("bad metadata")
+
+    monkeypatch.setattr(registry, "entry_points", boom)
+    errors: list[str] = []
+    assert len(build_sources(Settings(), errors=errors)) == 6
+    assert "bad metadata" in errors[0]
+
+
+def test_register_adds_a_factory() -> None:
+    registry.register("extra_test", GoodPlugin.from_settings)
+    try:
+        assert "extra_test" in available()
+        assert "hackernews" in [s.name for s in build_sources(Settings(), base_url="http://127.0.0.1:9")]
+    finally:
+        registry._REGISTRY.pop("extra_test")
