@@ -1,0 +1,421 @@
+"""The Onda dashboard. It only turns ServiceAPI events into state and renders it.
+
+The service is injected (`OndaApp(service, brand=..., clock=...)`); the app never
+builds one. `service.start()` runs as a worker from `on_mount`, so the first frame
+shows immediately with "loading model…" until the service says `model_ready`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from brand_dna.dna import BrandDNA
+from monitor.api import RescoreDiff, ServiceAPI
+from monitor.events import AlertEvent, Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
+from monitor.storage import SourceHealth
+from tui.brand import BrandPane
+from tui.detail import DetailScreen
+from tui.messages import ServiceEvent
+from tui.opportunities import OpportunitiesPane
+from tui.sources import AlertsPane, SourcesPane
+from tui.state import TrendStore
+from tui.text import clean
+
+TABS = {"opportunities": "1 Opportunities", "dna": "2 Brand DNA", "sources": "3 Sources", "alerts": "4 Alerts"}
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class OndaApp(App[int]):
+    CSS_PATH = Path(__file__).with_name("onda.tcss")
+    TITLE = "Onda"
+    BINDINGS = [
+        Binding("1", "show_tab('opportunities')", "Opportunities", show=False),
+        Binding("2", "show_tab('dna')", "Brand DNA", show=False),
+        Binding("3", "show_tab('sources')", "Sources", show=False),
+        Binding("4", "show_tab('alerts')", "Alerts", show=False),
+        Binding("b", "next_brand", "Next brand"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        service: ServiceAPI,
+        *,
+        brand: str | None = None,
+        clock: Callable[[], datetime] = local_now,
+        start_service: bool = True,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.clock = clock
+        self.start_service = start_service
+        names = [b.name for b in service.brands]
+        self.brand_name = brand if brand in names else (names[0] if names else "—")
+        self.store = TrendStore()
+        self.health_map: dict[str, SourceHealth] = {}
+        self.polling: set[str] = set()
+        self.new_ids: set[str] = set()
+        self.dismissed: set[tuple[str, str]] = set()
+        self._feedback: dict[tuple[str, str], set[str]] = {}
+        self.model_state = "loading"  # loading | ready | error | stopped
+        self.status_message = "loading model…"
+        self.last_update: datetime | None = None
+        self.events_seen = 0
+        self._refresh_pending = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._stopped = False
+        self._main_screen: Screen | None = None  # type: ignore[type-arg]
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="≈")
+        with TabbedContent(id="tabs", initial="opportunities"):
+            with TabPane(TABS["opportunities"], id="opportunities"):
+                yield OpportunitiesPane(id="opps-pane")
+            with TabPane(TABS["dna"], id="dna"):
+                yield BrandPane(id="brand-pane")
+            with TabPane(TABS["sources"], id="sources"):
+                yield SourcesPane(id="sources-pane")
+            with TabPane(TABS["alerts"], id="alerts"):
+                yield AlertsPane(id="alerts-pane")
+        yield Footer()
+
+    @property
+    def main(self) -> Screen:  # type: ignore[type-arg]
+        """The dashboard screen (App.query_one would search whatever screen is on top)."""
+        return self._main_screen if self._main_screen is not None else self.screen
+
+    def on_mount(self) -> None:
+        self._main_screen = self.screen
+        self._unsubscribe = self.service.subscribe(self._service_listener)
+        self.reload_trends()
+        self.reload_health(refresh=False)
+        self._update_header()
+        self.main.query_one("#opps").focus()
+        if self.start_service:
+            self.run_worker(self._start(), name="service-start", group="service", exit_on_error=False)
+        self.set_interval(30, self.schedule_refresh)  # ages and "next run" go stale
+
+    async def _start(self) -> None:
+        try:
+            await self.service.start()
+        except Exception as exc:  # through the queue, so it lands after the events start() already emitted
+            self.post_message(ServiceEvent(StatusEvent("error", f"service failed to start: {clean(exc, 300)}")))
+
+    # -- service events -------------------------------------------------------------------
+    def _service_listener(self, event: Event) -> None:
+        """Subscribed listener. post_message is thread-safe in Textual (it hops to the app loop when
+        called from another thread), so events from a model-loading thread are safe too; never blocks."""
+        if self._stopped:
+            return
+        self.post_message(ServiceEvent(event))
+
+    def on_service_event(self, message: ServiceEvent) -> None:
+        event = message.event
+        self.events_seen += 1
+        if isinstance(event, TrendEvent):
+            self._on_trend(event)
+        elif isinstance(event, SourceHealthEvent):
+            self.health_map[event.health.name] = event.health
+        elif isinstance(event, SourceErrorEvent):
+            old = self.health_map.get(event.source, SourceHealth(event.source))
+            self.health_map[event.source] = replace(
+                old,
+                last_error=event.error,
+                last_error_at=self.clock(),
+                consecutive_failures=event.consecutive_failures,
+                next_run=event.retry_at or old.next_run,
+            )
+        elif isinstance(event, AlertEvent):
+            if event.status == "failed":
+                title = clean(event.alert.payload.get("title") or event.alert.trend_id, 80)
+                self.notify(f"Alert failed: {title} — {clean(event.error, 120)}", severity="warning", markup=False)
+            if self.is_mounted_tab("alerts"):
+                self.main.query_one(AlertsPane).reload()
+        elif isinstance(event, StatusEvent):
+            self._on_status(event)
+        self.schedule_refresh()
+
+    def _on_trend(self, event: TrendEvent) -> None:
+        self.last_update = self.clock()
+        for brand, verdict in event.verdicts.items():
+            became_fit = self.store.put(brand, event.trend, verdict)
+            if brand == self.brand_name and became_fit:
+                self.new_ids.add(event.trend.id)
+                self.notify(clean(event.trend.title, 120), title="New opportunity", markup=False, timeout=4)
+
+    def _on_status(self, event: StatusEvent) -> None:
+        if event.kind == "model_loading":
+            self.model_state, self.status_message = "loading", "loading model…"
+        elif event.kind == "model_ready":
+            self.model_state, self.status_message = "ready", "model ready"
+            self.reload_trends()
+            self.reload_health(refresh=False)
+        elif event.kind == "error":
+            self._set_error(event.message)
+        elif event.kind == "rescored":
+            brand = event.data.get("brand")
+            self.reload_trends([brand] if isinstance(brand, str) else None)
+        elif event.kind == "stopped":
+            self.model_state, self.status_message = "stopped", "stopped"
+        elif event.kind == "notice":
+            self.notify(clean(event.message, 300), markup=False)
+
+    def _set_error(self, message: str) -> None:
+        self.model_state, self.status_message = "error", clean(message, 300)
+        self.notify(self.status_message, title="Error", severity="error", markup=False, timeout=10)
+        self.schedule_refresh()
+
+    # -- state reloads --------------------------------------------------------------------
+    def reload_trends(self, brands: Iterable[str] | None = None) -> None:
+        for name in brands or [b.name for b in self.service.brands]:
+            try:
+                self.store.load(name, self.service.recent(name))
+            except Exception as exc:  # the service may not be ready; events will fill the store
+                self.log.warning(f"recent({name}) failed: {exc}")
+
+    def reload_health(self, refresh: bool = True) -> None:
+        try:
+            self.health_map.update({h.name: h for h in self.service.health()})
+        except Exception as exc:
+            self.log.warning(f"health() failed: {exc}")
+        if refresh:
+            self.schedule_refresh()
+
+    def source_list(self) -> list[str]:
+        try:
+            return list(self.service.source_names())
+        except Exception:
+            return list(self.health_map)
+
+    def current_brand(self) -> BrandDNA | None:
+        return next((b for b in self.service.brands if b.name == self.brand_name), None)
+
+    def feedback_marks(self, trend_id: str, brand: str) -> set[str]:
+        marks = set(self._feedback.get((trend_id, brand), set()))
+        try:
+            marks |= self.service.feedback_for(trend_id, brand)
+        except Exception:
+            pass
+        return marks
+
+    def remember_feedback(self, trend_id: str, brand: str, kind: str) -> None:
+        self._feedback.setdefault((trend_id, brand), set()).add(kind)
+        if kind == "not_for_us":
+            self.dismissed.add((brand, trend_id))
+        self.schedule_refresh()
+
+    def brand_saved(self, diff: RescoreDiff) -> None:
+        self.reload_trends([diff.brand])
+        self.schedule_refresh()
+
+    # -- rendering ------------------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        """Coalesce bursts of events into one re-render after the queued messages."""
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_later(self._refresh_views)
+
+    def _refresh_views(self) -> None:
+        self._refresh_pending = False
+        self._update_header()
+        if not self.is_running:
+            return
+        try:
+            self.main.query_one(OpportunitiesPane).refresh_view()
+            self.main.query_one(SourcesPane).refresh_view()
+        except Exception as exc:  # not composed yet / shutting down
+            self.log.warning(f"refresh skipped: {exc}")
+        if isinstance(self.screen, DetailScreen):
+            self.screen.update_view()
+
+    def is_mounted_tab(self, tab: str) -> bool:
+        try:
+            return self.main.query_one(TabbedContent).active == tab
+        except Exception:
+            return False
+
+    def status_line(self) -> str:
+        names = list(dict.fromkeys([*self.source_list(), *self.health_map]))
+        failing = sum(1 for n in names if (h := self.health_map.get(n)) is not None and not h.ok)
+        parts = [self.status_message if self.model_state != "error" else f"⚠ {self.status_message}"]
+        if names:
+            parts.append(f"{len(names) - failing}/{len(names)} sources ok" + (f", {failing} failing" if failing else ""))
+        if self.last_update is not None:
+            parts.append(f"updated {self.last_update.astimezone(self.clock().tzinfo):%H:%M:%S}")
+        return " · ".join(parts)
+
+    def _update_header(self) -> None:
+        self.title = f"Onda · {clean(self.brand_name, 40)}"
+        self.sub_title = clean(self.status_line(), 160)
+
+    def banner_text(self, has_rows: bool) -> Text | None:
+        if self.model_state == "error":
+            return Text(f"⚠ {self.status_message}", style="bold")
+        if self.model_state == "loading" and not has_rows:
+            return Text("Loading the language model… trends appear as soon as scoring is ready.", style="italic")
+        if not has_rows:
+            return Text("No trends yet: sources are polling.", style="dim italic")
+        return None
+
+    # -- actions --------------------------------------------------------------------------
+    def action_show_tab(self, tab: str) -> None:
+        if not isinstance(self.screen, DetailScreen) and not self.screen.is_modal:
+            self.main.query_one(TabbedContent).active = tab
+            self._focus_tab(tab)
+
+    def _focus_tab(self, tab: str) -> None:
+        target = {"opportunities": "#opps", "dna": "#statements", "sources": "#sources-table", "alerts": "#alerts-table"}
+        self.main.query_one(target[tab]).focus()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tab = event.pane.id or ""
+        if tab == "alerts":
+            self.main.query_one(AlertsPane).reload()
+        elif tab == "sources":
+            self.main.query_one(SourcesPane).refresh_view()
+        if tab in {"opportunities", "dna", "sources", "alerts"}:
+            self.call_after_refresh(self._focus_tab, tab)
+
+    def action_next_brand(self) -> None:
+        names = [b.name for b in self.service.brands]
+        if len(names) < 2:
+            self.notify("Only one brand is configured", markup=False)
+            return
+        pane = self.main.query_one(BrandPane)
+        if pane.dirty:
+            self.notify("Unsaved Brand DNA changes were discarded", severity="warning", markup=False)
+        i = names.index(self.brand_name) if self.brand_name in names else -1
+        self.brand_name = names[(i + 1) % len(names)]
+        self.new_ids.clear()
+        pane.load_brand()
+        self.main.query_one(OpportunitiesPane).refresh_view()
+        self._update_header()
+        self.notify(f"Brand: {clean(self.brand_name, 60)}", markup=False)
+
+    def open_detail(self, trend_id: str) -> None:
+        if self.store.get(self.brand_name, trend_id) is None:
+            return
+        self.new_ids.discard(trend_id)
+        self.push_screen(DetailScreen(trend_id, self.brand_name))
+
+    def poll_source(self, name: str) -> None:
+        if name in self.polling:
+            return
+        self.polling.add(name)
+        self.notify(f"Polling {clean(name, 40)}…", markup=False, timeout=2)
+        self.schedule_refresh()
+        self._poll_worker(name)
+
+    @work(group="poll", exit_on_error=False)
+    async def _poll_worker(self, name: str) -> None:
+        try:
+            await self.service.poll_now(name)
+        except Exception as exc:
+            self.notify(f"{clean(name, 40)}: {clean(exc, 200)}", severity="error", markup=False)
+        finally:
+            self.polling.discard(name)
+            self.reload_health()
+
+    async def action_quit(self) -> None:
+        await self.stop_service()
+        self.exit(0)
+
+    async def stop_service(self) -> None:
+        """Unsubscribe and stop the service exactly once (quit key, palette, or unmount)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for worker in self.workers:
+            if worker.group == "service":
+                worker.cancel()
+        if self.start_service:
+            try:
+                await self.service.stop()
+            except Exception as exc:
+                self.log.error(f"service stop failed: {exc}")
+
+    async def on_unmount(self) -> None:
+        await self.stop_service()
+
+    # -- command palette ------------------------------------------------------------------
+    def _highlighted(self) -> str | None:
+        if isinstance(self.screen, DetailScreen):
+            return self.screen.trend_id
+        try:
+            return self.main.query_one(OpportunitiesPane).highlighted_trend()
+        except Exception:
+            return None
+
+    def _feedback_cmd(self, kind: str) -> None:
+        trend_id = self._highlighted()
+        if trend_id is None:
+            self.notify("Select a trend first", markup=False)
+            return
+        self.service.feedback(trend_id, self.brand_name, kind)
+        self.remember_feedback(trend_id, self.brand_name, kind)
+        self.notify(f"Marked {kind.replace('_', ' ')}", markup=False)
+
+    def _open_highlighted(self) -> None:
+        trend_id = self._highlighted()
+        if trend_id is not None:
+            self.open_detail(trend_id)
+
+    def _on_main(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """Palette actions that act on the dashboard: return there first."""
+
+        def run() -> None:
+            while isinstance(self.screen, DetailScreen):
+                self.pop_screen()
+            fn()
+
+        return run
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Opportunities", "Show fit trends (key 1)", lambda: self.action_show_tab("opportunities"))
+        yield SystemCommand("Brand DNA", "Edit the brand's statements (key 2)", lambda: self.action_show_tab("dna"))
+        yield SystemCommand("Sources", "Source health, poll now (key 3)", lambda: self.action_show_tab("sources"))
+        yield SystemCommand("Alerts log", "Sent / pending / failed alerts (key 4)", lambda: self.action_show_tab("alerts"))
+        yield SystemCommand(
+            "Toggle off-brand",
+            "Show off-brand trends instead of opportunities (key o)",
+            self._on_main(self.main.query_one(OpportunitiesPane).action_toggle_off_brand),
+        )
+        yield SystemCommand("Open trend detail", "Detail of the highlighted trend (Enter)", self._open_highlighted)
+        yield SystemCommand("Mark used", "We rode this trend (key u)", lambda: self._feedback_cmd("used"))
+        yield SystemCommand("Mark not for us", "Hide this trend (key n)", lambda: self._feedback_cmd("not_for_us"))
+        if len(self.service.brands) > 1:
+            yield SystemCommand("Next brand", "Cycle the brand shown (key b)", self.action_next_brand)
+        pane = self.main.query_one(BrandPane)
+        yield SystemCommand("Add DNA statement", "Brand DNA: add (key a)", self._in_tab("dna", pane.action_add))
+        yield SystemCommand("Save brand DNA", "Re-index and re-score (ctrl+s)", self._in_tab("dna", pane.action_save))
+        yield SystemCommand("Revert brand DNA", "Drop unsaved edits (key z)", self._in_tab("dna", pane.action_revert))
+        for name in self.source_list():
+            yield SystemCommand(f"Poll {name} now", "Fetch this source immediately", lambda n=name: self.poll_source(n))
+        yield SystemCommand("Refresh alerts", "Reload the alert outbox", self.main.query_one(AlertsPane).reload)
+
+    def _in_tab(self, tab: str, fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            while isinstance(self.screen, DetailScreen):
+                self.pop_screen()
+            self.action_show_tab(tab)
+            fn()
+
+        return run

@@ -1,0 +1,198 @@
+"""Trend detail: headlines and links, score breakdown, every risk layer's evidence, momentum, feedback keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from monitor.models import Trend, Verdict
+from tui.text import age, clean, momentum_arrow, safe, sparkline, summary, trend_counts, when
+
+if TYPE_CHECKING:
+    from tui.app import OndaApp
+
+VERDICT_STYLE = {"fit": "bold green", "off_brand": "yellow", "risky": "bold white on red"}
+LEVEL_STYLE = {"none": "dim", "low": "yellow", "medium": "bold yellow", "high": "bold red"}
+
+
+def breakdown_table(verdict: Verdict) -> Table:
+    table = Table(expand=True, box=None, pad_edge=False, show_edge=False, header_style="bold")
+    table.add_column("Kind", width=4, no_wrap=True)
+    table.add_column("DNA statement", ratio=1)
+    table.add_column("Sem", justify="right", width=5)
+    table.add_column("Lex", justify="right", width=5)
+    table.add_column("Comb", justify="right", width=5)
+    for s in sorted(verdict.breakdown, key=lambda s: -s.score):
+        style = "bold green" if s.statement == verdict.matched else ""
+        table.add_row(
+            Text("dna" if s.kind == "dna" else "pos", style="dim"),
+            safe(s.statement, style, 300),
+            Text(f"{s.semantic:.2f}"),
+            Text(f"{s.lexical:.2f}"),
+            Text(f"{s.score:.2f}", style=style or "bold"),
+        )
+    return table
+
+
+def risk_table(verdict: Verdict) -> Table | Text:
+    risk = verdict.risk
+    if not risk.flags and not risk.avoid_hit:
+        return Text("No risk layer fired.", style="green")
+    table = Table(expand=True, box=None, pad_edge=False, show_edge=False, header_style="bold")
+    table.add_column("Layer", width=11, no_wrap=True)
+    table.add_column("Category", width=14, no_wrap=True)
+    table.add_column("Level", width=6, no_wrap=True)
+    table.add_column("Reason / evidence", ratio=1)
+    if risk.avoid_hit:
+        table.add_row(
+            Text("avoid"), Text("brand avoid"), Text("high", "bold red"), safe(f"brand avoids '{risk.avoid_hit}'")
+        )
+    for f in risk.flags:
+        dim = "dim strike" if f.overridden else ""
+        reason = safe(f.reason, dim, 400)
+        if f.evidence:
+            reason.append_text(safe(f" [{clean(f.evidence, 200)}]", "dim"))
+        if f.overridden:
+            reason.append_text(Text(" (overridden by brand allow-list)", style="italic yellow"))
+        table.add_row(
+            safe(f.layer, dim), safe(f.category, dim), Text(f.level, style=dim or LEVEL_STYLE.get(f.level, "")), reason
+        )
+    return table
+
+
+def heading(label: str) -> Text:
+    return Text(label, style="bold underline")
+
+
+class DetailScreen(Screen[None]):
+    """One trend for the current brand; re-rendered from the app's store when new events arrive."""
+
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back"),
+        Binding("u", "mark_used", "Used"),
+        Binding("n", "not_for_us", "Not for us"),
+        Binding("c", "copy_summary", "Copy"),
+    ]
+
+    def __init__(self, trend_id: str, brand: str) -> None:
+        super().__init__()
+        self.trend_id = trend_id
+        self.brand = brand
+
+    @property
+    def onda(self) -> OndaApp:
+        return cast("OndaApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with VerticalScroll(id="detail"):
+            yield Static(id="d-title")
+            yield Static(id="d-verdict")
+            yield Static(id="d-meta")
+            yield Static(id="d-breakdown")
+            yield Static(id="d-risk")
+            yield Static(id="d-headlines")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.update_view()
+        self.query_one("#detail").focus()
+
+    def entry(self) -> tuple[Trend, Verdict] | None:
+        return self.onda.store.get(self.brand, self.trend_id)
+
+    def update_view(self) -> None:
+        entry = self.entry()
+        if entry is None:
+            self.query_one("#d-title", Static).update(Text("This trend is no longer available.", style="bold"))
+            return
+        trend, verdict = entry
+        now = self.onda.clock()
+        marks = self.onda.feedback_marks(self.trend_id, self.brand)
+        self.query_one("#d-title", Static).update(safe(trend.title, "bold", 600))
+        v = Text.assemble(
+            (f" {verdict.verdict.replace('_', '-').upper()} ", VERDICT_STYLE.get(verdict.verdict, "")),
+            f"  fit {verdict.fit:.2f} for ",
+            safe(self.brand, "bold", 60),
+        )
+        if verdict.matched:
+            v.append("\nmatched: ", style="dim")
+            v.append_text(safe(verdict.matched, "italic", 400))
+        if verdict.why:
+            v.append("\nwhy: ", style="dim")
+            v.append_text(safe(verdict.why, "", 400))
+        if marks:
+            v.append("\nyour feedback: ", style="dim")
+            v.append(", ".join(sorted(m.replace("_", " ") for m in marks)), style="bold cyan")
+        self.query_one("#d-verdict", Static).update(v)
+        counts = trend_counts(trend)
+        meta = Text.assemble(
+            ("first seen ", "dim"),
+            when(trend.first_seen, now),
+            ("  last seen ", "dim"),
+            when(trend.last_seen, now),
+            ("\nsources ", "dim"),
+            safe(", ".join(sorted(set(trend.sources))) or "—", "", 300),
+            (f"  ({trend.corroboration} corroborating)", "dim"),
+            ("  traffic ", "dim"),
+            f"{trend.traffic:,}" if trend.traffic else "—",
+            ("\nmomentum ", "dim"),
+            (momentum_arrow(trend), "bold"),
+            f" {trend.momentum:.1f}/h  ",
+            (sparkline(counts, 40), "cyan"),
+            (f"  {' '.join(str(c) for c in counts[-12:])}", "dim"),
+            ("  age ", "dim"),
+            age(trend.first_seen, now),
+        )
+        self.query_one("#d-meta", Static).update(meta)
+        self.query_one("#d-breakdown", Static).update(
+            Group(heading("Score breakdown"), breakdown_table(verdict))
+            if verdict.breakdown
+            else Group(heading("Score breakdown"), Text("(not available: scored before this session)", "dim"))
+        )
+        self.query_one("#d-risk", Static).update(Group(heading("Risk layers"), risk_table(verdict)))
+        lines = Text()
+        for h in trend.context[:30]:
+            lines.append("• ")
+            lines.append_text(safe(h, "", 400))
+            lines.append("\n")
+        for u in trend.urls[:30]:
+            lines.append_text(safe(u, "underline blue", 400))
+            lines.append("\n")
+        if not lines:
+            lines = Text("(no headlines)", style="dim")
+        self.query_one("#d-headlines", Static).update(Group(heading("Headlines and links"), lines))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def _feedback(self, kind: str, label: str) -> None:
+        try:
+            self.onda.service.feedback(self.trend_id, self.brand, kind)
+        except Exception as exc:  # storage errors must not kill the dashboard
+            self.notify(f"Could not save feedback: {clean(exc, 200)}", severity="error", markup=False)
+            return
+        self.onda.remember_feedback(self.trend_id, self.brand, kind)
+        self.notify(f"Marked {label}", markup=False)
+        self.update_view()
+
+    def action_mark_used(self) -> None:
+        self._feedback("used", "as used")
+
+    def action_not_for_us(self) -> None:
+        self._feedback("not_for_us", "not for us")
+
+    def action_copy_summary(self) -> None:
+        entry = self.entry()
+        if entry is None:
+            return
+        self.app.copy_to_clipboard(summary(entry[0], entry[1], self.brand))
+        self.notify("Summary copied to the clipboard", markup=False)

@@ -1,0 +1,108 @@
+"""Pure formatting helpers for the dashboard.
+
+Every string that came from the internet (trend titles, headlines, URLs, error
+lines) reaches the screen only through `safe()`, which returns a `rich.text.Text`:
+Text objects are never parsed as markup, so `[bold]`, `[/]` or
+`[@click=app.quit]` in a headline render literally and cannot trigger actions.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from rich.text import Text
+
+from monitor.models import Trend, Verdict
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACES = re.compile(r"\s+")
+SPARK_CHARS = "▁▂▃▄▅▆▇█"
+MAX_TEXT = 2000
+
+
+def clean(value: object, limit: int | None = None) -> str:
+    """One line of plain text: control/bidi characters dropped, whitespace collapsed, length capped."""
+    s = _CONTROL.sub("", str(value) if value is not None else "")
+    s = _SPACES.sub(" ", s).strip()
+    cap = MAX_TEXT if limit is None else limit
+    if len(s) > cap:
+        s = s[: max(cap - 1, 0)] + "…"
+    return s
+
+
+def safe(value: object, style: str = "", limit: int | None = None) -> Text:
+    """Untrusted text as a literal `Text` (never markup)."""
+    return Text(clean(value, limit), style=style, no_wrap=False, end="")
+
+
+def sparkline(counts: list[int], width: int = 12) -> str:
+    """Unicode block sparkline of the last `width` counts (empty string when there is no history)."""
+    values = counts[-width:]
+    if not values:
+        return ""
+    hi = max(values)
+    if hi <= 0:
+        return SPARK_CHARS[0] * len(values)
+    top = len(SPARK_CHARS) - 1
+    return "".join(SPARK_CHARS[round(max(v, 0) / hi * top)] for v in values)
+
+
+def trend_counts(trend: Trend) -> list[int]:
+    return [count for _, count in sorted(trend.mentions, key=lambda m: m[0])]
+
+
+def momentum_arrow(trend: Trend) -> str:
+    """↑ rising, ↓ falling, → flat: compares the last bucket with the mean of the ones before."""
+    counts = trend_counts(trend)
+    if len(counts) < 2:
+        return "↑" if trend.momentum > 0 else "→"
+    last = counts[-1]
+    before = counts[:-1][-3:]
+    mean = sum(before) / len(before)
+    if last > mean * 1.2 and last - mean >= 1:
+        return "↑"
+    if last < mean * 0.8 and mean - last >= 1:
+        return "↓"
+    return "→"
+
+
+def age(since: datetime, now: datetime) -> str:
+    """Compact age: 45s, 12m, 3h, 2d."""
+    secs = max(int((now - since).total_seconds()), 0)
+    if secs < 60:
+        return f"{secs}s"
+    if secs < 3600:
+        return f"{secs // 60}m"
+    if secs < 86400:
+        return f"{secs // 3600}h"
+    return f"{secs // 86400}d"
+
+
+def when(dt: datetime | None, now: datetime) -> str:
+    """A timestamp with its age, or a dash."""
+    if dt is None:
+        return "—"
+    delta = dt - now
+    if delta > timedelta(seconds=1):
+        secs = int(delta.total_seconds())
+        rel = f"in {secs}s" if secs < 60 else f"in {secs // 60}m" if secs < 3600 else f"in {secs // 3600}h"
+        return f"{dt:%H:%M:%S} ({rel})"
+    return f"{dt:%H:%M:%S} ({age(dt, now)} ago)"
+
+
+def summary(trend: Trend, verdict: Verdict, brand: str) -> str:
+    """Plain-text summary for the clipboard (no markup: it is pasted into chat tools)."""
+    lines = [
+        clean(trend.title, 300),
+        f"Brand: {brand} — verdict: {verdict.verdict} (fit {verdict.fit:.2f})",
+    ]
+    if verdict.matched:
+        lines.append(f"Matched DNA: {clean(verdict.matched, 300)}")
+    if verdict.risk.level != "none":
+        lines.append(f"Risk: {verdict.risk.level} ({', '.join(verdict.risk.categories)})")
+        lines.extend(f"  - {clean(r, 300)}" for r in verdict.risk.reasons[:3])
+    lines.append(f"Sources: {', '.join(sorted(set(trend.sources)))} — momentum {trend.momentum:.1f}/h")
+    lines.extend(f"  • {clean(h, 200)}" for h in trend.context[:5])
+    lines.extend(f"  {clean(u, 300)}" for u in trend.urls[:5])
+    return "\n".join(lines)
