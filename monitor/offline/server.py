@@ -202,11 +202,8 @@ class ReplayServer:
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         self._runner = runner
-        port = self.port
-        server = site._server
-        sockets = getattr(server, "sockets", None) if server is not None else None
-        if sockets:
-            port = sockets[0].getsockname()[1]
+        addresses = runner.addresses
+        port = int(addresses[0][1]) if addresses else self.port
         self.port = port
         self.base_url = f"http://{self.host}:{port}"
         return self.base_url

@@ -37,6 +37,8 @@ def parse_feed(body: bytes, *, content_type: str = "", source: str = NAME) -> li
     """Blocking: parse one RSS/Atom document. bozo with entries = keep them; bozo without = SourceError."""
     if not body.strip():
         raise SourceError("empty body")
+    if b"<!ENTITY" in body:
+        raise SourceError("feed with entity declarations refused")
     try:
         parsed = feedparser.parse(body, response_headers={"content-type": content_type or "application/xml"})
     except Exception as exc:  # feedparser is robust, but the input is hostile: never let it escape

@@ -53,7 +53,14 @@ def test_bozo_with_entries_keeps_entries() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"", b"<html><head><title>404</title></head><body>Not found</body></html>", b"\x00\x01\x02garbage"]
+    "body",
+    [
+        b"",
+        b"<html><head><title>404</title></head><body>Not found</body></html>",
+        b"\x00\x01\x02garbage",
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b"<rss><channel><item><title>&b;</title></item></channel></rss>",
+    ],
 )
 def test_not_a_feed_is_an_error(body: bytes) -> None:
     with pytest.raises(SourceError):
