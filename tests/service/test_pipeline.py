@@ -14,7 +14,7 @@ pytestmark = pytest.mark.model
 
 
 @pytest.fixture
-def pipe(real_embedder, clock, lexicon):  # type: ignore[no-untyped-def]
+def pipe(real_embedder, clock, lexicon):
     return TrendPipeline(real_embedder, None, clock, lexicon=lexicon)
 
 
@@ -104,7 +104,7 @@ def test_different_stories_sharing_words_stay_apart(pipe: TrendPipeline, a: str,
     assert len(pipe) == 2, [t.title for t in pipe.trends()]
 
 
-def test_repoll_does_not_inflate(pipe: TrendPipeline, clock) -> None:  # type: ignore[no-untyped-def]
+def test_repoll_does_not_inflate(pipe: TrendPipeline, clock) -> None:
     first = pipe.ingest(SINNER_STORY)
     assert len(first) == 1
     trend = first[0][0]
@@ -121,7 +121,7 @@ def test_repoll_does_not_inflate(pipe: TrendPipeline, clock) -> None:  # type: i
     assert sum(n for _, n in trend.mentions) == mentions
 
 
-def test_momentum_rising_then_falling(pipe: TrendPipeline, clock) -> None:  # type: ignore[no-untyped-def]
+def test_momentum_rising_then_falling(pipe: TrendPipeline, clock) -> None:
     ((trend, is_new),) = pipe.ingest([rss("Sciopero dei treni venerdì, le fasce garantite", 1)])
     assert is_new and trend.momentum > 0  # a new story rises
     clock.advance(hours=2)
@@ -137,7 +137,7 @@ def test_momentum_rising_then_falling(pipe: TrendPipeline, clock) -> None:  # ty
     assert momentum(trend, later) < 0
 
 
-def test_traffic_growth_adds_to_momentum(pipe: TrendPipeline, clock) -> None:  # type: ignore[no-untyped-def]
+def test_traffic_growth_adds_to_momentum(pipe: TrendPipeline, clock) -> None:
     item = SourceItem(source="google_trends", title="xiaomi 17", traffic=1000, item_id="x17")
     ((trend, _),) = pipe.ingest([item])
     clock.advance(hours=3)
@@ -147,7 +147,7 @@ def test_traffic_growth_adds_to_momentum(pipe: TrendPipeline, clock) -> None:  #
     assert trend.momentum == pytest.approx(base + 2.0)  # log2(4000/1000)
 
 
-def test_restart_restores_recent_trends(real_embedder, clock, lexicon, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_restart_restores_recent_trends(real_embedder, clock, lexicon, tmp_path) -> None:
     storage = Storage(tmp_path / "onda.db")
     first = TrendPipeline(real_embedder, storage, clock, lexicon=lexicon)
     for trend, _ in first.ingest(SINNER_STORY[:2] + OTHER_STORIES[:1]):
@@ -162,7 +162,7 @@ def test_restart_restores_recent_trends(real_embedder, clock, lexicon, tmp_path)
     assert len(second) == 2
 
 
-def test_expired_trends_leave_memory_and_index(real_embedder, clock, lexicon) -> None:  # type: ignore[no-untyped-def]
+def test_expired_trends_leave_memory_and_index(real_embedder, clock, lexicon) -> None:
     pipe = TrendPipeline(real_embedder, None, clock, lexicon=lexicon, config=ClusterConfig(window=timedelta(hours=48)))
     pipe.ingest(OTHER_STORIES)
     assert len(pipe) == len(OTHER_STORIES)
@@ -188,3 +188,14 @@ def test_language_guess_when_source_gives_none(pipe: TrendPipeline) -> None:
         "Sciopero dei treni venerdì, le fasce garantite": "it",
         "Earthquake hits the coast of Japan": "en",
     }
+
+
+def test_hashtags_join_their_story(pipe: TrendPipeline) -> None:
+    pipe.ingest(
+        [
+            rss("Black Friday 2026: quando inizia e le migliori offerte", 1),
+            SourceItem(source="mastodon", title="#blackfriday", item_id="blackfriday"),
+            SourceItem(source="bluesky", title="#BlackFriday", item_id="BlackFriday"),
+        ]
+    )
+    assert len(pipe) == 1 and pipe.trends()[0].corroboration == 3

@@ -153,7 +153,7 @@ def brand(tmp_path: Path) -> BrandDNA:
     return load_brand(path)
 
 
-def make_service(settings, storage, brand, lexicon, sources, alerts=None, scorer=None):  # type: ignore[no-untyped-def]
+def make_service(settings, storage, brand, lexicon, sources, alerts=None, scorer=None):
     scorer = scorer or FakeScorer(brand)
     pipeline = TrendPipeline(scorer.embedder, storage, lambda: datetime.now(UTC), lexicon=lexicon)
     svc = MonitorService(
@@ -170,19 +170,19 @@ def make_service(settings, storage, brand, lexicon, sources, alerts=None, scorer
     return svc, events, scorer
 
 
-async def wait_for(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_for(cond, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not cond():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
 
 
-def other_tasks() -> set[asyncio.Task]:  # type: ignore[type-arg]
+def other_tasks() -> set[asyncio.Task[object]]:
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
 
 
-async def test_failing_source_does_not_stop_the_others(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+async def test_failing_source_does_not_stop_the_others(settings, storage, brand, lexicon) -> None:
     ok, bad, slow = OkSource(), FailingSource(), SlowSource(delay=0.05)
     crash = CrashingSource(name="crash")
     alerts = FakeAlerts()
@@ -216,7 +216,7 @@ async def test_failing_source_does_not_stop_the_others(settings, storage, brand,
     )
 
 
-async def test_backoff_grows_and_retry_after_moves_next_run(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+async def test_backoff_grows_and_retry_after_moves_next_run(settings, storage, brand, lexicon) -> None:
     bad = FailingSource(interval_s=0.1)
     polite = FailingSource(name="polite", interval_s=0.1, retry_after=30)
     svc, events, _ = make_service(settings, storage, brand, lexicon, [bad, polite])
@@ -235,23 +235,22 @@ async def test_backoff_grows_and_retry_after_moves_next_run(settings, storage, b
         assert len(retry_ats) >= 3
         # Recovery resets the failure count (logged once, not per poll).
         bad.fail = False
-        await wait_for(lambda: {x.name: x for x in svc.health()}["bad"].ok, timeout=6)
+        await wait_for(lambda: {x.name: x for x in svc.health()}["bad"].ok, within=6)
     finally:
         await svc.stop()
 
 
 def test_backoff_policy() -> None:
-    no_jitter = {"jitter": 0.0}
-    assert backoff_delay(1, 60, 3600, **no_jitter) == 60
-    assert backoff_delay(3, 60, 3600, **no_jitter) == 240
-    assert backoff_delay(10, 60, 3600, **no_jitter) == 3600
-    assert backoff_delay(1, 60, 3600, retry_after=900, **no_jitter) == 900
-    assert backoff_delay(1, 60, 3600, retry_after=10**9, **no_jitter) == 24 * 3600
+    assert backoff_delay(1, 60, 3600, jitter=0.0) == 60
+    assert backoff_delay(3, 60, 3600, jitter=0.0) == 240
+    assert backoff_delay(10, 60, 3600, jitter=0.0) == 3600
+    assert backoff_delay(1, 60, 3600, retry_after=900, jitter=0.0) == 900
+    assert backoff_delay(1, 60, 3600, retry_after=10**9, jitter=0.0) == 24 * 3600
     spread = {backoff_delay(2, 100, 3600, jitter=0.1) for _ in range(50)}
     assert all(180 <= d <= 220 for d in spread) and len(spread) > 1
 
 
-async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand, lexicon, caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand, lexicon, caplog) -> None:
     bad = FailingSource(interval_s=0.05)
     settings.http.max_backoff_s = 0.1
     svc, _, _ = make_service(settings, storage, brand, lexicon, [bad])
@@ -268,7 +267,7 @@ async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand
     assert sum("source bad recovered" in m for m in msgs) == 1
 
 
-async def test_run_once_returns_after_everything_finished(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+async def test_run_once_returns_after_everything_finished(settings, storage, brand, lexicon) -> None:
     ok = OkSource(interval_s=60, titles=("caffè sospeso day", "nuovo treno regionale"))
     slow = SlowSource(interval_s=60, delay=0.3)
     bad = FailingSource(interval_s=60)
@@ -294,7 +293,7 @@ async def test_run_once_returns_after_everything_finished(settings, storage, bra
         await svc.stop()
 
 
-async def test_stop_leaves_no_pending_tasks(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+async def test_stop_leaves_no_pending_tasks(settings, storage, brand, lexicon) -> None:
     before = other_tasks()
     slow = SlowSource(delay=5.0)
     alerts = FakeAlerts()
@@ -308,7 +307,7 @@ async def test_stop_leaves_no_pending_tasks(settings, storage, brand, lexicon) -
     assert isinstance(events[-1], StatusEvent) and events[-1].kind == "stopped"
 
 
-async def test_scoring_error_is_reported_and_polling_goes_on(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+async def test_scoring_error_is_reported_and_polling_goes_on(settings, storage, brand, lexicon) -> None:
     src = SlowSource(delay=0.0, interval_s=0.1)
     svc, events, scorer = make_service(settings, storage, brand, lexicon, [src])
     scorer.fail = True
@@ -323,7 +322,7 @@ async def test_scoring_error_is_reported_and_polling_goes_on(settings, storage, 
     assert "scorer exploded" in err.message
 
 
-async def test_poll_now_and_unknown_source(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+async def test_poll_now_and_unknown_source(settings, storage, brand, lexicon) -> None:
     ok = OkSource(interval_s=60)
     svc, _, _ = make_service(settings, storage, brand, lexicon, [ok])
     await svc.start()
@@ -338,7 +337,7 @@ async def test_poll_now_and_unknown_source(settings, storage, brand, lexicon) ->
         await svc.stop()
 
 
-async def test_update_brand_returns_rescore_diff(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+async def test_update_brand_returns_rescore_diff(settings, storage, brand, lexicon) -> None:
     ok = OkSource(interval_s=60, titles=("caffè sospeso day", "Sinner vince le ATP Finals", "nuovo treno regionale"))
     svc, events, _ = make_service(settings, storage, brand, lexicon, [ok])
     await svc.start()
@@ -352,8 +351,8 @@ async def test_update_brand_returns_rescore_diff(settings, storage, brand, lexic
     assert diff.brand == "Acme" and diff.rescored == 3
     assert sorted(c.title for c in diff.new_opportunities) == ["Sinner vince le ATP Finals", "nuovo treno regionale"]
     assert [c.title for c in diff.lost_opportunities] == ["caffè sospeso day"]
-    assert diff.backup is not None and Path(diff.backup).exists()
-    assert load_brand(brand.path).dna == ("Sinner", "treno")  # type: ignore[arg-type]
+    assert diff.backup is not None and Path(diff.backup).exists()  # noqa: ASYNC240
+    assert brand.path is not None and load_brand(brand.path).dna == ("Sinner", "treno")
     rescored = [e for e in events if isinstance(e, StatusEvent) and e.kind == "rescored"]
     assert rescored and rescored[0].data["changed"] == 3
     by_title = {t.title: v.verdict for t, v in svc.recent("Acme")}
@@ -361,9 +360,9 @@ async def test_update_brand_returns_rescore_diff(settings, storage, brand, lexic
     assert svc.brands[0].dna == ("Sinner", "treno")
 
 
-async def test_restart_does_not_duplicate_stories(settings, storage, brand, lexicon) -> None:  # type: ignore[no-untyped-def]
+async def test_restart_does_not_duplicate_stories(settings, storage, brand, lexicon) -> None:
     ok = OkSource(interval_s=60, titles=("caffè sospeso day",))
-    svc, events, _ = make_service(settings, storage, brand, lexicon, [ok])
+    svc, _events, _ = make_service(settings, storage, brand, lexicon, [ok])
     await svc.start()
     await svc.run_once()
     await svc.stop()

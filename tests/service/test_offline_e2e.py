@@ -1,0 +1,60 @@
+"""End to end on the bundled Italian-day replay: real sources, real model, fake scorer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from monitor.config import Settings
+from monitor.events import Event, SourceErrorEvent, TrendEvent
+from monitor.models import Trend, Verdict
+from monitor.service import MonitorService
+from monitor.storage import Storage
+
+pytestmark = pytest.mark.model
+
+
+class NoBrandScorer:
+    def __init__(self, embedder) -> None:  # type: ignore[no-untyped-def]
+        self.embedder = embedder
+        self.brands = []  # type: ignore[var-annotated]
+
+    def load(self) -> None:
+        pass
+
+    def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
+        return [{} for _ in trends]
+
+    def replace_brand(self, brand) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+async def test_offline_run_once_clusters_the_replayed_day(real_embedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("monitor.offline.server")
+    storage = Storage(tmp_path / "onda.db")
+    svc = MonitorService(Settings(), storage=storage, scorer=NoBrandScorer(real_embedder), offline=True)
+    events: list[Event] = []
+    svc.subscribe(events.append)
+    await svc.start()
+    try:
+        await svc.run_once()
+    finally:
+        await svc.stop()
+    assert not [e for e in events if isinstance(e, SourceErrorEvent)]
+    assert len(svc.source_names()) >= 4
+    items = sum(h.items_last for h in svc.health())
+    trends = {e.trend.id: e.trend for e in events if isinstance(e, TrendEvent)}
+    assert trends and len(trends) < items / 2  # stories, not items
+    multi = [t for t in trends.values() if t.corroboration >= 3]
+    assert len(multi) >= 5
+
+    def story(word: str) -> Trend:
+        found = [t for t in trends.values() if any(word in x for x in [t.title, *t.context])]
+        return max(found, key=lambda t: t.corroboration)
+
+    # The bundled day: one tennis story, one earthquake, one road accident (both with "morti"), one derby.
+    sinner, quake, crash, derby = story("Sinner"), story("Terremoto"), story("Incidente"), story("Derby")
+    assert len({sinner.id, quake.id, crash.id, derby.id}) == 4
+    assert min(t.corroboration for t in (sinner, quake, crash, derby)) >= 3
+    assert len(storage.recent_trends(limit=1000)) == len(svc.pipeline)
