@@ -272,8 +272,16 @@ class OndaApp(App[int]):
         return None
 
     # -- actions --------------------------------------------------------------------------
+    def _back_to_main(self) -> bool:
+        """Leave trend detail screens; False while a dialog is open (it owns the keys)."""
+        if self.screen.is_modal:
+            return False
+        while isinstance(self.screen, DetailScreen):
+            self.pop_screen()
+        return True
+
     def action_show_tab(self, tab: str) -> None:
-        if not isinstance(self.screen, DetailScreen) and not self.screen.is_modal:
+        if self._back_to_main():
             self.main.query_one(TabbedContent).active = tab
             self._focus_tab(tab)
 
@@ -292,6 +300,8 @@ class OndaApp(App[int]):
             self.call_after_refresh(self._focus_tab, tab)
 
     def action_next_brand(self) -> None:
+        if not self._back_to_main():
+            return
         names = [b.name for b in self.service.brands]
         if len(names) < 2:
             self.notify("Only one brand is configured", markup=False)

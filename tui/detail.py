@@ -26,7 +26,7 @@ LEVEL_STYLE = {"none": "dim", "low": "yellow", "medium": "bold yellow", "high": 
 def breakdown_table(verdict: Verdict) -> Table:
     table = Table(expand=True, box=None, pad_edge=False, show_edge=False, header_style="bold")
     table.add_column("Kind", width=4, no_wrap=True)
-    table.add_column("DNA statement", ratio=1)
+    table.add_column("DNA statement", ratio=1, no_wrap=True, overflow="ellipsis")
     table.add_column("Sem", justify="right", width=5)
     table.add_column("Lex", justify="right", width=5)
     table.add_column("Comb", justify="right", width=5)
@@ -92,13 +92,13 @@ class DetailScreen(Screen[None]):
         return cast("OndaApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        yield Header(show_clock=False, icon="≈")
         with VerticalScroll(id="detail"):
             yield Static(id="d-title")
             yield Static(id="d-verdict")
             yield Static(id="d-meta")
-            yield Static(id="d-breakdown")
             yield Static(id="d-risk")
+            yield Static(id="d-breakdown")
             yield Static(id="d-headlines")
         yield Footer()
 

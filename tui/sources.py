@@ -121,7 +121,7 @@ class SourcesPane(Vertical):
                 detail.append("\nlast error: ", style="dim")
                 detail.append_text(safe(h.last_error, "red", 400))
                 if h.last_error_at:
-                    detail.append(f" ({when(h.last_error_at, now)})", style="dim")
+                    detail.append(f" at {when(h.last_error_at, now)}", style="dim")
         self.query_one("#sources-detail", Static).update(detail)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -33,7 +33,7 @@ def clean(value: object, limit: int | None = None) -> str:
 
 def safe(value: object, style: str = "", limit: int | None = None) -> Text:
     """Untrusted text as a literal `Text` (never markup)."""
-    return Text(clean(value, limit), style=style, no_wrap=False, end="")
+    return Text(clean(value, limit), style=style, end="")
 
 
 def sparkline(counts: list[int], width: int = 12) -> str:
