@@ -55,6 +55,8 @@ MAX_CONTEXT = 30
 MAX_URLS = 50
 MAX_MEMBER_TEXTS = 12  # vectors kept per trend in the index (titles first, then headlines)
 ITEM_CONTEXT_TEXTS = 3  # headlines of an item used for matching
+RESTORE_LIMIT = 500  # trends reloaded from storage at start
+RESTORE_CONTEXT_TEXTS = 1  # headlines re-embedded per restored trend
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"\s+")
@@ -446,20 +448,28 @@ class TrendPipeline:
         with self._lock:
             return sorted((c.trend for c in self._clusters.values()), key=lambda t: t.last_seen, reverse=True)
 
-    def restore(self, limit: int = 2000) -> int:
-        """Reload trends seen within the window from storage, so a restart does not duplicate stories."""
+    def restore(self, stored: Sequence[Trend] | None = None, *, limit: int = RESTORE_LIMIT) -> int:
+        """Reload recent trends so a restart does not duplicate stories. Returns how many.
+
+        `stored` = trends already read from storage (the service reads them on the
+        event loop, so the SQLite connection is not shared with this thread); None =
+        read `storage.recent_trends` here. Only the title and first headline are
+        re-embedded (~120 texts/s on 2 cores), so 500 trends cost ~8 s.
+        """
         with self._lock:
             if self._restored:
                 return 0
             self._restored = True
-            if self.storage is None:
-                return 0
             now = self.clock()
-            stored = self.storage.recent_trends(limit=limit, since=now - self.config.window)
-            stored = [t for t in stored if t.id not in self._clusters]
+            if stored is None:
+                if self.storage is None:
+                    return 0
+                stored = self.storage.recent_trends(limit=limit, since=now - self.config.window)
+            cutoff = now - self.config.window
+            stored = [t for t in stored if t.id not in self._clusters and t.last_seen >= cutoff][:limit]
             if not stored:
                 return 0
-            texts: list[list[str]] = [[t.title, *t.context[:ITEM_CONTEXT_TEXTS]] for t in stored]
+            texts: list[list[str]] = [[t.title, *t.context[:RESTORE_CONTEXT_TEXTS]] for t in stored]
             flat = [normalize_text(x) for group in texts for x in group]
             vecs = self.embedder.encode(flat) if flat else None
             pos = 0
@@ -496,14 +506,20 @@ class TrendPipeline:
                 self.restore()
             now = self.clock()
             self.expire(now)
-            prepared = self._prepare(items)
-            if not prepared:
-                return []
-            all_texts = [t for p in prepared for t in p.texts]
-            vecs = self.embedder.encode(all_texts)
             changed: dict[str, bool] = {}
+            fresh: list[_Prepared] = []
+            for p in self._prepare(items):
+                keys = _item_keys(p.item, p.title)
+                tid = self._seen_trend(keys)
+                if tid is None:
+                    fresh.append(p)  # only unseen items cost an embedding
+                elif self._repoll(self._clusters[tid], p, keys, now) is not None:
+                    changed[tid] = changed.get(tid, False)
+            all_texts = [t for p in fresh for t in p.texts]
+            vecs = self.embedder.encode(all_texts) if all_texts else None
             pos = 0
-            for p in prepared:
+            for p in fresh:
+                assert vecs is not None
                 p.vecs = vecs[pos : pos + len(p.texts)]
                 pos += len(p.texts)
                 result = self._ingest_one(p, now)
@@ -557,12 +573,18 @@ class TrendPipeline:
             )
         return out
 
-    def _ingest_one(self, p: _Prepared, now: datetime) -> tuple[str, bool] | None:
-        keys = _item_keys(p.item, p.title)
+    def _seen_trend(self, keys: list[tuple[str, str, str]]) -> str | None:
         for key in keys:
             tid = self._seen.get(key)
             if tid is not None and tid in self._clusters:
-                return self._repoll(self._clusters[tid], p, keys, now)
+                return tid
+        return None
+
+    def _ingest_one(self, p: _Prepared, now: datetime) -> tuple[str, bool] | None:
+        keys = _item_keys(p.item, p.title)
+        tid = self._seen_trend(keys)
+        if tid is not None:  # the same item twice in one poll
+            return self._repoll(self._clusters[tid], p, keys, now)
         assert p.vecs is not None
         best = self._best_match(p)
         if best is None:

@@ -37,7 +37,7 @@ from monitor.events import (
     TrendEvent,
 )
 from monitor.models import Trend, Verdict
-from monitor.pipeline import TrendPipeline
+from monitor.pipeline import RESTORE_LIMIT, TrendPipeline
 from monitor.sources.base import NotModified, PollContext, Source, SourceError
 from monitor.storage import OutboxRow, SourceHealth, Storage
 
@@ -117,6 +117,7 @@ class MonitorService:
         clock: Callable[[], datetime] = _utcnow,
         pipeline: TrendPipeline | None = None,
         flush_interval_s: float = 5.0,
+        poll_timeout_s: float | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -125,6 +126,8 @@ class MonitorService:
         self.offline = offline
         self.clock = clock
         self.flush_interval_s = flush_interval_s
+        # A poll may fetch several URLs (RSS feeds) with per-host throttling; a hung one must not block forever.
+        self.poll_timeout_s = poll_timeout_s or max(60.0, 4 * settings.http.total_timeout_s)
         if pipeline is None:
             emb = embedder if embedder is not None else getattr(scorer, "embedder", None)
             if emb is None:
@@ -186,6 +189,13 @@ class MonitorService:
         self._started = True
         self._stopping = False
         self._model_ready = asyncio.Event()
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()  # nothing half-started is left behind (session, replay server, tasks)
+            raise
+
+    async def _start(self) -> None:
         try:
             cutoff = self.clock() - timedelta(days=self.settings.storage.keep_days)
             pruned = self.storage.prune_trends(cutoff)
@@ -279,7 +289,9 @@ class MonitorService:
         try:
             await asyncio.to_thread(self.scorer.load)
             await asyncio.to_thread(self.pipeline.lexicon.ensure)
-            restored = await asyncio.to_thread(self.pipeline.restore)
+            since = self.clock() - self.pipeline.config.window
+            stored = self.storage.recent_trends(limit=RESTORE_LIMIT, since=since)  # on the loop: one DB user
+            restored = await asyncio.to_thread(self.pipeline.restore, stored)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -353,6 +365,8 @@ class MonitorService:
 
     async def poll_now(self, source: str) -> None:
         """Poll one source now (the TUI's refresh key). If it is already polling, wait for that poll."""
+        if not self._started:
+            raise RuntimeError("MonitorService.poll_now() needs start() first")
         if source not in self._sources:
             raise KeyError(f"unknown source {source!r}")
         lock = self._source_locks[source]
@@ -402,7 +416,11 @@ class MonitorService:
         async with self._source_locks[name]:
             ctx = PollContext(fetcher=self._fetcher, now=self.clock)
             try:
-                items = await source.poll(ctx)
+                async with asyncio.timeout(self.poll_timeout_s):
+                    items = await source.poll(ctx)
+            except TimeoutError:
+                self._on_failure(name, f"poll timed out after {self.poll_timeout_s:.0f} s", None)
+                return
             except NotModified:
                 items = []
             except SourceError as exc:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.model
 
 
 class NoBrandScorer:
-    def __init__(self, embedder) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, embedder) -> None:
         self.embedder = embedder
         self.brands = []  # type: ignore[var-annotated]
 
@@ -26,11 +26,11 @@ class NoBrandScorer:
     def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
         return [{} for _ in trends]
 
-    def replace_brand(self, brand) -> None:  # type: ignore[no-untyped-def]
+    def replace_brand(self, brand) -> None:
         pass
 
 
-async def test_offline_run_once_clusters_the_replayed_day(real_embedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_offline_run_once_clusters_the_replayed_day(real_embedder, tmp_path) -> None:
     pytest.importorskip("monitor.offline.server")
     storage = Storage(tmp_path / "onda.db")
     svc = MonitorService(Settings(), storage=storage, scorer=NoBrandScorer(real_embedder), offline=True)

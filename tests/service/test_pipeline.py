@@ -199,3 +199,22 @@ def test_hashtags_join_their_story(pipe: TrendPipeline) -> None:
         ]
     )
     assert len(pipe) == 1 and pipe.trends()[0].corroboration == 3
+
+
+def test_repolled_items_cost_no_embedding(clock, lexicon) -> None:
+    from brand_dna.embedder import HashEmbedder
+
+    class Counting(HashEmbedder):
+        texts = 0
+
+        def encode(self, texts):
+            Counting.texts += len(texts)
+            return super().encode(texts)
+
+    emb = Counting()
+    pipe = TrendPipeline(emb, None, clock, lexicon=lexicon)
+    pipe.ingest(OTHER_STORIES)
+    spent = Counting.texts
+    assert spent == len(OTHER_STORIES)
+    assert pipe.ingest(OTHER_STORIES) == []
+    assert Counting.texts == spent

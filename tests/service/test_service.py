@@ -375,3 +375,36 @@ async def test_restart_does_not_duplicate_stories(settings, storage, brand, lexi
     assert [e for e in events2 if isinstance(e, TrendEvent)] == []  # recognised as already seen
     assert len(storage.recent_trends()) == 1
     assert len(svc2.recent("Acme")) == 1  # from storage
+
+
+async def test_hung_poll_times_out_as_a_failure(settings, storage, brand, lexicon) -> None:
+    slow = SlowSource(delay=5.0, interval_s=60)
+    svc, events, _ = make_service(settings, storage, brand, lexicon, [slow])
+    svc.poll_timeout_s = 0.2
+    await svc.start()
+    try:
+        await svc.run_once()
+    finally:
+        await svc.stop()
+    err = next(e for e in events if isinstance(e, SourceErrorEvent))
+    assert err.source == "slow" and "timed out" in err.error
+    assert slow.finished == 0
+
+
+async def test_failed_start_cleans_up(settings, storage, brand, lexicon, monkeypatch) -> None:
+    from monitor.service import ServiceError
+
+    async def no_replay(self: MonitorService) -> str:
+        raise ServiceError("offline mode is not available")
+
+    monkeypatch.setattr(MonitorService, "_start_replay", no_replay)
+    before = other_tasks()
+    svc, _, _ = make_service(settings, storage, brand, lexicon, [OkSource()])
+    svc.offline = True
+    with pytest.raises(ServiceError):
+        await svc.start()
+    await asyncio.sleep(0)
+    assert other_tasks() - before == set()
+    assert svc._session is None and svc._scheduler is None
+    with pytest.raises(RuntimeError):
+        await svc.run_once()
