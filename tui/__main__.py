@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"onda: {exc}", file=sys.stderr)
+        sys.stderr.write(f"onda: {exc}" + "\n")
         return 2
     from tui.run import run_tui
 

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
@@ -41,7 +42,7 @@ def local_now() -> datetime:
 class OndaApp(App[int]):
     CSS_PATH = Path(__file__).with_name("onda.tcss")
     TITLE = "Onda"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_tab('opportunities')", "Opportunities", show=False),
         Binding("2", "show_tab('dna')", "Brand DNA", show=False),
         Binding("3", "show_tab('sources')", "Sources", show=False),
@@ -77,7 +78,7 @@ class OndaApp(App[int]):
         self._refresh_pending = False
         self._unsubscribe: Callable[[], None] | None = None
         self._stopped = False
-        self._main_screen: Screen | None = None  # type: ignore[type-arg]
+        self._main_screen: Screen | None = None
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -94,7 +95,7 @@ class OndaApp(App[int]):
         yield Footer()
 
     @property
-    def main(self) -> Screen:  # type: ignore[type-arg]
+    def main(self) -> Screen:
         """The dashboard screen (App.query_one would search whatever screen is on top)."""
         return self._main_screen if self._main_screen is not None else self.screen
 
@@ -253,7 +254,9 @@ class OndaApp(App[int]):
         failing = sum(1 for n in names if (h := self.health_map.get(n)) is not None and not h.ok)
         parts = [self.status_message if self.model_state != "error" else f"⚠ {self.status_message}"]
         if names:
-            parts.append(f"{len(names) - failing}/{len(names)} sources ok" + (f", {failing} failing" if failing else ""))
+            parts.append(
+                f"{len(names) - failing}/{len(names)} sources ok" + (f", {failing} failing" if failing else "")
+            )
         if self.last_update is not None:
             parts.append(f"updated {self.last_update.astimezone(self.clock().tzinfo):%H:%M:%S}")
         return " · ".join(parts)
@@ -286,7 +289,12 @@ class OndaApp(App[int]):
             self._focus_tab(tab)
 
     def _focus_tab(self, tab: str) -> None:
-        target = {"opportunities": "#opps", "dna": "#statements", "sources": "#sources-table", "alerts": "#alerts-table"}
+        target = {
+            "opportunities": "#opps",
+            "dna": "#statements",
+            "sources": "#sources-table",
+            "alerts": "#alerts-table",
+        }
         self.main.query_one(target[tab]).focus()
 
     @on(TabbedContent.TabActivated)
@@ -397,12 +405,14 @@ class OndaApp(App[int]):
 
         return run
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Opportunities", "Show fit trends (key 1)", lambda: self.action_show_tab("opportunities"))
         yield SystemCommand("Brand DNA", "Edit the brand's statements (key 2)", lambda: self.action_show_tab("dna"))
         yield SystemCommand("Sources", "Source health, poll now (key 3)", lambda: self.action_show_tab("sources"))
-        yield SystemCommand("Alerts log", "Sent / pending / failed alerts (key 4)", lambda: self.action_show_tab("alerts"))
+        yield SystemCommand(
+            "Alerts log", "Sent / pending / failed alerts (key 4)", lambda: self.action_show_tab("alerts")
+        )
         yield SystemCommand(
             "Toggle off-brand",
             "Show off-brand trends instead of opportunities (key o)",

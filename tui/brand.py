@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, LoadingIndicator, Select, Static
@@ -82,7 +82,7 @@ def diff_text(diff: RescoreDiff) -> Text:
 class StatementDialog(ModalScreen[tuple[str, str] | None]):
     """Add or edit one statement; returns (kind, text) or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, kind: str = "dna", text: str = "") -> None:
         super().__init__()
@@ -121,7 +121,7 @@ class StatementDialog(ModalScreen[tuple[str, str] | None]):
 class BrandPane(Vertical):
     """Edits a draft of the current brand; nothing reaches the service until ctrl+s."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("x,delete", "remove", "Remove"),
@@ -192,7 +192,10 @@ class BrandPane(Vertical):
         path = clean(str(draft.path) if draft and draft.path else "(no file)", 80)
         label = Text.assemble(
             (f"Brand DNA: {name}", "bold"),
-            ("  ● unsaved changes — ctrl+s saves, z reverts" if self.dirty else f"  {path}", "bold yellow" if self.dirty else "dim"),
+            (
+                "  ● unsaved changes — ctrl+s saves, z reverts" if self.dirty else f"  {path}",
+                "bold yellow" if self.dirty else "dim",
+            ),
         )
         self.query_one("#dna-label", Static).update(label)
 

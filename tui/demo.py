@@ -175,7 +175,9 @@ def demo_verdicts(brand: BrandDNA, trends: list[Trend]) -> dict[str, Verdict]:
     misinfo = RiskFlag(
         "misinformation", "high", "credibility", "misinformation: low-credibility domain", "fake-health-news.example"
     )
-    misinfo_low = RiskFlag("tragedy", "low", "lexicon", "tragedy: 'crolli' (collapses) — allowed by brand", "", 1.0, True)
+    misinfo_low = RiskFlag(
+        "tragedy", "low", "lexicon", "tragedy: 'crolli' (collapses) — allowed by brand", "", 1.0, True
+    )
     plan: dict[str, tuple[str, float, int, dict[str, Any]]]
     if brand.name == "Ducati":
         plan = {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
@@ -98,7 +98,7 @@ def off_brand_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_ag
 class TrendTable(DataTable[Text]):
     """A row-cursor table whose Enter is labelled in the footer."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Detail")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Detail")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
@@ -107,7 +107,7 @@ class TrendTable(DataTable[Text]):
 class OpportunitiesPane(Vertical):
     """Three tables; only data from the app's TrendStore, re-rendered by `refresh_view()`."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "toggle_off_brand", "Off-brand"),
         Binding("d", "focus_risky", "Do not ride"),
     ]
@@ -213,7 +213,9 @@ class OpportunitiesPane(Vertical):
         """The trend id under the cursor of the focused table (or the main table)."""
         focused = self.app.focused
         table = focused if isinstance(focused, DataTable) and focused in self.query(DataTable) else None
-        return selected_key(table or (self.query_one("#offbrand", DataTable) if self.show_off_brand else self.opps_table))
+        return selected_key(
+            table or (self.query_one("#offbrand", DataTable) if self.show_off_brand else self.opps_table)
+        )
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:

@@ -19,7 +19,7 @@ def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: 
         from monitor.compose import build_service
     except ImportError as exc:  # pragma: no cover - only while the service is being written
         # TODO(lead): monitor.compose.build_service is the composition root the TUI expects.
-        print(f"onda tui: the monitor service is not available ({exc})", file=sys.stderr)
+        sys.stderr.write(f"onda tui: the monitor service is not available ({exc})" + "\n")
         return 2
     service = build_service(settings, offline=offline, db=db)
     app = OndaApp(service, brand=brand, clock=local_now)

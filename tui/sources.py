@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
@@ -37,8 +38,7 @@ STATUS_STYLE = {"ok": "bold green", "failing": "bold red", "polling": "bold yell
 OUTBOX_STYLE = {"sent": "green", "pending": "yellow", "failed": "bold red"}
 
 
-def source_row(name: str, h: SourceHealth | None, polling: bool, now_fn: object, widths: dict[str, int]) -> Row:
-    now = now_fn() if callable(now_fn) else now_fn
+def source_row(name: str, h: SourceHealth | None, polling: bool, now: datetime, widths: dict[str, int]) -> Row:
     if polling:
         status = "polling"
     elif h is None:
@@ -65,7 +65,7 @@ def source_row(name: str, h: SourceHealth | None, polling: bool, now_fn: object,
 
 
 class SourcesPane(Vertical):
-    BINDINGS = [Binding("p", "poll", "Poll now"), Binding("r", "reload", "Refresh")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("p", "poll", "Poll now"), Binding("r", "reload", "Refresh")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -96,7 +96,7 @@ class SourcesPane(Vertical):
             self._width = width
             self.widths = set_columns(table, SOURCE_COLUMNS, width)
         names = list(dict.fromkeys([*app.source_list(), *app.health_map]))
-        fill(table, [source_row(n, app.health_map.get(n), n in app.polling, app.clock, self.widths) for n in names])
+        fill(table, [source_row(n, app.health_map.get(n), n in app.polling, app.clock(), self.widths) for n in names])
         failing = sum(1 for n in names if (h := app.health_map.get(n)) is not None and not h.ok)
         self.query_one("#sources-label", Static).update(
             Text.assemble(
@@ -136,9 +136,8 @@ class SourcesPane(Vertical):
         self.onda.reload_health()
 
 
-def alert_row(row: OutboxRow, widths: dict[str, int], now_fn: object) -> Row:
+def alert_row(row: OutboxRow, widths: dict[str, int], now: datetime) -> Row:
     at = row.sent_at or row.created_at
-    now = now_fn() if callable(now_fn) else now_fn
     local = at.astimezone(now.tzinfo) if at.tzinfo is not None else at
     return (
         str(row.id),
@@ -154,7 +153,7 @@ def alert_row(row: OutboxRow, widths: dict[str, int], now_fn: object) -> Row:
 
 
 class AlertsPane(Vertical):
-    BINDINGS = [Binding("r", "reload", "Refresh")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "reload", "Refresh")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -191,7 +190,7 @@ class AlertsPane(Vertical):
         if width != self._width or not self.widths:
             self._width = width
             self.widths = set_columns(table, ALERT_COLUMNS, width)
-        fill(table, [alert_row(r, self.widths, self.onda.clock) for r in self.rows])
+        fill(table, [alert_row(r, self.widths, self.onda.clock()) for r in self.rows])
         counts = {s: sum(1 for r in self.rows if r.status == s) for s in ("sent", "pending", "failed")}
         self.query_one("#alerts-label", Static).update(
             Text.assemble(

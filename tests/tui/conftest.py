@@ -6,14 +6,14 @@ import pytest
 
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
-from textual.pilot import Pilot  # noqa: E402
+from fake_service import FakeService
+from textual.pilot import Pilot
 
-from fake_service import FakeService  # noqa: E402
-from tui.app import OndaApp  # noqa: E402
-from tui.demo import NOW  # noqa: E402
+from tui.app import OndaApp
+from tui.demo import NOW
 
 
-def fixed_clock():  # type: ignore[no-untyped-def]
+def fixed_clock():
     return NOW
 
 
@@ -28,7 +28,7 @@ def make_app(service: FakeService, brand: str | None = None) -> OndaApp:
     return app
 
 
-async def settle(pilot: Pilot, app: OndaApp) -> None:  # type: ignore[type-arg]
+async def settle(pilot: Pilot, app: OndaApp) -> None:
     """Let workers finish and queued messages/refreshes run."""
     await pilot.pause()
     await app.workers.wait_for_complete()

@@ -26,11 +26,11 @@ def rendered(widget: Widget) -> str:
     return "\n".join(line.text for line in lines)
 
 
-def keys(table: DataTable) -> list[str]:  # type: ignore[type-arg]
+def keys(table: DataTable) -> list[str]:
     return [str(r.value) for r in table.rows]
 
 
-def cursor_key(table: DataTable) -> str:  # type: ignore[type-arg]
+def cursor_key(table: DataTable) -> str:
     return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
 
@@ -105,7 +105,14 @@ async def test_new_trend_is_announced_and_cursor_stays_on_same_trend(fake: FakeS
         await pilot.press("down")
         assert cursor_key(table) == "t-barista"
         trend = make_trend("t-new", "Espresso world record in Turin")
-        fake.push(TrendEvent(trend, {"Lavazza": fit_verdict(trend, 0.93), "Ducati": fit_verdict(trend, 0.1, verdict="off_brand")}, "gdelt", True))
+        fake.push(
+            TrendEvent(
+                trend,
+                {"Lavazza": fit_verdict(trend, 0.93), "Ducati": fit_verdict(trend, 0.1, verdict="off_brand")},
+                "gdelt",
+                True,
+            )
+        )
         await settle(pilot, app)
         assert keys(table)[0] == "t-new"  # best first
         assert cursor_key(table) == "t-barista"  # not stolen
@@ -379,9 +386,21 @@ async def test_command_palette_runs_actions(fake: FakeService) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for expected in ("Opportunities", "Brand DNA", "Sources", "Alerts log", "Toggle off-brand",
-                         "Open trend detail", "Mark used", "Mark not for us", "Next brand", "Add DNA statement",
-                         "Save brand DNA", "Poll mastodon now", "Refresh alerts"):
+        for expected in (
+            "Opportunities",
+            "Brand DNA",
+            "Sources",
+            "Alerts log",
+            "Toggle off-brand",
+            "Open trend detail",
+            "Mark used",
+            "Mark not for us",
+            "Next brand",
+            "Add DNA statement",
+            "Save brand DNA",
+            "Poll mastodon now",
+            "Refresh alerts",
+        ):
             assert expected in titles
         await pilot.press("ctrl+p")
         await settle(pilot, app)

@@ -12,22 +12,22 @@ from textual.widgets import Input
 from tui.app import OndaApp
 
 
-async def _ready(pilot: Pilot) -> None:  # type: ignore[type-arg]
+async def _ready(pilot: Pilot) -> None:
     app = pilot.app
     assert isinstance(app, OndaApp)
     await settle(pilot, app)
 
 
-def test_dashboard_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_80x24(snap_compare) -> None:
     assert snap_compare(make_app(FakeService()), terminal_size=(80, 24), run_before=_ready)
 
 
-def test_dashboard_160x45(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_160x45(snap_compare) -> None:
     assert snap_compare(make_app(FakeService()), terminal_size=(160, 45), run_before=_ready)
 
 
-def test_detail_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot: Pilot) -> None:  # type: ignore[type-arg]
+def test_detail_80x24(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
         await _ready(pilot)
         await pilot.press("enter")
         await _ready(pilot)
@@ -35,8 +35,8 @@ def test_detail_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(FakeService()), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_brand_dna_after_save(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot: Pilot) -> None:  # type: ignore[type-arg]
+def test_brand_dna_after_save(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
         await _ready(pilot)
         await pilot.press("2", "a")
         await _ready(pilot)
@@ -49,8 +49,8 @@ def test_brand_dna_after_save(snap_compare) -> None:  # type: ignore[no-untyped-
     assert snap_compare(make_app(FakeService()), terminal_size=(100, 30), run_before=run_before)
 
 
-def test_sources_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot: Pilot) -> None:  # type: ignore[type-arg]
+def test_sources_80x24(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
         await _ready(pilot)
         await pilot.press("3", "down", "down")
         await _ready(pilot)
@@ -58,15 +58,15 @@ def test_sources_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(FakeService()), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_loading_model_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_loading_model_80x24(snap_compare) -> None:
     assert snap_compare(make_app(FakeService(gate=asyncio.Event())), terminal_size=(80, 24), run_before=_ready_loading)
 
 
-async def _ready_loading(pilot: Pilot) -> None:  # type: ignore[type-arg]
+async def _ready_loading(pilot: Pilot) -> None:
     await pilot.pause()
     await pilot.pause()
 
 
-def test_start_error_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_start_error_80x24(snap_compare) -> None:
     fake = FakeService(fail_start="cannot load model: /models/all-MiniLM-L6-v2 [Errno 2] No such file")
     assert snap_compare(make_app(fake), terminal_size=(80, 24), run_before=_ready)
