@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -76,7 +77,7 @@ def to_int(value: Any) -> int | None:
     if isinstance(value, int):
         return value if value >= 0 else None
     if isinstance(value, float):
-        return int(value) if value == value and value >= 0 else None
+        return int(value) if math.isfinite(value) and value >= 0 else None
     if not isinstance(value, str):
         return None
     digits = re.sub(r"[^\d]", "", value[:40])

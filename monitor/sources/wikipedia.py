@@ -75,7 +75,7 @@ def parse_top(res: FetchResult, *, project: str, source: str = NAME, top_n: int 
     day: datetime | None = None
     try:
         day = datetime(int(first["year"]), int(first["month"]), int(first["day"]), tzinfo=UTC)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # JSON allows 1e400 -> inf
         day = None
     items: list[SourceItem] = []
     for art in articles:
