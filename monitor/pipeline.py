@@ -391,7 +391,8 @@ class _Cluster:
     members: list[_Member] = field(default_factory=list)
     keys: set[tuple[str, str, str]] = field(default_factory=set)
     touched: datetime | None = None  # last time any source still listed it (re-polls included)
-    traffic_by_source: dict[str, int] = field(default_factory=dict)
+    traffic_by_item: dict[tuple[str, str], int] = field(default_factory=dict)  # latest per (source, item)
+    traffic_floor: int = 0  # stored traffic of a restored trend (per-source values are not stored)
     traffic_history: list[tuple[datetime, int]] = field(default_factory=list)
     context_norm: set[str] = field(default_factory=set)
 
@@ -495,6 +496,7 @@ class TrendPipeline:
                 for key in cluster.keys:
                     self._seen[key] = trend.id
                 if trend.traffic:
+                    cluster.traffic_floor = trend.traffic
                     cluster.traffic_history.append((trend.last_seen, trend.traffic))
             self._enforce_cap()
             return len(stored)
@@ -605,8 +607,7 @@ class TrendPipeline:
             self._seen.setdefault(key, cluster.trend.id)
             cluster.keys.add(key)
         before = cluster.trend.traffic
-        self._record_traffic(cluster, p.item, now)
-        if cluster.trend.traffic != before:
+        if self._record_traffic(cluster, p.item, now) and cluster.trend.traffic != before:
             return cluster.trend.id, False
         return None
 
@@ -718,15 +719,23 @@ class TrendPipeline:
         if len(trend.mentions) > self.config.max_buckets:
             del trend.mentions[: len(trend.mentions) - self.config.max_buckets]
 
-    def _record_traffic(self, cluster: _Cluster, item: SourceItem, now: datetime) -> None:
+    def _record_traffic(self, cluster: _Cluster, item: SourceItem, now: datetime) -> bool:
+        """Trend traffic = max over its items' latest values. True when this item's value changed.
+
+        Units differ per source (searches, page views), so values are never summed. After a
+        restart the stored traffic is a floor and an item's first report is not a change.
+        """
         if item.traffic is None or item.traffic < 0:
-            return
-        cluster.traffic_by_source[item.source] = item.traffic
-        cluster.trend.traffic = max(cluster.traffic_by_source.values())
+            return False
+        key = (item.source, item.item_id or item.url or item.title)
+        old = cluster.traffic_by_item.get(key)
+        cluster.traffic_by_item[key] = item.traffic
+        cluster.trend.traffic = max([*cluster.traffic_by_item.values(), cluster.traffic_floor])
         hist = cluster.traffic_history
         if not hist or hist[-1][1] != cluster.trend.traffic:
             hist.append((now, cluster.trend.traffic))
             del hist[:-24]
+        return old is not None and old != item.traffic
 
     @staticmethod
     def _traffic_before(cluster: _Cluster, now: datetime) -> int | None:

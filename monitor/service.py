@@ -308,17 +308,22 @@ class MonitorService:
         if not self._started:
             return
         self._stopping = True
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)  # runs on the next loop iteration; cancels job tasks
-        self._scheduler = None
-        await asyncio.sleep(0)
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None and scheduler.running:
+            scheduler.pause()  # no new job tasks from here on
+            # Job tasks created just before the pause start running (and register themselves) on the
+            # next iterations; cancelling them before they start would make APScheduler log an error.
+            for _ in range(2):
+                await asyncio.sleep(0)
         pending = [t for t in (self._polls | self._tasks) if not t.done()]
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        for _ in range(3):  # job tasks the scheduler cancelled before they ever ran finish now
-            await asyncio.sleep(0)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)  # deferred to the next loop iteration
+            for _ in range(2):
+                await asyncio.sleep(0)
         if self.alerts is not None:
             try:
                 await self.alerts.close()

@@ -408,3 +408,14 @@ async def test_failed_start_cleans_up(settings, storage, brand, lexicon, monkeyp
     assert svc._session is None and svc._scheduler is None
     with pytest.raises(RuntimeError):
         await svc.run_once()
+
+
+async def test_stop_with_due_jobs_logs_no_scheduler_error(settings, storage, brand, lexicon, caplog) -> None:
+    alerts = FakeAlerts()
+    svc, _, _ = make_service(settings, storage, brand, lexicon, [OkSource(interval_s=0.01)], alerts)
+    svc.flush_interval_s = 0.01
+    caplog.set_level(logging.INFO, logger="apscheduler")
+    await svc.start()
+    await wait_for(lambda: alerts.flushes >= 3)
+    await svc.stop()
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler") and r.levelno >= logging.ERROR]
