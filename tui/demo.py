@@ -58,13 +58,14 @@ def _mentions(first: datetime, counts: list[int]) -> list[tuple[datetime, int]]:
 
 
 def _trend(tid: str, title: str, minutes_ago: int, counts: list[int], sources: list[str], **kw: Any) -> Trend:
-    first = NOW - timedelta(minutes=minutes_ago)
+    now: datetime = kw.get("now", NOW)
+    first = now - timedelta(minutes=minutes_ago)
     return Trend(
         id=tid,
         title=title,
         lang=kw.get("lang", "it"),
         first_seen=first,
-        last_seen=NOW - timedelta(minutes=kw.get("last_ago", 2)),
+        last_seen=now - timedelta(minutes=kw.get("last_ago", 2)),
         context=kw.get("context", []),
         urls=kw.get("urls", []),
         sources=sources,
@@ -98,8 +99,9 @@ def _verdict(brand: BrandDNA, trend: Trend, verdict: str, fit: float, best: int 
     )
 
 
-def demo_trends() -> list[Trend]:
-    return [
+def demo_trends(now: datetime = NOW) -> list[Trend]:
+    """The fixed demo stories, timed relative to `now`."""
+    trends = [
         _trend(
             "t-sinner",
             "Sinner vince gli Australian Open: secondo titolo consecutivo",
@@ -164,6 +166,12 @@ def demo_trends() -> list[Trend]:
         _trend("t-crypto", "Bitcoin sopra i 120 mila dollari", 300, [3, 3, 4, 3], ["gdelt"], last_ago=25),
         _trend("t-motogp", "MotoGP, Bagnaia vince in Qatar con la Ducati", 80, [3, 8, 15], ["google_trends", "gdelt"]),
     ]
+    shift = now - NOW
+    for t in trends:
+        t.first_seen += shift
+        t.last_seen += shift
+        t.mentions = [(at + shift, c) for at, c in t.mentions]
+    return trends
 
 
 def demo_verdicts(brand: BrandDNA, trends: list[Trend]) -> dict[str, Verdict]:
@@ -202,25 +210,25 @@ def demo_verdicts(brand: BrandDNA, trends: list[Trend]) -> dict[str, Verdict]:
     return out
 
 
-def demo_health() -> list[SourceHealth]:
+def demo_health(now: datetime = NOW) -> list[SourceHealth]:
     return [
-        SourceHealth("google_trends", NOW - timedelta(minutes=3), next_run=NOW + timedelta(minutes=7), items_last=20),
-        SourceHealth("gdelt", NOW - timedelta(minutes=1), next_run=NOW + timedelta(minutes=14), items_last=75),
+        SourceHealth("google_trends", now - timedelta(minutes=3), next_run=now + timedelta(minutes=7), items_last=20),
+        SourceHealth("gdelt", now - timedelta(minutes=1), next_run=now + timedelta(minutes=14), items_last=75),
         SourceHealth(
             "mastodon",
-            NOW - timedelta(minutes=48),
+            now - timedelta(minutes=48),
             last_error="HTTP 429 Too Many Requests [retry-after: 600]",
-            last_error_at=NOW - timedelta(minutes=4),
+            last_error_at=now - timedelta(minutes=4),
             consecutive_failures=3,
-            next_run=NOW + timedelta(minutes=6),
+            next_run=now + timedelta(minutes=6),
         ),
-        SourceHealth("rss_ansa", NOW - timedelta(minutes=6), next_run=NOW + timedelta(minutes=4), items_last=12),
+        SourceHealth("rss_ansa", now - timedelta(minutes=6), next_run=now + timedelta(minutes=4), items_last=12),
     ]
 
 
-def demo_outbox() -> list[OutboxRow]:
+def demo_outbox(now: datetime = NOW) -> list[OutboxRow]:
     def row(i: int, brand: str, tid: str, title: str, status: str, err: str | None, mins: int) -> OutboxRow:
-        at = NOW - timedelta(minutes=mins)
+        at = now - timedelta(minutes=mins)
         return OutboxRow(
             id=i,
             dedupe_key=f"{brand}:{tid}:opportunity",
@@ -262,12 +270,13 @@ class DemoService:
         self.calls: list[tuple[Any, ...]] = []
         self.listeners: list[Listener] = []
         self.ready = False
-        self.trends: dict[str, Trend] = {t.id: t for t in demo_trends()}
+        start = clock()
+        self.trends: dict[str, Trend] = {t.id: t for t in demo_trends(start)}
         self.verdicts: dict[str, dict[str, Verdict]] = {
             b.name: demo_verdicts(b, list(self.trends.values())) for b in self._brands
         }
-        self._health = {h.name: h for h in demo_health()}
-        self._outbox = demo_outbox()
+        self._health = {h.name: h for h in demo_health(start)}
+        self._outbox = demo_outbox(start)
         self._feedback: dict[tuple[str, str], set[str]] = {}
         self._task: asyncio.Task[None] | None = None
 

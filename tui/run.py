@@ -21,7 +21,14 @@ def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: 
         # TODO(lead): monitor.compose.build_service is the composition root the TUI expects.
         sys.stderr.write(f"onda tui: the monitor service is not available ({exc})" + "\n")
         return 2
-    service = build_service(settings, offline=offline, db=db)
+    from brand_dna.dna import BrandFileError
+    from monitor.storage import StorageError
+
+    try:
+        service = build_service(settings, offline=offline, db=db)
+    except (BrandFileError, StorageError) as exc:  # one readable line, like the other commands
+        sys.stderr.write(f"onda: {exc}\n")
+        return 2
     app = OndaApp(service, brand=brand, clock=local_now)
     if settings.tui.theme == "light":
         app.theme = "textual-light"
