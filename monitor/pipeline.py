@@ -445,9 +445,9 @@ class TrendPipeline:
         return c.trend if c else None
 
     def trends(self) -> list[Trend]:
-        """Active trends, most recently seen first."""
-        with self._lock:
-            return sorted((c.trend for c in self._clusters.values()), key=lambda t: t.last_seen, reverse=True)
+        """Active trends, most recently seen first. No lock: never blocks the event loop behind an ingest."""
+        clusters = list(self._clusters.values())
+        return sorted((c.trend for c in clusters), key=lambda t: t.last_seen, reverse=True)
 
     def restore(self, stored: Sequence[Trend] | None = None, *, limit: int = RESTORE_LIMIT) -> int:
         """Reload recent trends so a restart does not duplicate stories. Returns how many.

@@ -379,7 +379,8 @@ class MonitorService:
             async with lock:
                 return
         await self._poll(source)
-        self._reschedule(source, self._sources[source].interval_s)
+        if self._health[source].ok:
+            self._rearm(source)
 
     async def run_once(self) -> None:
         """Poll every enabled source once concurrently, then wait for clustering, scoring and alerts."""
@@ -395,9 +396,9 @@ class MonitorService:
             if self.alerts is not None:
                 await self._flush()
         finally:
-            for name, source in self._sources.items():
+            for name in self._sources:
                 if self._health[name].ok:
-                    self._reschedule(name, source.interval_s)
+                    self._rearm(name)
             if paused and self._scheduler is not None:
                 self._scheduler.resume()
 
@@ -490,6 +491,12 @@ class MonitorService:
             return None
         job = self._scheduler.get_job(name)
         return job.next_run_time if job is not None else None
+
+    def _rearm(self, name: str) -> None:
+        """After an out-of-schedule poll, the next scheduled one is a full interval away."""
+        when = self._reschedule(name, float(self._sources[name].interval_s))
+        if when is not None:
+            self._set_health(dataclasses.replace(self._health[name], next_run=when))
 
     def _reschedule(self, name: str, delay_s: float) -> datetime | None:
         """Move a source's next scheduled run to now + delay; returns it (None without a scheduler)."""

@@ -218,3 +218,15 @@ def test_repolled_items_cost_no_embedding(clock, lexicon) -> None:
     assert spent == len(OTHER_STORIES)
     assert pipe.ingest(OTHER_STORIES) == []
     assert Counting.texts == spent
+
+
+def test_memory_is_capped(clock, lexicon) -> None:
+    from brand_dna.embedder import HashEmbedder
+
+    pipe = TrendPipeline(HashEmbedder(), None, clock, lexicon=lexicon, config=ClusterConfig(max_trends=5))
+    for i in range(12):
+        clock.advance(minutes=1)
+        pipe.ingest([rss(f"Xyz{i} Qwe{i}", i)])
+    assert len(pipe) == 5
+    assert pipe._index.ntotal == 5
+    assert {t.title for t in pipe.trends()} == {f"Xyz{i} Qwe{i}" for i in range(7, 12)}

@@ -289,6 +289,9 @@ async def test_run_once_returns_after_everything_finished(settings, storage, bra
         assert len(storage.recent_trends()) == 3
         await asyncio.sleep(0.2)
         assert ok.polls == 1  # the scheduled jobs were re-armed an interval ahead, not run again
+        h = {x.name: x for x in svc.health()}
+        assert h["ok"].next_run is not None and h["ok"].next_run > datetime.now(UTC) + timedelta(seconds=55)
+        assert storage.get_health("ok") == h["ok"]
     finally:
         await svc.stop()
 
@@ -325,6 +328,8 @@ async def test_scoring_error_is_reported_and_polling_goes_on(settings, storage, 
 async def test_poll_now_and_unknown_source(settings, storage, brand, lexicon) -> None:
     ok = OkSource(interval_s=60)
     svc, _, _ = make_service(settings, storage, brand, lexicon, [ok])
+    with pytest.raises(RuntimeError):
+        await svc.poll_now("ok")  # not started
     await svc.start()
     try:
         await wait_for(lambda: ok.polls == 1)
