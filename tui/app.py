@@ -76,6 +76,7 @@ class OndaApp(App[int]):
         self.last_update: datetime | None = None
         self.events_seen = 0
         self._refresh_pending = False
+        self._announce: list[str] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._stopped = False
         self._main_screen: Screen | None = None
@@ -156,7 +157,7 @@ class OndaApp(App[int]):
             became_fit = self.store.put(brand, event.trend, verdict)
             if brand == self.brand_name and became_fit:
                 self.new_ids.add(event.trend.id)
-                self.notify(clean(event.trend.title, 120), title="New opportunity", markup=False, timeout=4)
+                self._announce.append(clean(event.trend.title, 120))
 
     def _on_status(self, event: StatusEvent) -> None:
         if event.kind == "model_loading":
@@ -232,6 +233,7 @@ class OndaApp(App[int]):
 
     def _refresh_views(self) -> None:
         self._refresh_pending = False
+        self._announce_new()
         self._update_header()
         if not self.is_running:
             return
@@ -242,6 +244,15 @@ class OndaApp(App[int]):
             self.log.warning(f"refresh skipped: {exc}")
         if isinstance(self.screen, DetailScreen):
             self.screen.update_view()
+
+    def _announce_new(self) -> None:
+        """One toast per burst of events, not one per trend (startup replays bring dozens)."""
+        titles, self._announce = self._announce, []
+        if len(titles) == 1:
+            self.notify(titles[0], title="New opportunity", markup=False, timeout=4)
+        elif titles:
+            more = f" and {len(titles) - 3} more" if len(titles) > 3 else ""
+            self.notify("; ".join(titles[:3]) + more, title=f"{len(titles)} new opportunities", markup=False, timeout=5)
 
     def is_mounted_tab(self, tab: str) -> bool:
         try:
