@@ -39,9 +39,9 @@ def test_run_tui_reports_a_bad_brand_file_in_one_line(
 
 
 def test_run_tui_runs_the_app_with_the_built_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    import monitor.compose
     from fake_service import FakeService
 
+    import monitor.compose
     from tui.app import OndaApp
 
     fake = FakeService()
