@@ -78,6 +78,7 @@ class Rating:
 class CredibilityIndex:
     low: dict[str, list[str]] = field(default_factory=dict)
     high: dict[str, list[str]] = field(default_factory=dict)
+    mid: dict[str, list[str]] = field(default_factory=dict)  # rated, neither low nor high: breaks a lone low vote
     lists: list[str] = field(default_factory=list)  # names of the lists that were loaded
 
     # -- loading -----------------------------------------------------------------------------
@@ -128,6 +129,8 @@ class CredibilityIndex:
                     self._add(self.low, domain, f"Lin et al. 2023 quality {pc1:.2f}/1")
                 elif pc1 >= PC1_HIGH:
                     self._add(self.high, domain, f"Lin et al. 2023 quality {pc1:.2f}/1")
+                else:
+                    self._add(self.mid, domain, f"Lin et al. 2023 quality {pc1:.2f}/1")
 
     def load_opensources(self, path: Path) -> None:
         with path.open(encoding="utf-8", errors="replace", newline="") as fh:
@@ -175,14 +178,15 @@ class CredibilityIndex:
             if d in NEUTRAL_DOMAINS:
                 return Rating(domain, "neutral")
         for d in _parents(domain):
-            low, high = self.low.get(d, []), self.high.get(d, [])
-            if low or high:
+            # One vote per list (a list may rate a domain twice, e.g. Wikipedia's politics vs science rows).
+            low, high, mid = (list(dict.fromkeys(t.get(d, []))) for t in (self.low, self.high, self.mid))
+            if low or high or mid:
                 # Majority of the lists wins; a tie counts as unknown rather than guessing.
-                if len(low) > len(high):
+                if len(low) > len(high) + len(mid):
                     return Rating(d, "low", tuple(dict.fromkeys(low)))
                 if len(high) > len(low):
                     return Rating(d, "high", tuple(dict.fromkeys(high)))
-                return Rating(d, "unknown", tuple(dict.fromkeys(low + high)))
+                return Rating(d, "unknown", tuple(dict.fromkeys(low + high + mid)))
         return Rating(domain, "unknown")
 
     def assess(self, urls: Sequence[str]) -> list[RiskFlag]:

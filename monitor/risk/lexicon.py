@@ -18,7 +18,7 @@ from monitor.models import RiskCategory, RiskFlag, RiskLevel
 
 DATA_DIR = Path(__file__).with_name("data")
 LANGS = ("it", "en")
-WEIGHTS: dict[str, float] = {"high": 2.0, "medium": 1.0, "low": 0.5}
+WEIGHTS: dict[str, float] = {"severe": 3.0, "high": 2.0, "medium": 1.0, "low": 0.5}
 AMPLIFIER_WEIGHT = 1.0
 REPEAT_BONUS = 0.5  # per extra mention of the same term (title + headlines), at most 2 extra
 HIGH_SCORE = 3.0
@@ -124,6 +124,10 @@ class _LangMatcher:
         if lex.exceptions:
             self.idioms.add("IDIOM", list(nlp.pipe(lex.exceptions)))
 
+    def _weight(self, key: str) -> float:
+        term = self.lex.terms.get(key)
+        return WEIGHTS[term[1]] if term else 0.0
+
     def hits(self, texts: Sequence[str]) -> list[tuple[list[TermHit], dict[str, list[str]]]]:
         """Per text: term hits outside idioms, and amplifier terms per category."""
         out: list[tuple[list[TermHit], dict[str, list[str]]]] = []
@@ -136,7 +140,8 @@ class _LangMatcher:
                     continue
                 spans.append((s, e, strings[match_id]))
             # Longest match wins where terms overlap ("violenza domestica" over "violenza").
-            spans.sort(key=lambda x: (-(x[1] - x[0]), x[0]))
+            # Same span under several keys (inflections share a lemma): the heaviest term counts.
+            spans.sort(key=lambda x: (-(x[1] - x[0]), x[0], -self._weight(x[2])))
             taken: list[tuple[int, int]] = []
             counts: dict[str, int] = {}
             for s, e, key in spans:
@@ -163,8 +168,8 @@ def _fmt_term(h: TermHit) -> str:
 def score_hits(hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict[str, Group]) -> list[RiskFlag]:
     """Pure policy: hits -> one flag per matched group, level from the whole category's evidence.
 
-    High needs several pieces of evidence (score >= 3 with a strong term, or >= 3 distinct terms):
-    one ambiguous word never blocks a trend on its own.
+    High needs several pieces of evidence (score >= 3 with a strong term, or >= 3 distinct terms) or
+    one "severe" term (a death, a murder): one ambiguous word never blocks a trend on its own.
     """
     by_cat: dict[str, list[TermHit]] = {}
     for h in hits:
@@ -174,7 +179,7 @@ def score_hits(hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict
         score = sum(WEIGHTS[h.weight] * (1 + REPEAT_BONUS * min(h.count - 1, 2)) for h in chits)
         amp_terms = amps.get(category, [])
         score += AMPLIFIER_WEIGHT * len(amp_terms)
-        strong = any(h.weight == "high" for h in chits)
+        strong = any(h.weight in ("severe", "high") for h in chits)
         distinct = len(chits) + len(amp_terms)
         level: RiskLevel
         if score >= HIGH_SCORE and (strong or distinct >= 3):

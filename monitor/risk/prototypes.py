@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +27,38 @@ TOP_K = 3
 
 @dataclass(frozen=True, slots=True)
 class PrototypeThresholds:
-    """Calibrated on examples/risk/cases.jsonl (even ids) with the packaged MiniLM; see README numbers."""
+    """Margins (category top-3 mean minus safe top-3 mean) and absolute floors for medium / high."""
 
-    medium_margin: float = 0.05
-    medium_floor: float = 0.40
-    high_margin: float = 0.12
-    high_floor: float = 0.50
+    medium_margin: float
+    medium_floor: float
+    high_margin: float
+    high_floor: float
+
+
+# Calibrated with the packaged all-MiniLM-L6-v2 on examples/risk/cases.jsonl, calibration split only
+# (ids ending in an even digit). The model is English-only: Italian text lands close to *everything*
+# (cosines 0.4-0.6) with small margins, English text has low cosines and wide margins, so each needs
+# its own numbers. High sits just above the largest safe-case margin of the calibration split.
+THRESHOLDS: dict[str, PrototypeThresholds] = {
+    "en": PrototypeThresholds(medium_margin=0.06, medium_floor=0.20, high_margin=0.11, high_floor=0.25),
+    "other": PrototypeThresholds(medium_margin=0.03, medium_floor=0.35, high_margin=0.07, high_floor=0.40),
+}
+
+
+def thresholds_for(lang: str | None, table: dict[str, PrototypeThresholds] = THRESHOLDS) -> PrototypeThresholds:
+    """English numbers for "en", the non-English ones for a known other language; unknown -> the stricter of both."""
+    key = (lang or "").lower().split("-")[0].split("_")[0]
+    if key == "en":
+        return table["en"]
+    if key:
+        return table["other"]
+    en, other = table["en"], table["other"]
+    return PrototypeThresholds(
+        medium_margin=max(en.medium_margin, other.medium_margin),
+        medium_floor=min(en.medium_floor, other.medium_floor),
+        high_margin=max(en.high_margin, other.high_margin),
+        high_floor=min(en.high_floor, other.high_floor),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +114,11 @@ class PrototypeLayer:
     def __init__(
         self,
         embedder: Embedder,
-        thresholds: PrototypeThresholds | None = None,
+        thresholds: dict[str, PrototypeThresholds] | None = None,
         path: Path = DATA_FILE,
     ) -> None:
         self.embedder = embedder
-        self.thresholds = thresholds or PrototypeThresholds()
+        self.thresholds = thresholds or dict(THRESHOLDS)
         self.categories, self.safe = load_prototypes(path)
         self._key = (embedder.model_id, _digest(self.categories, self.safe))
 
@@ -131,15 +158,16 @@ class PrototypeLayer:
         safe_mean = np.partition(safe_block, -k, axis=1)[:, -k:].mean(axis=1)
         return cat_mean, safe_mean, cat_best
 
-    def assess(self, vectors: Vectors) -> list[list[RiskFlag]]:
+    def assess(self, vectors: Vectors, langs: Sequence[str | None] | None = None) -> list[list[RiskFlag]]:
+        """Flags per row; `langs` picks the calibrated thresholds (None = unknown language)."""
         if len(vectors) == 0:
             return []
-        t = self.thresholds
         b = self.built()
         cat_mean, safe_mean, cat_best = self.scores(vectors)
         margins = cat_mean - safe_mean[:, None]
         out: list[list[RiskFlag]] = []
         for i in range(len(vectors)):
+            t = thresholds_for(langs[i] if langs is not None else None, self.thresholds)
             flags: list[RiskFlag] = []
             for j, cat in enumerate(self.categories):
                 sim, margin = float(cat_mean[i, j]), float(margins[i, j])

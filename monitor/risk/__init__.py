@@ -1,0 +1,185 @@
+"""Risk gate: tragedy, polarizing and misinformation warnings a brand guardian can check.
+
+A false "go" on a tragedy, a divisive fight or a hoax costs the brand far more than a missed
+opportunity, so the gate runs several independent layers over the trend *with its context
+headlines* and keeps every piece of evidence in readable reasons:
+
+- lexicon (IT/EN lemmas, idiom exceptions)      -> monitor.risk.lexicon
+- anniversary calendar of tragedies             -> monitor.risk.calendar
+- GARM category prototypes (embeddings)         -> monitor.risk.prototypes
+- source credibility of the context URLs        -> monitor.risk.credibility
+- recent fact-checks (debunks)                  -> monitor.risk.factcheck
+
+`assess_base` is brand-independent and batched; `for_brand` applies a brand's `avoid` / `allow`.
+Importing this package loads neither spaCy nor torch: both are built on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+from brand_dna.dna import BrandDNA
+from brand_dna.embedder import Embedder, Vectors
+from monitor.models import RiskAssessment, RiskCategory, RiskFlag, TrendInput, level_rank
+from monitor.risk.calendar import AnniversaryCalendar
+from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_lists_notice
+from monitor.risk.factcheck import FactCheck, FactCheckStore, poll_factcheck_feeds
+from monitor.risk.lexicon import Lexicon
+from monitor.risk.prototypes import PrototypeLayer
+
+__all__ = [
+    "CredibilityIndex",
+    "FactCheck",
+    "FactCheckStore",
+    "RiskGate",
+    "installed_lists",
+    "missing_lists_notice",
+    "poll_factcheck_feeds",
+    "trend_text",
+]
+
+MAX_CONTEXT = 5  # headlines used with the title
+MAX_TEXT_CHARS = 1200
+
+
+def trend_text(trend: TrendInput) -> str:
+    """Title + up to MAX_CONTEXT context headlines: what is embedded and matched (the scorer uses the same)."""
+    parts = [" ".join(trend.title.split())]
+    for c in trend.context[:MAX_CONTEXT]:
+        c = " ".join(c.split())
+        if c and c not in parts:
+            parts.append(c)
+    return " . ".join(parts)[:MAX_TEXT_CHARS]
+
+
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+# Names a brand may use in `avoid` / `allow` for a whole risk category or a prototype category.
+CATEGORY_ALIASES: dict[RiskCategory, tuple[str, ...]] = {
+    "tragedy": ("tragedy", "tragedies", "tragedia", "tragedie", "disgrazie", "cronaca nera"),
+    "polarizing": ("polarizing", "polarising", "divisive", "controversy", "controversial", "divisivo", "polemiche",
+                   "temi divisivi", "controversie"),
+    "misinformation": ("misinformation", "disinformation", "fake news", "hoax", "hoaxes", "bufale", "disinformazione"),
+}
+LAYER_ALIASES: dict[str, tuple[str, ...]] = {
+    "calendar": ("anniversaries", "anniversari", "anniversary", "commemorations", "commemorazioni"),
+    "credibility": ("low-credibility sources", "unverified sources", "fonti non verificate"),
+    "factcheck": ("fact-checks", "debunked", "debunk"),
+}
+
+
+def _norm(topic: str) -> str:
+    return " ".join(topic.lower().split())
+
+
+class RiskGate:
+    """All risk layers behind one batched call; built pieces (spaCy, prototype index) are cached."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        *,
+        credibility: CredibilityIndex | None = None,
+        factchecks: FactCheckStore | None = None,
+        today: Callable[[], date] = _utc_today,
+    ) -> None:
+        self.embedder = embedder
+        self.credibility = credibility if credibility is not None else CredibilityIndex.load(None)
+        self.factchecks = factchecks
+        self.today = today
+        self.lexicon = Lexicon()
+        self.calendar = AnniversaryCalendar()
+        self.prototypes = PrototypeLayer(embedder) if embedder is not None else None
+
+    # -- brand-independent ---------------------------------------------------------------------
+    def assess_base(self, trends: Sequence[TrendInput], vectors: Vectors | None) -> list[list[RiskFlag]]:
+        """Flags per trend from every layer. `vectors` = embeddings of `trend_text`, one row per trend."""
+        if not trends:
+            return []
+        texts = [trend_text(t) for t in trends]
+        if vectors is None and self.embedder is not None:
+            vectors = self.embedder.encode(texts)
+        if vectors is not None and len(vectors) != len(trends):
+            raise ValueError(f"got {len(vectors)} vectors for {len(trends)} trends")
+        today = self.today()
+        out = self.lexicon.assess(texts, [t.lang for t in trends])
+        for i, (trend, text) in enumerate(zip(trends, texts, strict=True)):
+            out[i].extend(self.calendar.assess(text, today))
+            if trend.urls:
+                out[i].extend(self.credibility.assess(trend.urls))
+        if vectors is not None and self.prototypes is not None:
+            vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+            for i, flags in enumerate(self.prototypes.assess(vecs, [t.lang for t in trends])):
+                out[i].extend(flags)
+        if self.factchecks is not None and len(self.factchecks):
+            for i, flags in enumerate(self.factchecks.match(texts, vectors, today)):
+                out[i].extend(flags)
+        return out
+
+    def assess(self, trends: Sequence[TrendInput], vectors: Vectors | None = None) -> list[RiskAssessment]:
+        """Brand-independent assessments (no avoid/allow), e.g. for `onda eval` of the gate alone."""
+        return [RiskAssessment.from_flags(f) for f in self.assess_base(trends, vectors)]
+
+    # -- per brand -------------------------------------------------------------------------------
+    def topic_keys(self, flag: RiskFlag) -> set[str]:
+        """Every name a brand could use for this flag's topic: group + aliases, category, GARM name, layer."""
+        keys: set[str] = {flag.category, *CATEGORY_ALIASES.get(flag.category, ())}
+        keys.update(LAYER_ALIASES.get(flag.layer, ()))
+        head = flag.evidence.split(":", 1)[0].strip().lower()
+        if flag.layer == "lexicon":
+            group = self.lexicon.groups.get(head)
+            keys.add(head)
+            keys.add(head.replace("_", " "))
+            if group is not None:
+                keys.update(group.aliases)
+        elif flag.layer == "prototype":
+            keys.add(head)
+            keys.update(p.strip() for p in re.split(r"[,&/]| or | and ", head) if p.strip())
+        elif flag.layer == "calendar":
+            keys.add(flag.evidence.lower())
+        return {_norm(k) for k in keys}
+
+    def for_brand(self, flags: list[RiskFlag], trend: TrendInput, brand: BrandDNA) -> RiskAssessment:
+        """Apply the brand's lists: `avoid` -> high + avoid_hit; `allow` -> matching flags overridden (still shown)."""
+        allow = {_norm(a) for a in brand.allow if a.strip()}
+        result: list[RiskFlag] = []
+        for f in flags:
+            keys = self.topic_keys(f)
+            hit = sorted(allow & keys)
+            if hit and not f.overridden:
+                f = RiskFlag(
+                    f.category,
+                    f.level,
+                    f.layer,
+                    f"allowed by brand: '{hit[0]}' — {f.reason}",
+                    f.evidence,
+                    f.strength,
+                    overridden=True,
+                )
+            result.append(f)
+        avoid_hit: str | None = None
+        text = _norm(trend_text(trend))
+        for topic in brand.avoid:
+            t = _norm(topic)
+            if not t:
+                continue
+            matched = [f for f in flags if t in self.topic_keys(f)]
+            if matched:
+                best = max(matched, key=lambda f: (level_rank(f.level), f.strength))
+                reason = f"brand avoids '{topic}': {best.reason}"
+                result.append(RiskFlag(best.category, "high", "avoid", reason, evidence=topic, strength=1.0))
+                avoid_hit = topic
+                break
+            if re.search(r"(?<!\w)" + re.escape(t) + r"(?!\w)", text):
+                category: RiskCategory = "polarizing"
+                reason = f"brand avoids '{topic}': the trend mentions '{topic}' in its title or headlines"
+                result.append(RiskFlag(category, "high", "avoid", reason, evidence=topic, strength=1.0))
+                avoid_hit = topic
+                break
+        return RiskAssessment.from_flags(result, avoid_hit=avoid_hit)

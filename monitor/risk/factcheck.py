@@ -1,0 +1,304 @@
+"""Fact-check layer: recent debunks from fact-checkers' feeds (and Google Fact Check Tools when keyed).
+
+A trend that matches a recent debunk both by meaning (embedding) and by words (shared content
+terms) is misinformation/high, with the fact-check's title and URL in the reason. The word check
+is what keeps "new vaccine approved" from matching "no, vaccines do not contain microchips".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import numpy as np
+
+from brand_dna.embedder import Embedder, Vectors
+from monitor.models import RiskFlag
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[str], Awaitable[bytes]]
+API_KEY_ENV = "ONDA_FACTCHECK_API_KEY"
+GOOGLE_CLAIMS_URL = "https://factchecktools.googleapis.com/v1alpha1/claims:search"
+DEFAULT_GOOGLE_SITES = ("facta.news", "pagellapolitica.it", "open.online", "butac.it", "bufale.net")
+MAX_TITLE = 300
+
+_STOP = set(
+    """il lo la i gli le un uno una di da in con su per tra fra e ed o ma non che chi cui del dello della dei degli delle
+    al allo alla ai agli alle dal dallo dalla dai dagli dalle nel nello nella nei negli nelle sul sullo sulla sui sugli
+    sulle come anche più sono è era stato stata essere questo questa quello quella ecco video foto notizia notizie
+    the a an of to in on for with and or but not no is are was were be been this that these those from by at as it its
+    into about over after before video photo photos news says said claim claims shows show fact check false true""".split()
+)
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def content_terms(text: str) -> set[str]:
+    """Lower-cased, accent-folded words of 4+ letters (or digits of 2+) minus stopwords, crude 5-char stems."""
+    out: set[str] = set()
+    for w in re.findall(r"\w+", _fold(text)):
+        if w in _STOP:
+            continue
+        if w.isdigit() and len(w) >= 2:
+            out.add(w)
+        elif len(w) >= 4:
+            out.add(w[:5])
+    return out
+
+
+def _clean(text: str, limit: int = MAX_TITLE) -> str:
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.split())[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class FactCheck:
+    title: str
+    url: str
+    publisher: str
+    published: date | None = None
+    claim: str = ""  # the checked claim, when the source gives it (Google Fact Check Tools)
+    rating: str = ""  # textual rating ("False", "Pants on Fire", "Falso")
+
+    @property
+    def text(self) -> str:
+        """What is matched against trends: the claim and the fact-check title."""
+        return f"{self.claim}. {self.title}" if self.claim else self.title
+
+
+# -- parsing -----------------------------------------------------------------------------------
+def _entry_date(entry: Any) -> date | None:
+    for key in ("published_parsed", "updated_parsed"):
+        st = entry.get(key)
+        if st:
+            try:
+                return date(st.tm_year, st.tm_mon, st.tm_mday)
+            except (ValueError, AttributeError):
+                return None
+    return None
+
+
+def parse_feed(data: bytes, feed_url: str) -> list[FactCheck]:
+    """RSS/Atom of a fact-checker -> FactChecks; raises ValueError for a feed that cannot be read."""
+    import feedparser
+
+    if b"<!ENTITY" in data:  # as monitor.sources.rss: no entity expansion (billion laughs) from a remote feed
+        raise ValueError("feed with entity declarations refused")
+    parsed = feedparser.parse(data)
+    if parsed.bozo and not parsed.entries:
+        raise ValueError(f"not a readable feed: {parsed.get('bozo_exception')!s:.120}")
+    publisher = _clean(str(parsed.feed.get("title") or urlsplit(feed_url).hostname or feed_url), 80)
+    out: list[FactCheck] = []
+    for e in parsed.entries:
+        title, link = _clean(str(e.get("title", ""))), str(e.get("link", "")).strip()
+        if title and link.startswith(("http://", "https://")):
+            out.append(FactCheck(title=title, url=link[:1000], publisher=publisher, published=_entry_date(e)))
+    return out
+
+
+def _iso_date(value: Any) -> date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+def parse_google_claims(obj: Any) -> list[FactCheck]:
+    """A `claims:search` response -> one FactCheck per claim review."""
+    out: list[FactCheck] = []
+    if not isinstance(obj, dict):
+        return out
+    claims = obj.get("claims")
+    for claim in claims if isinstance(claims, list) else []:  # untrusted JSON: any shape may arrive
+        if not isinstance(claim, dict):
+            continue
+        text = _clean(str(claim.get("text", "")))
+        reviews = claim.get("claimReview")
+        for review in reviews if isinstance(reviews, list) else []:
+            if not isinstance(review, dict):
+                continue
+            url = str(review.get("url", "")).strip()
+            if not url.startswith(("http://", "https://")):
+                continue
+            publisher = review.get("publisher")
+            publisher = publisher if isinstance(publisher, dict) else {}
+            out.append(
+                FactCheck(
+                    title=_clean(str(review.get("title") or text)),
+                    url=url[:1000],
+                    publisher=_clean(str(publisher.get("name") or publisher.get("site") or ""), 80),
+                    published=_iso_date(review.get("reviewDate")) or _iso_date(claim.get("claimDate")),
+                    claim=text,
+                    rating=_clean(str(review.get("textualRating", "")), 60),
+                )
+            )
+    return out
+
+
+def google_claims_url(site: str, api_key: str, *, base: str = GOOGLE_CLAIMS_URL, max_age_days: int = 30) -> str:
+    params = {"reviewPublisherSiteFilter": site, "maxAgeDays": str(max_age_days), "pageSize": "50", "key": api_key}
+    return f"{base}?{urlencode(params)}"
+
+
+async def poll_factcheck_feeds(
+    fetch: Fetch,
+    urls: Sequence[str],
+    *,
+    api_key: str | None = None,
+    google_sites: Sequence[str] = DEFAULT_GOOGLE_SITES,
+    google_base: str = GOOGLE_CLAIMS_URL,
+    max_age_days: int = 30,
+) -> list[FactCheck]:
+    """Fetch every fact-check feed (and, with ONDA_FACTCHECK_API_KEY, Google claims:search per site).
+
+    One failing feed is logged on one line and skipped: the others still count. Parsing runs off the
+    event loop. The API key never appears in a log line.
+    """
+    import json
+
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
+    out: list[FactCheck] = []
+    seen: set[str] = set()
+
+    async def one_feed(url: str) -> list[FactCheck]:
+        data = await fetch(url)
+        return await asyncio.to_thread(parse_feed, data, url)
+
+    async def one_site(site: str) -> list[FactCheck]:
+        data = await fetch(google_claims_url(site, key, base=google_base, max_age_days=max_age_days))
+        return parse_google_claims(json.loads(data))
+
+    jobs: list[tuple[str, Awaitable[list[FactCheck]]]] = [(u, one_feed(u)) for u in urls]
+    if key:
+        jobs += [(f"Google Fact Check Tools ({s})", one_site(s)) for s in google_sites]
+    results = await asyncio.gather(*(j for _, j in jobs), return_exceptions=True)
+    for (label, _), res in zip(jobs, results, strict=True):
+        if isinstance(res, BaseException):
+            if isinstance(res, asyncio.CancelledError):
+                raise res
+            msg = str(res).replace(key, "***") if key else str(res)
+            log.warning("fact-check source %s failed: %s: %.200s", label, type(res).__name__, msg)
+            continue
+        for fc in res:
+            if fc.url not in seen:
+                seen.add(fc.url)
+                out.append(fc)
+    return out
+
+
+# -- store + matching -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FactCheckThresholds:
+    similarity: float = 0.55  # cosine of trend text to the fact-check claim/title
+    min_shared_terms: int = 2  # content words in common (both conditions must hold)
+    lexical_only_terms: int = 3  # with no embedder: shared terms needed ...
+    lexical_only_share: float = 0.5  # ... and share of the fact-check's terms
+
+
+@dataclass(slots=True)
+class _Entry:
+    fc: FactCheck
+    terms: set[str]
+    added: date
+
+
+@dataclass(slots=True)
+class FactCheckStore:
+    """Recent debunks + their embeddings. Thread-safe: the poller adds, the scorer matches."""
+
+    embedder: Embedder | None = None
+    max_age_days: int = 30
+    max_items: int = 5000
+    thresholds: FactCheckThresholds = field(default_factory=FactCheckThresholds)
+    _entries: list[_Entry] = field(default_factory=list)
+    _vectors: Vectors | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, items: Sequence[FactCheck], today: date | None = None) -> int:
+        """Add new fact-checks (by URL); returns how many were new."""
+        today = today or datetime.now(UTC).date()
+        with self._lock:
+            known = {e.fc.url for e in self._entries}
+            fresh = [fc for fc in dict((fc.url, fc) for fc in items).values() if fc.url not in known]
+        if not fresh:
+            return 0
+        vecs = self.embedder.encode([fc.text for fc in fresh]) if self.embedder is not None else None
+        with self._lock:
+            self._entries.extend(_Entry(fc, content_terms(fc.text), today) for fc in fresh)
+            if vecs is not None:
+                self._vectors = vecs if self._vectors is None else np.vstack([self._vectors, vecs])
+            self._trim(today)
+        return len(fresh)
+
+    def _trim(self, today: date) -> None:
+        keep = [
+            i
+            for i, e in enumerate(self._entries)
+            if (today - (e.fc.published or e.added)).days <= self.max_age_days
+        ][-self.max_items :]
+        if len(keep) != len(self._entries):
+            self._entries = [self._entries[i] for i in keep]
+            if self._vectors is not None:
+                self._vectors = self._vectors[keep]
+
+    def prune(self, today: date) -> None:
+        with self._lock:
+            self._trim(today)
+
+    def match(self, texts: Sequence[str], vectors: Vectors | None, today: date) -> list[list[RiskFlag]]:
+        """Misinformation/high flags for the trends that match a recent debunk."""
+        with self._lock:
+            entries = list(self._entries)
+            fvecs = self._vectors
+        out: list[list[RiskFlag]] = [[] for _ in texts]
+        if not entries:
+            return out
+        t = self.thresholds
+        recent = [(today - (e.fc.published or e.added)).days <= self.max_age_days for e in entries]
+        sims = vectors @ fvecs.T if (vectors is not None and fvecs is not None and len(vectors)) else None
+        for i, text in enumerate(texts):
+            terms = content_terms(text)
+            best: tuple[float, int, list[str]] | None = None
+            for j, e in enumerate(entries):
+                if not recent[j]:
+                    continue
+                shared = sorted(terms & e.terms)
+                if sims is not None:
+                    ok = float(sims[i, j]) >= t.similarity and len(shared) >= t.min_shared_terms
+                    score = float(sims[i, j])
+                else:
+                    share = len(shared) / max(len(e.terms), 1)
+                    ok = len(shared) >= t.lexical_only_terms and share >= t.lexical_only_share
+                    score = share
+                if ok and (best is None or score > best[0]):
+                    best = (score, j, shared)
+            if best is None:
+                continue
+            score, j, shared = best
+            fc = entries[j].fc
+            rating = f", rated '{fc.rating}'" if fc.rating else ""
+            when = f" on {fc.published.isoformat()}" if fc.published else ""
+            how = f"similarity {score:.2f}" if sims is not None else f"{score:.0%} of its key words"
+            reason = (
+                f"factcheck · misinformation: matches the debunk '{fc.title}' by {fc.publisher or 'a fact-checker'}"
+                f"{when}{rating} ({fc.url}) — {how}, shared words: {', '.join(shared[:5])} — strong evidence"
+            )
+            out[i].append(RiskFlag("misinformation", "high", "factcheck", reason, evidence=fc.url, strength=min(score, 1.0)))
+        return out
