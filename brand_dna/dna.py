@@ -63,7 +63,7 @@ def parse_brand(data: dict[str, Any], source: str) -> BrandDNA:
         raise BrandFileError(f"{source}: unknown top-level key {sorted(extra)[0]!r}")
     unknown = set(brand) - KNOWN_KEYS
     if unknown:
-        raise BrandFileError(f"{source}: unknown key 'brand.{sorted(unknown)[0]}'")
+        raise BrandFileError(f"{source}: unknown key {'brand.' + sorted(unknown)[0]!r}")
     name = brand.get("name")
     if not isinstance(name, str) or not name.strip():
         raise BrandFileError(f"{source}: key 'brand.name' must be a non-empty string")
@@ -104,6 +104,10 @@ def load_brand(path: str | Path) -> BrandDNA:
         raise BrandFileError(f"{p}: brand file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise BrandFileError(f"{p}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BrandFileError(f"{p}: not valid TOML: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise BrandFileError(f"{p}: not valid TOML: nested too deeply") from None
     except OSError as exc:
         raise BrandFileError(f"{p}: cannot read: {exc.strerror}") from None
     return replace(parse_brand(data, str(p)), path=p)

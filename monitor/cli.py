@@ -127,9 +127,13 @@ def _load_brand_or_exit(path: str) -> Any:
 
 def _open_input(path: str) -> IO[str]:
     if path == "-":
+        reconfigure = getattr(sys.stdin, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
         return sys.stdin
     try:
-        return open(path, encoding="utf-8")  # noqa: SIM115 - closed by caller
+        # errors="replace": one line of broken UTF-8 must not abort the run (it becomes a bad line)
+        return open(path, encoding="utf-8", errors="replace")
     except OSError as exc:
         raise _UserError(f"cannot read {path}: {exc.strerror}", EXIT_BAD_INPUT) from None
 
@@ -145,6 +149,10 @@ def read_trend_lines(stream: IO[str], label: str) -> Iterator[tuple[int, Any, st
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
             yield lineno, None, f"{label}:{lineno}: invalid JSON ({exc.msg})"
+            continue
+        except (ValueError, RecursionError) as exc:  # 5000-digit numbers, [[[[... nested too deeply
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else "number too long"
+            yield lineno, None, f"{label}:{lineno}: invalid JSON ({reason})"
             continue
         try:
             yield lineno, TrendInput.from_json(obj), None

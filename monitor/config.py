@@ -9,13 +9,14 @@ the CLI can print one line and exit 2.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 APP_NAME = "onda"
 
@@ -25,7 +26,7 @@ class ConfigError(Exception):
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)  # inf interval = crash
 
 
 class BrandSettings(Section):
@@ -257,7 +258,8 @@ def find_config(explicit: str | None) -> Path | None:
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(p) for p in loc)
+    key = ".".join(str(p) for p in loc)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in key)  # a key with a newline stays one line
 
 
 def load_settings(explicit: str | None = None) -> Settings:
@@ -271,6 +273,10 @@ def load_settings(explicit: str | None = None) -> Settings:
                 data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: not UTF-8 text (byte {exc.start})") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
         slack = data.get("slack")
@@ -279,10 +285,18 @@ def load_settings(explicit: str | None = None) -> Settings:
                 f"{path}: key 'slack.webhook_url' is not allowed in a file (it is a secret); "
                 "set the ONDA_SLACK__WEBHOOK_URL environment variable instead"
             )
-        if "source_file" in data:
-            raise ConfigError(f"{path}: unknown key 'source_file'")
+        for key in data:  # BaseSettings would take `_env_file`, `_cli_parse_args`, ... as options, not keys
+            if key not in Settings.model_fields or key == "source_file":
+                raise ConfigError(f"{path}: key {key!r}: unknown key")
     try:
         settings = Settings(**data)
+    except SettingsError as exc:  # an ONDA_<SECTION>[__KEY] variable whose value is not the JSON it must be
+        m = re.search(r'field "([^"]+)"', str(exc))
+        prefix = f"ONDA_{m.group(1)}".upper() if m else "ONDA_"
+        names = sorted(k for k in os.environ if k.upper().startswith(prefix)) or [prefix]
+        raise ConfigError(
+            f"environment {', '.join(names)}: not valid JSON (lists and tables set from the environment must be JSON)"
+        ) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         key = _dotted(err["loc"])

@@ -25,6 +25,15 @@ def level_rank(level: RiskLevel) -> int:
     return RISK_LEVELS.index(level)
 
 
+def _utf8(text: str) -> str:
+    """JSON may carry lone surrogates ("\\ud800"); they cannot be written back out as UTF-8, so replace them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class TrendInput:
     """What is scored: one trend, as in an `onda score` input line."""
@@ -56,11 +65,11 @@ class TrendInput:
         if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
             raise ValueError("'urls' must be a list of strings")
         return cls(
-            id=str(raw_id),
-            title=title,
-            lang=lang,
-            context=tuple(c for c in context if c.strip()),
-            urls=tuple(urls),
+            id=_utf8(str(raw_id)),
+            title=_utf8(title),
+            lang=_utf8(lang) if lang is not None else None,
+            context=tuple(_utf8(c) for c in context if c.strip()),
+            urls=tuple(_utf8(u) for u in urls),
         )
 
 

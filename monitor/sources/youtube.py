@@ -7,6 +7,7 @@ The key is read from the environment (ONDA_YOUTUBE_API_KEY) and sent as the
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from monitor.sources.http import FetchResult, endpoint
 NAME = "youtube"
 DEFAULT_URL = "https://www.googleapis.com/youtube/v3/videos"
 KEY_ENV = "ONDA_YOUTUBE_API_KEY"
+_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 def parse_videos(res: FetchResult, *, source: str = NAME, default_lang: str | None = None) -> list[SourceItem]:
@@ -33,7 +35,9 @@ def parse_videos(res: FetchResult, *, source: str = NAME, default_lang: str | No
         title = clean(snippet.get("title"))
         if not title:
             continue
-        vid = clean(v["id"], 40)
+        vid = v["id"]
+        if not _VIDEO_ID.fullmatch(vid):  # it goes into a URL: spaces, '&', '#' or '/' would change its meaning
+            continue
         url = f"https://www.youtube.com/watch?v={vid}"
         channel = clean(snippet.get("channelTitle"), 120)
         stats: dict[str, Any] = v["statistics"] if isinstance(v.get("statistics"), dict) else {}

@@ -14,13 +14,65 @@ from monitor.models import SourceItem
 
 # Characters that break naive parsers: controls, bidi overrides, BOM, XML specials, non-characters, astral.
 NASTY_CHARS = st.sampled_from(
-    ["\x00", "\x01", "\x08", "\x0b", "\x1b", "\x7f", "\x85", "\u200b", "\u202e", "\u2066", "\ufeff", "\ufffe",
-     "\uffff", "&", "<", ">", '"', "'", ";", "#", "\n", "\r", "\t", "\\", "]]>", "😀", "é", "ß", " "]
+    [
+        "\x00",
+        "\x01",
+        "\x08",
+        "\x0b",
+        "\x1b",
+        "\x7f",
+        "\x85",
+        "\u200b",
+        "\u202e",
+        "\u2066",
+        "\ufeff",
+        "\ufffe",
+        "\uffff",
+        "&",
+        "<",
+        ">",
+        '"',
+        "'",
+        ";",
+        "#",
+        "\n",
+        "\r",
+        "\t",
+        "\\",
+        "]]>",
+        "😀",
+        "é",
+        "ß",
+        " ",
+    ]
 )
 NASTY_FRAGMENTS = st.sampled_from(
-    ["&nbsp;", "&amp;", "&bogus;", "&#0;", "&#x1F600;", "&#xD800;", "&#65535;", "&#9999999;", "&", "<b>", "</i>",
-     "<![CDATA[x]]>", "<!--c-->", "javascript:alert(1)", "http://", "https://example.com/a b", "https://ok.example/x",
-     "Fri, 3 Jul 2026 10:00:00 -0700", "Mon, 99 Foo 20260 99:99:99 +9999", "20,000+", "1.000+", "-5", "NaN", ""]
+    [
+        "&nbsp;",
+        "&amp;",
+        "&bogus;",
+        "&#0;",
+        "&#x1F600;",
+        "&#xD800;",
+        "&#65535;",
+        "&#9999999;",
+        "&",
+        "<b>",
+        "</i>",
+        "<![CDATA[x]]>",
+        "<!--c-->",
+        "javascript:alert(1)",
+        "http://",
+        "https://example.com/a b",
+        "https://ok.example/x",
+        "Fri, 3 Jul 2026 10:00:00 -0700",
+        "Mon, 99 Foo 20260 99:99:99 +9999",
+        "20,000+",
+        "1.000+",
+        "-5",
+        "NaN",
+        "",
+    ]
 )
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),

@@ -125,12 +125,15 @@ FEED_ENTRY = st.fixed_dictionaries(
 def rss_doc(entries: list[dict[str, Any]], lang: str, atom: bool) -> bytes:
     if atom:
         body = "".join(
-            f"<entry><title>{xml_text(e['raw'], e['title'])}</title><link href=\"{html.escape(e['link'])}\"/>"
-            f"<id>{xml_text(e['raw'], e['link'])}</id><summary type=\"html\">{xml_text(e['raw'], e['summary'])}"
+            f'<entry><title>{xml_text(e["raw"], e["title"])}</title><link href="{html.escape(e["link"])}"/>'
+            f'<id>{xml_text(e["raw"], e["link"])}</id><summary type="html">{xml_text(e["raw"], e["summary"])}'
             f"</summary><updated>{xml_text(e['raw'], e['date'])}</updated></entry>"
             for e in entries
         )
-        doc = f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{html.escape(lang)}"><title>t</title>{body}</feed>'
+        doc = (
+            '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+            f'xml:lang="{html.escape(lang)}"><title>t</title>{body}</feed>'
+        )
     else:
         body = "".join(
             f"<item><title>{xml_text(e['raw'], e['title'])}</title><link>{xml_text(e['raw'], e['link'])}</link>"
@@ -148,20 +151,31 @@ def rss_doc(entries: list[dict[str, Any]], lang: str, atom: bool) -> bytes:
 @SLOW
 @given(st.lists(FEED_ENTRY, max_size=4), HOSTILE_TEXT, st.booleans())
 def test_rss_structured(entries: list[dict[str, Any]], lang: str, atom: bool) -> None:
-    expect_items_or_source_error(parse_feed, rss_doc(entries, lang, atom), content_type="application/rss+xml", source="rss")
+    expect_items_or_source_error(
+        parse_feed, rss_doc(entries, lang, atom), content_type="application/rss+xml", source="rss"
+    )
 
 
 @SLOW
 @given(st.binary(max_size=600), st.sampled_from(["", "text/html", "application/xml", "application/json"]))
 @example(b"", "")
 @example(b"<html><body>Service unavailable</body></html>", "text/html")
-@example(b'<!DOCTYPE r [<!ENTITY a "aa"><!ENTITY b "&a;&a;">]><rss><channel><item><title>&b;</title></item></channel></rss>', "")
+@example(
+    b'<!DOCTYPE r [<!ENTITY a "aa"><!ENTITY b "&a;&a;">]><rss><channel><item><title>&b;</title></item></channel></rss>',
+    "",
+)
 def test_rss_random_bytes(body: bytes, ctype: str) -> None:
     expect_items_or_source_error(parse_feed, body, content_type=ctype, source="rss")
 
 
 @SLOW
-@given(st.lists(FEED_ENTRY, min_size=1, max_size=3), st.booleans(), st.integers(0, 10**6), st.binary(max_size=20), st.integers(0, 10**6))
+@given(
+    st.lists(FEED_ENTRY, min_size=1, max_size=3),
+    st.booleans(),
+    st.integers(0, 10**6),
+    st.binary(max_size=20),
+    st.integers(0, 10**6),
+)
 def test_rss_mutated(entries: list[dict[str, Any]], atom: bool, cut: int, junk: bytes, at: int) -> None:
     body = mutate(rss_doc(entries, "it", atom), cut, junk, at)
     expect_items_or_source_error(parse_feed, body, content_type="application/xml", source="rss")
@@ -231,7 +245,9 @@ WIKI_DOC = st.fixed_dictionaries(
 @FAST
 @given(st.one_of(WIKI_DOC, JSON_VALUES), st.sampled_from(["it.wikipedia", "en.wikipedia", "wikidata"]))
 @example({"items": [{"year": 1e400, "month": 1, "day": 1, "articles": []}]}, "it.wikipedia")
-@example({"items": [{"year": 2026, "month": 11, "day": 22, "articles": [{"article": "X", "views": 1e400}]}]}, "it.wikipedia")
+@example(
+    {"items": [{"year": 2026, "month": 11, "day": 22, "articles": [{"article": "X", "views": 1e400}]}]}, "it.wikipedia"
+)
 def test_wikipedia_structured(obj: Any, project: str) -> None:
     expect_items_or_source_error(parse_top, result(json_body(obj)), project=project, source="wikipedia")
 
@@ -245,7 +261,11 @@ def test_wikipedia_random_bytes(body: bytes, charset: str | None) -> None:
 # -- Mastodon -------------------------------------------------------------------------------------------
 HISTORY = maybe(
     st.lists(
-        maybe(st.fixed_dictionaries({}, optional={"uses": maybe(st.sampled_from(["12", "x", 3, 1e400, -1])), "day": JSON_VALUES})),
+        maybe(
+            st.fixed_dictionaries(
+                {}, optional={"uses": maybe(st.sampled_from(["12", "x", 3, 1e400, -1])), "day": JSON_VALUES}
+            )
+        ),
         max_size=3,
     )
 )
@@ -309,10 +329,17 @@ YT_VIDEO = st.fixed_dictionaries(
         "id": maybe(HOSTILE_TEXT),
         "snippet": maybe(
             st.fixed_dictionaries(
-                {}, optional={"title": maybe(HOSTILE_TEXT), "channelTitle": maybe(HOSTILE_TEXT), "defaultAudioLanguage": maybe(HOSTILE_TEXT)}
+                {},
+                optional={
+                    "title": maybe(HOSTILE_TEXT),
+                    "channelTitle": maybe(HOSTILE_TEXT),
+                    "defaultAudioLanguage": maybe(HOSTILE_TEXT),
+                },
             )
         ),
-        "statistics": maybe(st.fixed_dictionaries({}, optional={"viewCount": maybe(st.sampled_from(["123", 1e400, -3, "x"]))})),
+        "statistics": maybe(
+            st.fixed_dictionaries({}, optional={"viewCount": maybe(st.sampled_from(["123", 1e400, -3, "x"]))})
+        ),
     },
 )
 
@@ -344,7 +371,9 @@ def assert_factchecks(out: Any) -> None:
 @SLOW
 @given(st.one_of(st.binary(max_size=500), st.lists(FEED_ENTRY, max_size=4).map(lambda e: rss_doc(e, "it", False))))
 @example(b"")
-@example(b'<!DOCTYPE r [<!ENTITY a "aa"><!ENTITY b "&a;&a;">]><rss><channel><item><title>&b;</title></item></channel></rss>')
+@example(
+    b'<!DOCTYPE r [<!ENTITY a "aa"><!ENTITY b "&a;&a;">]><rss><channel><item><title>&b;</title></item></channel></rss>'
+)
 def test_factcheck_feed(body: bytes) -> None:
     try:
         out = parse_factcheck_feed(body, "https://facta.news/feed/")
@@ -359,7 +388,9 @@ CLAIM_REVIEW = st.fixed_dictionaries(
     optional={
         "url": maybe(st.sampled_from(["https://facta.news/x", "javascript:x", ""])),
         "title": maybe(HOSTILE_TEXT),
-        "publisher": maybe(st.fixed_dictionaries({}, optional={"name": maybe(HOSTILE_TEXT), "site": maybe(HOSTILE_TEXT)})),
+        "publisher": maybe(
+            st.fixed_dictionaries({}, optional={"name": maybe(HOSTILE_TEXT), "site": maybe(HOSTILE_TEXT)})
+        ),
         "reviewDate": maybe(st.sampled_from(["2026-11-20T10:00:00Z", "yesterday", ""])),
         "textualRating": maybe(HOSTILE_TEXT),
     },
@@ -396,13 +427,22 @@ def test_google_claims(obj: Any) -> None:
     assert_factchecks(parse_google_claims(obj))
 
 
+def _lol(level: int) -> bytes:
+    prev = b"lol" if level == 2 else f"lol{level - 1}".encode()
+    return f'<!ENTITY lol{level} "'.encode() + (b"&" + prev + b";") * 8 + b'">'
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(_lol(n) for n in range(2, 7))
+    + b"]><rss><channel><item><title>&lol6;</title><link>https://x.example/a</link></item></channel></rss>"
+)
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-        b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">'
-        b'<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;"><!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">]>'
-        b"<rss><channel><item><title>&lol6;</title><link>https://x.example/a</link></item></channel></rss>",
+        BILLION_LAUGHS,
         b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
         b"<rss><channel><item><title>&xxe;</title><link>https://x.example/a</link></item></channel></rss>",
     ],

@@ -1,0 +1,317 @@
+"""Property tests for user-written inputs: brand TOML, `onda score` lines, config files and ONDA_* variables.
+
+The contract: a bad input gives exactly the documented error type (BrandFileError, an error line
+naming the line number, ConfigError) with a message that names the file and the key; nothing else
+ever escapes (no UnicodeDecodeError, RecursionError, OverflowError, pydantic internals).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hardening_strategies import HOSTILE_TEXT, JSON_VALUES, TOML_SCALARS, TOML_VALUES, toml_document
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from brand_dna.dna import KNOWN_KEYS, BrandDNA, BrandFileError, load_brand, parse_brand
+from monitor.cli import _open_input, read_trend_lines
+from monitor.config import ConfigError, Settings, load_settings
+from monitor.models import TrendInput
+
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_TMP = Path(tempfile.mkdtemp(prefix="onda-hardening-"))
+
+
+def write_tmp(name: str, data: bytes) -> Path:
+    path = _TMP / name
+    path.write_bytes(data)
+    return path
+
+
+# -- brand TOML ------------------------------------------------------------------------------------------
+BRAND_KEYS = st.one_of(st.sampled_from(sorted(KNOWN_KEYS)), st.text(max_size=10))
+BRAND_VALUES = st.one_of(
+    TOML_VALUES,
+    st.lists(HOSTILE_TEXT.filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)), max_size=4),
+    st.text(min_size=490, max_size=520, alphabet="ab "),
+)
+BRAND_TABLE = st.dictionaries(BRAND_KEYS, BRAND_VALUES, max_size=7)
+BRAND_DOCS = st.one_of(
+    st.fixed_dictionaries({"brand": BRAND_TABLE}),
+    st.fixed_dictionaries({"brand": BRAND_TABLE}, optional={"extra": TOML_VALUES}),
+    st.dictionaries(st.text(max_size=8), TOML_VALUES, max_size=3),
+)
+
+
+def check_brand(brand: BrandDNA) -> None:
+    assert brand.name and brand.name == brand.name.strip()
+    assert brand.dna and all(isinstance(s, str) and s.strip() for s in brand.dna)
+    assert -1 <= brand.alert_threshold <= 1 and math.isfinite(brand.alert_threshold)
+    for key in ("dna", "positioning", "audience", "avoid", "allow", "entities"):
+        values = getattr(brand, key)
+        assert len(values) == len(set(values))
+        assert all(len(v) <= 500 for v in values)
+
+
+@PROPS
+@given(BRAND_DOCS)
+@example({"brand": {"name": "X", "dna": ["a"], "alert_threshold": float("nan")}})
+@example({"brand": {"name": "X", "dna": ["a"], "alert_threshold": True}})
+@example({"brand": {"name": " ", "dna": ["a"]}})
+@example({"brand": {"name": "X", "dna": []}})
+@example({"brand": {"name": "X", "dna": ["a"], "language": ""}})
+@example({"brand": {"name": "X", "dna": ["a" * 501]}})
+def test_brand_structured(doc: dict[str, Any]) -> None:
+    """Random decoded TOML -> BrandDNA or BrandFileError naming the file and, for key problems, the key."""
+    path = write_tmp("brand.toml", toml_document(doc).encode("utf-8"))
+    try:
+        brand = load_brand(path)
+    except BrandFileError as exc:
+        msg = str(exc)
+        assert msg.startswith(str(path)), msg
+        assert "\n" not in msg.split(": not valid TOML:")[0]
+        if "not valid TOML" not in msg:
+            assert "[brand]" in msg or "key " in msg, msg
+        return
+    check_brand(brand)
+    assert parse_brand(doc, "x") == brand  # the file and the dict say the same thing
+
+
+@PROPS
+@given(st.one_of(st.binary(max_size=300), HOSTILE_TEXT.map(lambda s: s.encode("utf-8", "surrogatepass"))))
+@example(b"\xff\xfe[brand]\nname = 'x'\n")
+@example(b"[brand]\nname = 'caf\xe9'\ndna = ['x']\n")
+@example(b"a = " + b"[" * 3000 + b"]" * 3000)
+@example(b"a = " + b"{b = " * 2000 + b"1" + b"}" * 2000)
+def test_brand_random_bytes(data: bytes) -> None:
+    path = write_tmp("brand_bytes.toml", data)
+    try:
+        check_brand(load_brand(path))
+    except BrandFileError as exc:
+        assert str(exc).startswith(str(path)), str(exc)
+
+
+def test_brand_file_missing_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(BrandFileError, match="not found"):
+        load_brand(tmp_path / "nope.toml")
+    with pytest.raises(BrandFileError, match=str(tmp_path)):
+        load_brand(tmp_path)
+
+
+# -- `onda score` input lines ---------------------------------------------------------------------------
+VALID_TREND = st.fixed_dictionaries(
+    {"id": st.one_of(st.text(max_size=8), st.integers()), "title": st.text(min_size=1, max_size=30).filter(str.strip)},
+    optional={"lang": st.sampled_from(["it", "en"]), "context": st.lists(st.text(max_size=20), max_size=3)},
+)
+LINES = st.lists(
+    st.one_of(
+        VALID_TREND.map(lambda o: json.dumps(o, ensure_ascii=False)),
+        VALID_TREND.map(json.dumps),  # \uXXXX escapes, including lone surrogates from st.text
+        JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=True)),
+        st.fixed_dictionaries(
+            {"id": JSON_VALUES, "title": JSON_VALUES},
+            optional={"context": JSON_VALUES, "urls": JSON_VALUES, "lang": JSON_VALUES},
+        ).map(json.dumps),
+        st.text(max_size=40).map(lambda s: s.replace("\n", " ").replace("\r", " ")),
+        st.sampled_from(
+            [
+                '{"id": 1, "title": "x"',
+                "[" * 50_000,
+                '{"id": 1, "title": ' + "9" * 5000 + "}",
+                "",
+                "   ",
+                '{"id": "a", "title": "\\ud800 broken"}',
+                '{"id": "\\udfff", "title": "ok"}',
+                "NaN",
+                "\x00",
+            ]
+        ),
+    ),
+    max_size=8,
+)
+
+
+def check_lines(lines_out: list[tuple[int, Any, str | None]], label: str, nonblank: list[int]) -> None:
+    assert [n for n, _, _ in lines_out] == nonblank, "one result per non-blank line, in order"
+    for lineno, trend, error in lines_out:
+        if error is not None:
+            assert trend is None
+            assert error.startswith(f"{label}:{lineno}: "), error
+            assert len(error.splitlines()) == 1
+        else:
+            assert isinstance(trend, TrendInput)
+            assert trend.title.strip()
+            # everything is echoed to stdout as UTF-8 JSON: no lone surrogates may survive
+            json.dumps({"id": trend.id, "title": trend.title, "c": list(trend.context)}, ensure_ascii=False).encode(
+                "utf-8"
+            )
+
+
+@PROPS
+@given(LINES)
+def test_score_lines_text(lines: list[str]) -> None:
+    text = "\n".join(lines) + "\n"
+    out = list(read_trend_lines(io.StringIO(text), "in.jsonl"))
+    nonblank = [i for i, line in enumerate(text.split("\n")[:-1], 1) if line.strip()]  # a stream splits on \n only
+    check_lines(out, "in.jsonl", nonblank)
+
+
+@PROPS
+@given(
+    st.lists(
+        st.one_of(st.binary(max_size=40), LINES.map(lambda ls: "\n".join(ls).encode("utf-8", "surrogatepass"))),
+        max_size=5,
+    )
+)
+@example([b'{"id": 1, "title": "caf\xe9"}', b'{"id": 2, "title": "ok"}'])
+@example([b"\xff\xfe\x00{", b'{"id": 3, "title": "ok"}'])
+def test_score_lines_bytes_from_file(chunks: list[bytes]) -> None:
+    """A file with broken UTF-8 still yields one result per line (bad bytes never abort the run)."""
+    data = b"\n".join(chunks) + b"\n"
+    path = write_tmp("lines.jsonl", data)
+    stream = _open_input(str(path))
+    try:
+        out = list(read_trend_lines(stream, str(path)))
+    finally:
+        stream.close()
+    text = data.decode("utf-8", errors="replace")
+    nonblank = [i for i, line in enumerate(io.StringIO(text, newline=None), 1) if line.strip()]
+    check_lines(out, str(path), nonblank)
+
+
+# -- config files -----------------------------------------------------------------------------------------
+def _sections() -> dict[str, type[BaseModel]]:
+    return {
+        name: f.annotation
+        for name, f in Settings.model_fields.items()
+        if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)
+    }
+
+
+SECTIONS = _sections()
+SECTION_NAMES = st.one_of(st.sampled_from(sorted(SECTIONS)), st.text(max_size=8))
+
+
+@st.composite
+def config_docs(draw: st.DrawFn) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for section in draw(st.lists(SECTION_NAMES, max_size=3, unique=True)):
+        model = SECTIONS.get(section)
+        known = sorted(model.model_fields) if model is not None else []
+        keys = st.one_of(st.sampled_from(known), st.text(max_size=8)) if known else st.text(max_size=8)
+        doc[section] = draw(st.dictionaries(keys, st.one_of(TOML_SCALARS, TOML_VALUES), max_size=4))
+    if draw(st.booleans()):
+        doc[draw(st.sampled_from(["_env_file", "_cli_parse_args", "_secrets_dir", "source_file", "x"]))] = draw(
+            TOML_SCALARS
+        )
+    return doc
+
+
+@contextmanager
+def clean_env(extra: dict[str, str] | None = None) -> Iterator[None]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONDA_")}
+    env.update(extra or {})
+    with mock.patch.dict(os.environ, env, clear=True):
+        yield
+
+
+def finite_numbers(model: BaseModel) -> Iterator[tuple[str, float]]:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from ((f"{name}.{k}", v) for k, v in finite_numbers(value))
+        elif isinstance(value, float):
+            yield name, value
+
+
+@PROPS
+@given(config_docs())
+@example({"_cli_parse_args": True})
+@example({"_env_file": "/etc/passwd"})
+@example({"http": {"max_backoff_s": float("inf")}})
+@example({"sources": {"rss": {"interval_s": float("nan")}}})
+@example({"sources": {"plugins": {"x": 1}}})
+def test_config_file(doc: dict[str, Any]) -> None:
+    path = write_tmp("config.toml", toml_document(doc).encode("utf-8"))
+    with clean_env():
+        try:
+            settings_ = load_settings(str(path))
+        except ConfigError as exc:
+            msg = str(exc)
+            assert msg.startswith(str(path)), msg
+            if "not valid TOML" not in msg:
+                assert "key '" in msg, msg
+                assert len(msg.splitlines()) == 1
+            return
+    for key, value in finite_numbers(settings_):
+        assert math.isfinite(value), f"{key} = {value} accepted"
+
+
+@PROPS
+@given(st.binary(max_size=200))
+@example(b"\xff\xfe[http]\n")
+@example(b"a = " + b"[" * 3000 + b"]" * 3000)
+def test_config_random_bytes(data: bytes) -> None:
+    path = write_tmp("config_bytes.toml", data)
+    with clean_env():
+        try:
+            load_settings(str(path))
+        except ConfigError as exc:
+            assert str(exc).startswith(str(path)), str(exc)
+
+
+ENV_NAMES = st.one_of(
+    st.sampled_from(
+        [
+            "ONDA_HTTP__MAX_BYTES",
+            "ONDA_SOURCES__RSS__FEEDS",
+            "ONDA_BRAND",
+            "ONDA_SOURCES",
+            "ONDA_ALERTS__ENABLED",
+            "ONDA_SLACK__WEBHOOK_URL",
+            "ONDA_SOURCES__GDELT__INTERVAL_S",
+            "ONDA_TUI__THEME",
+            "ONDA_BRAND__FILES",
+            "ONDA_SOURCES__PLUGINS",
+            "ONDA_HTTP",
+            "ONDA_STORAGE__KEEP_DAYS",
+        ]
+    ),
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ_", min_size=1, max_size=12).map(lambda s: "ONDA_" + s),
+)
+ENV_VALUES = st.one_of(
+    st.text(max_size=20).filter(lambda s: "\x00" not in s and not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
+    st.sampled_from(["{", "[", "{}", "[]", '["a"]', '{"x": 1}', "null", "inf", "nan", "-1", "1e400", "true", "0"]),
+)
+
+
+@PROPS
+@given(st.dictionaries(ENV_NAMES, ENV_VALUES, max_size=3))
+@example({"ONDA_BRAND": "{"})
+@example({"ONDA_SOURCES__RSS__FEEDS": "not json"})
+@example({"ONDA_HTTP__TOTAL_TIMEOUT_S": "inf"})
+def test_config_env_overrides(env: dict[str, str]) -> None:
+    """ONDA_* variables with any value: Settings or one ConfigError line naming the variable or key."""
+    path = write_tmp("config_env.toml", b"[http]\nmax_bytes = 100000\n")
+    with clean_env(env):
+        try:
+            settings_ = load_settings(str(path))
+        except ConfigError as exc:
+            msg = str(exc)
+            assert len(msg.splitlines()) == 1
+            assert msg.startswith((str(path), "environment ONDA_")), msg
+            assert "ONDA_" in msg or "key '" in msg, msg
+            return
+    for key, value in finite_numbers(settings_):
+        assert math.isfinite(value), f"{key} = {value} accepted"
