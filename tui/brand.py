@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, LoadingIndicator, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, LoadingIndicator, Select, Static
 
 from brand_dna.dna import MAX_STATEMENT_CHARS, BrandDNA
 from monitor.api import RescoreDiff, VerdictChange
@@ -99,6 +99,7 @@ class StatementDialog(ModalScreen[tuple[str, str] | None]):
             with Horizontal(id="dialog-buttons"):
                 yield Button("Save", variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#statement", Input).focus()
