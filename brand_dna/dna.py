@@ -50,7 +50,11 @@ class BrandDNA:
         return [("dna", s) for s in self.dna] + [("positioning", s) for s in self.positioning]
 
     def with_lists(self, **lists: list[str]) -> BrandDNA:
-        return replace(self, **{k: tuple(v) for k, v in lists.items()})
+        unknown = set(lists) - set(LIST_KEYS)
+        if unknown:
+            raise TypeError(f"not a statement list: {sorted(unknown)}")
+        changes: dict[str, Any] = {k: tuple(v) for k, v in lists.items()}
+        return replace(self, **changes)
 
 
 def parse_brand(data: dict[str, Any], source: str) -> BrandDNA:
@@ -67,7 +71,7 @@ def parse_brand(data: dict[str, Any], source: str) -> BrandDNA:
     name = brand.get("name")
     if not isinstance(name, str) or not name.strip():
         raise BrandFileError(f"{source}: key 'brand.name' must be a non-empty string")
-    lists: dict[str, tuple[str, ...]] = {}
+    lists: dict[str, Any] = {}
     for key in LIST_KEYS:
         value = brand.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -67,7 +67,7 @@ class StatementIndex:
         return ids.tolist()
 
     def remove(self, ids: Sequence[int]) -> int:
-        removed = int(self.index.remove_ids(np.asarray(list(ids), dtype=np.int64)))
+        removed = int(self.index.remove_ids(np.asarray(list(ids), dtype=np.int64)))  # type: ignore[arg-type]
         for i in ids:
             self.statements.pop(i, None)
         return removed
@@ -131,7 +131,7 @@ class StatementIndex:
         if meta.get("statements_hash") != statements_hash(statements):
             raise IndexMetaMismatch("index built from other statements")
         idx = cls(int(meta["dim"]), model_id)
-        idx.index = faiss.read_index(str(path.with_suffix(".faiss")))
+        idx.index = faiss.read_index(str(path.with_suffix(".faiss")))  # type: ignore[assignment]
         if idx.index.ntotal != len(statements) or idx.index.d != idx.dim:
             raise IndexMetaMismatch("index file does not match its sidecar")
         idx.statements = dict(zip(meta["ids"], meta["statements"], strict=True))

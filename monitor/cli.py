@@ -172,7 +172,7 @@ def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: in
     pending: list[Any] = []
 
     def flush() -> None:
-        for trend, verdicts in zip(pending, scorer.score_inputs(pending), strict=True):
+        for verdicts in scorer.score_inputs(pending):
             sys.stdout.write(json.dumps(verdicts[brand.name].to_json(), ensure_ascii=False) + "\n")
         sys.stdout.flush()
         pending.clear()

@@ -36,15 +36,8 @@ def build_risk_gate(settings: Settings, embedder: SentenceEmbedder) -> RiskGate:
     from monitor.risk.credibility import CredibilityIndex
     from monitor.risk.factcheck import FactCheckStore
 
-    credibility = CredibilityIndex.from_dir(settings.credibility_dir())
-    return RiskGate(embedder, credibility=credibility, factchecks=FactCheckStore(embedder))
-
-
-def _risk_gate_or_none(settings: Settings, embedder: SentenceEmbedder) -> RiskGate | None:
-    try:
-        return build_risk_gate(settings, embedder)
-    except ImportError:  # TEMPORARY while monitor.risk lands
-        return None
+    credibility = CredibilityIndex.load(settings.credibility_dir())
+    return RiskGate(embedder, credibility=credibility, factchecks=FactCheckStore(embedder=embedder))
 
 
 def build_scorer(
@@ -56,7 +49,7 @@ def build_scorer(
     return MultiBrandScorer(
         brands,
         embedder,
-        risk_gate=_risk_gate_or_none(settings, embedder),
+        risk_gate=build_risk_gate(settings, embedder),
         cache_dir=settings.cache_dir(),
         margin=settings.scoring.margin,
     )
@@ -76,4 +69,7 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
     storage = open_storage(settings, db)
     scorer = build_scorer(settings, brands)
     alerts = AlertDispatcher(settings, storage, None, brands)
-    return MonitorService(settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline)
+    factchecks = getattr(scorer.risk_gate, "factchecks", None)
+    return MonitorService(
+        settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline, factchecks=factchecks
+    )

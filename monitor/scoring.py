@@ -45,9 +45,7 @@ from monitor.text import clean_text, content_lemmas, guess_lang, normalise_lang
 FEATURES = ("sem", "ent", "kw", "cos")
 MAX_CONTEXT = 3  # headlines embedded with the title: more adds noise and costs time
 _GENERIC = frozenset(
-    "italian italiano italiana italiani family famiglia new nuovo nuova world mondo mondiale since year anno "
-    "day giorno official ufficiale brand marchio partner partnership people gente life vita time tempo great "
-    "grande best migliore first primo prima global globale".split()
+    ["italian", "italiano", "italiana", "italiani", "family", "famiglia", "new", "nuovo", "nuova", "world", "mondo", "mondiale", "since", "year", "anno", "day", "giorno", "official", "ufficiale", "brand", "marchio", "partner", "partnership", "people", "gente", "life", "vita", "time", "tempo", "great", "grande", "best", "migliore", "first", "primo", "prima", "global", "globale"]
 )
 
 
@@ -107,7 +105,7 @@ def _background_lemmas() -> frozenset[str]:
 
 def _is_cap(token: str) -> bool:
     core = token.lstrip("¡¿\"'“(")
-    return bool(core) and (core[0].isupper() or core[0].isdigit() and any(c.isupper() for c in core))
+    return bool(core) and (core[0].isupper() or (core[0].isdigit() and any(c.isupper() for c in core)))
 
 
 def extract_entities(brand: BrandDNA) -> list[str]:
@@ -336,11 +334,8 @@ class MultiBrandScorer:
         )
         entities = tuple(e for e, p in zip(model.entities, model.entity_patterns, strict=True) if p.search(text))
         is_fit = fit >= self.threshold
-        verdict: VerdictName
-        if risk.level == "high" or risk.avoid_hit is not None:
-            verdict = "risky"
-        else:
-            verdict = "fit" if is_fit else "off_brand"
+        risky = risk.level == "high" or risk.avoid_hit is not None
+        verdict: VerdictName = "risky" if risky else ("fit" if is_fit else "off_brand")
         why = _explain(feats[best], entities, model.statements[best], fit, self.threshold, verdict, risk)
         return Verdict(
             id=trend.id,
@@ -363,7 +358,7 @@ def _explain(
     verdict: str,
     risk: RiskAssessment,
 ) -> str:
-    sem, ent, kw, cos = (float(v) for v in feats)
+    sem, _ent, kw, cos = (float(v) for v in feats)
     evidence = [f"semantic z {sem:+.1f} (cos {cos:.2f})"]
     if entities:
         evidence.append("names: " + ", ".join(entities[:3]))

@@ -118,8 +118,10 @@ class MonitorService:
         pipeline: TrendPipeline | None = None,
         flush_interval_s: float = 5.0,
         poll_timeout_s: float | None = None,
+        factchecks: Any = None,
     ) -> None:
         self.settings = settings
+        self.factchecks = factchecks  # a monitor.risk.factcheck.FactCheckStore, polled as the "factchecks" source
         self.storage = storage
         self.scorer = scorer
         self.alerts = alerts
@@ -218,6 +220,11 @@ class MonitorService:
         self._session = aiohttp.ClientSession(headers={"User-Agent": self.settings.http.user_agent})
         self._fetcher = HttpFetcher(self._session, self.settings.http, self.storage)
 
+        attach = getattr(self.alerts, "attach", None)
+        if attach is not None:
+            attach(session=self._session, emit=self._emit)
+        self._notice_credibility()
+
         self._spawn(self._load_model(), "onda-model-load")
 
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -235,6 +242,18 @@ class MonitorService:
                 next_run_time=now,
                 misfire_grace_time=None,
             )
+
+    def _notice_credibility(self) -> None:
+        """Say clearly when no source-credibility list is installed (the layer is then mainstream-only)."""
+        try:
+            from monitor.risk.credibility import missing_lists_notice
+
+            notice = missing_lists_notice(self.settings.credibility_dir())
+        except Exception as exc:  # a notice must never stop the service
+            notice = f"credibility lists unreadable: {one_line(str(exc))}"
+        if notice:
+            log.warning("%s", notice)
+            self._status("notice", notice, topic="credibility")
 
     async def _start_replay(self) -> str:
         try:
@@ -254,6 +273,17 @@ class MonitorService:
         for source in build_sources(self.settings, base_url=base_url, errors=errors):
             self._sources[source.name] = source
             self._init_source(source.name)
+        if self.factchecks is not None and self.settings.risk.factcheck_feeds:
+            from monitor.sources.factchecks import FactCheckSource
+
+            urls = self.settings.risk.factcheck_feeds
+            if base_url is not None:
+                from monitor.offline import offline_settings
+
+                urls = offline_settings(self.settings, base_url).risk.factcheck_feeds
+            fc = FactCheckSource(self.factchecks, urls, self.settings.risk.factcheck_interval_s)
+            self._sources[fc.name] = fc
+            self._init_source(fc.name)
         for err in errors:
             self._status("notice", err)
 
@@ -440,6 +470,8 @@ class MonitorService:
             self._on_success(name, len(items))
         if items:
             await self._process(name, items)
+        if getattr(source, "refreshes_risk", False) and getattr(source, "last_new", 0):
+            await self._rescore_recent(name)
 
     def _on_success(self, name: str, count: int) -> None:
         before = self._health[name]
@@ -550,6 +582,45 @@ class MonitorService:
         if self.alerts is not None and events:
             self._request_flush()
 
+    async def _rescore_recent(self, source: str) -> None:
+        """Re-score the trends in memory after the risk evidence changed; emit those whose verdict moved."""
+        if self._model_ready is not None:
+            await self._model_ready.wait()
+        if self._model_error is not None or not self._latest:
+            return
+        events: list[TrendEvent] = []
+        async with self._work_lock:
+            current = list(self._latest.values())
+            try:
+                scored = await asyncio.to_thread(self.scorer.score_trends, [t for t, _ in current])
+            except Exception as exc:
+                log.exception("re-scoring after %s failed", source)
+                self._status("error", f"re-scoring after {source} failed: {one_line(str(exc))}")
+                return
+            for (trend, before), after in zip(current, scored, strict=True):
+                moved = any(
+                    before.get(b) is None or before[b].verdict != v.verdict or before[b].risk.level != v.risk.level
+                    for b, v in after.items()
+                )
+                if not moved:
+                    continue
+                self._remember(trend, after)
+                try:
+                    for brand, verdict in after.items():
+                        self.storage.save_verdict(brand, verdict)
+                except Exception as exc:
+                    log.warning("could not store verdicts of %s: %s", trend.id, exc)
+                events.append(TrendEvent(trend=trend, verdicts=after, source=source, is_new=False))
+        for event in events:
+            self._emit(event)
+            if self.alerts is not None:
+                try:
+                    self.alerts.consider(event)
+                except Exception:
+                    log.exception("alert policy failed for trend %s", event.trend.id)
+        if self.alerts is not None and events:
+            self._request_flush()
+
     def _ingest_snapshot(self, items: list[Any]) -> list[tuple[Trend, bool]]:
         return [(_snapshot(t), new) for t, new in self.pipeline.ingest(items)]
 
@@ -640,6 +711,9 @@ class MonitorService:
         limit = self.settings.tui.recent_rescore
         async with self._work_lock:
             await asyncio.to_thread(self.scorer.replace_brand, brand)
+            set_brands = getattr(self.alerts, "set_brands", None)
+            if set_brands is not None:
+                set_brands(self.scorer.brands)
             rows = self.recent(brand.name, limit)
             before = {t.id: v for t, v in rows}
             trends = [t for t, _ in rows]

@@ -1,0 +1,36 @@
+"""Fact-checker feeds as a polled source: fills the risk gate's FactCheckStore.
+
+It yields no trends. It is scheduled like any source (interval, backoff, health), and
+when new debunks arrive the service re-scores recent trends, so a story that a
+fact-checker debunks after it started trending turns `risky` (and a trend the team
+already used raises a "pull the post?" alert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monitor.models import SourceItem
+from monitor.risk.factcheck import FactCheckStore, poll_factcheck_feeds
+from monitor.sources.base import PollContext, SourceError
+
+
+class FactCheckSource:
+    name = "factchecks"
+    refreshes_risk = True  # the service re-scores recent trends when `last_new` > 0
+
+    def __init__(self, store: FactCheckStore, urls: Sequence[str], interval_s: float) -> None:
+        self.store = store
+        self.urls = list(urls)
+        self.interval_s = interval_s
+        self.last_new = 0
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        async def fetch(url: str) -> bytes:
+            return (await ctx.fetcher.get(url, conditional=False)).body
+
+        items = await poll_factcheck_feeds(fetch, self.urls)
+        if not items and self.urls:
+            raise SourceError(f"no fact-check could be read from {len(self.urls)} feeds")
+        self.last_new = self.store.add(items, ctx.now().date())
+        return []
