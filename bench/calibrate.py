@@ -23,11 +23,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from brand_dna.dna import load_brand  # noqa: E402
-from brand_dna.embedder import SentenceEmbedder  # noqa: E402
-from monitor.models import TrendInput  # noqa: E402
-from monitor.scoring import FEATURES, Calibration, MultiBrandScorer, score_features  # noqa: E402
-from monitor.text import clean_text, content_lemmas, guess_lang  # noqa: E402
+from brand_dna.dna import load_brand
+from brand_dna.embedder import SentenceEmbedder
+from monitor.models import TrendInput
+from monitor.scoring import FEATURES, Calibration, MultiBrandScorer, score_features
+from monitor.text import clean_text, content_lemmas, guess_lang
 
 
 @dataclass

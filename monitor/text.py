@@ -22,12 +22,10 @@ _lock = threading.Lock()
 
 # Short, frequent function words: enough to tell Italian from English headlines.
 _IT_HINTS = frozenset(
-    "il lo la i gli le di del della dei delle da dal dalla nel nella sul sulla per con tra fra che non un una "
-    "è e ed al alla ai alle come più anche dopo contro oggi ecco perché chi sono ha hanno".split()
+    ["il", "lo", "la", "i", "gli", "le", "di", "del", "della", "dei", "delle", "da", "dal", "dalla", "nel", "nella", "sul", "sulla", "per", "con", "tra", "fra", "che", "non", "un", "una", "è", "e", "ed", "al", "alla", "ai", "alle", "come", "più", "anche", "dopo", "contro", "oggi", "ecco", "perché", "chi", "sono", "ha", "hanno"]
 )
 _EN_HINTS = frozenset(
-    "the of and to in on for with at by from is are was were be has have after over new how why what who "
-    "this that his her their its as an a vs says will into".split()
+    ["the", "of", "and", "to", "in", "on", "for", "with", "at", "by", "from", "is", "are", "was", "were", "be", "has", "have", "after", "over", "new", "how", "why", "what", "who", "this", "that", "his", "her", "their", "its", "as", "an", "a", "vs", "says", "will", "into"]
 )
 
 
