@@ -191,14 +191,22 @@ class Storage:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise StorageError(f"cannot write database {self.path}: {exc}") from exc
+
+    def _rollback(self) -> None:
+        # SQLite itself rolls back on SQLITE_FULL / IOERR; a second ROLLBACK would raise and hide the real error.
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
     def _write(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
         try:
