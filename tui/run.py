@@ -6,29 +6,26 @@ is loaded by `service.start()`, which the app runs as a worker after the first f
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
 
 from monitor.config import Settings
 
 
 def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: str | None = None) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
-    from tui.app import OndaApp, local_now
-
-    try:
-        from monitor.compose import build_service
-    except ImportError as exc:  # pragma: no cover - only while the service is being written
-        # TODO(lead): monitor.compose.build_service is the composition root the TUI expects.
-        sys.stderr.write(f"onda tui: the monitor service is not available ({exc})" + "\n")
-        return 2
     from brand_dna.dna import BrandFileError
+    from monitor.compose import build_service
     from monitor.storage import StorageError
+    from tui.app import OndaApp, local_now
 
     try:
         service = build_service(settings, offline=offline, db=db)
     except (BrandFileError, StorageError) as exc:  # one readable line, like the other commands
         sys.stderr.write(f"onda: {exc}\n")
         return 2
+    log_file = _log_to_file()
     app = OndaApp(service, brand=brand, clock=local_now)
     if settings.tui.theme == "light":
         app.theme = "textual-light"
@@ -36,4 +33,26 @@ def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: 
     storage = getattr(service, "storage", None)
     if storage is not None and hasattr(storage, "close"):
         storage.close()
+    if log_file is not None and result:
+        sys.stderr.write(f"onda: see the log in {log_file}\n")
     return int(result or 0)
+
+
+def _log_to_file() -> Path | None:
+    """While the dashboard owns the terminal, log lines go to a file instead of corrupting the screen."""
+    import platformdirs
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
+    try:
+        path = Path(platformdirs.user_log_dir("onda")) / "onda.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        root.addHandler(logging.NullHandler())
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    return path
