@@ -63,8 +63,17 @@ def _utc_today() -> date:
 # Names a brand may use in `avoid` / `allow` for a whole risk category or a prototype category.
 CATEGORY_ALIASES: dict[RiskCategory, tuple[str, ...]] = {
     "tragedy": ("tragedy", "tragedies", "tragedia", "tragedie", "disgrazie", "cronaca nera"),
-    "polarizing": ("polarizing", "polarising", "divisive", "controversy", "controversial", "divisivo", "polemiche",
-                   "temi divisivi", "controversie"),
+    "polarizing": (
+        "polarizing",
+        "polarising",
+        "divisive",
+        "controversy",
+        "controversial",
+        "divisivo",
+        "polemiche",
+        "temi divisivi",
+        "controversie",
+    ),
     "misinformation": ("misinformation", "disinformation", "fake news", "hoax", "hoaxes", "bufale", "disinformazione"),
 }
 LAYER_ALIASES: dict[str, tuple[str, ...]] = {

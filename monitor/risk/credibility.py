@@ -27,9 +27,28 @@ PC1_HIGH = 0.75
 OPENSOURCES_LOW = {"fake", "fake news", "conspiracy", "junksci", "unreliable", "unrealiable", "hate", "rumor", "satire"}
 # Platforms and aggregators say nothing about who verified a story.
 NEUTRAL_DOMAINS = {
-    "twitter.com", "x.com", "t.co", "facebook.com", "fb.com", "instagram.com", "youtube.com", "youtu.be",
-    "tiktok.com", "reddit.com", "bsky.app", "threads.net", "news.google.com", "google.com", "wikipedia.org",
-    "t.me", "telegram.org", "whatsapp.com", "linkedin.com", "mastodon.social", "mastodon.uno", "msn.com",
+    "twitter.com",
+    "x.com",
+    "t.co",
+    "facebook.com",
+    "fb.com",
+    "instagram.com",
+    "youtube.com",
+    "youtu.be",
+    "tiktok.com",
+    "reddit.com",
+    "bsky.app",
+    "threads.net",
+    "news.google.com",
+    "google.com",
+    "wikipedia.org",
+    "t.me",
+    "telegram.org",
+    "whatsapp.com",
+    "linkedin.com",
+    "mastodon.social",
+    "mastodon.uno",
+    "msn.com",
 }
 LIST_PATTERNS: dict[str, tuple[str, ...]] = {
     "iffy": ("*iffy*.txt",),

@@ -33,11 +33,130 @@ DEFAULT_GOOGLE_SITES = ("facta.news", "pagellapolitica.it", "open.online", "buta
 MAX_TITLE = 300
 
 _STOP = set(
-    """il lo la i gli le un uno una di da in con su per tra fra e ed o ma non che chi cui del dello della dei degli delle
-    al allo alla ai agli alle dal dallo dalla dai dagli dalle nel nello nella nei negli nelle sul sullo sulla sui sugli
-    sulle come anche più sono è era stato stata essere questo questa quello quella ecco video foto notizia notizie
-    the a an of to in on for with and or but not no is are was were be been this that these those from by at as it its
-    into about over after before video photo photos news says said claim claims shows show fact check false true""".split()
+    [
+        "il",
+        "lo",
+        "la",
+        "i",
+        "gli",
+        "le",
+        "un",
+        "uno",
+        "una",
+        "di",
+        "da",
+        "in",
+        "con",
+        "su",
+        "per",
+        "tra",
+        "fra",
+        "e",
+        "ed",
+        "o",
+        "ma",
+        "non",
+        "che",
+        "chi",
+        "cui",
+        "del",
+        "dello",
+        "della",
+        "dei",
+        "degli",
+        "delle",
+        "al",
+        "allo",
+        "alla",
+        "ai",
+        "agli",
+        "alle",
+        "dal",
+        "dallo",
+        "dalla",
+        "dai",
+        "dagli",
+        "dalle",
+        "nel",
+        "nello",
+        "nella",
+        "nei",
+        "negli",
+        "nelle",
+        "sul",
+        "sullo",
+        "sulla",
+        "sui",
+        "sugli",
+        "sulle",
+        "come",
+        "anche",
+        "più",
+        "sono",
+        "è",
+        "era",
+        "stato",
+        "stata",
+        "essere",
+        "questo",
+        "questa",
+        "quello",
+        "quella",
+        "ecco",
+        "video",
+        "foto",
+        "notizia",
+        "notizie",
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "this",
+        "that",
+        "these",
+        "those",
+        "from",
+        "by",
+        "at",
+        "as",
+        "it",
+        "its",
+        "into",
+        "about",
+        "over",
+        "after",
+        "before",
+        "video",
+        "photo",
+        "photos",
+        "news",
+        "says",
+        "said",
+        "claim",
+        "claims",
+        "shows",
+        "show",
+        "fact",
+        "check",
+        "false",
+        "true",
+    ]
 )
 
 
@@ -249,9 +368,7 @@ class FactCheckStore:
 
     def _trim(self, today: date) -> None:
         keep = [
-            i
-            for i, e in enumerate(self._entries)
-            if (today - (e.fc.published or e.added)).days <= self.max_age_days
+            i for i, e in enumerate(self._entries) if (today - (e.fc.published or e.added)).days <= self.max_age_days
         ][-self.max_items :]
         if len(keep) != len(self._entries):
             self._entries = [self._entries[i] for i in keep]
@@ -300,5 +417,7 @@ class FactCheckStore:
                 f"factcheck · misinformation: matches the debunk '{fc.title}' by {fc.publisher or 'a fact-checker'}"
                 f"{when}{rating} ({fc.url}) — {how}, shared words: {', '.join(shared[:5])} — strong evidence"
             )
-            out[i].append(RiskFlag("misinformation", "high", "factcheck", reason, evidence=fc.url, strength=min(score, 1.0)))
+            out[i].append(
+                RiskFlag("misinformation", "high", "factcheck", reason, evidence=fc.url, strength=min(score, 1.0))
+            )
         return out

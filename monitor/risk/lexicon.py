@@ -215,6 +215,10 @@ def score_hits(hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict
     return flags
 
 
+_SHARED: dict[tuple[str, str], _LangMatcher] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class Lexicon:
     """IT + EN matchers, built lazily once (spaCy import + init costs ~1-2 s)."""
 
@@ -236,7 +240,14 @@ class Lexicon:
     def matcher(self, lang: str) -> _LangMatcher:
         with self._lock:
             if lang not in self._matchers:
-                self._matchers[lang] = _LangMatcher(lang, self._data(lang))
+                if self._extra:
+                    self._matchers[lang] = _LangMatcher(lang, self._data(lang))
+                else:  # the stock lexicon is shared by every gate in the process
+                    with _SHARED_LOCK:
+                        key = (str(self._data_dir), lang)
+                        if key not in _SHARED:
+                            _SHARED[key] = _LangMatcher(lang, self._data(lang))
+                        self._matchers[lang] = _SHARED[key]
             return self._matchers[lang]
 
     def assess(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[list[RiskFlag]]:

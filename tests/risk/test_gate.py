@@ -1,0 +1,183 @@
+"""RiskGate with the real model: prototypes (IT + EN), all layers together, brand overrides, speed."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import numpy as np
+import pytest
+
+from brand_dna.dna import BrandDNA
+from monitor.models import RiskFlag, TrendInput
+from monitor.risk import CredibilityIndex, FactCheck, FactCheckStore, RiskGate, trend_text
+from monitor.risk.prototypes import PrototypeLayer
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def gate(real_embedder) -> RiskGate:  # type: ignore[no-untyped-def]
+    return RiskGate(real_embedder, today=lambda: date(2024, 6, 1))
+
+
+def brand(**lists: list[str]) -> BrandDNA:
+    return BrandDNA(name="Caffè Test", dna=("Italian espresso",)).with_lists(**lists)
+
+
+def test_trend_text_uses_title_and_some_headlines() -> None:
+    t = TrendInput("x", "#WhyIStayed", context=(*(f"headline {i}" for i in range(9)), "#WhyIStayed"))
+    text = trend_text(t)
+    assert text.startswith("#WhyIStayed . headline 0") and "headline 4" in text and "headline 5" not in text
+
+
+@pytest.mark.parametrize(
+    ("title", "lang", "garm"),
+    [
+        ("Explosions near the stadium, several killed, police hunt the attackers", "en", "Terrorism"),
+        ("Typhoon leaves hundreds dead, rescuers dig through rubble", "en", "Death, Injury or Military Conflict"),
+        ("Viral video of the minister is a deepfake, fact checkers say", "en", "Misinformation"),
+        ("Esplosione in centro, uomo armato apre il fuoco sulla folla: morti e feriti", "it", None),
+        ("Sbarchi di migranti, scontro tra governo e opposizione sul decreto", "it", None),
+    ],
+)
+def test_prototypes_flag_harm(real_embedder, title: str, lang: str, garm: str | None) -> None:  # type: ignore[no-untyped-def]
+    layer = PrototypeLayer(real_embedder)
+    [flags] = layer.assess(real_embedder.encode([title]), [lang])
+    assert flags, f"no prototype flag for {title!r}"
+    if garm is not None:
+        best = max(flags, key=lambda f: f.strength)
+        assert best.evidence.startswith(garm + ":")
+        assert best.level == "high" and "GARM" in best.reason and "vs safe news" in best.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("New espresso machine launched with a smart milk frother", "en"),
+        ("Tennis: the champion wins the final in straight sets", "en"),
+        ("Nuova ricetta del tiramisù al pistacchio", "it"),
+        ("Festa in piazza per la vittoria della squadra di pallavolo", "it"),
+    ],
+)
+def test_prototypes_leave_safe_news_alone(real_embedder, title: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    [flags] = PrototypeLayer(real_embedder).assess(real_embedder.encode([title]), [lang])
+    assert all(f.level != "high" for f in flags), [f.reason for f in flags]
+
+
+def test_context_decides_ambiguous_hashtag(gate: RiskGate) -> None:
+    bare = TrendInput("a", "#WhyIStayed", lang="en")
+    with_context = TrendInput(
+        "b",
+        "#WhyIStayed",
+        lang="en",
+        context=("Survivors of domestic violence explain why they stayed", "Ray Rice video sparks abuse debate"),
+    )
+    levels = [
+        max((f.level for f in flags), default="none", key=["none", "low", "medium", "high"].index)
+        for flags in gate.assess_base([bare, with_context], None)
+    ]
+    assert levels[1] == "high"
+
+
+def test_all_layers_and_vectors_argument(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    store = FactCheckStore(embedder=real_embedder)
+    store.add(
+        [
+            FactCheck(
+                "Lo squalo in autostrada a Genova è un fotomontaggio", "https://f.example/s", "Facta", date(2024, 8, 13)
+            )
+        ],
+        today=date(2024, 8, 13),
+    )
+    gate = RiskGate(
+        real_embedder, credibility=CredibilityIndex.load(None), factchecks=store, today=lambda: date(2024, 8, 14)
+    )
+    trends = [
+        TrendInput("1", "Ponte Morandi", lang="it", context=("Genova ricorda le vittime del Morandi",)),
+        TrendInput("2", "Squalo in autostrada a Genova", lang="it", context=("La foto dello squalo tra le auto",)),
+        TrendInput("3", "Sinner vince a Wimbledon", lang="it", urls=("https://www.ansa.it/sport/sinner",)),
+    ]
+    vecs = real_embedder.encode([trend_text(t) for t in trends])
+    flags = gate.assess_base(trends, vecs)
+    assert any(f.layer == "calendar" and f.level == "high" for f in flags[0])
+    assert any(f.layer == "factcheck" and "https://f.example/s" in f.reason for f in flags[1])
+    assert not any(f.level == "high" for f in flags[2])
+    with pytest.raises(ValueError):
+        gate.assess_base(trends, vecs[:2])
+    assert gate.assess_base([], None) == []
+
+
+def test_avoid_always_risky(gate: RiskGate) -> None:
+    t = TrendInput("p", "Meloni al vertice G7", lang="it", context=("La premier incontra i leader",))
+    base = gate.assess_base([t], None)[0]
+    plain = gate.for_brand(base, t, brand())
+    assert plain.level != "high" and plain.avoid_hit is None
+    avoided = gate.for_brand(base, t, brand(avoid=["politica"]))
+    assert avoided.level == "high" and avoided.avoid_hit == "politica"
+    assert "brand avoids 'politica'" in avoided.reasons[0] and "meloni" in avoided.reasons[0]
+    # a topic with no layer behind it still matches literally
+    t2 = TrendInput("f", "Fast fashion: il nuovo drop", lang="it")
+    hit = gate.for_brand(gate.assess_base([t2], None)[0], t2, brand(avoid=["fast fashion"]))
+    assert hit.level == "high" and hit.avoid_hit == "fast fashion" and "mentions 'fast fashion'" in hit.reasons[0]
+
+
+def test_allow_silences_matching_layer_but_shows_it(gate: RiskGate) -> None:
+    t = TrendInput("e", "Elezioni europee, exit poll", lang="it", context=("Urne chiuse, lo spoglio in diretta",))
+    base = gate.assess_base([t], None)[0]
+    assert gate.for_brand(base, t, brand()).level == "high"
+    allowed = gate.for_brand(base, t, brand(allow=["elezioni", "politics", "polarizing"]))
+    assert allowed.level != "high"
+    assert any(r.startswith("allowed by brand:") for r in allowed.reasons)
+    assert all(f.overridden for f in allowed.flags if f.category == "polarizing")
+    # allow does not silence another category
+    death = TrendInput("d", "È morto il campione, lutto nello sport", lang="it")
+    dflags = gate.assess_base([death], None)[0]
+    assert gate.for_brand(dflags, death, brand(allow=["elezioni"])).level == "high"
+    assert gate.for_brand(dflags, death, brand(allow=["morte", "tragedy"])).level != "high"
+
+
+def test_avoid_wins_over_allow(gate: RiskGate) -> None:
+    t = TrendInput("x", "Referendum, vince il sì", lang="it")
+    base = gate.assess_base([t], None)[0]
+    res = gate.for_brand(base, t, brand(avoid=["referendum"], allow=["referendum"]))
+    assert res.level == "high" and res.avoid_hit == "referendum"
+
+
+def test_thousand_trends_fast_beyond_embedding(gate: RiskGate, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    titles = [
+        "Sinner vince gli Australian Open",
+        "Crolla il ponte, decine di morti",
+        "Meloni contro Schlein",
+        "New iPhone launched",
+        "Hurricane kills dozens in Florida",
+        "Bufala sui vaccini, arriva la smentita",
+        "Ricetta della carbonara",
+        "Election results contested",
+    ]
+    trends = [
+        TrendInput(
+            str(i),
+            titles[i % len(titles)] + f" {i}",
+            lang="it" if i % 2 else "en",
+            context=(f"headline {i} about the story", "another headline"),
+            urls=(f"https://www.ansa.it/{i}", f"https://blog{i}.example/x"),
+        )
+        for i in range(1000)
+    ]
+    gate.assess_base(trends[:4], None)  # warm: spaCy + prototype index
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(1000, real_embedder.dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    start = time.perf_counter()
+    out = gate.assess_base(trends, vecs)
+    elapsed = time.perf_counter() - start
+    assert len(out) == 1000
+    assert elapsed < 2.0, f"assess_base took {elapsed:.2f}s for 1000 trends"
+
+
+def test_flags_are_readable(gate: RiskGate) -> None:
+    t = TrendInput("t", "Terremoto in Turchia", lang="it", context=("Migliaia di morti sotto le macerie",))
+    for f in gate.assess_base([t], None)[0]:
+        assert isinstance(f, RiskFlag) and f.layer in f.reason and f.evidence
+        assert "evidence" in f.reason

@@ -1,0 +1,33 @@
+"""Regression guard on the labelled set (real model): the numbers in the README must keep holding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.risk import CredibilityIndex, RiskGate
+from monitor.risk.evaluate import DEFAULT_CASES, assess_cases, load_cases, metrics_by_group
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "credibility"
+
+
+def test_cases_file_is_well_formed() -> None:
+    cases = load_cases(DEFAULT_CASES)
+    assert len(cases) >= 120
+    langs = [c.trend.lang for c in cases]
+    assert 0.4 <= langs.count("it") / len(cases) <= 0.6
+    ids = [c.trend.id for c in cases]
+    assert len(set(ids)) == len(ids)
+    assert {c.split for c in cases} == {"calibration", "held-out"}
+
+
+@pytest.mark.model
+def test_gate_on_labelled_set(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    cases = load_cases(DEFAULT_CASES)
+    gate = RiskGate(real_embedder, credibility=CredibilityIndex.load(SHARED if SHARED.is_dir() else None))
+    groups = metrics_by_group(cases, assess_cases(gate, cases))
+    for lang in ("it", "en"):
+        held = groups[f"{lang} held-out"]
+        assert held.false_go <= 0.15, held.line(lang)
+        assert held.precision >= 0.85, held.line(lang)

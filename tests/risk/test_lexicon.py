@@ -1,0 +1,108 @@
+"""Lexicon layer: lemmas, idioms, exact names, evidence-weighted levels (no model needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.risk.lexicon import Group, Lexicon, TermHit, lang_key, parse_lexicon, score_hits
+
+
+@pytest.fixture(scope="module")
+def lex() -> Lexicon:
+    return Lexicon()
+
+
+def _levels(lex: Lexicon, text: str, lang: str | None) -> dict[str, str]:
+    flags = lex.assess([text], [lang])[0]
+    out: dict[str, str] = {}
+    for f in flags:
+        if f.category not in out or f.level == "high":
+            out[f.category] = f.level
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Strage di gol a San Siro, l'Inter ne fa sei", "it"),
+        ("Bomba di mercato: l'attaccante vicino alla Juventus", "it"),
+        ("Il video del gatto, morti dal ridere", "it"),
+        ("Guerra dei prezzi tra i supermercati", "it"),
+        ("Mozzarella di bufala campana, record di export", "it"),
+        ("Antonio Conte è il nuovo allenatore del Napoli", "it"),
+        ("Melone e prosciutto, la ricetta dell'estate", "it"),
+        ("Apple Vision Pro: is there a killer app yet?", "en"),
+        ("UK supermarkets in a price war over milk", "en"),
+        ("Woke up like this: the new album drops tonight", "en"),
+        ("Beyoncé Vogue photo shoot revealed", "en"),
+    ],
+)
+def test_idioms_and_homonyms_never_raise_high(lex: Lexicon, text: str, lang: str) -> None:
+    assert "high" not in _levels(lex, text, lang).values()
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("Genova, crolla il ponte Morandi: decine di morti tra le macerie", "it", "tragedy"),
+        ("È morto Gianluca Vialli, il calcio piange", "it", "tragedy"),
+        ("Meloni contro Schlein, scontro sul premierato", "it", "polarizing"),
+        ("Bufala: la foto è un fotomontaggio, arriva la smentita", "it", "misinformation"),
+        ("#WhyIStayed: survivors of domestic violence share their stories", "en", "tragedy"),
+        ("Gunman kills 19 in school shooting", "en", "tragedy"),
+        ("Supreme Court overturns Roe v. Wade, abortion protests erupt", "en", "polarizing"),
+        ("Hoax debunked: the viral photo is a deepfake", "en", "misinformation"),
+    ],
+)
+def test_clear_cases_are_high(lex: Lexicon, text: str, lang: str, category: str) -> None:
+    assert _levels(lex, text, lang).get(category) == "high"
+
+
+def test_lemmas_join_inflections(lex: Lexicon) -> None:
+    # "vittime" (plural) matches the term "vittima"; "killed" the lemma "kill".
+    it = lex.assess(["Due vittime nell'incidente"], ["it"])[0]
+    assert any("vittim" in f.evidence for f in it)
+    en = lex.assess(["Three people killed"], ["en"])[0]
+    assert any("kill" in f.evidence for f in en)
+
+
+def test_one_ambiguous_word_is_not_high(lex: Lexicon) -> None:
+    levels = _levels(lex, "Meloni al vertice G7", "it")
+    assert levels == {"polarizing": "low"}
+
+
+def test_reason_names_layer_terms_and_strength(lex: Lexicon) -> None:
+    flags = lex.assess(["Terremoto, decine di morti sotto le macerie"], ["it"])[0]
+    reason = " ".join(f.reason for f in flags)
+    assert "lexicon" in reason and "'terremoto'" in reason and "strong evidence" in reason
+    assert all(f.layer == "lexicon" for f in flags)
+
+
+def test_unknown_language_uses_both_lexicons(lex: Lexicon) -> None:
+    assert lang_key("it-IT") == "it" and lang_key("de") is None and lang_key(None) is None
+    flags = lex.assess(["Attentato a Berlino, school shooting"], ["de"])[0]
+    assert {f.evidence.split(":")[0] for f in flags} >= {"attack"}
+
+
+def test_score_hits_policy() -> None:
+    groups = {"death": Group("death", "tragedy", ()), "politics": Group("politics", "polarizing", ())}
+    assert score_hits([TermHit("morto", "death", "severe", 1)], {}, groups)[0].level == "high"
+    assert score_hits([TermHit("dead", "death", "high", 1)], {}, groups)[0].level == "medium"
+    two = [TermHit("meloni", "politics", "medium", 1), TermHit("schlein", "politics", "medium", 1)]
+    assert score_hits(two, {}, groups)[0].level == "medium"
+    assert score_hits(two, {"polarizing": ["scontro"]}, groups)[0].level == "high"
+    assert score_hits([TermHit("sindaco", "politics", "low", 1)], {}, groups)[0].level == "low"
+
+
+def test_parse_errors_name_the_key() -> None:
+    with pytest.raises(ValueError, match=r"groups\.x\.category"):
+        parse_lexicon({"groups": {"x": {"category": "weird", "high": ["a"]}}}, "f.toml")
+    with pytest.raises(ValueError, match=r"groups\.x\.high"):
+        parse_lexicon({"groups": {"x": {"category": "tragedy", "high": "a"}}}, "f.toml")
+
+
+def test_extra_brand_lexicon_is_merged() -> None:
+    extra = parse_lexicon({"groups": {"recall": {"category": "tragedy", "high": ["richiamo alimentare"]}}}, "brand")
+    lx = Lexicon(extra={"it": extra})
+    flags = lx.assess(["Richiamo alimentare per listeria"], ["it"])[0]
+    assert any(f.evidence.startswith("recall:") for f in flags)
