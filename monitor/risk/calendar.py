@@ -96,18 +96,18 @@ class AnniversaryCalendar:
                 when = "today" if dist == 0 else f"{dist} day(s) from"
                 if near:
                     reason = (
-                        f"calendar · tragedy: mentions '{m.group(0)}' — {ev.name}, anniversary {when} "
+                        f"calendar · tragedy (GARM: Death, Injury or Military Conflict): mentions '{m.group(0)}' — {ev.name}, anniversary {when} "
                         f"({ev.day:%d %b}, {years} years) — strong evidence"
                     )
                     flags.append(RiskFlag("tragedy", "high", "calendar", reason, evidence=ev.name, strength=1.0))
                 else:
-                    reason = f"calendar · tragedy: mentions '{m.group(0)}' — {ev.name} (anniversary {ev.day:%d %b}) — moderate evidence"
+                    reason = f"calendar · tragedy (GARM: Death, Injury or Military Conflict): mentions '{m.group(0)}' — {ev.name} (anniversary {ev.day:%d %b}) — moderate evidence"
                     flags.append(RiskFlag("tragedy", "medium", "calendar", reason, evidence=ev.name, strength=0.5))
             elif ev.major and dist == 0:
                 c = COMMEMORATIVE.search(low)
                 if c is not None:
                     reason = (
-                        f"calendar · tragedy: today is the anniversary of {ev.name}; commemorative wording "
+                        f"calendar · tragedy (GARM: Death, Injury or Military Conflict): today is the anniversary of {ev.name}; commemorative wording "
                         f"'{c.group(0)}' — weak evidence"
                     )
                     flags.append(RiskFlag("tragedy", "low", "calendar", reason, evidence=ev.name, strength=0.25))

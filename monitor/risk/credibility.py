@@ -220,18 +220,18 @@ class CredibilityIndex:
         named = "; ".join(f"{r.domain} ({', '.join(r.evidence[:2])})" for r in low[:3])
         if high:
             reason = (
-                f"credibility · misinformation: low-credibility source(s) {named}, but also carried by "
+                f"credibility · misinformation (GARM: Misinformation): low-credibility source(s) {named}, but also carried by "
                 f"{', '.join(r.domain for r in high[:3])} — weak evidence"
             )
             return [RiskFlag("misinformation", "low", "credibility", reason, evidence=low[0].domain, strength=0.2)]
         if len(low) == len(judged):
             reason = (
-                f"credibility · misinformation: only low-credibility sources ({named}), "
+                f"credibility · misinformation (GARM: Misinformation): only low-credibility sources ({named}), "
                 f"no mainstream pickup — strong evidence ({len(low)} of {len(judged)} sources)"
             )
             return [RiskFlag("misinformation", "high", "credibility", reason, evidence=low[0].domain, strength=1.0)]
         reason = (
-            f"credibility · misinformation: low-credibility source(s) {named} and no mainstream pickup "
+            f"credibility · misinformation (GARM: Misinformation): low-credibility source(s) {named} and no mainstream pickup "
             f"({len(low)} of {len(judged)} sources low) — moderate evidence"
         )
         return [RiskFlag("misinformation", "medium", "credibility", reason, evidence=low[0].domain, strength=0.5)]

@@ -414,7 +414,7 @@ class FactCheckStore:
             when = f" on {fc.published.isoformat()}" if fc.published else ""
             how = f"similarity {score:.2f}" if sims is not None else f"{score:.0%} of its key words"
             reason = (
-                f"factcheck · misinformation: matches the debunk '{fc.title}' by {fc.publisher or 'a fact-checker'}"
+                f"factcheck · misinformation (GARM: Misinformation): matches the debunk '{fc.title}' by {fc.publisher or 'a fact-checker'}"
                 f"{when}{rating} ({fc.url}) — {how}, shared words: {', '.join(shared[:5])} — strong evidence"
             )
             out[i].append(

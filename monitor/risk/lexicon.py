@@ -24,6 +24,18 @@ REPEAT_BONUS = 0.5  # per extra mention of the same term (title + headlines), at
 HIGH_SCORE = 3.0
 MEDIUM_SCORE = 1.5
 CATEGORIES = ("tragedy", "polarizing", "misinformation")
+# GARM brand-safety category named in reasons; a group in a lexicon file may set its own `garm`.
+GARM_BY_GROUP = {
+    "death": "Death, Injury or Military Conflict",
+    "disaster": "Death, Injury or Military Conflict",
+    "war": "Death, Injury or Military Conflict",
+    "attack": "Terrorism",
+    "crime": "Crime & Harmful Acts",
+    "abuse": "Crime & Harmful Acts",
+    "hate": "Hate Speech & Acts of Aggression",
+    "misinformation": "Misinformation",
+}
+DEFAULT_GARM = "Debated Sensitive Social Issues"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +43,7 @@ class Group:
     name: str
     category: RiskCategory
     aliases: tuple[str, ...]
+    garm: str = DEFAULT_GARM
 
 
 @dataclass(slots=True)
@@ -66,7 +79,8 @@ def parse_lexicon(data: dict[str, Any], source: str) -> LexiconData:
         category = body.get("category")
         if category not in CATEGORIES:
             raise ValueError(f"{source}: groups.{name}.category must be tragedy|polarizing|misinformation")
-        out.groups[name] = Group(name, category, tuple(_norm(str(a)) for a in body.get("aliases", [])))
+        garm = str(body.get("garm") or GARM_BY_GROUP.get(name, DEFAULT_GARM))
+        out.groups[name] = Group(name, category, tuple(_norm(str(a)) for a in body.get("aliases", [])), garm)
         for weight in WEIGHTS:
             terms = body.get(weight, [])
             if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
@@ -112,6 +126,7 @@ class _LangMatcher:
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         nlp.initialize()
         self.nlp = nlp
+        self._lock = threading.Lock()  # spaCy objects are not documented as thread-safe
         # Lemma matching joins inflections, but the lookup table also merges some names with common
         # words (Meloni/melone, NATO/nato=born, woke/wake): those terms are written "=term" and
         # matched on the lower-cased surface form instead.
@@ -130,6 +145,10 @@ class _LangMatcher:
 
     def hits(self, texts: Sequence[str]) -> list[tuple[list[TermHit], dict[str, list[str]]]]:
         """Per text: term hits outside idioms, and amplifier terms per category."""
+        with self._lock:
+            return self._hits(texts)
+
+    def _hits(self, texts: Sequence[str]) -> list[tuple[list[TermHit], dict[str, list[str]]]]:
         out: list[tuple[list[TermHit], dict[str, list[str]]]] = []
         strings = self.nlp.vocab.strings
         for doc in self.nlp.pipe((t.lower() for t in texts), batch_size=256):
@@ -196,7 +215,8 @@ def score_hits(hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict
             ghits.sort(key=lambda h: (-WEIGHTS[h.weight], -h.count, h.term))
             glevel: RiskLevel = level if any(h.weight != "low" for h in ghits) else "low"
             others = [h for h in chits if h.group != group]
-            parts = [f"lexicon · {category}/{group.replace('_', ' ')}: " + ", ".join(_fmt_term(h) for h in ghits[:6])]
+            label = f"{category}/{group.replace('_', ' ')} (GARM: {groups[group].garm})"
+            parts = [f"lexicon · {label}: " + ", ".join(_fmt_term(h) for h in ghits[:6])]
             if others:
                 parts.append("with " + ", ".join(f"'{h.term}' ({h.group})" for h in others[:4]))
             if amp_terms:
