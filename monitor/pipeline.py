@@ -278,9 +278,24 @@ class Lexicon:
         )
 
 
+def _same_stem(a: str, b: str) -> bool:
+    """Name variants of one root: "italy"/"italian", "ucraina"/"ucraino" (shared prefix, short tails)."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= 4 and n >= min(len(a), len(b)) - 2
+
+
 def _phrase_shared(phrase: Sequence[str], other: TextInfo) -> bool:
-    """A named phrase is shared when one of its non-numeric tokens appears in the other text."""
-    return any(tok in other.tokens for tok in phrase if not tok.isdigit())
+    """A named phrase is shared when one of its non-numeric tokens (or a variant of it) is in the other text."""
+    for tok in phrase:
+        if tok.isdigit():
+            continue
+        if tok in other.tokens or any(_same_stem(tok, o) for o in other.tokens):
+            return True
+    return False
 
 
 # -- the merge decision (pure) --------------------------------------------------------------

@@ -76,6 +76,7 @@ def test_one_story_from_many_sources_is_one_trend(pipe: TrendPipeline) -> None:
         ("Meloni incontra Trump alla Casa Bianca", "Meloni meets Trump at the White House"),
         ("Ferrari, Leclerc in pole a Monza", "Charles Leclerc pole position at Italian Grand Prix"),
         ("Stranger Things", "Stranger Things 5, il finale divide i fan"),
+        ("Italian espresso UNESCO bid", "Italy's espresso ritual bids for Unesco heritage status"),
     ],
 )
 def test_same_story_different_wording_merges(pipe: TrendPipeline, a: str, b: str) -> None:
