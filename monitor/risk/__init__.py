@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -97,14 +98,16 @@ class RiskGate:
         credibility: CredibilityIndex | None = None,
         factchecks: FactCheckStore | None = None,
         today: Callable[[], date] = _utc_today,
+        cache_dir: Path | None = None,
     ) -> None:
+        """`cache_dir` (optional): where the prototype FAISS index is persisted between runs."""
         self.embedder = embedder
         self.credibility = credibility if credibility is not None else CredibilityIndex.load(None)
         self.factchecks = factchecks
         self.today = today
         self.lexicon = Lexicon()
         self.calendar = AnniversaryCalendar()
-        self.prototypes = PrototypeLayer(embedder) if embedder is not None else None
+        self.prototypes = PrototypeLayer(embedder, cache_dir=cache_dir) if embedder is not None else None
 
     # -- brand-independent ---------------------------------------------------------------------
     def assess_base(self, trends: Sequence[TrendInput], vectors: Vectors | None) -> list[list[RiskFlag]]:

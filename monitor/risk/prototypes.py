@@ -116,8 +116,10 @@ class PrototypeLayer:
         embedder: Embedder,
         thresholds: dict[str, PrototypeThresholds] | None = None,
         path: Path = DATA_FILE,
+        cache_dir: Path | None = None,
     ) -> None:
         self.embedder = embedder
+        self.cache_dir = cache_dir
         self.thresholds = thresholds or dict(THRESHOLDS)
         self.categories, self.safe = load_prototypes(path)
         self._key = (embedder.model_id, _digest(self.categories, self.safe))
@@ -135,7 +137,10 @@ class PrototypeLayer:
                 texts.extend(c.examples)
             safe_columns = np.arange(len(texts), len(texts) + len(self.safe))
             texts.extend(self.safe)
-            index = StatementIndex.build(texts, self.embedder)
+            if self.cache_dir is not None:  # persisted with a sidecar: rebuilt when model or examples change
+                index, _ = StatementIndex.load_or_build(self.cache_dir / "risk_prototypes", texts, self.embedder)
+            else:
+                index = StatementIndex.build(texts, self.embedder)
             _, matrix = index.all_scores(np.eye(index.dim, dtype=np.float32))
             built = _Built(index, np.ascontiguousarray(matrix.T, dtype=np.float32), columns, safe_columns)
             _CACHE[self._key] = built

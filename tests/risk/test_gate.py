@@ -181,3 +181,16 @@ def test_flags_are_readable(gate: RiskGate) -> None:
     for f in gate.assess_base([t], None)[0]:
         assert isinstance(f, RiskFlag) and f.layer in f.reason and f.evidence
         assert "evidence" in f.reason
+
+
+def test_prototype_index_persists(tmp_path, hash_embedder) -> None:  # type: ignore[no-untyped-def]
+    from monitor.risk import prototypes
+
+    layer = PrototypeLayer(hash_embedder, cache_dir=tmp_path)
+    prototypes._CACHE.pop(layer._key, None)  # only this embedder's entry: keep the real model's index
+    built = layer.built()
+    assert (tmp_path / "risk_prototypes.faiss").exists() and (tmp_path / "risk_prototypes.json").exists()
+    prototypes._CACHE.pop(layer._key, None)
+    again = PrototypeLayer(hash_embedder, cache_dir=tmp_path).built()
+    assert again is not built and np.allclose(built.matrix, again.matrix)
+    prototypes._CACHE.pop(layer._key, None)
