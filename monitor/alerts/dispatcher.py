@@ -109,6 +109,7 @@ class AlertDispatcher:
         self._blocked: dict[str, datetime] = {}  # destination -> do not try before (429 / outage)
         self._recent: list[RecentAlert] | None = None
         self._down: set[str] = set()  # destinations currently failing (for log-once / recovered notices)
+        self._inflight: set[asyncio.Task[None]] = set()  # POSTs on the wire (see _send_rows)
         self._closed = False
 
     # -- configuration ------------------------------------------------------------------------------
@@ -361,6 +362,30 @@ class AlertDispatcher:
         if self._closed:
             return  # close() ran while we waited: leave the rows pending for the next process
         session = await self._session()
+        # Once a POST is on the wire it runs to its end (bounded by the HTTP timeout) even if the flush is
+        # cancelled (SIGTERM, stop): Slack may already have posted the message, and a row left pending
+        # would be sent a second time by the next process. close() waits for these.
+        task = asyncio.ensure_future(self._deliver(channel, rows, call, session, dest, pace))
+        self._inflight.add(task)
+        task.add_done_callback(self._delivered)
+        await asyncio.shield(task)
+
+    def _delivered(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here: the flush that awaited it (if still alive) reports it
+
+    async def _deliver(
+        self,
+        channel: str,
+        rows: list[OutboxRow],
+        call: Callable[[aiohttp.ClientSession], Awaitable[SendResult]],
+        session: aiohttp.ClientSession,
+        dest: str,
+        pace: float,
+    ) -> None:
+        first = rows[0]
+        loop = asyncio.get_running_loop()
         result = await call(session)
         self._next_send[dest] = loop.time() + pace
         sent_at = self._now()
@@ -431,6 +456,8 @@ class AlertDispatcher:
     async def close(self) -> None:
         """Stop sending and close the session we opened (never the service's shared one)."""
         self._closed = True
+        if self._inflight:  # let POSTs already on the wire finish and be marked sent (each is time-bounded)
+            await asyncio.wait(set(self._inflight), timeout=self.settings.http.total_timeout_s + 1)
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
         self._own_session = None

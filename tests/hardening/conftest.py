@@ -2,55 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
+from hardening_support import Handler, LoopbackServer
 
 from brand_dna.dna import BrandDNA, load_brand
-from brand_dna.embedder import HashEmbedder
 from monitor.config import Settings
-from monitor.models import RiskAssessment, Trend, Verdict
 from monitor.pipeline import Lexicon
-
-REPO = Path(__file__).resolve().parents[2]
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class LoopbackServer:
-    """A real aiohttp server on 127.0.0.1 with one catch-all handler; records every request path."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests: list[str] = []
-        self.runner: web.AppRunner | None = None
-        self.base_url = ""
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(request.path_qs)
-        return await self.handler(request)
-
-    async def start(self) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = self.runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
 
 
 @pytest.fixture
@@ -66,41 +26,6 @@ async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[LoopbackServer]
     yield start
     for s in servers:
         await s.stop()
-
-
-class KeywordScorer:
-    """Scorer stand-in for plumbing tests: fit when a DNA keyword is in the title (no model)."""
-
-    def __init__(self, brands: Sequence[BrandDNA]) -> None:
-        self._brands = list(brands)
-        self.embedder = HashEmbedder()
-
-    @property
-    def brands(self) -> list[BrandDNA]:
-        return list(self._brands)
-
-    def load(self) -> None:
-        return None
-
-    def replace_brand(self, brand: BrandDNA) -> None:
-        self._brands = [brand if b.name == brand.name else b for b in self._brands]
-
-    def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
-        out = []
-        for t in trends:
-            by_brand = {}
-            for b in self._brands:
-                hit = next((k for k in b.dna if k.lower() in t.title.lower()), None)
-                by_brand[b.name] = Verdict(
-                    id=t.id,
-                    verdict="fit" if hit else "off_brand",
-                    fit=0.9 if hit else 0.1,
-                    matched=hit,
-                    risk=RiskAssessment(),
-                    why="keyword",
-                )
-            out.append(by_brand)
-        return out
 
 
 @pytest.fixture(scope="session")
@@ -126,43 +51,3 @@ def fast_settings(tmp_path: Path) -> Settings:
     s.http.connect_timeout_s = 0.5
     s.http.max_backoff_s = 3600.0
     return s
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-async def wait_for(cond: Callable[[], bool], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
-def onda_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """Environment for an `onda` subprocess that never touches the user's config, data or cache dirs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONDA_")}
-    env.update(
-        {
-            "ONDA_STORAGE__PATH": str(tmp_path / "onda.db"),
-            "ONDA_MODEL__CACHE_DIR": str(tmp_path / "cache"),
-            "ONDA_RISK__CREDIBILITY_DIR": str(tmp_path / "credibility"),
-            "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
-            "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
-            "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
-            "HF_HUB_OFFLINE": "1",
-            "TOKENIZERS_PARALLELISM": "false",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra)
-    return env
-
-
-PYTHON = sys.executable
-
-
-def json_response(obj: Any, status: int = 200) -> web.Response:
-    return web.json_response(obj, status=status)

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import KeywordScorer, LoopbackServer, json_response, utcnow, wait_for
+from hardening_support import KeywordScorer, LoopbackServer, json_response, utcnow, wait_for
 
 from brand_dna.dna import BrandDNA
 from monitor.config import HttpSettings, Settings

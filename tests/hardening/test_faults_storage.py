@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON, REPO, onda_env
+from hardening_support import PYTHON, REPO, onda_env
 
 from monitor.models import RiskAssessment, Trend, Verdict
 from monitor.storage import Storage, StorageError

@@ -29,7 +29,7 @@ from monitor.cli import _open_input, read_trend_lines
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.models import TrendInput
 
-PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 _TMP = Path(tempfile.mkdtemp(prefix="onda-hardening-"))
 
 
@@ -251,7 +251,7 @@ def test_config_file(doc: dict[str, Any]) -> None:
             msg = str(exc)
             assert msg.startswith(str(path)), msg
             if "not valid TOML" not in msg:
-                assert "key '" in msg, msg
+                assert "key " in msg, msg
                 assert len(msg.splitlines()) == 1
             return
     for key, value in finite_numbers(settings_):

@@ -1,0 +1,151 @@
+"""SIGTERM in the middle of a poll and of an alert POST: clean exit 0, outbox never loses nor repeats an alert.
+
+`watch_harness.py` runs the shipped `onda watch` loop (run_watch: signal handlers, MonitorService,
+AlertDispatcher, SQLite outbox) with a keyword scorer, as a subprocess. The source and Slack are
+real aiohttp servers on 127.0.0.1 in this test process, so the test knows exactly when a request
+is in flight and sends SIGTERM then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sqlite3
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from hardening_support import PYTHON, REPO, json_response, onda_env, wait_for
+
+HARNESS = Path(__file__).with_name("watch_harness.py")
+TOPICS = {
+    "topics": [
+        {"topic": "caffè sospeso day", "link": "/profile/a/feed/1"},
+        {"topic": "caffè e cornetto record", "link": "/profile/a/feed/2"},
+        {"topic": "Sanremo 2027 ospiti"},
+    ]
+}
+
+
+class Proc:
+    """A harness subprocess with its output collected in the background."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.stdout = b""
+        self.stderr = b""
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        out, err = await self.proc.communicate()
+        self.stdout, self.stderr = out, err
+
+    async def finish(self, within: float) -> int:
+        await asyncio.wait_for(asyncio.shield(self._reader), within)
+        assert self.proc.returncode is not None
+        return self.proc.returncode
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stdout.decode().splitlines() if line.strip()]
+
+
+async def start_harness(tmp_path: Path, source_url: str, *extra: str, env: dict[str, str]) -> Proc:
+    brand = tmp_path / "acme.toml"
+    brand.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\n', encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        PYTHON,
+        str(HARNESS),
+        "--source",
+        source_url,
+        "--brand",
+        str(brand),
+        *extra,
+        cwd=str(tmp_path),
+        env={**env, "PYTHONPATH": str(REPO)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    return Proc(proc)
+
+
+def outbox(db: Path) -> list[tuple[str, str, int]]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT dedupe_key, status, attempts FROM alert_outbox ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+async def test_sigterm_during_a_poll_exits_cleanly(serve: Any, tmp_path: Path) -> None:
+    polled = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.StreamResponse:
+        polled.set()
+        await asyncio.sleep(30)
+        return json_response(TOPICS)
+
+    server = await serve(hang)
+    run = await start_harness(tmp_path, server.base_url + "/xrpc/topics", "--no-lexicon", env=onda_env(tmp_path))
+    await asyncio.wait_for(polled.wait(), 30)
+    sent_at = time.monotonic()
+    run.proc.send_signal(signal.SIGTERM)
+    code = await run.finish(within=15)
+    stderr = run.stderr.decode()
+    assert code == 0, stderr
+    assert time.monotonic() - sent_at < 5, "SIGTERM waited for the hung poll"
+    assert "Traceback" not in stderr and "Task was destroyed" not in stderr and "never retrieved" not in stderr
+    events = run.events()
+    assert events[-1] == {"event": "status", "kind": "stopped", "message": "monitor stopped"}
+    assert not [e for e in events if e["event"] == "source_error"]  # a cancelled poll is not a source failure
+
+
+async def test_sigterm_during_alert_send_then_restart_sends_each_alert_once(serve: Any, tmp_path: Path) -> None:
+    received: list[str] = []  # Slack posts a message as soon as it has the request
+    first_post = asyncio.Event()
+    delay = {"s": 1.5}  # well inside the HTTP timeout: Slack does answer, just late
+
+    async def slack(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        received.append(body.get("text") or json.dumps(body)[:200])
+        first_post.set()
+        await asyncio.sleep(delay["s"])  # Slack having a slow day: the answer comes late
+        return web.Response(text="ok")
+
+    source = await serve(lambda r: _json(TOPICS))
+    hook = await serve(slack)
+    env = onda_env(tmp_path, ONDA_SLACK__WEBHOOK_URL=hook.base_url + "/services/T000/B000/XXXX")
+    db = Path(env["ONDA_STORAGE__PATH"])
+
+    run = await start_harness(tmp_path, source.base_url + "/xrpc/topics", env=env)
+    await asyncio.wait_for(first_post.wait(), 60)
+    run.proc.send_signal(signal.SIGTERM)
+    code = await run.finish(within=30)
+    stderr = run.stderr.decode()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    rows = outbox(db)
+    assert len(rows) == 2, rows  # two "caffè" trends fit the brand; Sanremo does not
+    assert {status for _, status, _ in rows} <= {"sent", "pending"}
+    sent_first = {key for key, status, _ in rows if status == "sent"}
+    assert len(received) >= 1
+
+    # Restart: Slack is fast again; the pending alerts go out, the sent ones do not.
+    delay["s"] = 0.0
+    again = await start_harness(tmp_path, source.base_url + "/xrpc/topics", "--once", env=env)
+    code = await again.finish(within=60)
+    assert code == 0, again.stderr.decode()
+    rows = outbox(db)
+    assert [status for _, status, _ in rows] == ["sent", "sent"], rows
+    assert sent_first <= {key for key, _, _ in rows}
+    counts = Counter(received)
+    assert len(counts) == 2 and set(counts.values()) == {1}, f"Slack received {counts}"
+
+
+async def _json(obj: Any) -> web.StreamResponse:
+    return json_response(obj)
+
+
+__all__ = ["wait_for"]
