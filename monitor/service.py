@@ -223,7 +223,6 @@ class MonitorService:
         attach = getattr(self.alerts, "attach", None)
         if attach is not None:
             attach(session=self._session, emit=self._emit)
-        self._notice_credibility()
 
         self._spawn(self._load_model(), "onda-model-load")
 
@@ -330,6 +329,8 @@ class MonitorService:
             self._status("error", f"model load failed: {self._model_error}")
         else:
             self._status("model_ready", "model ready", restored=restored)
+            if getattr(self.scorer, "risk_gate", None) is not None:
+                self._notice_credibility()
         finally:
             self._model_ready.set()
 
