@@ -62,7 +62,7 @@ class FetchResult:
         enc = self.charset or "utf-8"
         try:
             return self.body.decode(enc, errors="replace")
-        except LookupError:
+        except (LookupError, UnicodeError):  # unknown name, or a codec like idna/punycode that cannot "replace"
             return self.body.decode("utf-8", errors="replace")
 
     def json(self) -> Any:

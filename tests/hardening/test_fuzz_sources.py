@@ -37,7 +37,9 @@ from monitor.sources.youtube import parse_videos
 
 FAST = settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-CHARSETS = st.sampled_from([None, "utf-8", "latin-1", "utf-16", "no-such-charset", "ascii"])
+CHARSETS = st.sampled_from(
+    [None, "utf-8", "latin-1", "utf-16", "no-such-charset", "ascii", "idna", "punycode", "undefined", "rot13"]
+)
 
 
 def result(body: bytes, charset: str | None = None, ctype: str = "application/json") -> FetchResult:
