@@ -14,7 +14,8 @@ MAX_CONTEXT = 300
 MAX_CONTEXT_ITEMS = 12
 MAX_URL = 2048
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Controls, zero-width/bidi marks, BOM, and lone surrogates (JSON "\ud800" escapes): none is valid UTF-8 text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]{0,500}>")
 
@@ -42,7 +43,7 @@ def clean_url(value: Any) -> str | None:
     url = value.strip()
     if len(url) > MAX_URL or not url.lower().startswith(("http://", "https://")):
         return None
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in url):
         return None
     return url
 

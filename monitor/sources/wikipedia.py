@@ -63,6 +63,14 @@ def is_article(title: str) -> bool:
     return True
 
 
+def _utf8_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_top(res: FetchResult, *, project: str, source: str = NAME, top_n: int = TOP_N) -> list[SourceItem]:
     data = res.json()
     if not isinstance(data, dict) or not isinstance(data.get("items"), list) or not data["items"]:
@@ -84,7 +92,7 @@ def parse_top(res: FetchResult, *, project: str, source: str = NAME, top_n: int 
         if not isinstance(art, dict) or not isinstance(art.get("article"), str):
             continue
         raw = art["article"][:1000]
-        if not is_article(raw):
+        if not is_article(raw) or not _utf8_ok(raw):  # a lone surrogate ("\ud800") cannot go into a URL
             continue
         title = clean(raw.replace("_", " "))
         if not title:

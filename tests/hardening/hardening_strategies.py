@@ -26,6 +26,8 @@ NASTY_CHARS = st.sampled_from(
         "\u202e",
         "\u2066",
         "\ufeff",
+        "\ud800",  # lone surrogates: JSON "\\ud800" escapes decode to them
+        "\udfff",
         "\ufffe",
         "\uffff",
         "&",
@@ -99,7 +101,9 @@ def maybe(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 def json_body(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, allow_nan=True).encode("utf-8", errors="surrogatepass")
+    """Raw UTF-8 or \\uXXXX escapes (deterministic per value); escapes carry lone surrogates through."""
+    ascii_only = len(repr(obj)) % 2 == 0
+    return json.dumps(obj, ensure_ascii=ascii_only, allow_nan=True).encode("utf-8", errors="surrogatepass")
 
 
 def mutate(data: bytes, cut: int, insert: bytes, at: int) -> bytes:

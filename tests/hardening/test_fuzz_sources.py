@@ -91,7 +91,7 @@ def google_trends_doc(items: list[dict[str, Any]]) -> bytes:
             f"</ht:approx_traffic><pubDate>{xml_text(r, it['date'])}</pubDate>{news}</item>"
         )
     parts.append("</channel></rss>")
-    return "".join(parts).encode("utf-8")
+    return "".join(parts).encode("utf-8", errors="surrogatepass")
 
 
 @FAST
@@ -147,7 +147,7 @@ def rss_doc(entries: list[dict[str, Any]], lang: str, atom: bool) -> bytes:
             f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
             f"<language>{xml_text(False, lang)}</language>{body}</channel></rss>"
         )
-    return doc.encode("utf-8")
+    return doc.encode("utf-8", errors="surrogatepass")
 
 
 @SLOW
@@ -250,6 +250,10 @@ WIKI_DOC = st.fixed_dictionaries(
 @example(
     {"items": [{"year": 2026, "month": 11, "day": 22, "articles": [{"article": "X", "views": 1e400}]}]}, "it.wikipedia"
 )
+@example(
+    {"items": [{"year": 2026, "month": 11, "day": 22, "articles": [{"article": "Caff\ud800", "views": 5}]}]},
+    "it.wikipedia",
+)
 def test_wikipedia_structured(obj: Any, project: str) -> None:
     expect_items_or_source_error(parse_top, result(json_body(obj)), project=project, source="wikipedia")
 
@@ -290,6 +294,7 @@ MASTODON_LINK = st.fixed_dictionaries(
 @FAST
 @given(st.one_of(st.lists(maybe(MASTODON_TAG), max_size=5), JSON_VALUES))
 @example([{"name": "x", "history": [{"uses": 1e400}]}])
+@example([{"name": "caff\ud800", "url": "https://m.example/tags/\udfff"}])
 def test_mastodon_tags_structured(obj: Any) -> None:
     expect_items_or_source_error(parse_tags, result(json_body(obj)), source="mastodon")
 
@@ -321,6 +326,7 @@ BSKY_TOPIC = st.fixed_dictionaries(
 
 @FAST
 @given(st.one_of(st.fixed_dictionaries({"topics": maybe(st.lists(maybe(BSKY_TOPIC), max_size=5))}), JSON_VALUES))
+@example({"topics": [{"topic": "caff\ud800 day", "link": "https://x.example/\udfff", "description": "\udc00"}]})
 def test_bluesky_structured(obj: Any) -> None:
     expect_items_or_source_error(parse_topics, result(json_body(obj)), source="bluesky")
 
