@@ -141,7 +141,7 @@ class RiskGate:
     # -- per brand -------------------------------------------------------------------------------
     def topic_keys(self, flag: RiskFlag) -> set[str]:
         """Every name a brand could use for this flag's topic: group + aliases, category, GARM name, layer."""
-        keys: set[str] = {flag.category, *CATEGORY_ALIASES.get(flag.category, ())}
+        keys: set[str] = {flag.category, flag.layer, *CATEGORY_ALIASES.get(flag.category, ())}
         keys.update(LAYER_ALIASES.get(flag.layer, ()))
         head = flag.evidence.split(":", 1)[0].strip().lower()
         if flag.layer == "lexicon":
