@@ -214,7 +214,7 @@ def cmd_eval(settings: Settings, brand_path: str, labels_path: str, *, show_erro
                 from monitor.models import TrendInput
 
                 rows.append((TrendInput.from_json(obj), label))
-            except (json.JSONDecodeError, ValueError, AttributeError) as exc:
+            except (json.JSONDecodeError, ValueError, AttributeError, RecursionError) as exc:
                 bad += 1
                 print(f"onda eval: skipped {labels_path}:{lineno}: {exc}", file=sys.stderr)
     if not rows:

@@ -29,6 +29,8 @@ from monitor.cli import _open_input, read_trend_lines
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.models import TrendInput
 
+REPO = Path(__file__).resolve().parents[2]
+
 PROPS = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 _TMP = Path(tempfile.mkdtemp(prefix="onda-hardening-"))
 
@@ -315,3 +317,30 @@ def test_config_env_overrides(env: dict[str, str]) -> None:
             return
     for key, value in finite_numbers(settings_):
         assert math.isfinite(value), f"{key} = {value} accepted"
+
+
+def test_score_stdin_with_broken_utf8_is_read_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`onda score` reads stdin (strict UTF-8 by default): bad bytes become a bad line, not a crash."""
+    raw = b'{"id": 1, "title": "ok"}\n\xff\xfe{"id": 2\n{"id": 3, "title": "caf\xe9"}\n'
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict"))
+    stream = _open_input("-")
+    out = list(read_trend_lines(stream, "<stdin>"))
+    assert [n for n, _, _ in out] == [1, 2, 3]
+    assert out[0][1] is not None and out[0][1].title == "ok"
+    assert out[1][2] is not None and out[1][2].startswith("<stdin>:2: invalid JSON")
+    assert out[2][1] is not None and out[2][1].title == "caf\ufffd"
+
+
+def test_eval_labels_with_only_hostile_lines_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`onda eval` reads its labels like `onda score`: every bad line is reported, then one error, no traceback."""
+    from monitor.cli import _UserError, cmd_eval
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_bytes(b"[" * 50_000 + b"\n" + b'{"id": 1, "title": ' + b"9" * 5000 + b"}\n\xff\xfe\n[1, 2]\n")
+    with clean_env(), pytest.raises(_UserError, match="no labelled lines"):
+        cmd_eval(Settings(), str(REPO / "examples" / "brands" / "lavazza.toml"), str(labels))
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split("labels.jsonl:")[1].split(":")[0] for line in err] == ["1", "2", "3", "4"], err
+    assert all(line.startswith("onda eval: skipped ") for line in err)
