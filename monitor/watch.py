@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import IO, Any, Literal
 
 from monitor.config import Settings
@@ -30,13 +32,18 @@ class JsonLinePrinter:
         *,
         min_fit: float | None = None,
         only: Literal["opportunities", "risks"] | None = None,
+        on_closed: Callable[[], None] | None = None,
     ) -> None:
         self.out = out
         self.min_fit = min_fit
         self.only = only
+        self.on_closed = on_closed
+        self.closed = False
         self.count = 0
 
     def __call__(self, event: Event) -> None:
+        if self.closed:
+            return
         line = event.to_json()
         if line["event"] == "source_health":
             return  # health is kept in storage and shown by the TUI; too chatty for scripts
@@ -45,9 +52,21 @@ class JsonLinePrinter:
         try:
             self.out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
             self.out.flush()
-        except BrokenPipeError:  # `onda watch | head`: stop quietly
-            raise SystemExit(0) from None
+        except BrokenPipeError:  # `onda watch | head`: stop quietly (SystemExit here escaped as task tracebacks)
+            self.closed = True
+            _silence(self.out)
+            if self.on_closed is not None:
+                self.on_closed()
+            return
         self.count += 1
+
+
+def _silence(out: IO[str]) -> None:
+    """Point a closed pipe's fd at /dev/null so the interpreter's final flush does not complain either."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
 
 
 async def watch_async(
@@ -63,8 +82,8 @@ async def watch_async(
     from monitor.compose import build_service
 
     service = build_service(settings, offline=offline, db=db)
-    service.subscribe(JsonLinePrinter(out, min_fit=min_fit, only=only))
     stop = asyncio.Event()
+    service.subscribe(JsonLinePrinter(out, min_fit=min_fit, only=only, on_closed=stop.set))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -171,3 +171,26 @@ async def test_sigterm_during_alert_send_then_restart_sends_each_alert_once(serv
 
 async def _json(obj: Any) -> web.StreamResponse:
     return json_response(obj)
+
+
+def test_reader_going_away_stops_watch_quietly(tmp_path: Path) -> None:
+    """`onda watch | head -1`: the pipe closes under us; exit 0 without tracebacks or 'Exception ignored'."""
+    import subprocess
+
+    brand = tmp_path / "acme.toml"
+    brand.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\n', encoding="utf-8")
+    env = {**onda_env(tmp_path), "PYTHONPATH": str(REPO)}
+    # Port 1 on loopback refuses at once: the poll fails and a source_error line is due right away.
+    args = [PYTHON, str(HARNESS), "--source", "http://127.0.0.1:1/xrpc/topics", "--brand", str(brand), "--no-lexicon"]
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    try:
+        code = proc.wait(timeout=30)  # no --once: only the closed pipe can end this run
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr and "never retrieved" not in stderr, stderr
