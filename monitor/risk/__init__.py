@@ -31,6 +31,7 @@ from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_
 from monitor.risk.factcheck import FactCheck, FactCheckStore, poll_factcheck_feeds
 from monitor.risk.lexicon import Lexicon
 from monitor.risk.prototypes import PrototypeLayer
+from monitor.text import clean_text
 
 __all__ = [
     "CredibilityIndex",
@@ -43,18 +44,34 @@ __all__ = [
     "trend_text",
 ]
 
-MAX_CONTEXT = 5  # headlines used with the title
-MAX_TEXT_CHARS = 1200
+MAX_CONTEXT = 3  # headlines used with the title (same as monitor.scoring, so the vectors match)
 
 
 def trend_text(trend: TrendInput) -> str:
-    """Title + up to MAX_CONTEXT context headlines: what is embedded and matched (the scorer uses the same)."""
-    parts = [" ".join(trend.title.split())]
-    for c in trend.context[:MAX_CONTEXT]:
-        c = " ".join(c.split())
-        if c and c not in parts:
-            parts.append(c)
-    return " . ".join(parts)[:MAX_TEXT_CHARS]
+    """Title + up to MAX_CONTEXT context headlines, joined by ". ": what is embedded and matched.
+
+    Same shape as `monitor.scoring.trend_text`, so the scorer's vectors are the ones the thresholds
+    were calibrated on.
+    """
+    parts = [clean_text(trend.title, 300)]
+    for headline in trend.context[:MAX_CONTEXT]:
+        h = clean_text(headline, 300)
+        if h and h.lower() != parts[0].lower():
+            parts.append(h)
+    return ". ".join(parts)
+
+
+MATCH_CONTEXT = 8  # headlines read by the lexicon, calendar and avoid topics (no embedding cost)
+
+
+def match_text(trend: TrendInput) -> str:
+    """Title + more headlines than are embedded: word-level layers get all the context they can use."""
+    parts = [clean_text(trend.title, 300)]
+    for headline in trend.context[:MATCH_CONTEXT]:
+        h = clean_text(headline, 300)
+        if h and h.lower() not in (p.lower() for p in parts):
+            parts.append(h)
+    return ". ".join(parts)
 
 
 def _utc_today() -> date:
@@ -114,9 +131,9 @@ class RiskGate:
         """Flags per trend from every layer. `vectors` = embeddings of `trend_text`, one row per trend."""
         if not trends:
             return []
-        texts = [trend_text(t) for t in trends]
+        texts = [match_text(t) for t in trends]
         if vectors is None and self.embedder is not None:
-            vectors = self.embedder.encode(texts)
+            vectors = self.embedder.encode([trend_text(t) for t in trends])
         if vectors is not None and len(vectors) != len(trends):
             raise ValueError(f"got {len(vectors)} vectors for {len(trends)} trends")
         today = self.today()
@@ -176,7 +193,7 @@ class RiskGate:
                 )
             result.append(f)
         avoid_hit: str | None = None
-        text = _norm(trend_text(trend))
+        text = _norm(match_text(trend))
         for topic in brand.avoid:
             t = _norm(topic)
             if not t:

@@ -28,7 +28,10 @@ def brand(**lists: list[str]) -> BrandDNA:
 def test_trend_text_uses_title_and_some_headlines() -> None:
     t = TrendInput("x", "#WhyIStayed", context=(*(f"headline {i}" for i in range(9)), "#WhyIStayed"))
     text = trend_text(t)
-    assert text.startswith("#WhyIStayed . headline 0") and "headline 4" in text and "headline 5" not in text
+    assert text == "#WhyIStayed. headline 0. headline 1. headline 2"
+    from monitor.scoring import trend_text as scorer_text
+
+    assert scorer_text(t) == text  # the scorer embeds exactly what the gate was calibrated on
 
 
 @pytest.mark.parametrize(
@@ -194,3 +197,15 @@ def test_prototype_index_persists(tmp_path, hash_embedder) -> None:  # type: ign
     again = PrototypeLayer(hash_embedder, cache_dir=tmp_path).built()
     assert again is not built and np.allclose(built.matrix, again.matrix)
     prototypes._CACHE.pop(layer._key, None)
+
+
+def test_lexicon_reads_more_headlines_than_are_embedded(gate: RiskGate) -> None:
+    t = TrendInput(
+        "m",
+        "#TrendingNow",
+        lang="en",
+        context=("Fans react", "Everyone is talking", "The latest", "Gunman kills five in mall shooting"),
+    )
+    assert "Gunman" not in trend_text(t)
+    flags = gate.assess_base([t], None)[0]
+    assert any(f.layer == "lexicon" and f.level == "high" for f in flags)
