@@ -1,0 +1,166 @@
+"""Scoring throughput: MultiBrandScorer.score_inputs vs the model's raw encode on the same texts.
+
+    python bench/throughput.py                   # batches 1, 32, 256, 1000; 3 example brands; onda score e2e
+    python bench/throughput.py --quantize        # the same with SentenceEmbedder(quantize=True)
+    python bench/throughput.py --no-cli
+
+For each batch size, fresh DISTINCT trends (title + 3 headlines, ~56 tokens) are first encoded
+by `SentenceTransformer.encode` directly (no cache), then scored by the real scorer
+(monitor.compose.build_scorer: packaged model, 2 threads, real risk gate) — the embedder's
+LRU cache has never seen these texts, so both sides pay the full model cost. Onda overhead =
+(scorer time − raw encode time) / raw encode time. Then `onda score` is timed on 1,000 trends
+in a subprocess: total wall time, and "after model loaded" = total(1000) − total(1 trend).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, load_avg, make_trends, md_table, write_result
+
+from monitor.models import TrendInput
+
+BRANDS = [REPO / "examples" / "brands" / f"{b}.toml" for b in ("lavazza", "oreo", "ducati")]
+# (batch size, number of batches timed): ~256-1000 trends per row so every row takes seconds.
+PLAN = [(1, 64), (32, 8), (256, 2), (1000, 1)]
+
+
+def bench_scorer(quantize: bool, seed0: int) -> tuple[list[dict[str, object]], str]:
+    from brand_dna.dna import load_brand
+    from brand_dna.embedder import SentenceEmbedder
+    from monitor.compose import build_scorer
+    from monitor.config import Settings
+    from monitor.scoring import trend_text
+
+    settings = Settings()
+    embedder = SentenceEmbedder(threads=2, quantize=quantize)
+    brands = [load_brand(p) for p in BRANDS]
+    gate_note = "real risk gate (monitor.compose.build_scorer)"
+    try:
+        scorer = build_scorer(settings, brands, embedder)
+    except Exception as exc:
+        from monitor.scoring import MultiBrandScorer
+
+        gate_note = f"NO risk gate: build_scorer failed: {type(exc).__name__}: {exc}"
+        scorer = MultiBrandScorer(brands, embedder)
+    t0 = time.perf_counter()
+    scorer.load()
+    scorer.score_inputs([TrendInput.from_json(d) for d in make_trends(64, seed=seed0 - 1)])  # warm
+    print(f"  scorer ready in {time.perf_counter() - t0:.1f}s ({gate_note})", file=sys.stderr)
+    raw_model = embedder._model  # the very SentenceTransformer the scorer uses
+    rows: list[dict[str, object]] = []
+    for k, (batch, reps) in enumerate(PLAN):
+        trends = [TrendInput.from_json(d) for d in make_trends(batch * reps, seed=seed0 + k)]
+        chunks = [trends[i * batch : (i + 1) * batch] for i in range(reps)]
+        load = load_avg()
+        raw = 0.0
+        for chunk in chunks:
+            texts = [trend_text(t) for t in chunk]
+            t0 = time.perf_counter()
+            raw_model.encode(
+                texts, batch_size=embedder.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            raw += time.perf_counter() - t0
+        onda = 0.0
+        for chunk in chunks:
+            t0 = time.perf_counter()
+            scorer.score_inputs(chunk)
+            onda += time.perf_counter() - t0
+        n = batch * reps
+        rows.append(
+            {
+                "batch": batch,
+                "trends": n,
+                "raw_encode_per_s": round(n / raw, 1),
+                "score_inputs_per_s": round(n / onda, 1),
+                "overhead_pct": round(100 * (onda - raw) / raw, 1),
+                "load_avg": load,
+            }
+        )
+        print(f"  batch {batch}: raw {n / raw:.0f}/s onda {n / onda:.0f}/s load {load}", file=sys.stderr)
+    return rows, gate_note
+
+
+def run_cli(n: int, seed: int, env: dict[str, str], quantize: bool) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as fh:
+        for d in make_trends(n, seed=seed):
+            fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+        path = fh.name
+    cmd = [sys.executable, "-m", "monitor", "score", "--brand", str(BRANDS[0]), "--input", path]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    os.unlink(path)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    if proc.returncode != 0 or len(lines) != n:
+        raise RuntimeError(f"onda score failed (rc {proc.returncode}, {len(lines)} lines): {proc.stderr[-500:]}")
+    return wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quantize", action="store_true", help="SentenceEmbedder(quantize=True)")
+    parser.add_argument("--no-cli", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    tmp = tempfile.mkdtemp(prefix="onda-bench-")
+    os.environ["ONDA_MODEL__CACHE_DIR"] = tmp  # statement indexes built fresh, in a throw-away dir
+    os.environ.setdefault("ONDA_STORAGE__PATH", str(Path(tmp) / "onda.db"))
+    from monitor.config import ModelSettings
+
+    if args.quantize and "quantize" in ModelSettings.model_fields:
+        os.environ["ONDA_MODEL__QUANTIZE"] = "true"  # so the `onda score` subprocess quantises too
+
+    rows, gate_note = bench_scorer(args.quantize, seed0=100)
+    table = md_table(
+        ["batch", "trends", "raw encode /s", "score_inputs /s (3 brands)", "Onda overhead", "load avg"],
+        [
+            [r["batch"], r["trends"], f"{r['raw_encode_per_s']:.0f}", f"{r['score_inputs_per_s']:.0f}",
+             f"{r['overhead_pct']:+.1f} %", r["load_avg"]]
+            for r in rows
+        ],
+    )
+    print(f"model: packaged all-MiniLM-L6-v2, 2 threads{', int8' if args.quantize else ''}; {gate_note}\n")
+    print(table)
+    cli: dict[str, object] = {}
+    if not args.no_cli:
+        env = dict(os.environ)
+        load = load_avg()
+        t1 = run_cli(1, 900, env, args.quantize)
+        t1000 = run_cli(1000, 901, env, args.quantize)
+        cli = {
+            "one_trend_s": round(t1, 2),
+            "thousand_trends_s": round(t1000, 2),
+            "after_model_loaded_s": round(t1000 - t1, 2),
+            "after_load_trends_per_s": round(999 / max(1e-9, t1000 - t1), 1),
+            "load_avg": load,
+        }
+        print()
+        print(
+            md_table(
+                ["`onda score` (1 brand, subprocess)", "seconds", "load avg"],
+                [
+                    ["1 trend (start-up + model load + index build)", f"{t1:.1f}", load],
+                    ["1,000 trends, total", f"{t1000:.1f}", load],
+                    ["1,000 trends, after model loaded (difference)",
+                     f"{t1000 - t1:.1f} ({cli['after_load_trends_per_s']:.0f} trends/s)", load],
+                ],
+            )
+        )
+    name = "throughput_int8" if args.quantize else "throughput"
+    path = write_result(name, {"quantize": args.quantize, "risk_gate": gate_note, "batches": rows, "onda_score": cli})
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
