@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from hardening_support import PYTHON, REPO, json_response, onda_env
 from pydantic import SecretStr
@@ -194,3 +195,50 @@ def test_reader_going_away_stops_watch_quietly(tmp_path: Path) -> None:
     proc.stderr.close()
     assert code == 0, stderr
     assert "Traceback" not in stderr and "Exception ignored" not in stderr and "never retrieved" not in stderr, stderr
+
+
+@pytest.mark.model
+async def test_real_onda_watch_offline_sigterm_mid_slack_post(serve: Any, tmp_path: Path) -> None:
+    """The shipped command with the real model and replayed snapshots: SIGTERM while Slack is answering.
+
+    Every message Slack received is marked sent; the rest stay pending for the next start.
+    """
+    received: list[str] = []
+    first_post = asyncio.Event()
+
+    async def slack(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        received.append(body.get("text") or "")
+        first_post.set()
+        await asyncio.sleep(1.5)
+        return web.Response(text="ok")
+
+    hook = await serve(slack)
+    env = onda_env(tmp_path, ONDA_SLACK__WEBHOOK_URL=hook.base_url + "/services/T000/B000/XXXX")
+    proc = await asyncio.create_subprocess_exec(
+        PYTHON,
+        "-m",
+        "monitor",
+        "watch",
+        "--offline",
+        cwd=str(REPO),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    run = Proc(proc)
+    try:
+        await asyncio.wait_for(first_post.wait(), 120)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    code = await run.finish(within=30)
+    stderr = run.stderr.decode()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    events = run.events()
+    assert any(e["event"] == "trend" for e in events)
+    assert events[-1]["event"] == "status" and events[-1]["kind"] == "stopped"
+    rows = outbox(Path(env["ONDA_STORAGE__PATH"]))
+    assert rows and {status for _, status, _ in rows} <= {"sent", "pending"}, rows
+    assert len([r for r in rows if r[1] == "sent"]) == len(received), (received, rows)
