@@ -106,3 +106,15 @@ def test_extra_brand_lexicon_is_merged() -> None:
     lx = Lexicon(extra={"it": extra})
     flags = lx.assess(["Richiamo alimentare per listeria"], ["it"])[0]
     assert any(f.evidence.startswith("recall:") for f in flags)
+
+
+def test_importing_the_gate_loads_neither_spacy_nor_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, monitor.risk, monitor.risk.data_update, monitor.risk.evaluate; "
+        "bad = [m for m in ('spacy', 'torch', 'sentence_transformers') if m in sys.modules]; "
+        "sys.exit(1 if bad else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
