@@ -29,7 +29,7 @@ from monitor.models import RiskAssessment, RiskCategory, RiskFlag, TrendInput, l
 from monitor.risk.calendar import AnniversaryCalendar
 from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_lists_notice
 from monitor.risk.factcheck import FactCheck, FactCheckStore, poll_factcheck_feeds
-from monitor.risk.lexicon import Lexicon
+from monitor.risk.lexicon import BrandLexicon, Group, Lexicon
 from monitor.risk.prototypes import PrototypeLayer
 from monitor.text import clean_text
 
@@ -125,6 +125,7 @@ class RiskGate:
         self.lexicon = Lexicon()
         self.calendar = AnniversaryCalendar()
         self.prototypes = PrototypeLayer(embedder, cache_dir=cache_dir) if embedder is not None else None
+        self._brand_lexicons: dict[tuple[str, float], BrandLexicon] = {}
 
     # -- brand-independent ---------------------------------------------------------------------
     def assess_base(self, trends: Sequence[TrendInput], vectors: Vectors | None) -> list[list[RiskFlag]]:
@@ -156,13 +157,30 @@ class RiskGate:
         return [RiskAssessment.from_flags(f) for f in self.assess_base(trends, vectors)]
 
     # -- per brand -------------------------------------------------------------------------------
-    def topic_keys(self, flag: RiskFlag) -> set[str]:
+    def brand_lexicon(self, brand: BrandDNA) -> BrandLexicon | None:
+        """The brand's extra terms: `<brand file stem>.risk.toml` next to its DNA file (lexicon format), if any.
+
+        Cached by path and modification time; a broken file is reported as a ValueError naming it.
+        """
+        if brand.path is None:
+            return None
+        path = brand.path.with_name(brand.path.stem + ".risk.toml")
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        key = (str(path), mtime)
+        if key not in self._brand_lexicons:
+            self._brand_lexicons[key] = BrandLexicon.load(path)
+        return self._brand_lexicons[key]
+
+    def topic_keys(self, flag: RiskFlag, extra_groups: dict[str, Group] | None = None) -> set[str]:
         """Every name a brand could use for this flag's topic: group + aliases, category, GARM name, layer."""
         keys: set[str] = {flag.category, flag.layer, *CATEGORY_ALIASES.get(flag.category, ())}
         keys.update(LAYER_ALIASES.get(flag.layer, ()))
         head = flag.evidence.split(":", 1)[0].strip().lower()
         if flag.layer == "lexicon":
-            group = self.lexicon.groups.get(head)
+            group = (extra_groups or {}).get(head) or self.lexicon.groups.get(head)
             keys.add(head)
             keys.add(head.replace("_", " "))
             if group is not None:
@@ -176,10 +194,14 @@ class RiskGate:
 
     def for_brand(self, flags: list[RiskFlag], trend: TrendInput, brand: BrandDNA) -> RiskAssessment:
         """Apply the brand's lists: `avoid` -> high + avoid_hit; `allow` -> matching flags overridden (still shown)."""
+        extra = self.brand_lexicon(brand)
+        extra_groups = extra.data.groups if extra is not None else None
+        if extra is not None:
+            flags = [*flags, *extra.assess(match_text(trend), trend.lang)]
         allow = {_norm(a) for a in brand.allow if a.strip()}
         result: list[RiskFlag] = []
         for f in flags:
-            keys = self.topic_keys(f)
+            keys = self.topic_keys(f, extra_groups)
             hit = sorted(allow & keys)
             if hit and not f.overridden:
                 f = RiskFlag(
@@ -198,7 +220,7 @@ class RiskGate:
             t = _norm(topic)
             if not t:
                 continue
-            matched = [f for f in flags if t in self.topic_keys(f)]
+            matched = [f for f in flags if t in self.topic_keys(f, extra_groups)]
             if matched:
                 best = max(matched, key=lambda f: (level_rank(f.level), f.strength))
                 reason = f"brand avoids '{topic}': {best.reason}"

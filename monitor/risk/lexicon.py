@@ -184,7 +184,9 @@ def _fmt_term(h: TermHit) -> str:
     return f"'{h.term}'" + (f" ×{h.count}" if h.count > 1 else "")
 
 
-def score_hits(hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict[str, Group]) -> list[RiskFlag]:
+def score_hits(
+    hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict[str, Group], source: str = "lexicon"
+) -> list[RiskFlag]:
     """Pure policy: hits -> one flag per matched group, level from the whole category's evidence.
 
     High needs several pieces of evidence (score >= 3 with a strong term, or >= 3 distinct terms) or
@@ -216,7 +218,7 @@ def score_hits(hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict
             glevel: RiskLevel = level if any(h.weight != "low" for h in ghits) else "low"
             others = [h for h in chits if h.group != group]
             label = f"{category}/{group.replace('_', ' ')} (GARM: {groups[group].garm})"
-            parts = [f"lexicon · {label}: " + ", ".join(_fmt_term(h) for h in ghits[:6])]
+            parts = [f"{source} · {label}: " + ", ".join(_fmt_term(h) for h in ghits[:6])]
             if others:
                 parts.append("with " + ", ".join(f"'{h.term}' ({h.group})" for h in others[:4]))
             if amp_terms:
@@ -294,3 +296,32 @@ def lang_key(lang: str | None) -> str | None:
         return None
     key = lang.lower().split("-")[0].split("_")[0]
     return key if key in LANGS else None
+
+
+class BrandLexicon:
+    """A brand's own risk terms (lexicon file format), matched in its trend's language (or both)."""
+
+    def __init__(self, data: LexiconData) -> None:
+        self.data = data
+        self._matchers: dict[str, _LangMatcher] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path) -> BrandLexicon:
+        return cls(load_lexicon_file(path))
+
+    def assess(self, text: str, lang: str | None) -> list[RiskFlag]:
+        key = lang_key(lang)
+        hits: list[TermHit] = []
+        amps: dict[str, list[str]] = {}
+        for lg in [key] if key else list(LANGS):
+            with self._lock:
+                if lg not in self._matchers:
+                    self._matchers[lg] = _LangMatcher(lg, self.data)
+                matcher = self._matchers[lg]
+            [(h, a)] = matcher.hits([text])
+            seen = {x.term for x in hits}
+            hits.extend(x for x in h if x.term not in seen)
+            for cat, terms in a.items():
+                amps.setdefault(cat, []).extend(t for t in terms if t not in amps.get(cat, []))
+        return score_hits(hits, amps, self.data.groups, source="brand lexicon")

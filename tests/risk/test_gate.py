@@ -209,3 +209,21 @@ def test_lexicon_reads_more_headlines_than_are_embedded(gate: RiskGate) -> None:
     assert "Gunman" not in trend_text(t)
     flags = gate.assess_base([t], None)[0]
     assert any(f.layer == "lexicon" and f.level == "high" for f in flags)
+
+
+def test_brand_lexicon_file_next_to_dna(gate: RiskGate, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    dna = tmp_path / "caffe.toml"
+    dna.write_text('[brand]\nname = "Caffè"\ndna = ["espresso"]\n')
+    (tmp_path / "caffe.risk.toml").write_text(
+        '[groups.recalls]\ncategory = "tragedy"\naliases = ["richiami"]\nhigh = ["richiamo", "listeria"]\n'
+    )
+    b = replace(brand(), path=dna)
+    t = TrendInput("r", "Richiamo per listeria nel caffè freddo", lang="it")
+    base = gate.assess_base([t], None)[0]
+    res = gate.for_brand(base, t, b)
+    assert res.level == "high" and any(r.startswith("brand lexicon · tragedy/recalls") for r in res.reasons)
+    allowed = gate.for_brand(base, t, b.with_lists(allow=["richiami"]))
+    assert allowed.level != "high" and any("allowed by brand: 'richiami'" in r for r in allowed.reasons)
+    assert gate.for_brand(base, t, brand()).level != "high"  # other brands are not affected
