@@ -11,12 +11,21 @@ import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hardening_support import PYTHON, REPO, onda_env
+from aiohttp import web
+from hardening_support import PYTHON, REPO, KeywordScorer, json_response, onda_env, utcnow
 
+from brand_dna.dna import BrandDNA
+from monitor.alerts import AlertDispatcher
+from monitor.config import Settings
+from monitor.events import StatusEvent, TrendEvent
 from monitor.models import RiskAssessment, Trend, Verdict
-from monitor.storage import Storage, StorageError
+from monitor.pipeline import Lexicon, TrendPipeline
+from monitor.service import MonitorService
+from monitor.sources.bluesky import BlueskySource
+from monitor.storage import SourceHealth, Storage, StorageError
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -42,6 +51,27 @@ def fill_up(storage: Storage) -> None:
     """Cap the file at its current size plus a few pages, so the next big writes hit SQLITE_FULL."""
     pages = storage._db.execute("PRAGMA page_count").fetchone()[0]
     storage._db.execute(f"PRAGMA max_page_count = {pages + 4}")
+
+
+def fill_every_table(storage: Storage) -> None:
+    """Cap the file at its size, then fill the free room of every table's pages: the disk is now full."""
+    fill_up(storage)
+    n = 0
+    writers = [
+        lambda: storage.save_trend(trend(10_000 + n, size=50)),
+        lambda: storage.save_verdict("Filler", verdict(10_000 + n)),
+        lambda: storage.save_health(SourceHealth(name=f"filler{n}")),
+        lambda: storage.save_http_cache(f"http://127.0.0.1/{n}", "e", None),
+        lambda: storage.enqueue_alert(
+            dedupe_key=f"filler{n}", brand="F", trend_id="t", kind="opportunity", channel="log", payload={}
+        ),
+        lambda: storage.add_feedback(f"filler{n}", "F", "used"),
+    ]
+    for write in writers:
+        with pytest.raises(StorageError):
+            for _ in range(100_000):
+                n += 1
+                write()
 
 
 def bad_paths(tmp_path: Path) -> list[Path]:
@@ -160,3 +190,47 @@ def test_watch_with_bad_db_path_exits_2_with_one_line(tmp_path: Path, how: str) 
     assert lines[0].startswith("onda watch: ") and "cannot open database" in lines[0] and str(bad) in lines[0]
     assert proc.stdout == ""
     assert time.monotonic() - started < 60  # fails before loading the model
+
+
+async def test_service_on_a_full_disk_keeps_polling_and_reporting(
+    serve: Any, fast_settings: Settings, brand: BrandDNA, lexicon: Lexicon
+) -> None:
+    """Writes fail (SQLITE_FULL) mid-run: trends are still scored and emitted, each failure is one clear notice."""
+    titles = [
+        "caffè sospeso day",
+        "Sanremo 2027 ospiti",
+        "Sinner vince a Torino",
+        "sciopero dei treni",
+        "neve a Milano",
+    ]
+    topics = {"topics": [{"topic": t, "link": f"/profile/x/feed/{i}"} for i, t in enumerate(titles)]}
+
+    async def ok(request: web.Request) -> web.StreamResponse:
+        return json_response(topics)
+
+    server = await serve(ok)
+    storage = Storage(fast_settings.storage.path)
+    scorer = KeywordScorer([brand])
+    pipeline = TrendPipeline(scorer.embedder, storage, utcnow, lexicon=lexicon)
+    alerts = AlertDispatcher(fast_settings, storage, None, [brand])
+    source = BlueskySource(url=server.base_url + "/xrpc/topics", interval_s=3600)
+    svc = MonitorService(
+        fast_settings, storage=storage, scorer=scorer, sources=[source], alerts=alerts, pipeline=pipeline
+    )
+    events: list[Any] = []
+    svc.subscribe(events.append)
+    fill_every_table(storage)  # from here on every write is SQLITE_FULL
+    await svc.start()
+    try:
+        await svc.run_once()
+    finally:
+        await svc.stop()
+    trends = [e for e in events if isinstance(e, TrendEvent)]
+    assert len(trends) == 5  # scored and shown although nothing could be stored
+    errors = [e.message for e in events if isinstance(e, StatusEvent) and e.kind == "error"]
+    assert errors and all("full" in m and "\n" not in m for m in errors), errors
+    assert svc.health()[0].ok  # the source itself is fine
+    storage._db.execute("PRAGMA max_page_count = 1000000")
+    stored = {t.title for t in storage.recent_trends(limit=10_000)}
+    assert not stored & set(titles)  # nothing half-written
+    assert not [r for r in storage.outbox(limit=10_000) if r.trend_id in {e.trend.id for e in trends}]
