@@ -388,17 +388,28 @@ class FactCheckStore:
         if not entries:
             return out
         t = self.thresholds
-        recent = [(today - (e.fc.published or e.added)).days <= self.max_age_days for e in entries]
+        recent = np.array([(today - (e.fc.published or e.added)).days <= self.max_age_days for e in entries])
         sims = vectors @ fvecs.T if (vectors is not None and fvecs is not None and len(vectors)) else None
+        # Only candidate pairs are checked word by word: by similarity (matrix op), or, without
+        # vectors, through an inverted index of content words.
+        index: dict[str, list[int]] = {}
+        if sims is None:
+            for j, e in enumerate(entries):
+                if recent[j]:
+                    for term in e.terms:
+                        index.setdefault(term, []).append(j)
         for i, text in enumerate(texts):
             terms = content_terms(text)
             best: tuple[float, int, list[str]] | None = None
-            for j, e in enumerate(entries):
-                if not recent[j]:
-                    continue
+            if sims is not None:
+                candidates = np.flatnonzero((sims[i] >= t.similarity) & recent).tolist()
+            else:
+                candidates = sorted({j for term in terms for j in index.get(term, ())})
+            for j in candidates:
+                e = entries[j]
                 shared = sorted(terms & e.terms)
                 if sims is not None:
-                    ok = float(sims[i, j]) >= t.similarity and len(shared) >= t.min_shared_terms
+                    ok = len(shared) >= t.min_shared_terms
                     score = float(sims[i, j])
                 else:
                     share = len(shared) / max(len(e.terms), 1)
