@@ -31,7 +31,7 @@ from monitor.models import TrendInput
 
 REPO = Path(__file__).resolve().parents[2]
 
-PROPS = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 _TMP = Path(tempfile.mkdtemp(prefix="onda-hardening-"))
 
 

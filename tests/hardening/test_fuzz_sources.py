@@ -35,7 +35,7 @@ from monitor.sources.rss import parse_feed
 from monitor.sources.wikipedia import parse_top
 from monitor.sources.youtube import parse_videos
 
-FAST = settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 CHARSETS = st.sampled_from(
     [None, "utf-8", "latin-1", "utf-16", "no-such-charset", "ascii", "idna", "punycode", "undefined", "rot13"]
