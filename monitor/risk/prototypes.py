@@ -23,6 +23,7 @@ from monitor.models import RiskCategory, RiskFlag, RiskLevel, level_rank
 
 DATA_FILE = Path(__file__).with_name("data") / "prototypes.toml"
 TOP_K = 3
+MAX_FLAGS = 2  # prototype flags kept per trend
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,5 +202,7 @@ class PrototypeLayer:
                         strength=round(max(0.0, min(margin / 0.3, 1.0)), 3),
                     )
                 )
-            out.append(flags)
+            # The two closest categories are the evidence; more would only add noise to the reasons.
+            flags.sort(key=lambda f: (-level_rank(f.level), -f.strength))
+            out.append(flags[:MAX_FLAGS])
         return out
