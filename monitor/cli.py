@@ -208,13 +208,15 @@ def cmd_eval(settings: Settings, brand_path: str, labels_path: str, *, show_erro
                 continue
             try:
                 obj = json.loads(raw)
+                if not isinstance(obj, dict):
+                    raise ValueError("a labelled line must be a JSON object")
                 label = obj.get("label")
                 if label not in ("fit", "off_brand", "risky"):
                     raise ValueError("'label' must be fit, off_brand or risky")
                 from monitor.models import TrendInput
 
                 rows.append((TrendInput.from_json(obj), label))
-            except (json.JSONDecodeError, ValueError, AttributeError, RecursionError) as exc:
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
                 bad += 1
                 print(f"onda eval: skipped {labels_path}:{lineno}: {exc}", file=sys.stderr)
     if not rows:
