@@ -37,7 +37,12 @@ def build_risk_gate(settings: Settings, embedder: SentenceEmbedder) -> RiskGate:
     from monitor.risk.factcheck import FactCheckStore
 
     credibility = CredibilityIndex.load(settings.credibility_dir())
-    return RiskGate(embedder, credibility=credibility, factchecks=FactCheckStore(embedder=embedder))
+    return RiskGate(
+        embedder,
+        credibility=credibility,
+        factchecks=FactCheckStore(embedder=embedder),
+        cache_dir=settings.cache_dir(),
+    )
 
 
 def build_scorer(
