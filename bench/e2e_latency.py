@@ -45,11 +45,15 @@ from aiohttp import web  # noqa: E402
 HT = "https://trends.google.com/trending/rss"
 
 
-def pct(xs: list[float], q: float) -> float:
+def pct(xs: list[float], q: float) -> float | None:
     if not xs:
-        return float("nan")
+        return None
     s = sorted(xs)
     return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+
+
+def ms(x: float | None) -> int | None:
+    return None if x is None else round(1000 * x)
 
 
 class TrendsFeed:
@@ -112,7 +116,7 @@ class TrendsFeed:
         parts.append("</channel></rss>")
         body = "\n".join(parts)
         t = time.perf_counter()
-        if self.live:
+        if self.live and batch:
             for _, _, url in batch:
                 self.served_at[url] = t
             self.polls.append((t, len(batch)))
@@ -168,6 +172,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     service = build_service(settings, offline=False)
     event_lat: list[float] = []
+    new_lat: list[float] = []  # first sighting of a story
+    upd_lat: list[float] = []  # an existing story grew (its newest item is the one timed)
     unmatched = 0
     event_at: dict[str, float] = {}
     sent_at: dict[str, float] = {}
@@ -184,6 +190,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 unmatched += 1
                 return
             event_lat.append(now - max(served))
+            (new_lat if ev.is_new else upd_lat).append(now - max(served))
             event_at[ev.trend.id] = now
         elif isinstance(ev, AlertEvent):
             if ev.status == "queued":
@@ -213,16 +220,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await feed_runner.cleanup()
     await slack_runner.cleanup()
 
-    # Slack: match each arrival to the next alert_sent in order (one webhook, strictly sequential).
+    # Slack: one webhook, strictly sequential sends, so the POST of an alert is the last arrival
+    # at or before its alert_sent event.
+    import bisect
+
     sent_order = sorted(sent_at.items(), key=lambda kv: kv[1])
     arrivals = sorted(t for t, _ in slack.arrivals)
     ev_to_arrival, queue_wait, send_leg, first_after_poll = [], [], [], []
     poll_times = [t for t, n in feed.polls if n]
     seen_polls: set[int] = set()
-    for (trend_id, t_sent), t_arr in zip(sent_order, arrivals, strict=False):
+    for trend_id, t_sent in sent_order:
+        k = bisect.bisect_right(arrivals, t_sent) - 1
         t_ev = event_at.get(trend_id)
-        if t_ev is None or t_arr < t_ev:
+        if k < 0 or t_ev is None or arrivals[k] < t_ev:
             continue
+        t_arr = arrivals[k]
         ev_to_arrival.append(t_arr - t_ev)
         send_leg.append(max(0.0, t_sent - t_arr))
         q = queued_at.get(trend_id, t_ev)
@@ -241,19 +253,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "events": len(event_lat),
         "unmatched_events": unmatched,
         "poll_to_event_ms": {
-            "p50": round(1000 * pct(event_lat, 50)), "p95": round(1000 * pct(event_lat, 95)),
+            "p50": ms(pct(event_lat, 50)), "p95": ms(pct(event_lat, 95)),
             "max": round(1000 * max(event_lat)) if event_lat else None,
             "mean": round(1000 * statistics.fmean(event_lat)) if event_lat else None,
         },
+        "new_story_ms": {"n": len(new_lat), "p50": ms(pct(new_lat, 50)), "p95": ms(pct(new_lat, 95))},
+        "updated_story_ms": {"n": len(upd_lat), "p50": ms(pct(upd_lat, 50)), "p95": ms(pct(upd_lat, 95))},
         "alerts_queued": len(queued_at),
+        "alerts_sent": len(sent_at),
+        "alerts_matched": len(ev_to_arrival),
         "slack_posts": len(slack.arrivals),
-        "event_to_slack_ms": {"p50": round(1000 * pct(ev_to_arrival, 50)), "p95": round(1000 * pct(ev_to_arrival, 95))},
+        "event_to_slack_ms": {"p50": ms(pct(ev_to_arrival, 50)), "p95": ms(pct(ev_to_arrival, 95))},
         "first_alert_after_poll_ms": {
-            "p50": round(1000 * pct(first_after_poll, 50)), "p95": round(1000 * pct(first_after_poll, 95)),
+            "p50": ms(pct(first_after_poll, 50)), "p95": ms(pct(first_after_poll, 95)),
             "n": len(first_after_poll),
         },
-        "slack_queue_wait_ms": {"p50": round(1000 * pct(queue_wait, 50)), "p95": round(1000 * pct(queue_wait, 95))},
-        "slack_send_leg_ms": {"p50": round(1000 * pct(send_leg, 50)), "p95": round(1000 * pct(send_leg, 95))},
+        "slack_queue_wait_ms": {"p50": ms(pct(queue_wait, 50)), "p95": ms(pct(queue_wait, 95))},
+        "slack_send_leg_ms": {"p50": ms(pct(send_leg, 50)), "p95": ms(pct(send_leg, 95))},
         "load_avg_start": load_start,
         "load_avg_end": load_end,
         "wall_s": round(time.perf_counter() - t0, 1),
@@ -286,6 +302,9 @@ def main() -> int:
             ["measure", "n", "p50 ms", "p95 ms", "max ms"],
             [
                 ["served → TrendEvent (parse+cluster+embed+score+store)", res["events"], p["p50"], p["p95"], p["max"]],
+                ["  new stories only", res["new_story_ms"]["n"], res["new_story_ms"]["p50"], res["new_story_ms"]["p95"], ""],
+                ["  updates of existing stories", res["updated_story_ms"]["n"], res["updated_story_ms"]["p50"],
+                 res["updated_story_ms"]["p95"], ""],
                 ["TrendEvent → Slack POST arrives (all alerts)", res["slack_posts"],
                  res["event_to_slack_ms"]["p50"], res["event_to_slack_ms"]["p95"], ""],
                 ["  of which: wait in paced queue (1 msg/s)", "", res["slack_queue_wait_ms"]["p50"],
