@@ -230,7 +230,10 @@ def main() -> int:
                 [[p["minute"], p["rss_mb"], p["peak_mb"], loads[i] if i < len(loads) else ""] for i, p in enumerate(per_minute)],
             )
         )
-    name = "cold_start" if args.minutes >= 10 or args.no_watch else f"cold_start_{args.minutes:g}min"
+    if args.no_watch:
+        name = "cold_start_tui"
+    else:
+        name = "cold_start" if args.minutes >= 10 else f"cold_start_{args.minutes:g}min"
     path = write_result(name, result)
     print(f"\nwrote {path}")
     return 0
