@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, load_avg, md_table, write_result  # noqa: E402
+from _common import REPO, load_avg, md_table, write_result
 
 TUI_CHILD = r"""
 import asyncio, json, os, sys, time
@@ -90,8 +90,9 @@ def tui_cold_start() -> dict[str, object]:
     )
     load = load_avg()
     env["BENCH_T0"] = repr(time.time())
-    proc = subprocess.run([sys.executable, "-c", TUI_CHILD], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", TUI_CHILD], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"TUI child failed (rc {proc.returncode}): {proc.stderr[-800:]}")
@@ -125,7 +126,9 @@ async def watch_rss(minutes: float, per_poll: int, interval: float) -> dict[str,
     env.update(
         {
             "HF_HUB_OFFLINE": "1",
-            "ONDA_BRAND__FILES": json.dumps([str(REPO / "examples" / "brands" / f"{b}.toml") for b in ("lavazza", "oreo", "ducati")]),
+            "ONDA_BRAND__FILES": json.dumps(
+                [str(REPO / "examples" / "brands" / f"{b}.toml") for b in ("lavazza", "oreo", "ducati")]
+            ),
             "ONDA_MODEL__CACHE_DIR": str(tmp / "cache"),
             "ONDA_STORAGE__PATH": str(tmp / "onda.db"),
             "ONDA_RISK__CREDIBILITY_DIR": str(tmp / "cred"),
@@ -205,8 +208,11 @@ def main() -> int:
                 [
                     ["imports done", f"{tui['imports_s']:.2f}", tui["load_avg"]],
                     ["service built (no model yet)", f"{tui['service_built_s']:.2f}", ""],
-                    [f"first screen ({tui.get('screen')}; model loaded then: {tui.get('model_loaded_at_first_screen')})",
-                     f"{tui['first_screen_s']:.2f}", ""],
+                    [
+                        f"first screen ({tui.get('screen')}; model loaded then: {tui.get('model_loaded_at_first_screen')})",
+                        f"{tui['first_screen_s']:.2f}",
+                        "",
+                    ],
                     ["model ready (worker)", f"{tui.get('model_ready_s', float('nan')):.2f}", ""],
                     ["first scored trend (TrendEvent)", f"{tui.get('first_trend_event_s', float('nan')):.2f}", ""],
                 ],
@@ -227,7 +233,10 @@ def main() -> int:
         print(
             md_table(
                 ["minute", "VmRSS MB", "peak (VmHWM) MB", "load avg"],
-                [[p["minute"], p["rss_mb"], p["peak_mb"], loads[i] if i < len(loads) else ""] for i, p in enumerate(per_minute)],
+                [
+                    [p["minute"], p["rss_mb"], p["peak_mb"], loads[i] if i < len(loads) else ""]
+                    for i, p in enumerate(per_minute)
+                ],
             )
         )
     if args.no_watch:

@@ -38,9 +38,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import load_avg, load_pool, md_table, write_result  # noqa: E402
-
-from aiohttp import web  # noqa: E402
+from _common import load_avg, load_pool, md_table, write_result
+from aiohttp import web
 
 HT = "https://trends.google.com/trending/rss"
 
@@ -49,7 +48,7 @@ def pct(xs: list[float], q: float) -> float | None:
     if not xs:
         return None
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]
 
 
 def ms(x: float | None) -> int | None:
@@ -91,8 +90,10 @@ class TrendsFeed:
             self.next += len(batch)
         else:  # the model is still loading: the first poll's processing waits for it; not measured
             n = self.warm_served
-            batch = [(f"Warm-up trend {n + k}", [f"Warm-up headline number {n + k}"], f"https://news.example/warm/{n + k}")
-                     for k in range(5)]
+            batch = [
+                (f"Warm-up trend {n + k}", [f"Warm-up headline number {n + k}"], f"https://news.example/warm/{n + k}")
+                for k in range(5)
+            ]
             self.warm_served += len(batch)
         now = datetime.now(UTC)
         parts = [
@@ -160,13 +161,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     off = {"enabled": False}
     settings = Settings(
-        brand={"files": [str(Path(__file__).resolve().parents[1] / "examples" / "brands" / f"{b}.toml") for b in args.brands]},
+        brand={
+            "files": [
+                str(Path(__file__).resolve().parents[1] / "examples" / "brands" / f"{b}.toml") for b in args.brands
+            ]
+        },  # noqa: ASYNC240 - before the loop work starts
         model={"cache_dir": str(tmp / "cache")},
         storage={"path": str(tmp / "onda.db")},
         risk={"credibility_dir": str(tmp / "cred"), "factcheck_feeds": []},
         sources={
             "google_trends": {"url": f"http://127.0.0.1:{feed_port}/trending/rss", "interval_s": args.interval},
-            "rss": off, "gdelt": off, "wikipedia": off, "mastodon": off, "bluesky": off, "jitter": 0.0,
+            "rss": off,
+            "gdelt": off,
+            "wikipedia": off,
+            "mastodon": off,
+            "bluesky": off,
+            "jitter": 0.0,
         },
         alerts={"require_rising": False, "cooldown_min": 0, "max_per_hour": 100_000, "min_fit": 0.0},
     )
@@ -207,13 +217,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     await service.start()
     deadline = t0 + args.timeout
-    while time.perf_counter() < deadline and not (
+    while time.perf_counter() < deadline and not (  # noqa: ASYNC110 - a timed poll of several conditions
         feed.done() and feed.polls and time.perf_counter() - feed.polls[-1][0] > args.interval * 3
     ):
         await asyncio.sleep(0.5)
     # let the paced Slack queue drain for a while (bounded)
     drain_until = time.perf_counter() + args.slack_drain
-    while time.perf_counter() < drain_until and len(slack.arrivals) < len(queued_at or sent_at):
+    while time.perf_counter() < drain_until and len(slack.arrivals) < len(queued_at or sent_at):  # noqa: ASYNC110
         await asyncio.sleep(0.5)
     load_end = load_avg()
     await service.stop()
@@ -253,7 +263,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "events": len(event_lat),
         "unmatched_events": unmatched,
         "poll_to_event_ms": {
-            "p50": ms(pct(event_lat, 50)), "p95": ms(pct(event_lat, 95)),
+            "p50": ms(pct(event_lat, 50)),
+            "p95": ms(pct(event_lat, 95)),
             "max": round(1000 * max(event_lat)) if event_lat else None,
             "mean": round(1000 * statistics.fmean(event_lat)) if event_lat else None,
         },
@@ -265,7 +276,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "slack_posts": len(slack.arrivals),
         "event_to_slack_ms": {"p50": ms(pct(ev_to_arrival, 50)), "p95": ms(pct(ev_to_arrival, 95))},
         "first_alert_after_poll_ms": {
-            "p50": ms(pct(first_after_poll, 50)), "p95": ms(pct(first_after_poll, 95)),
+            "p50": ms(pct(first_after_poll, 50)),
+            "p95": ms(pct(first_after_poll, 95)),
             "n": len(first_after_poll),
         },
         "slack_queue_wait_ms": {"p50": ms(pct(queue_wait, 50)), "p95": ms(pct(queue_wait, 95))},
@@ -302,22 +314,55 @@ def main() -> int:
             ["measure", "n", "p50 ms", "p95 ms", "max ms"],
             [
                 ["served → TrendEvent (parse+cluster+embed+score+store)", res["events"], p["p50"], p["p95"], p["max"]],
-                ["  new stories only", res["new_story_ms"]["n"], res["new_story_ms"]["p50"], res["new_story_ms"]["p95"], ""],
-                ["  updates of existing stories", res["updated_story_ms"]["n"], res["updated_story_ms"]["p50"],
-                 res["updated_story_ms"]["p95"], ""],
-                ["TrendEvent → Slack POST arrives (all alerts)", res["slack_posts"],
-                 res["event_to_slack_ms"]["p50"], res["event_to_slack_ms"]["p95"], ""],
-                ["  of which: wait in paced queue (1 msg/s)", "", res["slack_queue_wait_ms"]["p50"],
-                 res["slack_queue_wait_ms"]["p95"], ""],
-                ["  Slack POST arrival → alert_sent (response leg)", "", res["slack_send_leg_ms"]["p50"],
-                 res["slack_send_leg_ms"]["p95"], ""],
-                ["first alert after a poll: TrendEvent → Slack", res["first_alert_after_poll_ms"]["n"],
-                 res["first_alert_after_poll_ms"]["p50"], res["first_alert_after_poll_ms"]["p95"], ""],
+                [
+                    "  new stories only",
+                    res["new_story_ms"]["n"],
+                    res["new_story_ms"]["p50"],
+                    res["new_story_ms"]["p95"],
+                    "",
+                ],
+                [
+                    "  updates of existing stories",
+                    res["updated_story_ms"]["n"],
+                    res["updated_story_ms"]["p50"],
+                    res["updated_story_ms"]["p95"],
+                    "",
+                ],
+                [
+                    "TrendEvent → Slack POST arrives (all alerts)",
+                    res["slack_posts"],
+                    res["event_to_slack_ms"]["p50"],
+                    res["event_to_slack_ms"]["p95"],
+                    "",
+                ],
+                [
+                    "  of which: wait in paced queue (1 msg/s)",
+                    "",
+                    res["slack_queue_wait_ms"]["p50"],
+                    res["slack_queue_wait_ms"]["p95"],
+                    "",
+                ],
+                [
+                    "  Slack POST arrival → alert_sent (response leg)",
+                    "",
+                    res["slack_send_leg_ms"]["p50"],
+                    res["slack_send_leg_ms"]["p95"],
+                    "",
+                ],
+                [
+                    "first alert after a poll: TrendEvent → Slack",
+                    res["first_alert_after_poll_ms"]["n"],
+                    res["first_alert_after_poll_ms"]["p50"],
+                    res["first_alert_after_poll_ms"]["p95"],
+                    "",
+                ],
             ],
         )
     )
-    print(f"\nalerts queued {res['alerts_queued']}, Slack posts received {res['slack_posts']}, "
-          f"unmatched events {res['unmatched_events']}, wall {res['wall_s']} s")
+    print(
+        f"\nalerts queued {res['alerts_queued']}, Slack posts received {res['slack_posts']}, "
+        f"unmatched events {res['unmatched_events']}, wall {res['wall_s']} s"
+    )
     path = write_result("e2e_latency", res)
     print(f"\nwrote {path}")
     return 0

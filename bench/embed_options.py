@@ -230,7 +230,8 @@ def main() -> int:
         )
     )
     path = write_result(
-        "embed_options_speed" if args.no_f1 else "embed_options", {"n_texts": len(texts), "threads": args.threads, "results": results, "notes": notes}
+        "embed_options_speed" if args.no_f1 else "embed_options",
+        {"n_texts": len(texts), "threads": args.threads, "results": results, "notes": notes},
     )
     print(f"\nwrote {path}")
     return 0

@@ -101,11 +101,21 @@ def main() -> int:
         for k in ("onda", "kw_title", "kw_context"):
             s = d[k]
             rows.append(
-                [brand, names[k], s["alerts"], f"{s['precision']:.2f}", f"{s['recall']:.2f}", f"{s['f1']:.2f}", s["false_go"]]
+                [
+                    brand,
+                    names[k],
+                    s["alerts"],
+                    f"{s['precision']:.2f}",
+                    f"{s['recall']:.2f}",
+                    f"{s['f1']:.2f}",
+                    s["false_go"],
+                ]
             )
     n_fit = all_labels.count("fit")
     n_risky = all_labels.count("risky")
-    print(f"labelled trends: {len(all_labels)} ({n_fit} fit, {all_labels.count('off_brand')} off_brand, {n_risky} risky)")
+    print(
+        f"labelled trends: {len(all_labels)} ({n_fit} fit, {all_labels.count('off_brand')} off_brand, {n_risky} risky)"
+    )
     print(md_table(["brand", "method", "alerts", "P(fit)", "R(fit)", "F1", "false go (risky→fit)"], rows))
     print(
         "\nOnda's row is in-sample for the 5 calibrated weights (fitted on these sets); "
@@ -114,7 +124,12 @@ def main() -> int:
     print(f"load avg {load}")
     path = write_result(
         "keyword_baseline",
-        {"labels": {"n": len(all_labels), "fit": n_fit, "risky": n_risky}, "per_brand": per_brand, "pooled": pooled_stats, "load_avg": load},
+        {
+            "labels": {"n": len(all_labels), "fit": n_fit, "risky": n_risky},
+            "per_brand": per_brand,
+            "pooled": pooled_stats,
+            "load_avg": load,
+        },
     )
     print(f"\nwrote {path}")
     return 0

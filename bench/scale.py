@@ -105,9 +105,17 @@ def main() -> int:
         cpu = cpu_s() - c1
         rss, peak = rss_mb()
         headline = {
-            "brands": 50, "trends": 5000, "build_wall_s": round(build_wall, 1), "build_cpu_s": round(build_cpu, 1),
-            "score_wall_s": round(wall, 1), "score_cpu_s": round(cpu, 1), "trends_per_s": round(5000 / wall, 1),
-            "rss_start_mb": round(rss0), "rss_end_mb": round(rss), "peak_rss_mb": round(peak), "load_avg": load,
+            "brands": 50,
+            "trends": 5000,
+            "build_wall_s": round(build_wall, 1),
+            "build_cpu_s": round(build_cpu, 1),
+            "score_wall_s": round(wall, 1),
+            "score_cpu_s": round(cpu, 1),
+            "trends_per_s": round(5000 / wall, 1),
+            "rss_start_mb": round(rss0),
+            "rss_end_mb": round(rss),
+            "peak_rss_mb": round(peak),
+            "load_avg": load,
         }
         print(f"  headline: {headline}", file=sys.stderr)
         del scorer
@@ -132,10 +140,16 @@ def main() -> int:
             ew, ec = embed_cost[nt]
             grid.append(
                 {
-                    "brands": nb, "trends": nt, "embed_wall_s": round(ew, 2), "embed_cpu_s": round(ec, 2),
-                    "brand_wall_s": round(wall, 2), "brand_cpu_s": round(cpu, 2),
+                    "brands": nb,
+                    "trends": nt,
+                    "embed_wall_s": round(ew, 2),
+                    "embed_cpu_s": round(ec, 2),
+                    "brand_wall_s": round(wall, 2),
+                    "brand_cpu_s": round(cpu, 2),
                     "brand_ms_per_trend_brand": round(1000 * wall / (nt * nb), 3),
-                    "total_wall_s": round(ew + wall, 2), "rss_mb": round(rss_mb()[0]), "load_avg": load,
+                    "total_wall_s": round(ew + wall, 2),
+                    "rss_mb": round(rss_mb()[0]),
+                    "load_avg": load,
                 }
             )
             print(f"  {grid[-1]}", file=sys.stderr)
@@ -145,19 +159,53 @@ def main() -> int:
         print("50 brands × 5,000 fresh trends (cold, embedding included, chunks of 250):\n")
         print(
             md_table(
-                ["build (50 brand indexes)", "score wall", "score CPU", "trends/s", "RSS start → end (peak)", "load avg"],
-                [[f"{headline['build_wall_s']} s", f"{headline['score_wall_s']} s", f"{headline['score_cpu_s']} s",
-                  headline["trends_per_s"], f"{headline['rss_start_mb']} → {headline['rss_end_mb']} MB ({headline['peak_rss_mb']})",
-                  headline["load_avg"]]],
+                [
+                    "build (50 brand indexes)",
+                    "score wall",
+                    "score CPU",
+                    "trends/s",
+                    "RSS start → end (peak)",
+                    "load avg",
+                ],
+                [
+                    [
+                        f"{headline['build_wall_s']} s",
+                        f"{headline['score_wall_s']} s",
+                        f"{headline['score_cpu_s']} s",
+                        headline["trends_per_s"],
+                        f"{headline['rss_start_mb']} → {headline['rss_end_mb']} MB ({headline['peak_rss_mb']})",
+                        headline["load_avg"],
+                    ]
+                ],
             )
         )
         print()
     print("growth (embed measured once per trend count; brand work = score_inputs with warm embedder cache):\n")
     print(
         md_table(
-            ["brands", "trends", "embed wall s", "brand work wall s", "ms per trend×brand", "total s", "RSS MB", "load avg"],
-            [[g["brands"], g["trends"], g["embed_wall_s"], g["brand_wall_s"], g["brand_ms_per_trend_brand"],
-              g["total_wall_s"], g["rss_mb"], g["load_avg"]] for g in grid],
+            [
+                "brands",
+                "trends",
+                "embed wall s",
+                "brand work wall s",
+                "ms per trend×brand",
+                "total s",
+                "RSS MB",
+                "load avg",
+            ],
+            [
+                [
+                    g["brands"],
+                    g["trends"],
+                    g["embed_wall_s"],
+                    g["brand_wall_s"],
+                    g["brand_ms_per_trend_brand"],
+                    g["total_wall_s"],
+                    g["rss_mb"],
+                    g["load_avg"],
+                ]
+                for g in grid
+            ],
         )
     )
     path = write_result("scale", {"chunk": CHUNK, "headline": headline, "grid": grid})

@@ -66,7 +66,10 @@ def bench_scorer(quantize: bool, seed0: int) -> tuple[list[dict[str, object]], s
             texts = [trend_text(t) for t in chunk]
             t0 = time.perf_counter()
             raw_model.encode(
-                texts, batch_size=embedder.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                texts,
+                batch_size=embedder.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
                 show_progress_bar=False,
             )
             raw += time.perf_counter() - t0
@@ -124,8 +127,14 @@ def main() -> int:
     table = md_table(
         ["batch", "trends", "raw encode /s", "score_inputs /s (3 brands)", "Onda overhead", "load avg"],
         [
-            [r["batch"], r["trends"], f"{r['raw_encode_per_s']:.0f}", f"{r['score_inputs_per_s']:.0f}",
-             f"{r['overhead_pct']:+.1f} %", r["load_avg"]]
+            [
+                r["batch"],
+                r["trends"],
+                f"{r['raw_encode_per_s']:.0f}",
+                f"{r['score_inputs_per_s']:.0f}",
+                f"{r['overhead_pct']:+.1f} %",
+                r["load_avg"],
+            ]
             for r in rows
         ],
     )
@@ -151,8 +160,11 @@ def main() -> int:
                 [
                     ["1 trend (start-up + model load + index build)", f"{t1:.1f}", load],
                     ["1,000 trends, total", f"{t1000:.1f}", load],
-                    ["1,000 trends, after model loaded (difference)",
-                     f"{t1000 - t1:.1f} ({cli['after_load_trends_per_s']:.0f} trends/s)", load],
+                    [
+                        "1,000 trends, after model loaded (difference)",
+                        f"{t1000 - t1:.1f} ({cli['after_load_trends_per_s']:.0f} trends/s)",
+                        load,
+                    ],
                 ],
             )
         )
