@@ -38,7 +38,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import load_avg, load_pool, md_table, write_result
+from _common import REPO, load_avg, load_pool, md_table, write_result
 from aiohttp import web
 
 HT = "https://trends.google.com/trending/rss"
@@ -161,11 +161,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     off = {"enabled": False}
     settings = Settings(
-        brand={
-            "files": [
-                str(Path(__file__).resolve().parents[1] / "examples" / "brands" / f"{b}.toml") for b in args.brands
-            ]
-        },  # noqa: ASYNC240 - before the loop work starts
+        brand={"files": [str(REPO / "examples" / "brands" / f"{b}.toml") for b in args.brands]},
         model={"cache_dir": str(tmp / "cache")},
         storage={"path": str(tmp / "onda.db")},
         risk={"credibility_dir": str(tmp / "cred"), "factcheck_feeds": []},
