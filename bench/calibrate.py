@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from brand_dna.dna import load_brand
 from brand_dna.embedder import SentenceEmbedder
 from monitor.models import TrendInput
-from monitor.scoring import FEATURES, Calibration, MultiBrandScorer, score_features
+from monitor.scoring import FEATURES, Calibration, MultiBrandScorer
 from monitor.text import clean_text, content_lemmas, guess_lang
 
 
@@ -48,7 +48,7 @@ def load_sets(embedder: SentenceEmbedder) -> list[BrandSet]:
         rows = [r for r in rows if r["label"] in ("fit", "off_brand")]
         trends = [TrendInput.from_json(r) for r in rows]
         scorer = MultiBrandScorer([brand], embedder, calibration=Calibration.load())
-        feats = score_features(scorer, brand.name, trends)
+        feats = scorer.features(brand.name, trends)
         titles = embedder.encode([clean_text(t.title) for t in trends])
         title_cos = (titles @ scorer.model(brand.name).matrix.T).max(axis=1)
         dna_words: set[str] = set()

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -40,23 +40,13 @@ from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
-from monitor.text import clean_text, content_lemmas, guess_lang, normalise_lang
+from monitor.risk import trend_text  # one definition: the risk thresholds were calibrated on it
+from monitor.text import content_lemmas, guess_lang, normalise_lang
 
 FEATURES = ("sem", "ent", "kw", "cos")
-MAX_CONTEXT = 3  # headlines embedded with the title: more adds noise and costs time
 _GENERIC = frozenset(
     ["italian", "italiano", "italiana", "italiani", "family", "famiglia", "new", "nuovo", "nuova", "world", "mondo", "mondiale", "since", "year", "anno", "day", "giorno", "official", "ufficiale", "brand", "marchio", "partner", "partnership", "people", "gente", "life", "vita", "time", "tempo", "great", "grande", "best", "migliore", "first", "primo", "prima", "global", "globale"]
 )
-
-
-def trend_text(trend: TrendInput) -> str:
-    """What is embedded for a trend: the title plus its first context headlines."""
-    parts = [clean_text(trend.title, 300)]
-    for headline in trend.context[:MAX_CONTEXT]:
-        h = clean_text(headline, 300)
-        if h and h.lower() != parts[0].lower():
-            parts.append(h)
-    return ". ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +192,15 @@ class BrandModel:
             self.entity_statements.append(idx or list(range(len(self.statements))))
 
 
+@dataclass(frozen=True, slots=True)
+class _TrendBatch:
+    vectors: Vectors  # trend_text embeddings, one row per trend
+    mu: np.ndarray  # (n, 1) mean cosine to the background topics
+    sd: np.ndarray  # (n, 1) their spread
+    lowered: list[str]  # trend texts, lowercased (entity patterns)
+    keys: list[set[str]]  # content lemmas (key-term overlap)
+
+
 class MultiBrandScorer:
     """Scores trends for every brand. Implements monitor.api.TrendScorer (blocking; call in a thread)."""
 
@@ -261,20 +260,13 @@ class MultiBrandScorer:
         self.load()
         if not trends:
             return []
-        assert self._bg is not None
-        texts = [trend_text(t) for t in trends]
-        vectors = self.embedder.encode(texts)
-        bg_cos = vectors @ self._bg.T
-        mu_t = bg_cos.mean(axis=1, keepdims=True)
-        sd_t = bg_cos.std(axis=1, keepdims=True) + 1e-6
-        langs = [normalise_lang(t.lang) or guess_lang(text, "en") for t, text in zip(trends, texts, strict=True)]
-        lowered = [text.lower() for text in texts]
-        trend_keys = [content_lemmas(text, lang) for text, lang in zip(texts, langs, strict=True)]
-        base_flags = self.risk_gate.assess_base(trends, vectors) if self.risk_gate is not None else None
+        batch = self._prepare(trends)
+        base_flags = self.risk_gate.assess_base(trends, batch.vectors) if self.risk_gate is not None else None
         out: list[dict[str, Verdict]] = [{} for _ in trends]
+        lowered = batch.lowered
         for brand in self._brands:
             model = self._models[brand.name]
-            features = self._features(model, vectors, mu_t, sd_t, lowered, trend_keys)
+            features = self._features(model, batch)
             logits = self.calibration.logit(features)  # (n, n_s)
             best = logits.argmax(axis=1)
             for i, trend in enumerate(trends):
@@ -287,17 +279,30 @@ class MultiBrandScorer:
                 out[i][brand.name] = self._verdict(model, trend, features[i], logits[i], j, fit, risk, lowered[i])
         return out
 
-    def _features(
-        self,
-        model: BrandModel,
-        vectors: Vectors,
-        mu_t: np.ndarray,
-        sd_t: np.ndarray,
-        lowered: list[str],
-        trend_keys: list[set[str]],
-    ) -> np.ndarray:
+    def _prepare(self, trends: Sequence[TrendInput]) -> _TrendBatch:
+        """Brand-independent work, done once per batch: embedding, background stats, lemmas."""
+        self.load()
+        assert self._bg is not None
+        texts = [trend_text(t) for t in trends]
+        vectors = self.embedder.encode(texts)
+        bg_cos = vectors @ self._bg.T
+        langs = [normalise_lang(t.lang) or guess_lang(text, "en") for t, text in zip(trends, texts, strict=True)]
+        return _TrendBatch(
+            vectors=vectors,
+            mu=bg_cos.mean(axis=1, keepdims=True),
+            sd=bg_cos.std(axis=1, keepdims=True) + 1e-6,
+            lowered=[text.lower() for text in texts],
+            keys=[content_lemmas(text, lang) for text, lang in zip(texts, langs, strict=True)],
+        )
+
+    def features(self, brand_name: str, trends: Sequence[TrendInput]) -> np.ndarray:
+        """Features of every (trend, statement) pair, shape (n, n_statements, len(FEATURES)); for calibration."""
+        return self._features(self.model(brand_name), self._prepare(trends))
+
+    def _features(self, model: BrandModel, batch: _TrendBatch) -> np.ndarray:
+        vectors, lowered, trend_keys = batch.vectors, batch.lowered, batch.keys
         cos = vectors @ model.matrix.T  # (n, n_s)
-        sem = (cos - mu_t) / sd_t - model.stmt_center[None, :]
+        sem = (cos - batch.mu) / batch.sd - model.stmt_center[None, :]
         n, n_s = cos.shape
         ent = np.zeros((n, n_s), dtype=np.float32)
         kw = np.zeros((n, n_s), dtype=np.float32)
@@ -369,22 +374,3 @@ def _explain(
         reason = risk.reasons[0] if risk.reasons else "risk"
         return f"risky: {reason}; {head}"
     return f"{head}; best statement by " + "; ".join(evidence)
-
-
-def score_features(scorer: MultiBrandScorer, brand: str, trends: Sequence[TrendInput]) -> np.ndarray:
-    """Per-trend feature rows of the best statement under current calibration (for bench/calibrate.py)."""
-    scorer.load()
-    assert scorer._bg is not None
-    texts = [trend_text(t) for t in trends]
-    vectors = scorer.embedder.encode(texts)
-    bg_cos = vectors @ scorer._bg.T
-    mu_t = bg_cos.mean(axis=1, keepdims=True)
-    sd_t = bg_cos.std(axis=1, keepdims=True) + 1e-6
-    langs = [normalise_lang(t.lang) or guess_lang(x, "en") for t, x in zip(trends, texts, strict=True)]
-    keys = [content_lemmas(x, lang) for x, lang in zip(texts, langs, strict=True)]
-    feats = scorer._features(scorer.model(brand), vectors, mu_t, sd_t, [x.lower() for x in texts], keys)
-    return feats
-
-
-def verdict_json(v: Verdict) -> dict[str, Any]:
-    return v.to_json()
