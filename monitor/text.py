@@ -15,7 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 SUPPORTED_LANGS = ("it", "en")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Controls, zero-width/bidi marks, BOM, and lone surrogates (JSON "\ud800" escapes): none is valid UTF-8 text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _lock = threading.Lock()
@@ -30,8 +31,9 @@ _EN_HINTS = frozenset(
 
 
 def clean_text(text: str, max_chars: int = 500) -> str:
-    """Untrusted text → one safe line: NFC, no control/bidi characters, collapsed spaces, bounded length."""
-    text = unicodedata.normalize("NFC", text)
+    """Untrusted text → one safe line: NFC, no control/bidi characters or lone surrogates, collapsed
+    spaces, bounded length (and never normalises megabytes)."""
+    text = unicodedata.normalize("NFC", text[: max_chars * 8])
     text = _CONTROL.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()
     if len(text) > max_chars:

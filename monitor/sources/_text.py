@@ -4,36 +4,28 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+from monitor.text import clean_text
 
 MAX_TITLE = 300
 MAX_CONTEXT = 300
 MAX_CONTEXT_ITEMS = 12
 MAX_URL = 2048
 
-# Controls, zero-width/bidi marks, BOM, and lone surrogates (JSON "\ud800" escapes): none is valid UTF-8 text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
-_SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]{0,500}>")
 
 
 def clean(value: Any, max_chars: int = MAX_TITLE, *, strip_tags: bool = False) -> str:
-    """Any value → one safe line: NFC, no control/bidi characters, collapsed spaces, bounded length."""
+    """Any value → one safe line (see monitor.text.clean_text), optionally without HTML tags."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    text = text[: max_chars * 8]  # never normalise megabytes
     if strip_tags:
-        text = _TAG.sub(" ", text)
-    text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub(" ", text)
-    text = _SPACE.sub(" ", text).strip()
-    if len(text) > max_chars:
-        text = text[: max_chars - 1].rstrip() + "…"
-    return text
+        text = _TAG.sub(" ", text[: max_chars * 8])
+    return clean_text(text, max_chars)
 
 
 def clean_url(value: Any) -> str | None:
