@@ -175,7 +175,3 @@ class HashEmbedder:
             else:
                 out[row, 0] = 1.0
         return out
-
-
-def make_embedder(name: str = "", *, threads: int = 2, batch_size: int = 64, quantize: bool = False) -> SentenceEmbedder:
-    return SentenceEmbedder(name, threads=threads, batch_size=batch_size, quantize=quantize)

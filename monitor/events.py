@@ -14,10 +14,7 @@ from typing import Any, Protocol
 
 from monitor.models import Trend, Verdict
 from monitor.storage import OutboxRow, SourceHealth
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt is not None else None
+from monitor.storage import iso_or_none as _iso
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,11 +161,11 @@ class BrandModel:
         self.statements = [s for _, s in kinds_statements]
         if cache_dir is not None:
             safe = re.sub(r"[^\w-]+", "_", brand.name.lower()) or "brand"
-            self.index, self.rebuilt = StatementIndex.load_or_build(
+            self.index, _ = StatementIndex.load_or_build(
                 cache_dir / "indexes" / safe, self.statements, embedder
             )
         else:
-            self.index, self.rebuilt = StatementIndex.build(self.statements, embedder), True
+            self.index = StatementIndex.build(self.statements, embedder)
         _, mat = self.index.all_scores(np.eye(self.index.dim, dtype=np.float32))
         self.matrix = np.ascontiguousarray(mat.T)  # (n_statements, dim)
         # Statement genericness: how background topics score against each statement.
@@ -257,8 +257,8 @@ class MultiBrandScorer:
 
     def score_inputs(self, trends: Sequence[TrendInput]) -> list[dict[str, Verdict]]:
         """One {brand: Verdict} per trend, same order. Embeds each trend once for all brands."""
-        self.load()
         if not trends:
+            self.load()
             return []
         batch = self._prepare(trends)
         base_flags = self.risk_gate.assess_base(trends, batch.vectors) if self.risk_gate is not None else None
@@ -341,7 +341,7 @@ class MultiBrandScorer:
         is_fit = fit >= self.threshold
         risky = risk.level == "high" or risk.avoid_hit is not None
         verdict: VerdictName = "risky" if risky else ("fit" if is_fit else "off_brand")
-        why = _explain(feats[best], entities, model.statements[best], fit, self.threshold, verdict, risk)
+        why = _explain(feats[best], entities, fit, self.threshold, verdict, risk)
         return Verdict(
             id=trend.id,
             verdict=verdict,
@@ -357,7 +357,6 @@ class MultiBrandScorer:
 def _explain(
     feats: np.ndarray,
     entities: tuple[str, ...],
-    statement: str,
     fit: float,
     threshold: float,
     verdict: str,

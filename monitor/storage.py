@@ -93,7 +93,8 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _iso(dt: datetime | None) -> str | None:
+def iso_or_none(dt: datetime | None) -> str | None:
+    """ISO 8601 text of a datetime, None stays None (storage columns and event JSON)."""
     return dt.isoformat() if dt is not None else None
 
 
@@ -119,11 +120,11 @@ class SourceHealth:
         return {
             "name": self.name,
             "ok": self.ok,
-            "last_success": _iso(self.last_success),
+            "last_success": iso_or_none(self.last_success),
             "last_error": self.last_error,
-            "last_error_at": _iso(self.last_error_at),
+            "last_error_at": iso_or_none(self.last_error_at),
             "consecutive_failures": self.consecutive_failures,
-            "next_run": _iso(self.next_run),
+            "next_run": iso_or_none(self.next_run),
             "items_last": self.items_last,
         }
 
@@ -225,7 +226,7 @@ class Storage:
             "sources": trend.sources,
             "traffic": trend.traffic,
             "momentum": trend.momentum,
-            "mentions": [(_iso(t), n) for t, n in trend.mentions],
+            "mentions": [(iso_or_none(t), n) for t, n in trend.mentions],
         }
         self._write(
             "INSERT INTO trends(id, title, lang, first_seen, last_seen, data) VALUES (?,?,?,?,?,?) "
@@ -327,11 +328,11 @@ class Storage:
             "next_run=excluded.next_run, items_last=excluded.items_last",
             (
                 health.name,
-                _iso(health.last_success),
+                iso_or_none(health.last_success),
                 health.last_error,
-                _iso(health.last_error_at),
+                iso_or_none(health.last_error_at),
                 health.consecutive_failures,
-                _iso(health.next_run),
+                iso_or_none(health.next_run),
                 health.items_last,
             ),
         )
@@ -393,7 +394,7 @@ class Storage:
                 channel,
                 json.dumps(payload, ensure_ascii=False),
                 now,
-                _iso(not_before) or now,
+                iso_or_none(not_before) or now,
             ),
         )
         return cur.lastrowid if cur.rowcount else None
@@ -420,7 +421,7 @@ class Storage:
     def mark_sent(self, alert_id: int, at: datetime | None = None) -> None:
         self._write(
             "UPDATE alert_outbox SET status='sent', sent_at=?, attempts=attempts+1, last_error=NULL WHERE id=?",
-            (_iso(at) or _now(), alert_id),
+            (iso_or_none(at) or _now(), alert_id),
         )
 
     def mark_retry(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:

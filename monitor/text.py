@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -74,12 +73,6 @@ def nlp_for(lang: str) -> Any:
     return nlp
 
 
-def lemmas(text: str, lang: str | None) -> list[str]:
-    """Lowercase lookup lemmas of the alphabetic tokens (stop words kept; callers filter)."""
-    nlp = nlp_for(lang or "en")
-    return [t.lemma_ or t.lower_ for t in nlp(text.lower()) if t.is_alpha]
-
-
 @lru_cache(maxsize=4)
 def _lookup(lang: str) -> tuple[Any, frozenset[str]]:
     """The lemma lookup table (a spaCy Table: str keys are hashed on access) and stop words for `lang`."""
@@ -101,8 +94,3 @@ def content_lemmas(text: str, lang: str | None) -> set[str]:
             if len(part) > 2 and part not in stop:
                 out.add(table.get(part, part))
     return out
-
-
-def pipe_docs(texts: Iterable[str], lang: str) -> Iterable[Any]:
-    """Batch lemmatisation (lowercased) for speed: nlp.pipe over many texts."""
-    return nlp_for(lang).pipe((t.lower() for t in texts), batch_size=256)
