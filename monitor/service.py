@@ -572,6 +572,10 @@ class MonitorService:
                     log.warning("could not store trend %s: %s", trend.id, exc)
                     self._status("error", f"could not store trend: {one_line(str(exc))}")
                 events.append(TrendEvent(trend=trend, verdicts=by_brand, source=source, is_new=is_new))
+        self._publish(events)
+
+    def _publish(self, events: list[TrendEvent]) -> None:
+        """Emit scored trends, let the alert policy see each, and schedule a send of what it queued."""
         for event in events:
             self._emit(event)
             if self.alerts is not None:
@@ -612,15 +616,7 @@ class MonitorService:
                 except Exception as exc:
                     log.warning("could not store verdicts of %s: %s", trend.id, exc)
                 events.append(TrendEvent(trend=trend, verdicts=after, source=source, is_new=False))
-        for event in events:
-            self._emit(event)
-            if self.alerts is not None:
-                try:
-                    self.alerts.consider(event)
-                except Exception:
-                    log.exception("alert policy failed for trend %s", event.trend.id)
-        if self.alerts is not None and events:
-            self._request_flush()
+        self._publish(events)
 
     def _ingest_snapshot(self, items: list[Any]) -> list[tuple[Trend, bool]]:
         return [(_snapshot(t), new) for t, new in self.pipeline.ingest(items)]
