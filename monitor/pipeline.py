@@ -164,12 +164,12 @@ class Lexicon:
     def _load(self, lang: str) -> None:
         import spacy
 
+        from monitor.text import lemma_lookups
+
         nlp = spacy.blank(lang)
         table: Any = None
         try:
-            lem = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            nlp.initialize()
-            table = lem.lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
+            table = lemma_lookups(lang).get_table("lemma_lookup")
         except Exception as exc:
             log.warning("no lookup lemmas for %s (%s); clustering uses surface forms", lang, exc)
         self._nlp[lang] = nlp

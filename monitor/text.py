@@ -61,24 +61,36 @@ def normalise_lang(lang: str | None) -> str | None:
 
 
 @lru_cache(maxsize=4)
-def nlp_for(lang: str) -> Any:
-    """A blank spaCy pipeline with the lookup lemmatizer for `lang` ('it' or 'en')."""
+def lemma_lookups(lang: str) -> Any:
+    """The spaCy `Lookups` holding `lang`'s lemma_lookup table, loaded once per process.
+
+    The Italian table is ~100 MB in memory: the pipeline, the risk lexicon and scoring all
+    share this one copy instead of each loading its own.
+    """
+    from spacy.lookups import load_lookups
+
+    with _lock:
+        return load_lookups(lang, ["lemma_lookup"])
+
+
+def blank_pipeline(lang: str) -> Any:
+    """A new blank spaCy pipeline for `lang` ('it'/'en') with a lookup lemmatizer on the shared table."""
     import spacy
 
     lang = lang if lang in SUPPORTED_LANGS else "en"
-    with _lock:
-        nlp = spacy.blank(lang)
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()
+    nlp = spacy.blank(lang)
+    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    lemmatizer.initialize(lookups=lemma_lookups(lang))  # type: ignore[attr-defined]
     return nlp
 
 
 @lru_cache(maxsize=4)
 def _lookup(lang: str) -> tuple[Any, frozenset[str]]:
     """The lemma lookup table (a spaCy Table: str keys are hashed on access) and stop words for `lang`."""
-    nlp = nlp_for(lang)
-    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-    return table, frozenset(nlp.Defaults.stop_words)
+    import spacy
+
+    table = lemma_lookups(lang).get_table("lemma_lookup")
+    return table, frozenset(spacy.blank(lang).Defaults.stop_words)
 
 
 def content_lemmas(text: str, lang: str | None) -> set[str]:

@@ -117,14 +117,13 @@ class _LangMatcher:
     """One language: blank spaCy + lookup lemmatizer + PhraseMatchers on LEMMA."""
 
     def __init__(self, lang: str, lex: LexiconData) -> None:
-        import spacy
         from spacy.matcher import PhraseMatcher
+
+        from monitor.text import blank_pipeline
 
         self.lang = lang
         self.lex = lex
-        nlp = spacy.blank(lang)
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()
+        nlp = blank_pipeline(lang)
         self.nlp = nlp
         self._lock = threading.Lock()  # spaCy objects are not documented as thread-safe
         # Lemma matching joins inflections, but the lookup table also merges some names with common
