@@ -1,7 +1,7 @@
 """Scoring throughput: MultiBrandScorer.score_inputs vs the model's raw encode on the same texts.
 
     python bench/throughput.py                   # batches 1, 32, 256, 1000; 3 example brands; onda score e2e
-    python bench/throughput.py --quantize        # the same with SentenceEmbedder(quantize=True)
+    python bench/throughput.py --precision fp32  # the same at another [model] precision (auto|fp32|bf16|int8)
     python bench/throughput.py --no-cli
 
 For each batch size, fresh DISTINCT trends (title + 3 headlines, ~56 tokens) are first encoded
@@ -33,7 +33,7 @@ BRANDS = [REPO / "examples" / "brands" / f"{b}.toml" for b in ("lavazza", "oreo"
 PLAN = [(1, 64), (32, 8), (256, 2), (1000, 1)]
 
 
-def bench_scorer(quantize: bool, seed0: int) -> tuple[list[dict[str, object]], str]:
+def bench_scorer(precision: str, seed0: int) -> tuple[list[dict[str, object]], str]:
     from brand_dna.dna import load_brand
     from brand_dna.embedder import SentenceEmbedder
     from monitor.compose import build_scorer
@@ -41,7 +41,7 @@ def bench_scorer(quantize: bool, seed0: int) -> tuple[list[dict[str, object]], s
     from monitor.scoring import trend_text
 
     settings = Settings()
-    embedder = SentenceEmbedder(threads=2, quantize=quantize)
+    embedder = SentenceEmbedder(threads=2, precision=precision)
     brands = [load_brand(p) for p in BRANDS]
     gate_note = "real risk gate (monitor.compose.build_scorer)"
     try:
@@ -93,7 +93,7 @@ def bench_scorer(quantize: bool, seed0: int) -> tuple[list[dict[str, object]], s
     return rows, gate_note
 
 
-def run_cli(n: int, seed: int, env: dict[str, str], quantize: bool) -> float:
+def run_cli(n: int, seed: int, env: dict[str, str]) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as fh:
         for d in make_trends(n, seed=seed):
             fh.write(json.dumps(d, ensure_ascii=False) + "\n")
@@ -111,19 +111,18 @@ def run_cli(n: int, seed: int, env: dict[str, str], quantize: bool) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quantize", action="store_true", help="SentenceEmbedder(quantize=True)")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"], help="[model] precision")
     parser.add_argument("--no-cli", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     tmp = tempfile.mkdtemp(prefix="onda-bench-")
     os.environ["ONDA_MODEL__CACHE_DIR"] = tmp  # statement indexes built fresh, in a throw-away dir
     os.environ.setdefault("ONDA_STORAGE__PATH", str(Path(tmp) / "onda.db"))
-    from monitor.config import ModelSettings
+    from brand_dna.embedder import resolve_precision
 
-    if args.quantize and "quantize" in ModelSettings.model_fields:
-        os.environ["ONDA_MODEL__QUANTIZE"] = "true"  # so the `onda score` subprocess quantises too
-
-    rows, gate_note = bench_scorer(args.quantize, seed0=100)
+    precision = resolve_precision(args.precision)
+    os.environ["ONDA_MODEL__PRECISION"] = precision  # the `onda score` subprocess runs the same precision
+    rows, gate_note = bench_scorer(precision, seed0=100)
     table = md_table(
         ["batch", "trends", "raw encode /s", "score_inputs /s (3 brands)", "Onda overhead", "load avg"],
         [
@@ -138,14 +137,14 @@ def main() -> int:
             for r in rows
         ],
     )
-    print(f"model: packaged all-MiniLM-L6-v2, 2 threads{', int8' if args.quantize else ''}; {gate_note}\n")
+    print(f"model: packaged all-MiniLM-L6-v2, 2 threads, {precision} (--precision {args.precision}); {gate_note}\n")
     print(table)
     cli: dict[str, object] = {}
     if not args.no_cli:
         env = dict(os.environ)
         load = load_avg()
-        t1 = run_cli(1, 900, env, args.quantize)
-        t1000 = run_cli(1000, 901, env, args.quantize)
+        t1 = run_cli(1, 900, env)
+        t1000 = run_cli(1000, 901, env)
         cli = {
             "one_trend_s": round(t1, 2),
             "thousand_trends_s": round(t1000, 2),
@@ -168,8 +167,8 @@ def main() -> int:
                 ],
             )
         )
-    name = "throughput_int8" if args.quantize else "throughput"
-    path = write_result(name, {"quantize": args.quantize, "risk_gate": gate_note, "batches": rows, "onda_score": cli})
+    name = "throughput" if args.precision == "auto" else f"throughput_{args.precision}"
+    path = write_result(name, {"precision": precision, "risk_gate": gate_note, "batches": rows, "onda_score": cli})
     print(f"\nwrote {path}")
     return 0
 

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def build_embedder(settings: Settings) -> SentenceEmbedder:
-    return SentenceEmbedder(settings.model.name, threads=settings.model.threads, batch_size=settings.model.batch_size)
+    model = settings.model
+    return SentenceEmbedder(model.name, threads=model.threads, batch_size=model.batch_size, precision=model.precision)
 
 
 def load_brands(settings: Settings, override: list[str] | None = None) -> list[BrandDNA]:

@@ -39,7 +39,9 @@ class ModelSettings(Section):
     """sentence-transformers model name or path; empty = the packaged all-MiniLM-L6-v2 (offline)."""
     threads: int = Field(default=2, ge=1, le=64)
     """torch threads used for embedding."""
-    batch_size: int = Field(default=64, ge=1, le=4096)
+    batch_size: int = Field(default=16, ge=1, le=4096)
+    precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"
+    """auto = bf16 on CPUs with native bf16 (AVX512-BF16/AMX), else fp32; int8 is faster but less exact."""
     cache_dir: str = ""
     """Where FAISS indexes are persisted; empty = user cache dir."""
 

@@ -13,10 +13,11 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
-    """The packaged all-MiniLM-L6-v2, as users get it offline."""
+    """The packaged all-MiniLM-L6-v2, as users get it offline (default precision: bf16 where native)."""
     from brand_dna.embedder import SentenceEmbedder
+    from monitor.config import ModelSettings
 
-    emb = SentenceEmbedder(threads=2)
+    emb = SentenceEmbedder(threads=2, precision=ModelSettings().precision)
     emb.load()
     return emb
 
