@@ -142,6 +142,11 @@ class TextInfo:
     phrases: tuple[tuple[str, ...], ...]  # named phrases (lowercase tokens), in text order
     strong: tuple[bool, ...]  # per phrase: False when it follows a preposition (a place, a venue)
     bare: bool = False  # only names (a search query, an article title): may be contained in a headline
+    # 4-letter prefixes of the tokens: _same_stem needs one, so most pairs are ruled out by a set lookup.
+    prefixes: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefixes", frozenset(t[:4] for t in self.tokens if len(t) >= 4))
 
     @property
     def lead(self) -> tuple[str, ...] | None:
@@ -293,7 +298,9 @@ def _phrase_shared(phrase: Sequence[str], other: TextInfo) -> bool:
     for tok in phrase:
         if tok.isdigit():
             continue
-        if tok in other.tokens or any(_same_stem(tok, o) for o in other.tokens):
+        if tok in other.tokens:
+            return True
+        if tok[:4] in other.prefixes and any(_same_stem(tok, o) for o in other.tokens):
             return True
     return False
 
@@ -316,6 +323,11 @@ class ClusterConfig:
     max_buckets: int = 96  # 24 h of 15-min buckets in Trend.mentions
     max_trends: int = 5000  # hard cap on trends kept in memory (oldest evicted first)
     candidates: int = 10  # FAISS neighbours per text
+
+    @property
+    def min_cos(self) -> float:
+        """Below this cosine no merge rule can hold."""
+        return min(self.near_duplicate, self.semantic, self.contained, self.entity_cos, self.named_cos)
 
 
 def subject_conflict(a: TextInfo, b: TextInfo) -> bool:
@@ -354,7 +366,7 @@ def match_score(cos: float, a: TextInfo, b: TextInfo, cfg: ClusterConfig) -> flo
     the other text; shared strong names with a moderate cosine). The score ranks
     candidate trends.
     """
-    if subject_conflict(a, b):
+    if cos < cfg.min_cos or subject_conflict(a, b):  # the cosine test first: it is the cheap one
         return None
     jac = jaccard(a.lemmas, b.lemmas)
     shared_strong = sum(1 for p, s in zip(a.phrases, a.strong, strict=True) if s and _phrase_shared(p, b))

@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import logging
 import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -452,9 +453,11 @@ class MonitorService:
         source = self._sources[name]
         async with self._source_locks[name]:
             ctx = PollContext(fetcher=self._fetcher, now=self.clock)
+            started = time.perf_counter()
             try:
                 async with asyncio.timeout(self.poll_timeout_s):
                     items = await source.poll(ctx)
+                log.debug("%s: polled %d items in %.0f ms", name, len(items), 1000 * (time.perf_counter() - started))
             except TimeoutError:
                 self._on_failure(name, f"poll timed out after {self.poll_timeout_s:.0f} s", None)
                 return
@@ -548,12 +551,15 @@ class MonitorService:
             return
         events: list[TrendEvent] = []
         async with self._work_lock:
+            t0 = time.perf_counter()
             try:
                 changed = await asyncio.to_thread(self._ingest_snapshot, items)
                 if not changed:
                     return
                 trends = [t for t, _ in changed]
+                t1 = time.perf_counter()
                 verdicts = await asyncio.to_thread(self.scorer.score_trends, trends)
+                t2 = time.perf_counter()
                 if len(verdicts) != len(trends):
                     raise RuntimeError(f"scorer returned {len(verdicts)} results for {len(trends)} trends")
             except asyncio.CancelledError:
@@ -572,10 +578,16 @@ class MonitorService:
                     log.warning("could not store trend %s: %s", trend.id, exc)
                     self._status("error", f"could not store trend: {one_line(str(exc))}")
                 events.append(TrendEvent(trend=trend, verdicts=by_brand, source=source, is_new=is_new))
+            log.debug(
+                "%s: %d items -> %d trends in %.0f ms (cluster %.0f, score %.0f, store %.0f)",
+                source, len(items), len(changed), 1000 * (time.perf_counter() - t0),
+                1000 * (t1 - t0), 1000 * (t2 - t1), 1000 * (time.perf_counter() - t2),
+            )
         self._publish(events)
 
     def _publish(self, events: list[TrendEvent]) -> None:
         """Emit scored trends, let the alert policy see each, and schedule a send of what it queued."""
+        started = time.perf_counter()
         for event in events:
             self._emit(event)
             if self.alerts is not None:
@@ -586,6 +598,7 @@ class MonitorService:
                     self._status("error", f"alert policy failed: {one_line(str(exc))}")
         if self.alerts is not None and events:
             self._request_flush()
+        log.debug("published %d events in %.0f ms", len(events), 1000 * (time.perf_counter() - started))
 
     async def _rescore_recent(self, source: str) -> None:
         """Re-score the trends in memory after the risk evidence changed; emit those whose verdict moved."""
