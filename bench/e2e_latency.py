@@ -11,8 +11,10 @@ Everything runs on 127.0.0.1 in this one process (one asyncio loop, like `onda w
     SQLite in a temp dir, AlertDispatcher) with only the google_trends source enabled and
     pointed at that server, interval `--interval` s, no jitter;
   * a fake Slack incoming webhook (aiohttp) as ONDA_SLACK__WEBHOOK_URL, recording arrivals.
-Every served item carries a unique news URL; a TrendEvent is matched to the newest served
-item among its trend's URLs, so clustering (items joining an existing story) is measured right.
+Every served item carries a unique news URL; a new story's TrendEvent is matched to its served
+item by URL. An update of an existing story is timed from the latest poll served before it (one
+source, polls never overlap, so that poll caused it; matching by URL fails for big stories,
+which keep only MAX_URLS links).
 
 Reported: poll→event latency (served → TrendEvent emitted: parse, cluster, embed, score,
 store), p50/p95/max, and per-poll batch; Slack: event → POST arrival, split into the alert's
@@ -195,8 +197,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if not served:
                 unmatched += 1
                 return
-            event_lat.append(now - max(served))
-            (new_lat if ev.is_new else upd_lat).append(now - max(served))
+            start = max(served)
+            if not ev.is_new:
+                # The event was caused by the latest poll (one source, polls never overlap); the item
+                # timed is that poll's, since a big story keeps only MAX_URLS of its URLs.
+                start = max([start, *(t for t, _ in feed.polls if t <= now)])
+            event_lat.append(now - start)
+            (new_lat if ev.is_new else upd_lat).append(now - start)
             event_at[ev.trend.id] = now
         elif isinstance(ev, AlertEvent):
             if ev.status == "queued":
@@ -296,7 +303,7 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import logging
 
-    logging.basicConfig(level=logging.ERROR)  # apscheduler's "skipped: max instances" is expected under load
+    logging.basicConfig(level=logging.ERROR, filename=os.environ.get("BENCH_LOG"))  # apscheduler's "skipped: max instances" is expected under load
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     res = asyncio.run(run(args))
     p = res["poll_to_event_ms"]
