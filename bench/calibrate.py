@@ -122,8 +122,12 @@ def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"], help="[model] precision (default: as shipped)"
+    )
     args = parser.parse_args()
-    embedder = SentenceEmbedder(threads=2)
+    embedder = SentenceEmbedder(threads=2, precision=args.precision)
+    print(f"model {embedder.model_id}")
     sets = load_sets(embedder)
     print(f"{'held-out brand':<16} {'lang':<4} {'n':>4} {'Onda P/R/F1':>18} {'raw cosine F1':>14} {'keyword F1':>11}")
     totals: dict[str, list[np.ndarray]] = {"y": [], "onda": [], "cos": [], "kw": [], "lang": []}

@@ -66,7 +66,7 @@ def build(brands: list[BrandDNA]):  # type: ignore[no-untyped-def]
     from monitor.compose import build_scorer
     from monitor.config import Settings
 
-    embedder = SentenceEmbedder(threads=2)
+    embedder = SentenceEmbedder(threads=2, precision=Settings().model.precision)
     scorer = build_scorer(Settings(), brands, embedder)
     scorer.load()
     return scorer, embedder
