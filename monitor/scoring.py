@@ -41,7 +41,7 @@ from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
 from monitor.risk import trend_text  # one definition: the risk thresholds were calibrated on it
-from monitor.text import content_lemmas, guess_lang, normalise_lang
+from monitor.text import content_lemmas, first_run, guess_lang, normalise_lang, word_runs
 
 FEATURES = ("sem", "ent", "kw", "cos")
 _GENERIC = frozenset(
@@ -138,11 +138,34 @@ def extract_entities(brand: BrandDNA) -> list[str]:
     return list(found)
 
 
+def _entity_keys(entity: str) -> frozenset[str] | None:
+    """first_run keys of both forms `_entity_pattern` matches (spaced words, #hashtag); None = always search."""
+    words = entity.lower().split()
+    keys = {first_run(words[0]) if words else None}
+    if hashtag := _hashtag(entity):
+        keys.add(first_run(hashtag))
+    return None if None in keys else frozenset(k for k in keys if k is not None)
+
+
+def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
+    """Indices of the brand's entities named in a lowered trend text."""
+    return [
+        j
+        for j, (pattern, keys) in enumerate(zip(model.entity_patterns, model.entity_keys, strict=True))
+        if (keys is None or not keys.isdisjoint(runs)) and pattern.search(lowered)
+    ]
+
+
+def _hashtag(entity: str) -> str:
+    """The hashtag form of a name: its letters and digits ("Pallone d'Oro" -> "pallonedoro")."""
+    return "".join(ch for ch in entity.lower() if ch.isalnum())
+
+
 def _entity_pattern(entity: str) -> re.Pattern[str]:
     words = [re.escape(w) for w in entity.lower().split()]
     spaced = r"[\s_-]+".join(words)
-    hashtag = "".join(words)
-    return re.compile(rf"(?<![\w#]){spaced}(?!\w)|#{hashtag}(?!\w)")
+    hashtag = _hashtag(entity)
+    return re.compile(rf"(?<![\w#]){spaced}(?!\w)" + (rf"|#{re.escape(hashtag)}(?!\w)" if hashtag else ""))
 
 
 class RiskGateLike(Protocol):
@@ -177,6 +200,7 @@ class BrandModel:
         self.stmt_center = bg_z.mean(axis=0)  # (n_s,)
         self.entities = extract_entities(brand)
         self.entity_patterns = [_entity_pattern(e) for e in self.entities]
+        self.entity_keys = [_entity_keys(e) for e in self.entities]
         # Key terms exclude generic words and the words of names (names count once, as `ent`).
         generic = set(_background_lemmas())
         for e in self.entities:
@@ -198,6 +222,7 @@ class _TrendBatch:
     mu: np.ndarray  # (n, 1) mean cosine to the background topics
     sd: np.ndarray  # (n, 1) their spread
     lowered: list[str]  # trend texts, lowercased (entity patterns)
+    runs: list[set[str]]  # their word runs (rule entity patterns out without a search)
     keys: list[set[str]]  # content lemmas (key-term overlap)
 
 
@@ -276,7 +301,9 @@ class MultiBrandScorer:
                     risk = self.risk_gate.for_brand(base_flags[i], trend, brand)
                 else:
                     risk = RiskAssessment()
-                out[i][brand.name] = self._verdict(model, trend, features[i], logits[i], j, fit, risk, lowered[i])
+                out[i][brand.name] = self._verdict(
+                    model, trend, features[i], logits[i], j, fit, risk, lowered[i], batch.runs[i]
+                )
         return out
 
     def _prepare(self, trends: Sequence[TrendInput]) -> _TrendBatch:
@@ -284,6 +311,7 @@ class MultiBrandScorer:
         self.load()
         assert self._bg is not None
         texts = [trend_text(t) for t in trends]
+        lowered = [text.lower() for text in texts]
         vectors = self.embedder.encode(texts)
         bg_cos = vectors @ self._bg.T
         langs = [normalise_lang(t.lang) or guess_lang(text, "en") for t, text in zip(trends, texts, strict=True)]
@@ -291,7 +319,8 @@ class MultiBrandScorer:
             vectors=vectors,
             mu=bg_cos.mean(axis=1, keepdims=True),
             sd=bg_cos.std(axis=1, keepdims=True) + 1e-6,
-            lowered=[text.lower() for text in texts],
+            lowered=lowered,
+            runs=[word_runs(text) for text in lowered],
             keys=[content_lemmas(text, lang) for text, lang in zip(texts, langs, strict=True)],
         )
 
@@ -307,9 +336,8 @@ class MultiBrandScorer:
         ent = np.zeros((n, n_s), dtype=np.float32)
         kw = np.zeros((n, n_s), dtype=np.float32)
         for i, text in enumerate(lowered):
-            for pattern, stmts in zip(model.entity_patterns, model.entity_statements, strict=True):
-                if pattern.search(text):
-                    ent[i, stmts] = 1.0
+            for j in _entities_in(model, text, batch.runs[i]):
+                ent[i, model.entity_statements[j]] = 1.0
             keys = trend_keys[i]
             if keys:
                 for j, sk in enumerate(model.stmt_keys):
@@ -326,6 +354,7 @@ class MultiBrandScorer:
         fit: float,
         risk: RiskAssessment,
         text: str,
+        runs: set[str],
     ) -> Verdict:
         breakdown = tuple(
             StatementScore(
@@ -337,7 +366,7 @@ class MultiBrandScorer:
             )
             for j, s in enumerate(model.statements)
         )
-        entities = tuple(e for e, p in zip(model.entities, model.entity_patterns, strict=True) if p.search(text))
+        entities = tuple(model.entities[j] for j in _entities_in(model, text, runs))
         is_fit = fit >= self.threshold
         risky = risk.level == "high" or risk.avoid_hit is not None
         verdict: VerdictName = "risky" if risky else ("fit" if is_fit else "off_brand")

@@ -40,6 +40,25 @@ def clean_text(text: str, max_chars: int = 500) -> str:
     return text
 
 
+_RUN = re.compile(r"[^\W_]+")
+
+
+def word_runs(text: str) -> set[str]:
+    """The maximal letter/digit runs of `text` (what `first_run` keys are looked up in)."""
+    return set(_RUN.findall(text))
+
+
+def first_run(phrase: str) -> str | None:
+    """The first letter/digit run of `phrase`, or None when it has none.
+
+    A regex that matches `phrase` as a whole word (not preceded by a letter, digit or _, not
+    followed by one) leaves this run as one of the text's `word_runs`: when it is absent, the
+    regex cannot match, so one set lookup spares most regex searches on the scoring hot path.
+    """
+    m = _RUN.search(phrase)
+    return m.group(0) if m else None
+
+
 def guess_lang(text: str, default: str | None = None) -> str | None:
     """'it' or 'en' from function-word counts; `default` when there is no evidence."""
     words = [w.lower() for w in _WORD.findall(text)]

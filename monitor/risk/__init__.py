@@ -199,9 +199,9 @@ class RiskGate:
         if extra is not None:
             flags = [*flags, *extra.assess(match_text(trend), trend.lang)]
         allow = {_norm(a) for a in brand.allow if a.strip()}
+        flag_keys = [self.topic_keys(f, extra_groups) for f in flags]
         result: list[RiskFlag] = []
-        for f in flags:
-            keys = self.topic_keys(f, extra_groups)
+        for f, keys in zip(flags, flag_keys, strict=True):
             hit = sorted(allow & keys)
             if hit and not f.overridden:
                 f = RiskFlag(
@@ -220,7 +220,7 @@ class RiskGate:
             t = _norm(topic)
             if not t:
                 continue
-            matched = [f for f in flags if t in self.topic_keys(f, extra_groups)]
+            matched = [f for f, keys in zip(flags, flag_keys, strict=True) if t in keys]
             if matched:
                 best = max(matched, key=lambda f: (level_rank(f.level), f.strength))
                 reason = f"brand avoids '{topic}': {best.reason}"

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from monitor.models import RiskFlag
+from monitor.text import first_run, word_runs
 
 DATA_FILE = Path(__file__).with_name("data") / "anniversaries.toml"
 DEFAULT_WINDOW_DAYS = 3
@@ -31,6 +32,7 @@ class Anniversary:
     date_aliases: re.Pattern[str] | None
     major: bool = False
     window_days: int = DEFAULT_WINDOW_DAYS
+    keys: frozenset[str] | None = None  # first_run of every alias: none among a text's runs = no alias (None = search)
 
 
 def _alternation(terms: list[str]) -> re.Pattern[str] | None:
@@ -38,6 +40,11 @@ def _alternation(terms: list[str]) -> re.Pattern[str] | None:
     if not cleaned:
         return None
     return re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in cleaned) + r")(?!\w)")
+
+
+def _alias_keys(terms: list[str]) -> frozenset[str] | None:
+    keys = {first_run(" ".join(t.lower().split())) for t in terms if t.strip()}
+    return None if None in keys else frozenset(k for k in keys if k is not None)
 
 
 def load_calendar(path: Path = DATA_FILE) -> list[Anniversary]:
@@ -58,6 +65,7 @@ def load_calendar(path: Path = DATA_FILE) -> list[Anniversary]:
                 day=day,
                 aliases=aliases,
                 date_aliases=_alternation(list(ev.get("date_aliases", []))),
+                keys=_alias_keys(list(ev.get("aliases", []))),
                 major=bool(ev.get("major", False)),
                 window_days=int(ev.get("window_days", DEFAULT_WINDOW_DAYS)),
             )
@@ -80,15 +88,24 @@ def days_from_anniversary(day: date, today: date) -> int:
 class AnniversaryCalendar:
     def __init__(self, events: list[Anniversary] | None = None) -> None:
         self.events = events if events is not None else load_calendar()
+        # Distances depend only on the day: computed once per day, not per trend.
+        self._distances: tuple[date, list[int]] | None = None
+
+    def _distances_on(self, today: date) -> list[int]:
+        cached = self._distances
+        if cached is None or cached[0] != today:
+            cached = (today, [days_from_anniversary(ev.day, today) for ev in self.events])
+            self._distances = cached
+        return cached[1]
 
     def assess(self, text: str, today: date) -> list[RiskFlag]:
         """Flags for one trend text (title + headlines), judged on `today`."""
         low = " ".join(text.lower().split())
         flags: list[RiskFlag] = []
-        for ev in self.events:
-            dist = days_from_anniversary(ev.day, today)
+        runs = word_runs(low)
+        for ev, dist in zip(self.events, self._distances_on(today), strict=True):
             near = dist <= ev.window_days
-            m = ev.aliases.search(low)
+            m = ev.aliases.search(low) if ev.keys is None or not ev.keys.isdisjoint(runs) else None
             if m is None and near and ev.date_aliases is not None:
                 m = ev.date_aliases.search(low)
             if m is not None:

@@ -129,6 +129,8 @@ async def _fetch_one(
         if entry.get("last_modified"):
             headers["If-Modified-Since"] = str(entry["last_modified"])
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    # What a failure leaves in place: say so only when there is a previous file.
+    kept = "kept the previous file" if target.exists() else "no file installed yet"
     try:
         async with session.get(src.url, headers=headers) as resp:
             if resp.status == 304:
@@ -137,21 +139,21 @@ async def _fetch_one(
                     "checked_at": now,
                 }
             if resp.status != 200:
-                return f"{src.name}: error: HTTP {resp.status} from {src.url} (kept the previous file)", None
+                return f"{src.name}: error: HTTP {resp.status} from {src.url} ({kept})", None
             if resp.content_length is not None and resp.content_length > max_bytes:
-                return f"{src.name}: error: file is larger than {max_bytes} bytes (kept the previous file)", None
+                return f"{src.name}: error: file is larger than {max_bytes} bytes ({kept})", None
             data = await resp.content.read(max_bytes + 1)
             if len(data) > max_bytes:
-                return f"{src.name}: error: file is larger than {max_bytes} bytes (kept the previous file)", None
+                return f"{src.name}: error: file is larger than {max_bytes} bytes ({kept})", None
             etag, last_modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
     except TimeoutError:
-        return f"{src.name}: error: timed out fetching {src.url} (kept the previous file)", None
+        return f"{src.name}: error: timed out fetching {src.url} ({kept})", None
     except aiohttp.ClientError as exc:
-        return f"{src.name}: error: {type(exc).__name__}: {exc} (kept the previous file)", None
+        return f"{src.name}: error: {type(exc).__name__}: {exc} ({kept})", None
     try:
         validate(src.name, data)
     except ValueError as exc:
-        return f"{src.name}: error: not a valid list: {exc} (kept the previous file)", None
+        return f"{src.name}: error: not a valid list: {exc} ({kept})", None
     _write_atomic(target, data)
     new = {
         "url": src.url,

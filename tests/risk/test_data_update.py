@@ -83,7 +83,7 @@ async def test_errors_are_per_list_and_keep_old_files(aiohttp_server, tmp_path: 
     )
     by_name = {line.split(":")[0]: line for line in lines}
     assert "not a valid list" in by_name["lin2023"] and "kept the previous file" in by_name["lin2023"]
-    assert "HTTP 404" in by_name["iffy"]
+    assert "HTTP 404" in by_name["iffy"] and "no file installed yet" in by_name["iffy"]  # none to keep
     assert ": updated" in by_name["opensources"]
     assert "unknown list" in by_name["bogus"]
     assert (tmp_path / "cred" / "lin2023_domain_pc1.csv").read_bytes() == BODIES["/pc1.csv"]
