@@ -568,6 +568,8 @@ class MonitorService:
                 log.exception("processing items from %s failed", source)
                 self._status("error", f"processing {source} failed: {one_line(str(exc))}", source=source)
                 return
+            unstored: list[str] = []
+            last_error = ""
             for (trend, is_new), by_brand in zip(changed, verdicts, strict=True):
                 self._remember(trend, by_brand)
                 try:
@@ -575,9 +577,12 @@ class MonitorService:
                     for brand, verdict in by_brand.items():
                         self.storage.save_verdict(brand, verdict)
                 except Exception as exc:
-                    log.warning("could not store trend %s: %s", trend.id, exc)
-                    self._status("error", f"could not store trend: {one_line(str(exc))}")
+                    unstored.append(trend.id)
+                    last_error = one_line(str(exc))
                 events.append(TrendEvent(trend=trend, verdicts=by_brand, source=source, is_new=is_new))
+            if unstored:  # one notice per batch, not one per trend (a full disk fails them all)
+                log.warning("could not store %d of %d trends from %s: %s", len(unstored), len(changed), source, last_error)
+                self._status("error", f"could not store {len(unstored)} trend(s): {last_error}", source=source)
             log.debug(
                 "%s: %d items -> %d trends in %.0f ms (cluster %.0f, score %.0f, store %.0f)",
                 source, len(items), len(changed), 1000 * (time.perf_counter() - t0),

@@ -195,7 +195,7 @@ def test_watch_with_bad_db_path_exits_2_with_one_line(tmp_path: Path, how: str) 
 async def test_service_on_a_full_disk_keeps_polling_and_reporting(
     serve: Any, fast_settings: Settings, brand: BrandDNA, lexicon: Lexicon
 ) -> None:
-    """Writes fail (SQLITE_FULL) mid-run: trends are still scored and emitted, each failure is one clear notice."""
+    """Writes fail (SQLITE_FULL) mid-run: trends are still scored and emitted; one clear notice per batch."""
     titles = [
         "caffè sospeso day",
         "Sanremo 2027 ospiti",
@@ -229,6 +229,8 @@ async def test_service_on_a_full_disk_keeps_polling_and_reporting(
     assert len(trends) == 5  # scored and shown although nothing could be stored
     errors = [e.message for e in events if isinstance(e, StatusEvent) and e.kind == "error"]
     assert errors and all("full" in m and "\n" not in m for m in errors), errors
+    stored_notices = [m for m in errors if "could not store" in m]
+    assert stored_notices == ["could not store 5 trend(s): " + stored_notices[0].split(": ", 1)[1]], errors
     assert svc.health()[0].ok  # the source itself is fine
     storage._db.execute("PRAGMA max_page_count = 1000000")
     stored = {t.title for t in storage.recent_trends(limit=10_000)}
