@@ -126,6 +126,7 @@ class SentenceEmbedder:
                     model = _quantize_dynamic_int8(model)
                 elif self.precision == "bf16":
                     model = model.to(torch.bfloat16)  # half the weight memory too
+                    _bucket_lengths(model, BF16_PAD_MULTIPLE)
             except Exception as exc:
                 raise EmbedderError(f"cannot load embedding model {self.model_id!r}: {exc}") from exc
             self._model = model
@@ -164,6 +165,23 @@ class SentenceEmbedder:
         if not rows:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack(rows).astype(np.float32, copy=False)
+
+
+# bf16 matmuls run through oneDNN, which caches a kernel (~MBs) per input shape: with every
+# trend a different token length, `onda watch` grew ~15 MB/min. Padding to a multiple of 16
+# bounds the shapes (RSS flat) for ~5 % speed; vectors are unchanged (padding is masked).
+BF16_PAD_MULTIPLE = 16
+
+
+def _bucket_lengths(model: Any, multiple: int) -> None:
+    """Pad token sequences to a multiple of `multiple` (sentence-transformers processing kwargs)."""
+    first = model[0] if len(model) else None
+    kwargs = getattr(first, "processing_kwargs", None)
+    if first is None or not isinstance(kwargs, dict):
+        return  # another module type: leave it as it is
+    text = dict(kwargs.get("text") or {})
+    text.setdefault("pad_to_multiple_of", multiple)
+    first.processing_kwargs = {**kwargs, "text": text}
 
 
 def _quantize_dynamic_int8(model: Any) -> Any:

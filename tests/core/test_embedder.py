@@ -61,3 +61,16 @@ def test_bf16_vectors_agree_with_fp32() -> None:
     assert agreement.min() > 0.995, agreement
     # Still meaning, not noise: the closest fp32 row of each bf16 row is its own text.
     assert list((bf16 @ fp32.T).argmax(axis=1)) == list(range(len(texts)))
+
+
+def test_bf16_pads_token_lengths_to_a_few_shapes() -> None:
+    """oneDNN caches a bf16 kernel per input shape: every length is padded to a multiple of 16."""
+    emb = SentenceEmbedder(precision="bf16", cache_size=0)
+    emb.load()
+    model = emb._model
+    lengths = set()
+    for n in range(1, 40, 3):
+        features = model.preprocess([" ".join(["word"] * n)])
+        lengths.add(int(features["input_ids"].shape[1]))
+    assert lengths and all(length % 16 == 0 for length in lengths), lengths
+    assert len(lengths) <= 3  # 3..41 tokens -> 16, 32, 48
