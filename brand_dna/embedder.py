@@ -7,6 +7,7 @@ only when the first text is encoded (or `load()` is called, e.g. from a worker t
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -19,6 +20,7 @@ import numpy.typing as npt
 Vectors = npt.NDArray[np.float32]
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2 (packaged)"
+log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
@@ -82,7 +84,7 @@ class SentenceEmbedder:
         threads: int = 2,
         batch_size: int = 16,
         cache_size: int = 20_000,
-        precision: str = "fp32",
+        precision: str = "auto",
     ) -> None:
         self.name = name
         self.threads = threads
@@ -178,7 +180,8 @@ def _bucket_lengths(model: Any, multiple: int) -> None:
     first = model[0] if len(model) else None
     kwargs = getattr(first, "processing_kwargs", None)
     if first is None or not isinstance(kwargs, dict):
-        return  # another module type: leave it as it is
+        log.warning("cannot pad token lengths for %s: memory may grow with every new text length", type(first).__name__)
+        return
     text = dict(kwargs.get("text") or {})
     text.setdefault("pad_to_multiple_of", multiple)
     first.processing_kwargs = {**kwargs, "text": text}

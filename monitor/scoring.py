@@ -157,8 +157,8 @@ def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
 
 
 def _hashtag(entity: str) -> str:
-    """The hashtag form of a name: its letters and digits ("Pallone d'Oro" -> "pallonedoro")."""
-    return "".join(ch for ch in entity.lower() if ch.isalnum())
+    """The hashtag form of a name: its words run together, apostrophes dropped ("Pallone d'Oro" -> "pallonedoro")."""
+    return "".join(entity.lower().split()).replace("'", "").replace("’", "")
 
 
 def _entity_pattern(entity: str) -> re.Pattern[str]:

@@ -582,6 +582,7 @@ class MonitorService:
                 events.append(TrendEvent(trend=trend, verdicts=by_brand, source=source, is_new=is_new))
             if unstored:  # one notice per batch, not one per trend (a full disk fails them all)
                 log.warning("could not store %d of %d trends from %s: %s", len(unstored), len(changed), source, last_error)
+                log.debug("unstored trends: %s", ", ".join(unstored))
                 self._status("error", f"could not store {len(unstored)} trend(s): {last_error}", source=source)
             log.debug(
                 "%s: %d items -> %d trends in %.0f ms (cluster %.0f, score %.0f, store %.0f)",

@@ -79,17 +79,22 @@ def normalise_lang(lang: str | None) -> str | None:
     return aliases.get(code, code) or None
 
 
-@lru_cache(maxsize=4)
 def lemma_lookups(lang: str) -> Any:
     """The spaCy `Lookups` holding `lang`'s lemma_lookup table, loaded once per process.
 
     The Italian table is ~100 MB in memory: the pipeline, the risk lexicon and scoring all
-    share this one copy instead of each loading its own.
+    share this one copy instead of each loading its own (the lock keeps two first callers
+    from loading two copies).
     """
+    with _lock:
+        return _load_lookups(lang)
+
+
+@lru_cache(maxsize=4)
+def _load_lookups(lang: str) -> Any:
     from spacy.lookups import load_lookups
 
-    with _lock:
-        return load_lookups(lang, ["lemma_lookup"])
+    return load_lookups(lang, ["lemma_lookup"])
 
 
 def blank_pipeline(lang: str) -> Any:
@@ -106,10 +111,10 @@ def blank_pipeline(lang: str) -> Any:
 @lru_cache(maxsize=4)
 def _lookup(lang: str) -> tuple[Any, frozenset[str]]:
     """The lemma lookup table (a spaCy Table: str keys are hashed on access) and stop words for `lang`."""
-    import spacy
+    from spacy.util import get_lang_class
 
     table = lemma_lookups(lang).get_table("lemma_lookup")
-    return table, frozenset(spacy.blank(lang).Defaults.stop_words)
+    return table, frozenset(get_lang_class(lang).Defaults.stop_words)
 
 
 def content_lemmas(text: str, lang: str | None) -> set[str]:

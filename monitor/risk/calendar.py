@@ -89,12 +89,13 @@ class AnniversaryCalendar:
     def __init__(self, events: list[Anniversary] | None = None) -> None:
         self.events = events if events is not None else load_calendar()
         # Distances depend only on the day: computed once per day, not per trend.
-        self._distances: tuple[date, list[int]] | None = None
+        self._distances: tuple[tuple[date, int, int], list[int]] | None = None
 
     def _distances_on(self, today: date) -> list[int]:
-        cached = self._distances
-        if cached is None or cached[0] != today:
-            cached = (today, [days_from_anniversary(ev.day, today) for ev in self.events])
+        key = (today, id(self.events), len(self.events))
+        cached = self._distances  # one read, one assignment: safe across threads
+        if cached is None or cached[0] != key:
+            cached = (key, [days_from_anniversary(ev.day, today) for ev in self.events])
             self._distances = cached
         return cached[1]
 

@@ -22,8 +22,13 @@ def test_native_bf16_detected_from_cpu_flags() -> None:
     assert not cpu_has_native_bf16("")  # no flags line (not Linux x86): stay fp32
 
 
-def test_resolve_precision() -> None:
-    assert resolve_precision("auto") == ("bf16" if cpu_has_native_bf16() else "fp32")
+def test_resolve_precision(monkeypatch: pytest.MonkeyPatch) -> None:
+    import brand_dna.embedder as embedder
+
+    monkeypatch.setattr(embedder, "cpu_has_native_bf16", lambda cpuinfo=None: True)
+    assert resolve_precision("auto") == "bf16"
+    monkeypatch.setattr(embedder, "cpu_has_native_bf16", lambda cpuinfo=None: False)
+    assert resolve_precision("auto") == "fp32"
     for p in ("fp32", "bf16", "int8"):
         assert resolve_precision(p) == p
     with pytest.raises(ValueError, match="fp16"):
