@@ -89,8 +89,8 @@ class SentenceEmbedder:
         self.name = name
         self.threads = threads
         self.batch_size = batch_size
-        # bf16 (native on AVX512-BF16/AMX CPUs): ~1.7x faster, cosine with fp32 >= 0.998.
-        # int8 (dynamic, every nn.Linear): ~2.4x faster but cosine ~0.92 (bench/README.md).
+        # bf16 (native on AVX512-BF16/AMX CPUs): ~1.7x faster, cosine with fp32 0.9999.
+        # int8 (dynamic, every nn.Linear): ~1.8-2.4x faster than fp32 but cosine ~0.92 (bench/README.md).
         # Vectors differ slightly, so the precision is part of model_id and cached indexes rebuild.
         self.precision = resolve_precision(precision)
         self._model: Any = None
