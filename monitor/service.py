@@ -549,47 +549,62 @@ class MonitorService:
         if self._model_error is not None:
             log.debug("dropping %d items from %s: model unavailable", len(items), source)
             return
-        events: list[TrendEvent] = []
         async with self._work_lock:
             t0 = time.perf_counter()
             try:
                 changed = await asyncio.to_thread(self._ingest_snapshot, items)
-                if not changed:
-                    return
-                trends = [t for t, _ in changed]
-                t1 = time.perf_counter()
-                verdicts = await asyncio.to_thread(self.scorer.score_trends, trends)
-                t2 = time.perf_counter()
-                if len(verdicts) != len(trends):
-                    raise RuntimeError(f"scorer returned {len(verdicts)} results for {len(trends)} trends")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.exception("processing items from %s failed", source)
                 self._status("error", f"processing {source} failed: {one_line(str(exc))}", source=source)
                 return
-            unstored: list[str] = []
-            last_error = ""
-            for (trend, is_new), by_brand in zip(changed, verdicts, strict=True):
-                self._remember(trend, by_brand)
-                try:
-                    self.storage.save_trend(trend)
-                    for brand, verdict in by_brand.items():
-                        self.storage.save_verdict(brand, verdict)
-                except Exception as exc:
-                    unstored.append(trend.id)
-                    last_error = one_line(str(exc))
-                events.append(TrendEvent(trend=trend, verdicts=by_brand, source=source, is_new=is_new))
-            if unstored:  # one notice per batch, not one per trend (a full disk fails them all)
-                log.warning("could not store %d of %d trends from %s: %s", len(unstored), len(changed), source, last_error)
-                log.debug("unstored trends: %s", ", ".join(unstored))
-                self._status("error", f"could not store {len(unstored)} trend(s): {last_error}", source=source)
+            if not changed:
+                return
+            t1 = time.perf_counter()
+            # New stories first: a first sighting is what an instant-marketing team waits for, so it is
+            # scored and shown before the batch's updates of stories already on screen.
+            for group in ([c for c in changed if c[1]], [c for c in changed if not c[1]]):
+                if group and not await self._score_and_publish(source, group):
+                    return
             log.debug(
-                "%s: %d items -> %d trends in %.0f ms (cluster %.0f, score %.0f, store %.0f)",
-                source, len(items), len(changed), 1000 * (time.perf_counter() - t0),
-                1000 * (t1 - t0), 1000 * (t2 - t1), 1000 * (time.perf_counter() - t2),
+                "%s: %d items -> %d trends (%d new) in %.0f ms (cluster %.0f ms)",
+                source, len(items), len(changed), sum(1 for _, new in changed if new),
+                1000 * (time.perf_counter() - t0), 1000 * (t1 - t0),
             )
+
+    async def _score_and_publish(self, source: str, changed: list[tuple[Trend, bool]]) -> bool:
+        """Score, store and publish one group of a poll's trends; False when scoring failed (reported)."""
+        trends = [t for t, _ in changed]
+        try:
+            verdicts = await asyncio.to_thread(self.scorer.score_trends, trends)
+            if len(verdicts) != len(trends):
+                raise RuntimeError(f"scorer returned {len(verdicts)} results for {len(trends)} trends")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("processing items from %s failed", source)
+            self._status("error", f"processing {source} failed: {one_line(str(exc))}", source=source)
+            return False
+        events: list[TrendEvent] = []
+        unstored: list[str] = []
+        last_error = ""
+        for (trend, is_new), by_brand in zip(changed, verdicts, strict=True):
+            self._remember(trend, by_brand)
+            try:
+                self.storage.save_trend(trend)
+                for brand, verdict in by_brand.items():
+                    self.storage.save_verdict(brand, verdict)
+            except Exception as exc:
+                unstored.append(trend.id)
+                last_error = one_line(str(exc))
+            events.append(TrendEvent(trend=trend, verdicts=by_brand, source=source, is_new=is_new))
+        if unstored:  # one notice per group, not one per trend (a full disk fails them all)
+            log.warning("could not store %d of %d trends from %s: %s", len(unstored), len(changed), source, last_error)
+            log.debug("unstored trends: %s", ", ".join(unstored))
+            self._status("error", f"could not store {len(unstored)} trend(s): {last_error}", source=source)
         self._publish(events)
+        return True
 
     def _publish(self, events: list[TrendEvent]) -> None:
         """Emit scored trends, let the alert policy see each, and schedule a send of what it queued."""

@@ -424,3 +424,45 @@ async def test_stop_with_due_jobs_logs_no_scheduler_error(settings, storage, bra
     await wait_for(lambda: alerts.flushes >= 3)
     await svc.stop()
     assert not [r for r in caplog.records if r.name.startswith("apscheduler") and r.levelno >= logging.ERROR]
+
+
+class ScriptedSource:
+    """Returns the next scripted list of items on each poll (then nothing new)."""
+
+    def __init__(self, polls: list[list[SourceItem]], name: str = "scripted") -> None:
+        self.name = name
+        self.interval_s = 60.0
+        self.script = list(polls)
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        if not self.script:
+            raise NotModified()
+        return self.script.pop(0)
+
+
+async def test_new_stories_are_published_before_updates_of_known_ones(settings, storage, brand, lexicon) -> None:
+    known = "Sanremo 2027 ospiti annunciati"
+    source = ScriptedSource(
+        [
+            [SourceItem(source="scripted", title=known, item_id="a", traffic=1000)],
+            [  # the update (traffic x5) comes first in the feed, the new story second
+                SourceItem(source="scripted", title=known, item_id="a", traffic=5000),
+                SourceItem(source="scripted", title="caffè espresso day", item_id="c", url="https://news.example/c"),
+            ],
+        ]
+    )
+    svc, events, scorer = make_service(settings, storage, brand, lexicon, [source])
+    await svc.start()
+    try:
+        await svc.run_once()
+        await svc.run_once()
+    finally:
+        await svc.stop()
+    trend_events = [e for e in events if isinstance(e, TrendEvent)]
+    assert [(e.trend.title, e.is_new) for e in trend_events] == [
+        (known, True),
+        ("caffè espresso day", True),  # first sighting shown before ...
+        (known, False),  # ... the known story's update from the same poll
+    ]
+    assert trend_events[2].trend.traffic == 5000
+    assert scorer.calls == 3  # poll 1; poll 2 = new group + update group
