@@ -41,7 +41,7 @@ from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
 from monitor.risk import trend_text  # one definition: the risk thresholds were calibrated on it
-from monitor.text import content_lemmas, first_run, guess_lang, normalise_lang, word_runs
+from monitor.text import content_lemmas, guess_lang, may_match, normalise_lang, run_keys, word_runs
 
 FEATURES = ("sem", "ent", "kw", "cos")
 _GENERIC = frozenset(
@@ -141,10 +141,8 @@ def extract_entities(brand: BrandDNA) -> list[str]:
 def _entity_keys(entity: str) -> frozenset[str] | None:
     """first_run keys of both forms `_entity_pattern` matches (spaced words, #hashtag); None = always search."""
     words = entity.lower().split()
-    keys = {first_run(words[0]) if words else None}
-    if hashtag := _hashtag(entity):
-        keys.add(first_run(hashtag))
-    return None if None in keys else frozenset(k for k in keys if k is not None)
+    hashtag = _hashtag(entity)
+    return run_keys([words[0] if words else "", *([hashtag] if hashtag else [])])
 
 
 def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
@@ -152,7 +150,7 @@ def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
     return [
         j
         for j, (pattern, keys) in enumerate(zip(model.entity_patterns, model.entity_keys, strict=True))
-        if (keys is None or not keys.isdisjoint(runs)) and pattern.search(lowered)
+        if may_match(keys, runs) and pattern.search(lowered)
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -57,6 +58,17 @@ def first_run(phrase: str) -> str | None:
     """
     m = _RUN.search(phrase)
     return m.group(0) if m else None
+
+
+def run_keys(phrases: Iterable[str]) -> frozenset[str] | None:
+    """The `first_run` of every phrase a whole-word regex matches; None when one has no run (always search)."""
+    keys = {first_run(p) for p in phrases}
+    return None if None in keys else frozenset(k for k in keys if k is not None)
+
+
+def may_match(keys: frozenset[str] | None, runs: set[str]) -> bool:
+    """False only when the regex behind `keys` (see `run_keys`) cannot match a text with these `word_runs`."""
+    return keys is None or not keys.isdisjoint(runs)
 
 
 def guess_lang(text: str, default: str | None = None) -> str | None:

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from monitor.models import RiskFlag
-from monitor.text import first_run, word_runs
+from monitor.text import may_match, run_keys, word_runs
 
 DATA_FILE = Path(__file__).with_name("data") / "anniversaries.toml"
 DEFAULT_WINDOW_DAYS = 3
@@ -35,16 +35,20 @@ class Anniversary:
     keys: frozenset[str] | None = None  # first_run of every alias: none among a text's runs = no alias (None = search)
 
 
+def _clean_terms(terms: list[str]) -> list[str]:
+    """Lowercased, single-spaced, distinct, longest first (the longest alternative wins)."""
+    return sorted({" ".join(t.lower().split()) for t in terms if t.strip()}, key=len, reverse=True)
+
+
 def _alternation(terms: list[str]) -> re.Pattern[str] | None:
-    cleaned = sorted({" ".join(t.lower().split()) for t in terms if t.strip()}, key=len, reverse=True)
+    cleaned = _clean_terms(terms)
     if not cleaned:
         return None
     return re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in cleaned) + r")(?!\w)")
 
 
 def _alias_keys(terms: list[str]) -> frozenset[str] | None:
-    keys = {first_run(" ".join(t.lower().split())) for t in terms if t.strip()}
-    return None if None in keys else frozenset(k for k in keys if k is not None)
+    return run_keys(_clean_terms(terms))
 
 
 def load_calendar(path: Path = DATA_FILE) -> list[Anniversary]:
@@ -106,7 +110,7 @@ class AnniversaryCalendar:
         runs = word_runs(low)
         for ev, dist in zip(self.events, self._distances_on(today), strict=True):
             near = dist <= ev.window_days
-            m = ev.aliases.search(low) if ev.keys is None or not ev.keys.isdisjoint(runs) else None
+            m = ev.aliases.search(low) if may_match(ev.keys, runs) else None
             if m is None and near and ev.date_aliases is not None:
                 m = ev.date_aliases.search(low)
             if m is not None:
