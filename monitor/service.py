@@ -556,8 +556,7 @@ class MonitorService:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.exception("processing items from %s failed", source)
-                self._status("error", f"processing {source} failed: {one_line(str(exc))}", source=source)
+                self._processing_failed(source, exc)
                 return
             if not changed:
                 return
@@ -573,6 +572,11 @@ class MonitorService:
                 1000 * (time.perf_counter() - t0), 1000 * (t1 - t0),
             )
 
+    def _processing_failed(self, source: str, exc: Exception) -> None:
+        """Clustering or scoring a poll failed: the traceback to the log, one line to the user; polling goes on."""
+        log.exception("processing items from %s failed", source)
+        self._status("error", f"processing {source} failed: {one_line(str(exc))}", source=source)
+
     async def _score_and_publish(self, source: str, changed: list[tuple[Trend, bool]]) -> bool:
         """Score, store and publish one group of a poll's trends; False when scoring failed (reported)."""
         trends = [t for t, _ in changed]
@@ -583,8 +587,7 @@ class MonitorService:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.exception("processing items from %s failed", source)
-            self._status("error", f"processing {source} failed: {one_line(str(exc))}", source=source)
+            self._processing_failed(source, exc)
             return False
         events: list[TrendEvent] = []
         unstored: list[str] = []
