@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import load_avg, make_trends, md_table, write_result
 
-from brand_dna.embedder import SentenceEmbedder, packaged_model_path
+from brand_dna.embedder import SentenceEmbedder, normalise_rows, packaged_model_path
 from monitor.models import TrendInput
 from monitor.scoring import trend_text
 
@@ -62,10 +62,11 @@ class FnEmbedder:
 
 def st_encoder(model: Any, batch_size: int) -> EncodeFn:
     def fn(texts: list[str]) -> np.ndarray:
-        vecs = model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=False, convert_to_numpy=True, show_progress_bar=False
-        ).astype(np.float32)
-        return vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+        return normalise_rows(
+            model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=False, convert_to_numpy=True, show_progress_bar=False
+            )
+        )
 
     return fn
 
@@ -119,9 +120,7 @@ def onnx_encoders(st_model: Any, threads: int, workdir: Path) -> dict[str, Encod
                 feeds = {k: batch[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
                 hidden = sess.run(None, feeds)[0]
                 mask = feeds["attention_mask"][..., None].astype(np.float32)
-                pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-                pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
-                out[idx] = pooled
+                out[idx] = normalise_rows((hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None))
             return out
 
         return fn

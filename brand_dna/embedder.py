@@ -52,6 +52,12 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
+def normalise_rows(vecs: npt.ArrayLike) -> Vectors:
+    """float32 rows scaled to unit length (zero rows stay zero), so inner product = cosine."""
+    out = np.asarray(vecs, dtype=np.float32)
+    return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
+
+
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 rows, so inner product = cosine."""
 
@@ -147,15 +153,16 @@ class SentenceEmbedder:
         out: list[Vectors | None] = [self._cache.get(t) for t in texts]
         missing = sorted({t for t, v in zip(texts, out, strict=True) if v is None})
         if missing:
-            vecs = self._model.encode(
-                missing,
-                batch_size=self.batch_size,
-                normalize_embeddings=False,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            ).astype(np.float32, copy=False)
-            # Normalise in float32 (a bf16 model's own normalisation leaves |v| off 1 by ~1e-3).
-            vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+            # Normalised here in float32 (a bf16 model's own normalisation leaves |v| off 1 by ~1e-3).
+            vecs = normalise_rows(
+                self._model.encode(
+                    missing,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=False,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            )
             fresh = dict(zip(missing, vecs, strict=True))
             with self._lock:
                 for t, v in fresh.items():
