@@ -27,3 +27,23 @@ def hash_embedder():  # type: ignore[no-untyped-def]
     from brand_dna.embedder import HashEmbedder
 
     return HashEmbedder(dim=64)
+
+
+@pytest.fixture(scope="session")
+def lexicon():  # type: ignore[no-untyped-def]
+    """The clustering lexicon (spaCy tokenizers + shared lemma tables), built once per session."""
+    from monitor.pipeline import Lexicon
+
+    lx = Lexicon()
+    lx.ensure()
+    return lx
+
+
+@pytest.fixture
+def brand(tmp_path):  # type: ignore[no-untyped-def]
+    """A one-word brand ("caffè") for service and fault tests."""
+    from brand_dna.dna import load_brand
+
+    path = tmp_path / "acme.toml"
+    path.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\n', encoding="utf-8")
+    return load_brand(path)

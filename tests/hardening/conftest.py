@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from hardening_support import Handler, LoopbackServer
 
-from brand_dna.dna import BrandDNA, load_brand
 from monitor.config import Settings
-from monitor.pipeline import Lexicon
 
 
 @pytest.fixture
@@ -26,20 +24,6 @@ async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[LoopbackServer]
     yield start
     for s in servers:
         await s.stop()
-
-
-@pytest.fixture(scope="session")
-def lexicon() -> Lexicon:
-    lx = Lexicon()
-    lx.ensure()
-    return lx
-
-
-@pytest.fixture
-def brand(tmp_path: Path) -> BrandDNA:
-    path = tmp_path / "acme.toml"
-    path.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\n', encoding="utf-8")
-    return load_brand(path)
 
 
 @pytest.fixture

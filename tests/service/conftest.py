@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.pipeline import Lexicon
-
 
 class FakeClock:
     """A settable clock: tests move time instead of sleeping."""
@@ -20,13 +18,6 @@ class FakeClock:
 
     def advance(self, **kw: float) -> None:
         self.now += timedelta(**kw)
-
-
-@pytest.fixture(scope="session")
-def lexicon() -> Lexicon:
-    lx = Lexicon()
-    lx.ensure()
-    return lx
 
 
 @pytest.fixture

@@ -146,13 +146,6 @@ def storage(tmp_path: Path) -> Storage:
     return Storage(tmp_path / "onda.db")
 
 
-@pytest.fixture
-def brand(tmp_path: Path) -> BrandDNA:
-    path = tmp_path / "acme.toml"
-    path.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\n', encoding="utf-8")
-    return load_brand(path)
-
-
 def make_service(settings, storage, brand, lexicon, sources, alerts=None, scorer=None):
     scorer = scorer or FakeScorer(brand)
     pipeline = TrendPipeline(scorer.embedder, storage, lambda: datetime.now(UTC), lexicon=lexicon)
