@@ -9,13 +9,13 @@ backoff; any other 4xx (Slack's invalid_payload, invalid_token, channel_not_foun
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Literal
 
 import aiohttp
 
 from monitor.alerts.escape import clean, redact
+from monitor.sources.http import parse_retry_after as parse_retry_after_header
 
 Outcome = Literal["sent", "retry", "failed"]
 DEFAULT_RETRY_AFTER_S = 30.0
@@ -30,21 +30,10 @@ class SendResult:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float:
-    """Retry-After as seconds (delta-seconds or HTTP date); 30 s when missing or unreadable."""
-    if not value:
-        return DEFAULT_RETRY_AFTER_S
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return DEFAULT_RETRY_AFTER_S
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    """Retry-After as seconds (the sources' parser: delta-seconds or HTTP date, capped at a week);
+    30 s when missing or unreadable."""
+    secs = parse_retry_after_header(value, now)
+    return DEFAULT_RETRY_AFTER_S if secs is None else secs
 
 
 def classify(status: int, body: str, retry_after: str | None = None, now: datetime | None = None) -> SendResult:
