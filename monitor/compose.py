@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from brand_dna.dna import BrandDNA, load_brand
-from brand_dna.embedder import SentenceEmbedder
+from brand_dna.embedder import Embedder, make_embedder
 from monitor.config import Settings
 
 if TYPE_CHECKING:
@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_embedder(settings: Settings) -> SentenceEmbedder:
+def build_embedder(settings: Settings) -> Embedder:
     model = settings.model
-    return SentenceEmbedder(model.name, threads=model.threads, batch_size=model.batch_size, precision=model.precision)
+    return make_embedder(
+        model.backend, model.name, threads=model.threads, batch_size=model.batch_size, precision=model.precision
+    )
 
 
 def load_brands(settings: Settings, override: list[str] | None = None) -> list[BrandDNA]:
@@ -32,22 +34,21 @@ def load_brands(settings: Settings, override: list[str] | None = None) -> list[B
     return [load_brand(p) for p in paths]
 
 
-def build_risk_gate(settings: Settings, embedder: SentenceEmbedder) -> RiskGate:
+def build_risk_gate(settings: Settings, embedder: Embedder, storage: Storage | None = None) -> RiskGate:
+    """The risk gate; with a store, the fact-checks kept in it are matched too (embedded on first use)."""
     from monitor.risk import RiskGate
     from monitor.risk.credibility import CredibilityIndex
     from monitor.risk.factcheck import FactCheckStore
 
     credibility = CredibilityIndex.load(settings.credibility_dir())
-    return RiskGate(
-        embedder,
-        credibility=credibility,
-        factchecks=FactCheckStore(embedder=embedder),
-        cache_dir=settings.cache_dir(),
-    )
+    factchecks = FactCheckStore(embedder=embedder)
+    if storage is not None:
+        factchecks.preload(storage.load_factchecks())
+    return RiskGate(embedder, credibility=credibility, factchecks=factchecks, cache_dir=settings.cache_dir())
 
 
 def build_scorer(
-    settings: Settings, brands: list[BrandDNA], embedder: SentenceEmbedder | None = None
+    settings: Settings, brands: list[BrandDNA], embedder: Embedder | None = None, storage: Storage | None = None
 ) -> MultiBrandScorer:
     from monitor.scoring import MultiBrandScorer
 
@@ -55,7 +56,7 @@ def build_scorer(
     return MultiBrandScorer(
         brands,
         embedder,
-        risk_gate=build_risk_gate(settings, embedder),
+        risk_gate=build_risk_gate(settings, embedder, storage),
         cache_dir=settings.cache_dir(),
         margin=settings.scoring.margin,
     )
@@ -73,7 +74,7 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
 
     brands = load_brands(settings)
     storage = open_storage(settings, db)
-    scorer = build_scorer(settings, brands)
+    scorer = build_scorer(settings, brands, storage=storage)
     alerts = AlertDispatcher(settings, storage, None, brands)
     factchecks = getattr(scorer.risk_gate, "factchecks", None)
     return MonitorService(

@@ -35,13 +35,16 @@ class BrandSettings(Section):
 
 
 class ModelSettings(Section):
+    backend: Literal["use-multilingual", "sentence-transformers"] = "use-multilingual"
+    """use-multilingual = the packaged Universal Sentence Encoder multilingual v3 (Italian + English in one
+    space, offline, no torch); sentence-transformers = the model in `name` (empty: packaged all-MiniLM-L6-v2)."""
     name: str = ""
-    """sentence-transformers model name or path; empty = the packaged all-MiniLM-L6-v2 (offline)."""
+    """sentence-transformers model name or path (backend = "sentence-transformers"); empty = all-MiniLM-L6-v2."""
     threads: int = Field(default=2, ge=1, le=64)
-    """torch threads used for embedding."""
+    """CPU threads used for embedding (BLAS for use-multilingual, torch for sentence-transformers)."""
     batch_size: int = Field(default=16, ge=1, le=4096)
     precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"
-    """auto = bf16 on CPUs with native bf16 (AVX512-BF16/AMX), else fp32; int8 is faster but less exact."""
+    """sentence-transformers only: auto = bf16 on CPUs with native bf16 (AVX512-BF16/AMX), else fp32; int8 is faster but less exact."""
     cache_dir: str = ""
     """Where FAISS indexes are persisted; empty = user cache dir."""
 
@@ -141,6 +144,12 @@ class RiskSettings(Section):
     """Where `onda data update` puts the credibility lists; empty = user data dir."""
 
 
+class FactChecksSettings(Section):
+    claimreview_urls: list[str] = Field(default_factory=list)
+    """schema.org ClaimReview feeds (DataFeed JSON, JSON array / lines, claims:search) that
+    `onda data update` downloads into the store, like `onda data import-factchecks FILE`."""
+
+
 class AlertSettings(Section):
     enabled: bool = True
     min_fit: float = Field(default=0.0, ge=-1.0, le=1.0)
@@ -185,6 +194,7 @@ class Settings(BaseSettings):
 
     brand: BrandSettings = Field(default_factory=BrandSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    factchecks: FactChecksSettings = Field(default_factory=FactChecksSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)

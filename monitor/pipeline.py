@@ -310,7 +310,8 @@ def _phrase_shared(phrase: Sequence[str], other: TextInfo) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
-    """Thresholds, tuned on Italian + English headlines with the packaged MiniLM (see tests/service)."""
+    """Thresholds: these defaults were tuned on Italian + English headlines with the packaged MiniLM (see
+    tests/service); another model's cosines live in its profile (`for_model`)."""
 
     near_duplicate: float = 0.80  # cosine alone is enough (no subject conflict)
     semantic: float = 0.45  # cosine needed together with lexical overlap ...
@@ -323,6 +324,18 @@ class ClusterConfig:
     max_buckets: int = 96  # 24 h of 15-min buckets in Trend.mentions
     max_trends: int = 5000  # hard cap on trends kept in memory (oldest evicted first)
     candidates: int = 10  # FAISS neighbours per text
+
+    @classmethod
+    def for_model(cls, model_id: str) -> ClusterConfig:
+        """The cosine thresholds measured for this embedding model (`monitor.profiles`, section "cluster")."""
+        from dataclasses import replace
+
+        from monitor.profiles import profile_for
+
+        section = profile_for(model_id).section("cluster")
+        cosines = ("near_duplicate", "semantic", "jaccard", "contained", "entity_cos", "named_cos")
+        overrides: dict[str, Any] = {k: float(section[k]) for k in cosines if k in section}
+        return replace(cls(), **overrides)
 
     @property
     def min_cos(self) -> float:
@@ -452,7 +465,7 @@ class TrendPipeline:
         self.embedder = embedder
         self.storage = storage
         self.clock = clock
-        self.config = config or ClusterConfig()
+        self.config = config or ClusterConfig.for_model(embedder.model_id)
         self.lexicon = lexicon or Lexicon()
         self._lock = threading.RLock()
         self._index: Any = None  # faiss.IndexIDMap2, built on first use (needs embedder.dim)

@@ -13,11 +13,12 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
-    """The packaged all-MiniLM-L6-v2, as users get it offline (default precision: bf16 where native)."""
-    from brand_dna.embedder import SentenceEmbedder
+    """The default embedding backend, as users get it offline (the packaged multilingual USE)."""
+    from brand_dna.embedder import make_embedder
     from monitor.config import ModelSettings
 
-    emb = SentenceEmbedder(threads=2, precision=ModelSettings().precision)
+    settings = ModelSettings()
+    emb = make_embedder(settings.backend, settings.name, threads=2, precision=settings.precision)
     emb.load()
     return emb
 

@@ -36,14 +36,17 @@ class PrototypeThresholds:
     high_floor: float
 
 
-# Calibrated with the packaged all-MiniLM-L6-v2 on examples/risk/cases.jsonl, calibration split only
-# (ids ending in an even digit). The model is English-only: Italian text lands close to *everything*
-# (cosines 0.4-0.6) with small margins, English text has low cosines and wide margins, so each needs
-# its own numbers. High sits just above the largest safe-case margin of the calibration split.
-THRESHOLDS: dict[str, PrototypeThresholds] = {
-    "en": PrototypeThresholds(medium_margin=0.06, medium_floor=0.20, high_margin=0.11, high_floor=0.25),
-    "other": PrototypeThresholds(medium_margin=0.03, medium_floor=0.35, high_margin=0.07, high_floor=0.40),
-}
+# Per embedding model (`monitor.profiles`, section "prototypes"): "en" for English text, "other" for
+# the rest. With the English-only MiniLM, Italian text lands close to *everything* (cosines 0.4-0.6)
+# with small margins, so it needs its own numbers; a multilingual model can share one pair.
+def thresholds_table(model_id: str) -> dict[str, PrototypeThresholds]:
+    from monitor.profiles import profile_for
+
+    section = profile_for(model_id).section("prototypes")
+    return {key: PrototypeThresholds(**{k: float(v) for k, v in section[key].items()}) for key in ("en", "other")}
+
+
+THRESHOLDS: dict[str, PrototypeThresholds] = thresholds_table("all-MiniLM-L6-v2")  # the MiniLM numbers, for tests
 
 
 def thresholds_for(lang: str | None, table: dict[str, PrototypeThresholds] = THRESHOLDS) -> PrototypeThresholds:
@@ -121,7 +124,7 @@ class PrototypeLayer:
     ) -> None:
         self.embedder = embedder
         self.cache_dir = cache_dir
-        self.thresholds = thresholds or dict(THRESHOLDS)
+        self.thresholds = thresholds or thresholds_table(embedder.model_id)
         self.categories, self.safe = load_prototypes(path)
         self._key = (embedder.model_id, _digest(self.categories, self.safe))
 
