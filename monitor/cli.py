@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from monitor.config import ConfigError, Settings, load_settings
@@ -29,6 +30,12 @@ def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     )
 
 
+def _db(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    p.add_argument(
+        "--db", metavar="PATH", default=None if top else argparse.SUPPRESS, help="SQLite file (default: user data dir)"
+    )
+
+
 def _runtime(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     p.add_argument(
         "--offline",
@@ -36,9 +43,7 @@ def _runtime(p: argparse.ArgumentParser, *, top: bool = False) -> None:
         default=False if top else argparse.SUPPRESS,
         help="replay bundled source snapshots through the real pollers (no network)",
     )
-    p.add_argument(
-        "--db", metavar="PATH", default=None if top else argparse.SUPPRESS, help="SQLite file (default: user data dir)"
-    )
+    _db(p, top=top)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,11 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", help="score trends (JSON lines) against a brand; no polling")
     _common(score)
+    _db(score)
     score.add_argument("--brand", required=True, metavar="BRAND.toml")
     score.add_argument("--input", default="-", metavar="FILE|-", help="JSON lines (default: stdin)")
 
     ev = sub.add_parser("eval", help="precision/recall of verdicts on a labelled JSONL set")
     _common(ev)
+    _db(ev)
     ev.add_argument("--brand", required=True, metavar="BRAND.toml")
     ev.add_argument("--labels", required=True, metavar="FILE")
     ev.add_argument("--errors", action="store_true", help="also list the misclassified lines")
@@ -75,8 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="manage downloaded data")
     _common(data)
     data_sub = data.add_subparsers(dest="data_command", required=True)
-    upd = data_sub.add_parser("update", help="download/refresh the source-credibility lists")
+    upd = data_sub.add_parser("update", help="download/refresh the source-credibility lists and ClaimReview feeds")
     _common(upd)
+    _db(upd)
+    imp = data_sub.add_parser("import-factchecks", help="store the debunks of a schema.org ClaimReview file")
+    _common(imp)
+    _db(imp)
+    imp.add_argument("file", metavar="FILE", help="DataFeed JSON, JSON array, JSON lines or claims:search JSON")
     return parser
 
 
@@ -95,13 +107,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "tui"
     try:
         if command == "score":
-            return cmd_score(settings, args.brand, args.input)
+            return cmd_score(settings, args.brand, args.input, db=args.db)
         if command == "eval":
-            return cmd_eval(settings, args.brand, args.labels, show_errors=args.errors)
+            return cmd_eval(settings, args.brand, args.labels, show_errors=args.errors, db=args.db)
         if command == "watch":
             return cmd_watch(settings, args)
+        if command == "data" and args.data_command == "import-factchecks":
+            return cmd_import_factchecks(settings, args.file, db=args.db)
         if command == "data":
-            return cmd_data_update(settings)
+            return cmd_data_update(settings, db=args.db)
         return cmd_tui(settings, args)
     except KeyboardInterrupt:
         return 130
@@ -160,12 +174,31 @@ def read_trend_lines(stream: IO[str], label: str) -> Iterator[tuple[int, Any, st
             yield lineno, None, f"{label}:{lineno}: {exc}"
 
 
-def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: int = 512) -> int:
+def _stored_factchecks_db(settings: Settings, db: str | None) -> Any:
+    """The store whose fact-checks a scoring command uses: --db (must exist), else the user's store if any."""
+    from monitor.compose import open_storage
+    from monitor.storage import StorageError
+
+    path = Path(db) if db else settings.db_path()
+    if not path.exists():
+        if db:
+            raise _UserError(f"database not found: {db}")
+        return None
+    try:
+        return open_storage(settings, str(path))
+    except StorageError as exc:
+        raise _UserError(str(exc)) from None
+
+
+def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: int = 512, db: str | None = None) -> int:
     """Stream JSON lines in, verdict lines out (same order), in batches for speed."""
     from monitor.compose import build_scorer
 
     brand = _load_brand_or_exit(brand_path)
-    scorer = build_scorer(settings, [brand])
+    storage = _stored_factchecks_db(settings, db)
+    scorer = build_scorer(settings, [brand], storage=storage)
+    if storage is not None:
+        storage.close()
     label = "<stdin>" if input_path == "-" else input_path
     stream = _open_input(input_path)
     bad = 0
@@ -194,7 +227,9 @@ def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: in
     return EXIT_BAD_INPUT if bad else EXIT_OK
 
 
-def cmd_eval(settings: Settings, brand_path: str, labels_path: str, *, show_errors: bool = False) -> int:
+def cmd_eval(
+    settings: Settings, brand_path: str, labels_path: str, *, show_errors: bool = False, db: str | None = None
+) -> int:
     from monitor.compose import build_scorer
     from monitor.evaluate import evaluate, format_report
 
@@ -221,7 +256,10 @@ def cmd_eval(settings: Settings, brand_path: str, labels_path: str, *, show_erro
                 print(f"onda eval: skipped {labels_path}:{lineno}: {exc}", file=sys.stderr)
     if not rows:
         raise _UserError(f"{labels_path}: no labelled lines", EXIT_BAD_INPUT)
-    scorer = build_scorer(settings, [brand])
+    storage = _stored_factchecks_db(settings, db)
+    scorer = build_scorer(settings, [brand], storage=storage)
+    if storage is not None:
+        storage.close()
     verdicts = [v[brand.name] for v in scorer.score_inputs([t for t, _ in rows])]
     report = evaluate([label for _, label in rows], [v.verdict for v in verdicts])
     print(format_report(report, title=f"{brand.name} — {labels_path} ({len(rows)} trends)"))
@@ -240,10 +278,42 @@ def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
     return run_watch(settings, offline=args.offline, once=args.once, db=args.db, min_fit=args.min_fit, only=args.only)
 
 
-def cmd_data_update(settings: Settings) -> int:
+def cmd_data_update(settings: Settings, db: str | None = None) -> int:
     from monitor.risk.data_update import run
 
-    return run(settings)
+    return run(settings, db=db)
+
+
+def cmd_import_factchecks(settings: Settings, file: str, db: str | None = None) -> int:
+    """Store a ClaimReview file's debunks; report imported / already known / skipped with reasons."""
+    from monitor.compose import open_storage
+    from monitor.risk.claimreview import parse_claimreview
+    from monitor.storage import StorageError
+
+    try:
+        text = Path(file).read_text("utf-8")
+    except UnicodeDecodeError:
+        raise _UserError(f"cannot read {file}: not UTF-8 text", EXIT_BAD_INPUT) from None
+    except OSError as exc:
+        raise _UserError(f"cannot read {file}: {exc.strerror}", EXIT_BAD_INPUT) from None
+    try:
+        result = parse_claimreview(text)
+    except ValueError as exc:
+        raise _UserError(f"{file}: {exc}", EXIT_BAD_INPUT) from None
+    try:
+        storage = open_storage(settings, db)
+        try:
+            new = storage.save_factchecks(result.debunks, f"import:{Path(file).name}")
+            total = storage.count_factchecks()
+        finally:
+            storage.close()
+    except StorageError as exc:
+        raise _UserError(str(exc)) from None
+    known = len({fc.url for fc in result.debunks}) - new
+    print(f"{file}: imported {new} fact-check(s), {known} already known, {result.skipped_total} skipped; {total} stored in {storage.path}")
+    for reason, n in sorted(result.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  skipped {n}: {reason}")
+    return EXIT_OK
 
 
 def cmd_tui(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,8 +8,10 @@ exchange the same objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
+
+Day = date  # a field below is named `date`: the type keeps its own name
 
 VerdictName = Literal["fit", "off_brand", "risky"]
 RiskLevel = Literal["none", "low", "medium", "high"]
@@ -43,6 +45,7 @@ class TrendInput:
     lang: str | None = None
     context: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
+    date: Day | None = None  # when the trend was seen; None = today (calendar and fact-check window)
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> TrendInput:
@@ -70,7 +73,24 @@ class TrendInput:
             lang=_utf8(lang) if lang is not None else None,
             context=tuple(_utf8(c) for c in context if c.strip()),
             urls=tuple(_utf8(u) for u in urls),
+            date=parse_seen_date(obj.get("date")),
         )
+
+
+def parse_seen_date(value: Any) -> Day | None:
+    """A trend line's `date`: an ISO date or datetime (a datetime counts in UTC when it has an offset)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("'date' must be an ISO date or datetime string, e.g. \"2024-01-28\"")
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"'date' is not an ISO date or datetime: {text[:40]!r}") from None
+    return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from monitor.models import RiskAssessment, Trend, Verdict
+from monitor.risk.factcheck import FactCheck
 
 
 class StorageError(Exception):
@@ -85,6 +86,20 @@ MIGRATIONS: list[str] = [
         at TEXT NOT NULL,
         PRIMARY KEY (trend_id, brand, kind)
     );
+    """,
+    # v2: fact-checks survive restarts and can be imported (`onda data import-factchecks`)
+    """
+    CREATE TABLE factchecks (
+        url TEXT PRIMARY KEY,             -- one debunk per fact-check article
+        title TEXT NOT NULL,
+        claim TEXT NOT NULL DEFAULT '',
+        publisher TEXT NOT NULL DEFAULT '',
+        published TEXT,                   -- ISO date
+        rating TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL,             -- feed | import:<file name>
+        added_at TEXT NOT NULL
+    );
+    CREATE INDEX factchecks_published ON factchecks(published);
     """,
 ]
 
@@ -469,6 +484,55 @@ class Storage:
             next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]),
             sent_at=_parse(row["sent_at"]),
         )
+
+    # -- fact-checks ----------------------------------------------------------------------
+    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> int:
+        """Store debunks (by URL: a known one is left as it is); returns how many were new."""
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO factchecks(url, title, claim, publisher, published, rating, origin, added_at)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        fc.url,
+                        fc.title,
+                        fc.claim,
+                        fc.publisher,
+                        fc.published.isoformat() if fc.published else None,
+                        fc.rating,
+                        origin,
+                        _now(),
+                    )
+                    for fc in items
+                ],
+            )
+            return db.total_changes - before
+
+    def load_factchecks(self, limit: int = 10_000) -> list[FactCheck]:
+        """The most recently published debunks (at most `limit`), oldest first."""
+        try:
+            rows = self._db.execute(
+                "SELECT * FROM (SELECT * FROM factchecks ORDER BY COALESCE(published, substr(added_at, 1, 10)) DESC"
+                " LIMIT ?) ORDER BY COALESCE(published, substr(added_at, 1, 10))",
+                (limit,),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot read database {self.path}: {exc}") from exc
+        return [
+            FactCheck(
+                title=r["title"],
+                url=r["url"],
+                publisher=r["publisher"],
+                published=date.fromisoformat(r["published"]) if r["published"] else None,
+                claim=r["claim"],
+                rating=r["rating"],
+            )
+            for r in rows
+        ]
+
+    def count_factchecks(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM factchecks").fetchone()[0])
 
     # -- feedback -------------------------------------------------------------------------
     def add_feedback(self, trend_id: str, brand: str, kind: str) -> None:

@@ -30,6 +30,11 @@ _EN_HINTS = frozenset(
 )
 
 
+def fold_accents(text: str) -> str:
+    """Lower-case without accents ("Perché" -> "perche"): for loose word comparisons, never for display."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
 def clean_text(text: str, max_chars: int = 500) -> str:
     """Untrusted text → one safe line: NFC, no control/bidi characters or lone surrogates, collapsed
     spaces, bounded length (and never normalises megabytes)."""

@@ -138,9 +138,10 @@ class RiskGate:
         if vectors is not None and len(vectors) != len(trends):
             raise ValueError(f"got {len(vectors)} vectors for {len(trends)} trends")
         today = self.today()
+        days = [t.date or today for t in trends]  # a replayed trend is judged on the day it was seen
         out = self.lexicon.assess(texts, [t.lang for t in trends])
         for i, (trend, text) in enumerate(zip(trends, texts, strict=True)):
-            out[i].extend(self.calendar.assess(text, today))
+            out[i].extend(self.calendar.assess(text, days[i]))
             if trend.urls:
                 out[i].extend(self.credibility.assess(trend.urls))
         if vectors is not None and self.prototypes is not None:
@@ -148,7 +149,7 @@ class RiskGate:
             for i, flags in enumerate(self.prototypes.assess(vecs, [t.lang for t in trends])):
                 out[i].extend(flags)
         if self.factchecks is not None and len(self.factchecks):
-            for i, flags in enumerate(self.factchecks.match(texts, vectors, today)):
+            for i, flags in enumerate(self.factchecks.match(texts, vectors, days)):
                 out[i].extend(flags)
         return out
 

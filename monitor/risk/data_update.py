@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from monitor.config import Settings
+    from monitor.risk.factcheck import FactCheck
 
 MANIFEST = "manifest.json"
 
@@ -211,9 +213,71 @@ async def update_lists(
     return lines
 
 
-def run(settings: Settings) -> int:
-    """Entry point for `onda data update`: prints one line per list; exit 1 if any list failed."""
+async def update_claimreview_feeds(
+    settings: Settings, save: Callable[[list[FactCheck], str], int], session: aiohttp.ClientSession | None = None
+) -> list[str]:
+    """Download each `[factchecks] claimreview_urls` feed and store its debunks; one status line per feed."""
+    import aiohttp
+
+    from monitor.risk.claimreview import parse_claimreview
+
+    urls = settings.factchecks.claimreview_urls
+    if not urls:
+        return []
+    own = session is None
+    if session is None:
+        timeout = aiohttp.ClientTimeout(total=settings.http.total_timeout_s, connect=settings.http.connect_timeout_s)
+        session = aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": settings.http.user_agent})
+    lines: list[str] = []
+    try:
+        for url in urls:
+            try:
+                async with session.get(url) as resp:
+                    if resp.status != 200:
+                        lines.append(f"claimreview {url}: error: HTTP {resp.status}")
+                        continue
+                    data = await resp.content.read(settings.http.max_bytes + 1)
+            except TimeoutError:
+                lines.append(f"claimreview {url}: error: timed out")
+                continue
+            except aiohttp.ClientError as exc:
+                lines.append(f"claimreview {url}: error: {type(exc).__name__}: {exc}")
+                continue
+            if len(data) > settings.http.max_bytes:
+                lines.append(f"claimreview {url}: error: larger than {settings.http.max_bytes} bytes")
+                continue
+            try:
+                result = parse_claimreview(data.decode("utf-8", errors="replace"))
+            except ValueError as exc:
+                lines.append(f"claimreview {url}: error: {exc}")
+                continue
+            new = save(result.debunks, f"feed:{url}")
+            lines.append(
+                f"claimreview {url}: {new} new fact-check(s), {len(result.debunks) - new} known,"
+                f" {result.skipped_total} skipped"
+            )
+    finally:
+        if own:
+            await session.close()
+    return lines
+
+
+def run(settings: Settings, db: str | None = None) -> int:
+    """Entry point for `onda data update`: prints one line per list and feed; exit 1 if any failed."""
     lines = asyncio.run(update_lists(settings))
+    if settings.factchecks.claimreview_urls:
+        from monitor.compose import open_storage
+        from monitor.storage import StorageError
+
+        try:
+            storage = open_storage(settings, db)
+        except StorageError as exc:
+            lines.append(f"claimreview: error: {exc}")
+        else:
+            try:
+                lines += asyncio.run(update_claimreview_feeds(settings, storage.save_factchecks))
+            finally:
+                storage.close()
     for line in lines:
         sys.stdout.write(line + "\n")
     sys.stdout.write(f"lists are in {settings.credibility_dir()}\n")

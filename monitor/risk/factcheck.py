@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import threading
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,6 +22,7 @@ import numpy as np
 
 from brand_dna.embedder import Embedder, Vectors
 from monitor.models import RiskFlag
+from monitor.text import fold_accents
 
 log = logging.getLogger(__name__)
 
@@ -160,14 +160,10 @@ _STOP = set(
 )
 
 
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
-
-
 def content_terms(text: str) -> set[str]:
     """Lower-cased, accent-folded words of 4+ letters (or digits of 2+) minus stopwords, crude 5-char stems."""
     out: set[str] = set()
-    for w in re.findall(r"\w+", _fold(text)):
+    for w in re.findall(r"\w+", fold_accents(text)):
         if w in _STOP:
             continue
         if w.isdigit() and len(w) >= 2:
@@ -194,7 +190,9 @@ class FactCheck:
     @property
     def text(self) -> str:
         """What is matched against trends: the claim and the fact-check title."""
-        return f"{self.claim}. {self.title}" if self.claim else self.title
+        if self.claim and self.claim != self.title:
+            return f"{self.claim}. {self.title}"
+        return self.claim or self.title
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -236,6 +234,20 @@ def _iso_date(value: Any) -> date | None:
         return None
 
 
+# Ratings that say the claim holds. Compared on the folded, lower-cased rating; a rating that merely
+# contains one of these words ("Mostly true", "Half true", "Vero a metà") is still a caution, kept.
+TRUE_RATINGS = frozenset(
+    ["true", "correct", "accurate", "verified", "confirmed", "vero", "vera", "corretto", "corretta", "confermato",
+     "verdadero", "vrai", "wahr", "richtig"]
+)
+
+
+def is_debunk_rating(rating: str) -> bool:
+    """False for a rating that means true; True for everything else (false, misleading, satire, no rating)."""
+    folded = " ".join(re.findall(r"\w+", fold_accents(rating.lower())))
+    return folded not in TRUE_RATINGS
+
+
 def parse_google_claims(obj: Any) -> list[FactCheck]:
     """A `claims:search` response -> one FactCheck per claim review."""
     out: list[FactCheck] = []
@@ -253,6 +265,9 @@ def parse_google_claims(obj: Any) -> list[FactCheck]:
             url = str(review.get("url", "")).strip()
             if not url.startswith(("http://", "https://")):
                 continue
+            rating = _clean(str(review.get("textualRating", "")), 60)
+            if rating and not is_debunk_rating(rating):
+                continue  # "True" / "Vero": the claim holds, nothing to warn about
             publisher = review.get("publisher")
             publisher = publisher if isinstance(publisher, dict) else {}
             out.append(
@@ -262,7 +277,7 @@ def parse_google_claims(obj: Any) -> list[FactCheck]:
                     publisher=_clean(str(publisher.get("name") or publisher.get("site") or ""), 80),
                     published=_iso_date(review.get("reviewDate")) or _iso_date(claim.get("claimDate")),
                     claim=text,
-                    rating=_clean(str(review.get("textualRating", "")), 60),
+                    rating=rating,
                 )
             )
     return out
@@ -322,10 +337,20 @@ async def poll_factcheck_feeds(
 # -- store + matching -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class FactCheckThresholds:
-    similarity: float = 0.55  # cosine of trend text to the fact-check claim/title
-    min_shared_terms: int = 2  # content words in common (both conditions must hold)
+    """When a trend is the debunked claim. Cosines are per embedding model (`monitor.profiles`, "factcheck")."""
+
+    similarity: float = 0.55  # cosine of trend text to the claim, together with ...
+    min_shared_terms: int = 2  # ... content words in common (two: one shared name is not a claim)
+    similarity_alone: float = 0.80  # a cosine this close is the same claim, in any language
     lexical_only_terms: int = 3  # with no embedder: shared terms needed ...
     lexical_only_share: float = 0.5  # ... and share of the fact-check's terms
+
+    @classmethod
+    def for_model(cls, model_id: str) -> FactCheckThresholds:
+        from monitor.profiles import profile_for
+
+        section = profile_for(model_id).section("factcheck")
+        return cls(**{k: type(getattr(cls(), k))(v) for k, v in section.items()})
 
 
 @dataclass(slots=True)
@@ -337,21 +362,44 @@ class _Entry:
 
 @dataclass(slots=True)
 class FactCheckStore:
-    """Recent debunks + their embeddings. Thread-safe: the poller adds, the scorer matches."""
+    """Debunks + their embeddings, matched within `max_age_days` of the day a trend was seen.
+
+    Thread-safe: the poller (or a storage load) adds, the scorer matches. Entries are kept up to
+    `max_items` (the most recently published win), so a replay of past days finds past debunks.
+    """
 
     embedder: Embedder | None = None
     max_age_days: int = 30
-    max_items: int = 5000
-    thresholds: FactCheckThresholds = field(default_factory=FactCheckThresholds)
+    max_items: int = 10_000
+    thresholds: FactCheckThresholds | None = None
     _entries: list[_Entry] = field(default_factory=list)
     _vectors: Vectors | None = None
+    _pending: list[FactCheck] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        if self.thresholds is None:
+            self.thresholds = (
+                FactCheckThresholds.for_model(self.embedder.model_id) if self.embedder is not None else FactCheckThresholds()
+            )
+
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + len(self._pending)
+
+    def preload(self, items: Sequence[FactCheck]) -> None:
+        """Stored debunks, embedded on first use (so a dashboard starts before they are)."""
+        with self._lock:
+            self._pending.extend(items)
+
+    def _take_pending(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if pending:
+            self.add(pending)
 
     def add(self, items: Sequence[FactCheck], today: date | None = None) -> int:
         """Add new fact-checks (by URL); returns how many were new."""
+        self._take_pending()
         today = today or datetime.now(UTC).date()
         with self._lock:
             known = {e.fc.url for e in self._entries}
@@ -363,54 +411,74 @@ class FactCheckStore:
             self._entries.extend(_Entry(fc, content_terms(fc.text), today) for fc in fresh)
             if vecs is not None:
                 self._vectors = vecs if self._vectors is None else np.vstack([self._vectors, vecs])
-            self._trim(today)
+            self._cap()
         return len(fresh)
 
-    def _trim(self, today: date) -> None:
-        keep = [
-            i for i, e in enumerate(self._entries) if (today - (e.fc.published or e.added)).days <= self.max_age_days
-        ][-self.max_items :]
-        if len(keep) != len(self._entries):
-            self._entries = [self._entries[i] for i in keep]
-            if self._vectors is not None:
-                self._vectors = self._vectors[keep]
+    def _cap(self) -> None:
+        if len(self._entries) <= self.max_items:
+            return
+        order = sorted(range(len(self._entries)), key=lambda i: self._entries[i].fc.published or self._entries[i].added)
+        keep = sorted(order[-self.max_items :])
+        self._entries = [self._entries[i] for i in keep]
+        if self._vectors is not None:
+            self._vectors = self._vectors[keep]
 
     def prune(self, today: date) -> None:
+        """Drop debunks older than `max_age_days` before `today` (a live watcher's memory)."""
         with self._lock:
-            self._trim(today)
+            keep = [
+                i for i, e in enumerate(self._entries) if (today - (e.fc.published or e.added)).days <= self.max_age_days
+            ]
+            if len(keep) != len(self._entries):
+                self._entries = [self._entries[i] for i in keep]
+                if self._vectors is not None:
+                    self._vectors = self._vectors[keep]
 
-    def match(self, texts: Sequence[str], vectors: Vectors | None, today: date) -> list[list[RiskFlag]]:
-        """Misinformation/high flags for the trends that match a recent debunk."""
+    def _in_window(self, entries: Sequence[_Entry], day: date) -> np.ndarray:
+        return np.array([abs((day - (e.fc.published or e.added)).days) <= self.max_age_days for e in entries])
+
+    def match(self, texts: Sequence[str], vectors: Vectors | None, days: date | Sequence[date]) -> list[list[RiskFlag]]:
+        """Misinformation/high flags for the trends that state a debunked claim.
+
+        `days`: the day each trend was seen (one day for all, or one per text); a debunk counts when it
+        was published within `max_age_days` of that day. A match needs the claim's meaning (cosine),
+        and, below `similarity_alone`, two shared content words too: a shared name alone never matches.
+        """
+        self._take_pending()
         with self._lock:
             entries = list(self._entries)
             fvecs = self._vectors
         out: list[list[RiskFlag]] = [[] for _ in texts]
         if not entries:
             return out
-        t = self.thresholds
-        recent = np.array([(today - (e.fc.published or e.added)).days <= self.max_age_days for e in entries])
+        per_text = [days] * len(texts) if isinstance(days, date) else list(days)
+        t = self.thresholds or FactCheckThresholds()
+        windows: dict[date, np.ndarray] = {}
         sims = vectors @ fvecs.T if (vectors is not None and fvecs is not None and len(vectors)) else None
         # Only candidate pairs are checked word by word: by similarity (matrix op), or, without
         # vectors, through an inverted index of content words.
         index: dict[str, list[int]] = {}
         if sims is None:
             for j, e in enumerate(entries):
-                if recent[j]:
-                    for term in e.terms:
-                        index.setdefault(term, []).append(j)
+                for term in e.terms:
+                    index.setdefault(term, []).append(j)
         for i, text in enumerate(texts):
+            day = per_text[i]
+            if day not in windows:
+                windows[day] = self._in_window(entries, day)
+            recent = windows[day]
             terms = content_terms(text)
             best: tuple[float, int, list[str]] | None = None
             if sims is not None:
                 candidates = np.flatnonzero((sims[i] >= t.similarity) & recent).tolist()
             else:
-                candidates = sorted({j for term in terms for j in index.get(term, ())})
+                candidates = [j for j in sorted({j for term in terms for j in index.get(term, ())}) if recent[j]]
             for j in candidates:
                 e = entries[j]
                 shared = sorted(terms & e.terms)
                 if sims is not None:
-                    ok = len(shared) >= t.min_shared_terms
                     score = float(sims[i, j])
+                    ok = score >= t.similarity_alone or len(shared) >= t.min_shared_terms
                 else:
                     share = len(shared) / max(len(e.terms), 1)
                     ok = len(shared) >= t.lexical_only_terms and share >= t.lexical_only_share
@@ -424,9 +492,10 @@ class FactCheckStore:
             rating = f", rated '{fc.rating}'" if fc.rating else ""
             when = f" on {fc.published.isoformat()}" if fc.published else ""
             how = f"similarity {score:.2f}" if sims is not None else f"{score:.0%} of its key words"
+            words = f", shared words: {', '.join(shared[:5])}" if shared else ""
             reason = (
                 f"factcheck · misinformation (GARM: Misinformation): matches the debunk '{fc.title}' by {fc.publisher or 'a fact-checker'}"
-                f"{when}{rating} ({fc.url}) — {how}, shared words: {', '.join(shared[:5])} — strong evidence"
+                f"{when}{rating} ({fc.url}) — {how}{words} — strong evidence"
             )
             out[i].append(
                 RiskFlag("misinformation", "high", "factcheck", reason, evidence=fc.url, strength=min(score, 1.0))

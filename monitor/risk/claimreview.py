@@ -1,0 +1,149 @@
+"""schema.org ClaimReview files -> FactCheck debunks (for `onda data import-factchecks` and ClaimReview feeds).
+
+Accepted shapes (untrusted JSON, any field may be missing or of the wrong type):
+- a DataFeed, as fact-check aggregators publish it: `dataFeedElement[].item`, a list or one object;
+- a JSON array of ClaimReview objects, or JSON lines (one per line);
+- a Google Fact Check Tools `claims:search` response (`claims[].claimReview[]`).
+
+A review whose rating means true ("Vero", "True", "Correct", ...) is not a debunk: it is skipped with
+that reason, like every malformed item, so the caller can report how many were skipped and why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.risk.factcheck import FactCheck, _clean, _iso_date, is_debunk_rating
+
+
+@dataclass(slots=True)
+class ImportResult:
+    debunks: list[FactCheck] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+def _review(obj: Any, result: ImportResult) -> None:
+    if not isinstance(obj, dict):
+        result.skipped["not a JSON object"] += 1
+        return
+    kind = obj.get("@type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k == "ClaimReview"), kind[0] if kind else None)
+    if kind not in (None, "ClaimReview"):
+        result.skipped[f"not a ClaimReview (@type {str(kind)[:30]})"] += 1
+        return
+    claim = obj.get("claimReviewed")
+    if not isinstance(claim, str) or not claim.strip():
+        result.skipped["no claimReviewed"] += 1
+        return
+    url = obj.get("url")
+    if not isinstance(url, str) or not url.strip().startswith(("http://", "https://")):
+        result.skipped["no http(s) url"] += 1
+        return
+    rating_obj = obj.get("reviewRating")
+    rating = ""
+    if isinstance(rating_obj, dict):
+        rating = _clean(str(rating_obj.get("alternateName") or rating_obj.get("name") or ""), 60)
+    if rating and not is_debunk_rating(rating):
+        result.skipped[f"rated true ('{rating}'): not a debunk"] += 1
+        return
+    author = obj.get("author")
+    if isinstance(author, list):
+        author = author[0] if author else None
+    publisher = author.get("name", "") if isinstance(author, dict) else (author if isinstance(author, str) else "")
+    headline = obj.get("name") or obj.get("headline")
+    item = obj.get("itemReviewed")
+    published = _iso_date(obj.get("datePublished"))
+    if published is None and isinstance(item, dict):
+        published = _iso_date(item.get("datePublished"))
+    result.debunks.append(
+        FactCheck(
+            title=_clean(str(headline)) if isinstance(headline, str) and headline.strip() else _clean(claim),
+            url=url.strip()[:1000],
+            publisher=_clean(str(publisher), 80),
+            published=published,
+            claim=_clean(claim),
+            rating=rating,
+        )
+    )
+
+
+def _google_claims(obj: dict[str, Any], result: ImportResult) -> None:
+    claims = obj.get("claims")
+    for claim in claims if isinstance(claims, list) else []:
+        if not isinstance(claim, dict):
+            result.skipped["not a JSON object"] += 1
+            continue
+        text = claim.get("text")
+        reviews = claim.get("claimReview")
+        if not isinstance(text, str) or not text.strip():
+            result.skipped["no claim text"] += 1
+            continue
+        for review in reviews if isinstance(reviews, list) else []:
+            if not isinstance(review, dict):
+                result.skipped["not a JSON object"] += 1
+                continue
+            publisher = review.get("publisher")
+            publisher = publisher if isinstance(publisher, dict) else {}
+            _review(
+                {
+                    "@type": "ClaimReview",
+                    "claimReviewed": text,
+                    "url": review.get("url"),
+                    "name": review.get("title"),
+                    "author": {"name": publisher.get("name") or publisher.get("site") or ""},
+                    "datePublished": review.get("reviewDate") or claim.get("claimDate"),
+                    "reviewRating": {"alternateName": review.get("textualRating", "")},
+                },
+                result,
+            )
+
+
+def _walk(obj: Any, result: ImportResult) -> None:
+    if isinstance(obj, list):
+        for x in obj:
+            _walk(x, result)
+        return
+    if isinstance(obj, dict) and isinstance(obj.get("dataFeedElement"), list):
+        for element in obj["dataFeedElement"]:
+            if isinstance(element, dict) and "item" in element:
+                _walk(element["item"], result)
+            else:
+                _review(element, result)
+        return
+    if isinstance(obj, dict) and "claims" in obj and "claimReviewed" not in obj:
+        _google_claims(obj, result)
+        return
+    _review(obj, result)
+
+
+def parse_claimreview(text: str) -> ImportResult:
+    """Parse a whole file's text (JSON document or JSON lines). Raises ValueError when it is neither."""
+    result = ImportResult()
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as first:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) < 2:
+            raise ValueError(f"not JSON: {first.msg} (line {first.lineno})") from None
+        for n, line in enumerate(lines, start=1):
+            try:
+                _walk(json.loads(line), result)
+            except (json.JSONDecodeError, RecursionError):
+                result.skipped[f"line {n} is not JSON"] += 1
+        if not result.debunks and result.skipped_total == len(lines) and all(
+            k.endswith("is not JSON") for k in result.skipped
+        ):
+            raise ValueError(f"not JSON or JSON lines: {first.msg} (line {first.lineno})") from None
+        return result
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    _walk(doc, result)
+    return result

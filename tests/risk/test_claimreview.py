@@ -1,0 +1,179 @@
+"""ClaimReview imports, stored debunks, and matching by claim across languages and dates."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from monitor.models import TrendInput
+from monitor.risk.claimreview import parse_claimreview
+from monitor.risk.factcheck import FactCheck, FactCheckStore, is_debunk_rating
+from monitor.storage import Storage
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def review(claim: str, url: str, rating: str = "Falso", published: str = "2025-03-10", **extra: object) -> dict:
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "claimReviewed": claim,
+        "url": url,
+        "datePublished": published,
+        "author": {"@type": "Organization", "name": "Verifica.example"},
+        "reviewRating": {"@type": "Rating", "alternateName": rating},
+        **extra,
+    }
+
+
+DEBUNK_IT = review("L'Unione europea obbliga a mettere farina di insetti nella pasta", "https://verifica.example/insetti")
+DEBUNK_EN = review(
+    "Photo shows the Leaning Tower of Pisa collapsed after an earthquake", "https://check.example/pisa", "False"
+)
+TRUE_ONE = review("Il Colosseo ha riaperto il terzo anello", "https://verifica.example/colosseo", "Vero")
+SINNER_DECOY = review("Jannik Sinner ha detto che lascerà l'Italia per Monaco", "https://verifica.example/sinner")
+
+
+def test_datafeed_with_list_and_object_items() -> None:
+    feed = {
+        "@type": "DataFeed",
+        "dataFeedElement": [
+            {"@type": "DataFeedItem", "item": [DEBUNK_IT, TRUE_ONE]},
+            {"@type": "DataFeedItem", "item": DEBUNK_EN},
+            {"@type": "DataFeedItem", "item": {"@type": "ClaimReview", "url": "https://x.example/a"}},
+        ],
+    }
+    result = parse_claimreview(json.dumps(feed))
+    assert [fc.url for fc in result.debunks] == [DEBUNK_IT["url"], DEBUNK_EN["url"]]
+    assert result.debunks[0].rating == "Falso" and result.debunks[0].published == date(2025, 3, 10)
+    assert result.debunks[0].publisher == "Verifica.example"
+    assert result.skipped == {"rated true ('Vero'): not a debunk": 1, "no claimReviewed": 1}
+
+
+def test_array_jsonlines_and_google_claims_search() -> None:
+    assert len(parse_claimreview(json.dumps([DEBUNK_IT, DEBUNK_EN])).debunks) == 2
+    lines = parse_claimreview("\n".join([json.dumps(DEBUNK_IT), "{broken", json.dumps(DEBUNK_EN)]))
+    assert len(lines.debunks) == 2 and lines.skipped == {"line 2 is not JSON": 1}
+    google = {
+        "claims": [
+            {
+                "text": "Vaccines contain microchips",
+                "claimDate": "2025-01-02T00:00:00Z",
+                "claimReview": [
+                    {"publisher": {"name": "Facta"}, "url": "https://facta.example/chip", "textualRating": "False"},
+                    {"publisher": {"name": "Other"}, "url": "https://other.example/chip", "textualRating": "True"},
+                ],
+            }
+        ]
+    }
+    result = parse_claimreview(json.dumps(google))
+    assert [fc.url for fc in result.debunks] == ["https://facta.example/chip"]
+    assert result.debunks[0].claim == "Vaccines contain microchips"
+
+
+def test_not_json_is_an_error() -> None:
+    with pytest.raises(ValueError, match="not JSON"):
+        parse_claimreview("just some text\nand more")
+
+
+@pytest.mark.parametrize(("rating", "debunk"), [("Vero", False), ("TRUE", False), ("Corretto", False),
+                                                ("Falso", True), ("Mostly true", True), ("Satira", True), ("", True)])
+def test_true_ratings_are_not_debunks(rating: str, debunk: bool) -> None:
+    assert is_debunk_rating(rating) is debunk
+
+
+def test_stored_factchecks_survive_and_reimport_adds_nothing(tmp_path: Path) -> None:
+    fcs = parse_claimreview(json.dumps([DEBUNK_IT, DEBUNK_EN])).debunks
+    with_db = Storage(tmp_path / "onda.db")
+    assert with_db.save_factchecks(fcs, "import:a.json") == 2
+    assert with_db.save_factchecks(fcs, "import:a.json") == 0
+    with_db.close()
+    again = Storage(tmp_path / "onda.db")
+    assert {fc.url for fc in again.load_factchecks()} == {DEBUNK_IT["url"], DEBUNK_EN["url"]}
+    again.close()
+
+
+@pytest.fixture
+def store(real_embedder) -> FactCheckStore:  # type: ignore[no-untyped-def]
+    s = FactCheckStore(embedder=real_embedder, max_age_days=30)
+    s.preload(parse_claimreview(json.dumps([DEBUNK_IT, DEBUNK_EN, SINNER_DECOY])).debunks)
+    return s
+
+
+def _match(store: FactCheckStore, real_embedder, title: str, day: date) -> list:  # type: ignore[no-untyped-def]
+    return store.match([title], real_embedder.encode([title]), [day])[0]
+
+
+def test_matches_the_claim_across_languages(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    day = date(2025, 3, 12)
+    en = _match(store, real_embedder, "EU forces insect flour into Italian pasta", day)
+    assert en and en[0].evidence == DEBUNK_IT["url"] and en[0].level == "high"
+    it = _match(store, real_embedder, "Crollata la Torre di Pisa dopo il terremoto, la foto", day)
+    assert it and it[0].evidence == DEBUNK_EN["url"]
+
+
+def test_a_shared_name_alone_never_matches(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    assert _match(store, real_embedder, "Sinner vince gli Australian Open", date(2025, 3, 12)) == []
+
+
+def test_debunks_count_near_the_day_the_trend_was_seen(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    title = "EU forces insect flour into Italian pasta"
+    assert _match(store, real_embedder, title, date(2025, 4, 1))
+    assert _match(store, real_embedder, title, date(2024, 1, 1)) == []
+
+
+def run_onda(args: list[str], stdin: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "ONDA_MODEL__CACHE_DIR": str(tmp_path / "cache"),
+        "ONDA_RISK__CREDIBILITY_DIR": str(tmp_path / "cred"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], input=stdin, capture_output=True, text=True, timeout=300, cwd=REPO, env=env
+    )
+
+
+def test_import_then_score_with_db_and_date(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps({"@type": "DataFeed", "dataFeedElement": [{"item": [DEBUNK_IT, TRUE_ONE]}]}), "utf-8")
+    db = tmp_path / "team.db"
+    first = run_onda(["data", "import-factchecks", str(feed), "--db", str(db)], "", tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "imported 1 fact-check(s), 0 already known, 1 skipped" in first.stdout
+    assert "rated true ('Vero')" in first.stdout
+    second = run_onda(["--db", str(db), "data", "import-factchecks", str(feed)], "", tmp_path)
+    assert "imported 0 fact-check(s), 1 already known" in second.stdout
+    lines = [
+        {"id": "hoax", "title": "pasta con farina di insetti obbligatoria per la UE", "lang": "it", "date": "2025-03-11"},
+        {"id": "old", "title": "pasta con farina di insetti obbligatoria per la UE", "lang": "it", "date": "2023-01-05"},
+    ]
+    brand = tmp_path / "brand.toml"
+    brand.write_text('[brand]\nname = "Pasta"\ndna = ["Italian pasta for family dinners"]\n', "utf-8")
+    scored = run_onda(["score", "--brand", str(brand), "--db", str(db)], "\n".join(json.dumps(x) for x in lines), tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    out = {o["id"]: o for o in map(json.loads, scored.stdout.splitlines())}
+    assert out["hoax"]["verdict"] == "risky" and "misinformation" in out["hoax"]["risk"]["categories"]
+    assert any(DEBUNK_IT["url"] in r for r in out["hoax"]["risk"]["reasons"])
+    assert not any(DEBUNK_IT["url"] in r for r in out["old"]["risk"]["reasons"])
+    missing = run_onda(["score", "--brand", str(brand), "--db", str(tmp_path / "nope.db")], "", tmp_path)
+    assert missing.returncode == 2 and "database not found" in missing.stderr
+
+
+def test_bad_date_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="ISO date"):
+        TrendInput.from_json({"id": "x", "title": "t", "date": "yesterday"})
+    assert TrendInput.from_json({"id": "x", "title": "t", "date": "2024-01-28T23:30:00-05:00"}).date == date(2024, 1, 29)
+
+
+def test_store_keeps_fact_checks_given_as_objects(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    store = FactCheckStore(embedder=real_embedder)
+    fc = FactCheck(title="t", url="https://a.example/1", publisher="p", published=date(2025, 1, 1), claim="c")
+    assert store.add([fc, fc]) == 1 and len(store) == 1
