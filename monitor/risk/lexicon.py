@@ -21,8 +21,6 @@ LANGS = ("it", "en")
 WEIGHTS: dict[str, float] = {"severe": 3.0, "high": 2.0, "medium": 1.0, "low": 0.5}
 AMPLIFIER_WEIGHT = 1.0
 REPEAT_BONUS = 0.5  # per extra mention of the same term (title + headlines), at most 2 extra
-HIGH_SCORE = 3.0
-MEDIUM_SCORE = 1.5
 CATEGORIES = ("tragedy", "polarizing", "misinformation")
 # GARM brand-safety category named in reasons; a group in a lexicon file may set its own `garm`.
 GARM_BY_GROUP = {
@@ -186,10 +184,13 @@ def _fmt_term(h: TermHit) -> str:
 def score_hits(
     hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict[str, Group], source: str = "lexicon"
 ) -> list[RiskFlag]:
-    """Pure policy: hits -> one flag per matched group, level from the whole category's evidence.
+    """Pure policy: hits -> one flag per matched group; the words decide the level, not how often they repeat.
 
-    High needs several pieces of evidence (score >= 3 with a strong term, or >= 3 distinct terms) or
-    one "severe" term (a death, a murder): one ambiguous word never blocks a trend on its own.
+    A title alone must be judged as well as a title with ten headlines, so the level comes from the
+    strongest term of the category: a "severe" or "high" term (a death, a flood, a war, an election)
+    is high on its own; a "medium" term is medium, and high together with an amplifier of the same
+    category ("Salvini" + "polemica"); "low" terms stay low.
+    Repetitions only raise the reported score (the strength shown in reasons).
     """
     by_cat: dict[str, list[TermHit]] = {}
     for h in hits:
@@ -200,11 +201,11 @@ def score_hits(
         amp_terms = amps.get(category, [])
         score += AMPLIFIER_WEIGHT * len(amp_terms)
         strong = any(h.weight in ("severe", "high") for h in chits)
-        distinct = len(chits) + len(amp_terms)
+        mediums = sum(1 for h in chits if h.weight == "medium")
         level: RiskLevel
-        if score >= HIGH_SCORE and (strong or distinct >= 3):
+        if strong or (mediums and amp_terms):
             level = "high"
-        elif score >= MEDIUM_SCORE or strong:
+        elif mediums:
             level = "medium"
         else:
             level = "low"

@@ -67,8 +67,31 @@ def test_lemmas_join_inflections(lex: Lexicon) -> None:
 
 
 def test_one_ambiguous_word_is_not_high(lex: Lexicon) -> None:
+    # A politician at a summit is a caution (medium), not a fight: no strong term, no amplifier.
     levels = _levels(lex, "Meloni al vertice G7", "it")
-    assert levels == {"polarizing": "low"}
+    assert levels == {"polarizing": "medium"}
+
+
+@pytest.mark.parametrize(
+    ("title", "lang", "category"),
+    [
+        ("alluvione emilia romagna", "it", "tragedy"),
+        ("Morto Silvio Berlusconi", "it", "tragedy"),
+        ("elezioni regionali risultati", "it", "polarizing"),
+        ("plane crash Washington", "en", "tragedy"),
+        ("school shooting Texas", "en", "tragedy"),
+    ],
+)
+def test_a_bare_title_naming_a_tragedy_or_a_fight_is_high(lex: Lexicon, title: str, lang: str, category: str) -> None:
+    assert _levels(lex, title, lang).get(category) == "high"
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [("bomba di mercato Juventus", "it"), ("strage di gol all'Olimpico", "it"), ("Italia d'oro nel volley", "it")],
+)
+def test_benign_look_alikes_stay_clean(lex: Lexicon, title: str, lang: str) -> None:
+    assert "high" not in _levels(lex, title, lang).values()
 
 
 def test_reason_names_layer_terms_and_strength(lex: Lexicon) -> None:
@@ -87,10 +110,13 @@ def test_unknown_language_uses_both_lexicons(lex: Lexicon) -> None:
 def test_score_hits_policy() -> None:
     groups = {"death": Group("death", "tragedy", ()), "politics": Group("politics", "polarizing", ())}
     assert score_hits([TermHit("morto", "death", "severe", 1)], {}, groups)[0].level == "high"
-    assert score_hits([TermHit("dead", "death", "high", 1)], {}, groups)[0].level == "medium"
+    # One strong term is enough: the level does not wait for headlines to repeat it.
+    assert score_hits([TermHit("dead", "death", "high", 1)], {}, groups)[0].level == "high"
     two = [TermHit("meloni", "politics", "medium", 1), TermHit("schlein", "politics", "medium", 1)]
     assert score_hits(two, {}, groups)[0].level == "medium"
-    assert score_hits(two, {"polarizing": ["scontro"]}, groups)[0].level == "high"
+    assert score_hits(two[:1], {"polarizing": ["scontro"]}, groups)[0].level == "high"
+    repeated = [TermHit("meloni", "politics", "medium", 3)]
+    assert score_hits(repeated, {}, groups)[0].level == "medium"
     assert score_hits([TermHit("sindaco", "politics", "low", 1)], {}, groups)[0].level == "low"
 
 
