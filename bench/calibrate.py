@@ -1,12 +1,16 @@
-"""Fit the brand-fit calibration (logistic weights) on the labelled sets in examples/fit.
+"""Fit the brand-fit calibration (logistic weights) of one embedding model on the training brands.
 
-    python bench/calibrate.py            # report leave-one-brand-out numbers
-    python bench/calibrate.py --write    # also write brand_dna/data/calibration.json
+    python bench/calibrate.py                      # corpus: fit on the train brands, report held-out brands
+    python bench/calibrate.py --write              # also write the model's `fit` profile (calibration.json)
+    python bench/calibrate.py --set examples/fit   # the old curated sets, leave-one-brand-out
+    python bench/calibrate.py --backend sentence-transformers [--model NAME]
 
-Each examples/fit/<brand>.jsonl pairs with examples/brands/<brand>.toml. Rows labelled
-`risky` are left out (their fit is not the question). Reported for every held-out brand:
-F1 of `fit` for Onda's combined score, for the raw cosine of the bare title (threshold tuned
-on the other brands) and for keyword matching of DNA terms, overall and per language.
+The corpus (examples/corpus) is split by brand in examples/corpus/split.toml: weights and the
+decision threshold are fitted on the `train` brands only (the threshold maximises the pooled
+leave-one-brand-out F1 of the train brands) and every reported number is on the `held_out` brands.
+Rows labelled `risky` are left out (their fit is not the question). Reported: F1 of `fit` for
+Onda's combined score, for the raw cosine of the bare title (threshold tuned on the train brands)
+and for keyword matching of DNA terms, per brand and pooled, per language.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from brand_dna.dna import load_brand
-from brand_dna.embedder import SentenceEmbedder
+from brand_dna.embedder import Embedder, make_embedder
 from monitor.models import TrendInput
 from monitor.scoring import FEATURES, Calibration, MultiBrandScorer
 from monitor.text import clean_text, content_lemmas, guess_lang
@@ -40,14 +44,21 @@ class BrandSet:
     keyword: np.ndarray  # (n,) 1 if a DNA content word appears in the title
 
 
-def load_sets(embedder: SentenceEmbedder) -> list[BrandSet]:
+def pairs(directory: Path) -> list[tuple[Path, Path]]:
+    """(labels, brand file) pairs: examples/fit + examples/brands, or <corpus>/trends + <corpus>/brands."""
+    if (directory / "trends").is_dir():
+        return [(lab, directory / "brands" / f"{lab.stem}.toml") for lab in sorted((directory / "trends").glob("*.jsonl"))]
+    return [(lab, directory.parent / "brands" / f"{lab.stem}.toml") for lab in sorted(directory.glob("*.jsonl"))]
+
+
+def load_sets(embedder: Embedder, directory: Path) -> list[BrandSet]:
     sets = []
-    for labels in sorted((REPO / "examples" / "fit").glob("*.jsonl")):
-        brand = load_brand(REPO / "examples" / "brands" / f"{labels.stem}.toml")
+    for labels, brand_file in pairs(directory):
+        brand = load_brand(brand_file)
         rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line.strip()]
         rows = [r for r in rows if r["label"] in ("fit", "off_brand")]
         trends = [TrendInput.from_json(r) for r in rows]
-        scorer = MultiBrandScorer([brand], embedder, calibration=Calibration.load())
+        scorer = MultiBrandScorer([brand], embedder, calibration=Calibration.load(embedder.model_id))
         feats = scorer.features(brand.name, trends)
         titles = embedder.encode([clean_text(t.title) for t in trends])
         title_cos = (titles @ scorer.model(brand.name).matrix.T).max(axis=1)
@@ -59,7 +70,7 @@ def load_sets(embedder: SentenceEmbedder) -> list[BrandSet]:
         )
         sets.append(
             BrandSet(
-                brand.name,
+                labels.stem,
                 feats,
                 np.array([r["label"] == "fit" for r in rows], dtype=float),
                 [t.lang or guess_lang(t.title, "en") or "en" for t in trends],
@@ -87,10 +98,13 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.3, iters: int = 50)
     return w[:-1], float(w[-1])
 
 
+START = Calibration(weights={"sem": 0.5, "ent": 2.0, "kw": 1.0, "cos": 4.0}, bias=-4.0)
+
+
 def train(sets: list[BrandSet], rounds: int = 5) -> tuple[np.ndarray, float]:
     """Multiple-instance fit: the best statement per trend is re-chosen under the current weights."""
-    w = np.array([Calibration.load().weights[k] for k in FEATURES])
-    b = Calibration.load().bias
+    w = np.array([START.weights[k] for k in FEATURES])
+    b = START.bias
     for _ in range(rounds):
         xs, ys = [], []
         for s in sets:
@@ -119,61 +133,97 @@ def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
     return float(max(candidates, key=lambda t: f1(y, (scores >= t).astype(float))[2]))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--write", action="store_true")
-    parser.add_argument(
-        "--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"], help="[model] precision (default: as shipped)"
-    )
-    args = parser.parse_args()
-    embedder = SentenceEmbedder(threads=2, precision=args.precision)
-    print(f"model {embedder.model_id}")
-    sets = load_sets(embedder)
-    print(f"{'held-out brand':<16} {'lang':<4} {'n':>4} {'Onda P/R/F1':>18} {'raw cosine F1':>14} {'keyword F1':>11}")
-    totals: dict[str, list[np.ndarray]] = {"y": [], "onda": [], "cos": [], "kw": [], "lang": []}
-    for held in sets:
-        others = [s for s in sets if s is not held]
-        w, b = train(others)
-        onda = (predict(held, w, b) >= 0.5).astype(float)
-        thr = best_threshold(np.concatenate([s.title_cos for s in others]), np.concatenate([s.y for s in others]))
-        cos = (held.title_cos >= thr).astype(float)
+def report(title: str, rows: list[tuple[BrandSet, np.ndarray, np.ndarray]]) -> None:
+    """rows: (brand set, Onda prediction, raw-cosine prediction) per evaluated brand."""
+    print(f"\n{title}")
+    print(f"{'brand':<18} {'lang':<4} {'n':>4} {'fit':>4} {'Onda P/R/F1':>18} {'raw cosine F1':>14} {'keyword F1':>11}")
+    for s, onda, cos in rows:
         for lang in ("all", "it", "en"):
-            mask = np.ones(len(held.y), bool) if lang == "all" else np.array([x == lang for x in held.langs])
+            mask = np.ones(len(s.y), bool) if lang == "all" else np.array([x == lang for x in s.langs])
             if not mask.any():
                 continue
-            p, r, f = f1(held.y[mask], onda[mask])
+            p, r, f = f1(s.y[mask], onda[mask])
             print(
-                f"{held.name:<16} {lang:<4} {int(mask.sum()):>4} {p:>6.2f}/{r:.2f}/{f:.2f} "
-                f"{f1(held.y[mask], cos[mask])[2]:>14.2f} {f1(held.y[mask], held.keyword[mask])[2]:>11.2f}"
+                f"{s.name:<18} {lang:<4} {int(mask.sum()):>4} {int(s.y[mask].sum()):>4} {p:>6.2f}/{r:.2f}/{f:.2f} "
+                f"{f1(s.y[mask], cos[mask])[2]:>14.2f} {f1(s.y[mask], s.keyword[mask])[2]:>11.2f}"
             )
-        totals["y"].append(held.y)
-        totals["onda"].append(onda)
-        totals["cos"].append(cos)
-        totals["kw"].append(held.keyword)
-        totals["lang"].append(np.array(held.langs))
-    y = np.concatenate(totals["y"])
-    langs = np.concatenate(totals["lang"])
-    print("\nleave-one-brand-out, pooled:")
+    y = np.concatenate([s.y for s, _, _ in rows])
+    langs = np.concatenate([np.array(s.langs) for s, _, _ in rows])
+    preds = {
+        "onda": np.concatenate([o for _, o, _ in rows]),
+        "cos": np.concatenate([c for _, _, c in rows]),
+        "kw": np.concatenate([s.keyword for s, _, _ in rows]),
+    }
+    print("pooled:")
     for lang in ("all", "it", "en"):
         mask = np.ones(len(y), bool) if lang == "all" else langs == lang
-        row = [f1(y[mask], np.concatenate(totals[k])[mask]) for k in ("onda", "cos", "kw")]
+        row = [f1(y[mask], preds[k][mask]) for k in ("onda", "cos", "kw")]
         print(
             f"  {lang:<4} n={int(mask.sum()):>4}  Onda P {row[0][0]:.2f} R {row[0][1]:.2f} F1 {row[0][2]:.2f}"
             f"   raw cosine F1 {row[1][2]:.2f}   keyword F1 {row[2][2]:.2f}"
         )
-    w, b = train(sets)
-    print("\nweights on all brands:", {k: round(float(v), 3) for k, v in zip(FEATURES, w, strict=True)}, "bias", round(b, 3))
+
+
+def main() -> int:
+    import tomllib
+
+    from monitor.profiles import profile_key
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", action="store_true", help="write the model's fit profile into calibration.json")
+    parser.add_argument("--set", default=str(REPO / "examples" / "corpus"), help="corpus dir or examples/fit")
+    parser.add_argument("--backend", default="use-multilingual", choices=["use-multilingual", "sentence-transformers"])
+    parser.add_argument("--model", default="", help="sentence-transformers model name or path")
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"], help="[model] precision (default: as shipped)"
+    )
+    args = parser.parse_args()
+    embedder = make_embedder(args.backend, args.model, threads=2, precision=args.precision)
+    directory = Path(args.set)
+    print(f"model {embedder.model_id}, labelled sets {directory}")
+    sets = load_sets(embedder, directory)
+    split_file = directory / "split.toml"
+    if split_file.exists():
+        split = tomllib.loads(split_file.read_text("utf-8"))
+        train_sets = [s for s in sets if s.name in split["train"]]
+        held_sets = [s for s in sets if s.name in split["held_out"]]
+    else:  # the old curated sets: every brand is held out once
+        train_sets, held_sets = sets, []
+    # Leave-one-brand-out inside the training brands: honest numbers to choose the threshold on.
+    lobo: list[tuple[BrandSet, np.ndarray]] = []
+    for held in train_sets:
+        w, b = train([s for s in train_sets if s is not held])
+        lobo.append((held, predict(held, w, b)))
+    y_lobo = np.concatenate([s.y for s, _ in lobo])
+    p_lobo = np.concatenate([p for _, p in lobo])
+    threshold = 0.5 if not held_sets else min(0.9, max(0.1, best_threshold(p_lobo, y_lobo)))
+    cos_thr = best_threshold(np.concatenate([s.title_cos for s in train_sets]), np.concatenate([s.y for s in train_sets]))
+    report(
+        f"train brands, leave-one-brand-out (threshold {threshold:.2f})",
+        [(s, (p >= threshold).astype(float), (s.title_cos >= cos_thr).astype(float)) for s, p in lobo],
+    )
+    w, b = train(train_sets)
+    if held_sets:
+        report(
+            "HELD-OUT brands (weights and thresholds from the train brands only)",
+            [(s, (predict(s, w, b) >= threshold).astype(float), (s.title_cos >= cos_thr).astype(float)) for s in held_sets],
+        )
+    print("\nweights on the train brands:", {k: round(float(v), 3) for k, v in zip(FEATURES, w, strict=True)}, "bias", round(b, 3))
     if args.write:
-        out = {
+        path = REPO / "brand_dna" / "data" / "calibration.json"
+        data = json.loads(path.read_text("utf-8"))
+        key = profile_key(embedder.model_id)
+        profile = data["profiles"].setdefault(key, {})
+        profile["fit"] = {
             "weights": {k: round(float(v), 4) for k, v in zip(FEATURES, w, strict=True)},
             "bias": round(b, 4),
-            "threshold": 0.5,
-            "source": f"bench/calibrate.py on examples/fit ({', '.join(s.name for s in sets)}), "
-            f"{datetime.now(UTC).date().isoformat()}, model {embedder.model_id}",
+            "threshold": round(threshold, 4),
+            "source": f"bench/calibrate.py on {directory.relative_to(REPO) if directory.is_relative_to(REPO) else directory}"
+            f" train brands ({', '.join(s.name for s in train_sets)}), {datetime.now(UTC).date().isoformat()},"
+            f" model {embedder.model_id}",
         }
-        path = REPO / "brand_dna" / "data" / "calibration.json"
-        path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote profile {key!r} fit into {path}")
     return 0
 
 

@@ -57,13 +57,15 @@ class Calibration:
     source: str = "built-in defaults"
 
     @classmethod
-    def load(cls, path: Path | None = None) -> Calibration:
+    def load(cls, model_id: str = "", path: Path | None = None) -> Calibration:
+        """The fit weights fitted for this embedding model (`monitor.profiles`), or those in a JSON file."""
+        from monitor.profiles import DEFAULT_KEY, profile_for
+
         try:
-            if path is None:
-                text = resources.files("brand_dna").joinpath("data/calibration.json").read_text("utf-8")
+            if path is not None:
+                data = json.loads(path.read_text("utf-8"))
             else:
-                text = path.read_text("utf-8")
-            data = json.loads(text)
+                data = profile_for(model_id or DEFAULT_KEY).section("fit")
             return cls(
                 weights={k: float(data["weights"][k]) for k in FEATURES},
                 bias=float(data["bias"]),
@@ -98,9 +100,24 @@ def _is_cap(token: str) -> bool:
     return bool(core) and (core[0].isupper() or (core[0].isdigit() and any(c.isupper() for c in core)))
 
 
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    text = resources.files("brand_dna").joinpath("data/given_names.txt").read_text("utf-8")
+    return frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+
+
+def surname(phrase: str) -> str | None:
+    """'Jannik Sinner' -> 'Sinner': a phrase that starts with a given name is a person, named by surname alone too."""
+    words = phrase.split()
+    if len(words) < 2 or len(words) > 4 or words[0].lower() not in given_names():
+        return None
+    rest = " ".join(words[1:])
+    return rest if len(rest) >= 4 and rest.lower() not in _GENERIC else None
+
+
 def extract_entities(brand: BrandDNA) -> list[str]:
-    """Names that signal fit: the brand name plus its `entities`, or, when the file lists none,
-    the capitalised phrases inside its statements.
+    """Names that signal fit: the brand name, its `entities` (an optional boost) and the capitalised
+    phrases inside its statements; a person's name also by surname ("Sinner" for "Jannik Sinner").
 
     A phrase is a run of capitalised words (connectors like "di"/"of" allowed inside). A run
     at the start of a sentence is kept only when it has two or more words, since the first
@@ -109,8 +126,6 @@ def extract_entities(brand: BrandDNA) -> list[str]:
     found: dict[str, None] = {brand.name: None}
     for e in brand.entities:
         found[e] = None
-    if brand.entities:
-        return list(found)  # the brand guardian's own list is authoritative
     connectors = {"di", "de", "del", "della", "of", "the", "da"}
     for _, statement in brand.statements:
         for sentence in re.split(r"[.!?]\s+", statement):
@@ -134,7 +149,18 @@ def extract_entities(brand: BrandDNA) -> list[str]:
                     phrase = " ".join(run)
                     if len(phrase) >= 3 and phrase.lower() not in _GENERIC:
                         found[phrase] = None
+                if run:
+                    # "Official partner Jannik Sinner": a sentence-initial run may hide a person's name inside.
+                    for k in range(len(run) - 1):
+                        name = surname(" ".join(run[k:]))
+                        if name:
+                            found[name] = None
+                            break
                 run = []
+    for e in list(found):
+        name = surname(e)
+        if name:
+            found[name] = None
     return list(found)
 
 
@@ -241,7 +267,7 @@ class MultiBrandScorer:
         self.embedder = embedder
         self.risk_gate = risk_gate
         self.cache_dir = cache_dir
-        self.calibration = calibration or Calibration.load()
+        self.calibration = calibration or Calibration.load(embedder.model_id)
         self.margin = margin
         self._models: dict[str, BrandModel] = {}
         self._bg: Vectors | None = None

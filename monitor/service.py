@@ -281,7 +281,7 @@ class MonitorService:
                 from monitor.offline import offline_settings
 
                 urls = offline_settings(self.settings, base_url).risk.factcheck_feeds
-            fc = FactCheckSource(self.factchecks, urls, self.settings.risk.factcheck_interval_s)
+            fc = FactCheckSource(self.factchecks, urls, self.settings.risk.factcheck_interval_s, sink=self.storage)
             self._sources[fc.name] = fc
             self._init_source(fc.name)
         for err in errors:
