@@ -300,6 +300,8 @@ class Storage:
             raise StorageError(f"database {self.path} has schema v{version}, newer than this Onda (v{len(MIGRATIONS)})")
         for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction():
+                if self.schema_version >= target:
+                    continue  # another process starting on the same file migrated it while we waited for the lock
                 for statement in script.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
