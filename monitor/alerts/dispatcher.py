@@ -266,8 +266,10 @@ class AlertDispatcher:
             return
         if len(self._unqueued) >= self._unqueued_max:
             self._dropped += 1
+            if self._dropped > 1:
+                return  # counted, and reported once more when the outbox works again
             log.error(
-                "alert for %s dropped: %d alerts already wait in memory for the outbox",
+                "alert for %s dropped: %d alerts already wait in memory for the outbox (further drops are counted)",
                 pending.brand,
                 self._unqueued_max,
             )
