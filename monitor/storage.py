@@ -92,7 +92,7 @@ def backup_command(path: str | Path) -> str:
     """The one shell command that moves a broken database (and its -wal/-shm files) aside."""
     p = Path(path)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    aside = p.parent / f"{p.name}.corrupt-{stamp}"
+    aside = p.parent / f"{p.stem}-corrupt-{stamp}"  # not matched by the glob below
     return f"mkdir {shlex.quote(str(aside))} && mv -- {shlex.quote(str(p))}* {shlex.quote(str(aside))}/"
 
 
