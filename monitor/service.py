@@ -434,7 +434,9 @@ class MonitorService:
         return list(self._sources)
 
     def health(self) -> list[SourceHealth]:
-        return [self._health[name] for name in self._sources if name in self._health]
+        """Each source's health, then the health of its parts (RSS feeds, `rss:host/path`) that were seen."""
+        parts = [h for key, h in self._health.items() if key not in self._sources and ":" in key]
+        return [self._health[name] for name in self._sources if name in self._health] + parts
 
     async def _scheduled_poll(self, name: str) -> None:
         task = asyncio.current_task()
@@ -505,7 +507,19 @@ class MonitorService:
         async with self._source_locks[name]:
             if not self._lease(name):
                 return  # another process polls it; its results reach us through the store
-            ctx = PollContext(fetcher=self._fetcher, now=self.clock)
+            delivered = 0
+
+            def deliver(early: list[Any]) -> None:  # a part of the source is done: process it now
+                nonlocal delivered
+                delivered += len(early)
+                self._spawn(self._process(name, early), f"onda-process-{name}")
+
+            ctx = PollContext(
+                fetcher=self._fetcher,
+                now=self.clock,
+                report_part=lambda part, error: self._on_part(name, part, error),
+                deliver=deliver,
+            )
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self.poll_timeout_s):
@@ -524,7 +538,7 @@ class MonitorService:
             except Exception as exc:
                 self._on_failure(name, one_line(f"{type(exc).__name__}: {exc}"), None)
                 return
-            self._on_success(name, len(items))
+            self._on_success(name, len(items) + delivered)
         if items:
             await self._process(name, items)
         if getattr(source, "refreshes_risk", False) and getattr(source, "last_new", 0):
@@ -626,6 +640,31 @@ class MonitorService:
         log.error("%s", self.fatal_error)
         self._status("fatal", self.fatal_error)
         return self.fatal_error
+
+    def _on_part(self, source: str, part: str, error: str | None) -> None:
+        """Health of one part of a source (an RSS feed): its own entry, source_error events, log once/recovery."""
+        key = f"{source}:{part}"
+        before = self._health.get(key) or SourceHealth(name=key)
+        if error is None:
+            if before.consecutive_failures:
+                log.info("%s recovered after %d failures", key, before.consecutive_failures)
+            elif before.last_success is not None and key in self._health:
+                self._health[key] = dataclasses.replace(before, last_success=self.clock())
+                return  # steady state: no event, no write per poll and feed
+            self._set_health(
+                dataclasses.replace(before, last_success=self.clock(), consecutive_failures=0, next_run=None)
+            )
+            return
+        line = one_line(error)
+        failures = before.consecutive_failures + 1
+        if failures == 1:
+            log.warning("%s failed: %s (the other parts of %s go on)", key, line, source)
+        self._emit(SourceErrorEvent(source=key, error=line, consecutive_failures=failures, retry_at=None))
+        self._set_health(
+            dataclasses.replace(
+                before, last_error=line, last_error_at=self.clock(), consecutive_failures=failures, next_run=None
+            )
+        )
 
     def _on_success(self, name: str, count: int) -> None:
         before = self._health[name]
