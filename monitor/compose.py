@@ -74,9 +74,13 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
 
     brands = load_brands(settings)
     storage = open_storage(settings, db)
-    scorer = build_scorer(settings, brands, storage=storage)
-    alerts = AlertDispatcher(settings, storage, None, brands)
-    factchecks = getattr(scorer.risk_gate, "factchecks", None)
-    return MonitorService(
-        settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline, factchecks=factchecks
-    )
+    try:
+        scorer = build_scorer(settings, brands, storage=storage)
+        alerts = AlertDispatcher(settings, storage, None, brands)
+        factchecks = getattr(scorer.risk_gate, "factchecks", None)
+        return MonitorService(
+            settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline, factchecks=factchecks
+        )
+    except BaseException:
+        storage.close()
+        raise

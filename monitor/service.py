@@ -8,6 +8,19 @@ poll -> cluster -> score -> store -> event -> alert chain. Blocking work
 (model load, clustering, scoring) runs in worker threads, serialised by one
 asyncio.Lock because the machine has few cores. A failure anywhere is logged and
 emitted as an event; it never stops the other sources or the scheduler.
+
+Several processes may run a service on one database (a headless `onda watch` and
+the dashboard). Each source is polled by one of them at a time, through a lease in
+the database (`Storage.acquire_lease`), renewed while the process runs and released
+when it stops. A process that finds a source leased by another becomes a *viewer* of
+it: it says so once (a `notice` status event), shows the health the poller stores and
+replays the trends the poller stores as `trend` events, without alerting on them (the
+poller's alerts are the ones sent). When the poller goes away its leases expire and
+the viewer takes the sources over.
+
+A store that keeps failing (corrupted, or every write refused for `store_failure_limit_s`;
+a full disk is not counted, alerts wait in memory for space) ends in a `fatal` status
+event: `onda watch` then exits non-zero instead of running without storing.
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ from monitor.events import (
 from monitor.models import Trend, Verdict
 from monitor.pipeline import RESTORE_LIMIT, TrendPipeline
 from monitor.sources.base import NotModified, PollContext, Source, SourceError
-from monitor.storage import OutboxRow, SourceHealth, Storage
+from monitor.storage import OutboxRow, SourceHealth, Storage, StorageError, describe_holder, new_holder_id
 
 if TYPE_CHECKING:
     import aiohttp
@@ -50,6 +63,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FLUSH_JOB = "__alerts_flush__"
+LEASE_JOB = "__source_leases__"
+WATCHDOG_JOB = "__store_watchdog__"
 MAX_RETRY_AFTER_S = 24 * 3600.0
 LATEST_KEEP = 2000  # scored trends kept in memory for recent()
 
@@ -120,6 +135,9 @@ class MonitorService:
         flush_interval_s: float = 5.0,
         poll_timeout_s: float | None = None,
         factchecks: Any = None,
+        holder: str | None = None,
+        lease_s: float = 60.0,
+        store_failure_limit_s: float = 60.0,
     ) -> None:
         self.settings = settings
         self.factchecks = factchecks  # a monitor.risk.factcheck.FactCheckStore, polled as the "factchecks" source
@@ -157,6 +175,13 @@ class MonitorService:
         self._replay: Any = None
         self._started = False
         self._stopping = False
+        self.holder = holder or new_holder_id()
+        self.lease_s = lease_s
+        self.store_failure_limit_s = store_failure_limit_s
+        self._held: set[str] = set()  # sources this process polls (lease held)
+        self._remote: dict[str, str] = {}  # source -> the other process polling it (we are its viewer)
+        self._synced_at: datetime | None = None  # viewer: last_seen of the newest stored trend replayed
+        self.fatal_error: str | None = None
         for name in self._sources:
             self._init_source(name)
 
@@ -232,7 +257,27 @@ class MonitorService:
         now = _utcnow()
         for name, source in self._sources.items():
             self._add_source_job(name, source, first_run=now)
+        self._synced_at = self.clock()
+        # Leases are renewed three times per lease; the same tick lets a viewer pick up the poller's results.
+        self._scheduler.add_job(
+            self._lease_job,
+            IntervalTrigger(seconds=min(self.lease_s / 3, 5.0)),
+            id=LEASE_JOB,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        self._scheduler.add_job(
+            self._watchdog_job,
+            IntervalTrigger(seconds=max(0.05, min(5.0, self.store_failure_limit_s / 4))),
+            id=WATCHDOG_JOB,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         if self.alerts is not None:
+            # The job only *requests* a flush (coalesced with one already running), so it never overlaps
+            # itself and APScheduler never logs "maximum number of running instances" during a long flush.
             self._scheduler.add_job(
                 self._flush_job,
                 IntervalTrigger(seconds=self.flush_interval_s),
@@ -361,6 +406,11 @@ class MonitorService:
                 await self.alerts.close()
             except Exception:
                 log.exception("closing alerts failed")
+        try:
+            self.storage.release_leases(self.holder)  # another process may take the sources over at once
+        except StorageError as exc:
+            log.warning("could not release source leases: %s", exc)
+        self._held.clear()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -384,7 +434,9 @@ class MonitorService:
         return list(self._sources)
 
     def health(self) -> list[SourceHealth]:
-        return [self._health[name] for name in self._sources if name in self._health]
+        """Each source's health, then the health of its parts (RSS feeds, `rss:host/path`) that were seen."""
+        parts = [h for key, h in self._health.items() if key not in self._sources and ":" in key]
+        return [self._health[name] for name in self._sources if name in self._health] + parts
 
     async def _scheduled_poll(self, name: str) -> None:
         task = asyncio.current_task()
@@ -433,6 +485,7 @@ class MonitorService:
                     self._rearm(name)
             if paused and self._scheduler is not None:
                 self._scheduler.resume()
+            self.check_store()
 
     async def _poll_or_join(self, name: str) -> None:
         lock = self._source_locks[name]
@@ -452,7 +505,21 @@ class MonitorService:
     async def _poll(self, name: str) -> None:
         source = self._sources[name]
         async with self._source_locks[name]:
-            ctx = PollContext(fetcher=self._fetcher, now=self.clock)
+            if not self._lease(name):
+                return  # another process polls it; its results reach us through the store
+            delivered = 0
+
+            def deliver(early: list[Any]) -> None:  # a part of the source is done: process it now
+                nonlocal delivered
+                delivered += len(early)
+                self._spawn(self._process(name, early), f"onda-process-{name}")
+
+            ctx = PollContext(
+                fetcher=self._fetcher,
+                now=self.clock,
+                report_part=lambda part, error: self._on_part(name, part, error),
+                deliver=deliver,
+            )
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self.poll_timeout_s):
@@ -471,11 +538,133 @@ class MonitorService:
             except Exception as exc:
                 self._on_failure(name, one_line(f"{type(exc).__name__}: {exc}"), None)
                 return
-            self._on_success(name, len(items))
+            self._on_success(name, len(items) + delivered)
         if items:
             await self._process(name, items)
         if getattr(source, "refreshes_risk", False) and getattr(source, "last_new", 0):
             await self._rescore_recent(name)
+
+    # -- leases (one poller per source across processes) -----------------------------------------
+    def _lease(self, name: str) -> bool:
+        """Take or renew this source's lease; False when another live process holds it (we only view it)."""
+        until = _utcnow() + timedelta(seconds=self.lease_s)
+        try:
+            holder = self.storage.acquire_lease(name, self.holder, until)
+        except StorageError as exc:
+            # Nothing can be written (full disk, ...): poll anyway. A second poller costs requests, not alerts
+            # (the outbox's dedupe keys and claims still send each alert once).
+            log.debug("could not take the lease of %s: %s", name, exc)
+            return True
+        if holder == self.holder:
+            self._held.add(name)
+            other = self._remote.pop(name, None)
+            if other is not None:
+                message = f"{name}: {describe_holder(other)} stopped polling it; this process polls it now"
+                log.info("%s", message)
+                self._status("notice", message, topic="leases", source=name, viewing=False)
+            return True
+        self._held.discard(name)
+        if self._remote.get(name) != holder:
+            self._remote[name] = holder
+            message = (
+                f"{name} is polled by another Onda process ({describe_holder(holder)}) on this database: "
+                "showing its results instead of polling it twice"
+            )
+            log.info("%s", message)
+            self._status(
+                "notice", message, topic="leases", source=name, viewing=True, polled_by=describe_holder(holder)
+            )
+        return False
+
+    def polled_elsewhere(self) -> dict[str, str]:
+        """Sources another process polls for us (source -> its holder id); empty when we poll them all."""
+        return dict(self._remote)
+
+    async def _lease_job(self) -> None:
+        """Renew our leases; as a viewer, try to take sources over and replay what the poller stored."""
+        for name in list(self._held):
+            self._lease(name)
+        for name in list(self._remote):
+            if self._lease(name):  # the poller is gone: poll now rather than at the next interval
+                self._reschedule(name, 0.0)
+        if self._remote:
+            self._sync_from_store()
+
+    def _sync_from_store(self) -> None:
+        """Viewer: emit the health and the trends another process stored since we last looked."""
+        try:
+            for health in self.storage.all_health():
+                if health.name in self._remote and health != self._health.get(health.name):
+                    self._health[health.name] = health
+                    self._emit(SourceHealthEvent(health=health))
+            since = self._synced_at
+            trends = self.storage.recent_trends(limit=500, since=since)
+            events: list[TrendEvent] = []
+            for trend in reversed(trends):  # oldest first
+                known = self._latest.get(trend.id)
+                if known is not None and known[0].last_seen >= trend.last_seen:
+                    continue
+                verdicts = {b.name: self.storage.get_verdict(trend.id, b.name) for b in self.brands}
+                if any(v is None for v in verdicts.values()):
+                    continue  # the poller is still writing its verdicts: next tick
+                scored = {b: v for b, v in verdicts.items() if v is not None}
+                self._remember(trend, scored)
+                is_new = since is None or trend.first_seen >= since
+                events.append(TrendEvent(trend=trend, verdicts=scored, source="store", is_new=is_new))
+                if since is None or trend.last_seen > since:
+                    self._synced_at = trend.last_seen
+        except StorageError as exc:
+            log.warning("could not read what the other process stored: %s", exc)
+            return
+        for event in events:
+            self._emit(event)  # no alert policy here: the polling process alerts on its own results
+
+    # -- store watchdog ---------------------------------------------------------------------------
+    async def _watchdog_job(self) -> None:  # a coroutine: APScheduler runs plain functions in threads
+        self.check_store()
+
+    def check_store(self) -> str | None:
+        """A store that is corrupted, or has refused reads/writes for too long, is fatal: emit it once."""
+        if self.fatal_error is not None:
+            return self.fatal_error
+        problem: str | None = None
+        if self.storage.corrupted:
+            problem = f"the database {self.storage.path} is corrupted"
+        elif self.storage.failing_since is not None:
+            failing_s = (_utcnow() - self.storage.failing_since).total_seconds()
+            if failing_s >= self.store_failure_limit_s:
+                problem = f"the database {self.storage.path} has refused reads and writes for {failing_s:.0f} s"
+        if problem is None:
+            return None
+        self.fatal_error = f"{problem}: nothing can be stored or alerted; stopping"
+        log.error("%s", self.fatal_error)
+        self._status("fatal", self.fatal_error)
+        return self.fatal_error
+
+    def _on_part(self, source: str, part: str, error: str | None) -> None:
+        """Health of one part of a source (an RSS feed): its own entry, source_error events, log once/recovery."""
+        key = f"{source}:{part}"
+        before = self._health.get(key) or SourceHealth(name=key)
+        if error is None:
+            if before.consecutive_failures:
+                log.info("%s recovered after %d failures", key, before.consecutive_failures)
+            elif before.last_success is not None and key in self._health:
+                self._health[key] = dataclasses.replace(before, last_success=self.clock())
+                return  # steady state: no event, no write per poll and feed
+            self._set_health(
+                dataclasses.replace(before, last_success=self.clock(), consecutive_failures=0, next_run=None)
+            )
+            return
+        line = one_line(error)
+        failures = before.consecutive_failures + 1
+        if failures == 1:
+            log.warning("%s failed: %s (the other parts of %s go on)", key, line, source)
+        self._emit(SourceErrorEvent(source=key, error=line, consecutive_failures=failures, retry_at=None))
+        self._set_health(
+            dataclasses.replace(
+                before, last_error=line, last_error_at=self.clock(), consecutive_failures=failures, next_run=None
+            )
+        )
 
     def _on_success(self, name: str, count: int) -> None:
         before = self._health[name]
@@ -515,6 +704,8 @@ class MonitorService:
         self._set_health(health)
 
     def _set_health(self, health: SourceHealth) -> None:
+        if health.name in self._remote:
+            return  # the polling process owns this source's health
         self._health[health.name] = health
         try:
             self.storage.save_health(health)
@@ -568,8 +759,12 @@ class MonitorService:
                     return
             log.debug(
                 "%s: %d items -> %d trends (%d new) in %.0f ms (cluster %.0f ms)",
-                source, len(items), len(changed), sum(1 for _, new in changed if new),
-                1000 * (time.perf_counter() - t0), 1000 * (t1 - t0),
+                source,
+                len(items),
+                len(changed),
+                sum(1 for _, new in changed if new),
+                1000 * (time.perf_counter() - t0),
+                1000 * (t1 - t0),
             )
 
     def _processing_failed(self, source: str, exc: Exception) -> None:
@@ -672,26 +867,16 @@ class MonitorService:
             return
         self._flush_task = self._spawn(self._flush_loop(), "onda-alerts-flush")
 
+    async def _flush_job(self) -> None:
+        """The periodic tick only requests a flush (coalesced with one already running): it never overlaps itself."""
+        self._request_flush()
+
     async def _flush_loop(self) -> None:
         while True:
             self._flush_again = False
             await self._flush()
             if not self._flush_again or self._stopping:
                 return
-
-    async def _flush_job(self) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._polls.add(task)
-        try:
-            await self._flush()
-        except asyncio.CancelledError:
-            if self._stopping:
-                return
-            raise
-        finally:
-            if task is not None:
-                self._polls.discard(task)
 
     async def _flush(self) -> None:
         if self.alerts is None:

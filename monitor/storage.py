@@ -1,15 +1,40 @@
-"""SQLite storage (WAL): trends, verdicts, source health, HTTP cache, alert outbox, feedback.
+"""SQLite storage (WAL): trends, verdicts, source health, HTTP cache, alert outbox, feedback, leases.
 
 One `Storage` per process. All methods are synchronous and short; the service
 calls them from the event loop (they take well under a millisecond each with
 WAL). Schema changes go through `MIGRATIONS`, one entry per version, so an
-old database file is upgraded in place, never dropped.
+old database file is upgraded in place, never dropped. Every read and write
+raises `StorageError` (never a raw `sqlite3` error), and the file is checked
+with `PRAGMA quick_check` when it is opened.
+
+Several processes may share one file (`onda watch` as a service plus `onda tui`
+during the day). They coordinate through two kinds of time-limited claims, both
+written as single conditional statements so they carry over to PostgreSQL:
+
+- an outbox row is *claimed* (`claimed_by`, `claim_expires`) right before its POST
+  by `UPDATE ... WHERE status='pending' AND (claimed_by IS NULL OR claim_expires < now
+  OR claimed_by = me) RETURNING *`; only the claimant may then mark it sent, retry or
+  failed (`... WHERE claimed_by = me AND status='pending'`). SQLite runs each UPDATE
+  under its single writer lock, so two processes can never both win one row; on
+  PostgreSQL the same statement is atomic per row (add `FOR UPDATE SKIP LOCKED` to
+  the inner SELECT to avoid waiting on a row another process is claiming).
+- a source is *leased* (`source_leases`) by one process: an upsert that only takes
+  over a row whose holder is the caller or whose lease has expired
+  (`INSERT ... ON CONFLICT(name) DO UPDATE ... WHERE holder = me OR expires < now
+  RETURNING holder`). The holder renews its leases while it runs and releases them
+  on a clean stop; a crashed holder's lease simply expires.
+
+Times are stored as ISO 8601 UTC text with microseconds, so text order is time order.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import socket
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +47,54 @@ from monitor.risk.factcheck import FactCheck
 
 
 class StorageError(Exception):
-    """The database cannot be opened or written (read-only path, disk full, newer schema)."""
+    """The database cannot be opened, read or written (read-only path, disk full, corruption, newer schema).
+
+    `code` is SQLite's error name when there is one (`SQLITE_FULL`, `SQLITE_CORRUPT`, ...).
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def disk_full(self) -> bool:
+        """Out of space: writes work again once space returns (nothing is wrong with the file)."""
+        return self.code == "SQLITE_FULL"
+
+    @property
+    def corrupt(self) -> bool:
+        return self.code in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+class StorageCorrupt(StorageError):
+    """The file fails SQLite's integrity check: Onda will not run on it (the message says how to start afresh)."""
+
+
+def _error_code(exc: BaseException) -> str | None:
+    """SQLite's primary error name ('SQLITE_IOERR' for 'SQLITE_IOERR_WRITE'), None when unknown."""
+    name = getattr(exc, "sqlite_errorname", None)
+    if not isinstance(name, str):
+        return None
+    return "_".join(name.split("_")[:2])
+
+
+def new_holder_id() -> str:
+    """Who claims outbox rows and leases sources: host, pid and a random part (unique per process start)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def describe_holder(holder: str) -> str:
+    """'pid 1234 on host' from a holder id, for messages."""
+    parts = holder.split(":")
+    return f"pid {parts[1]} on {parts[0]}" if len(parts) >= 3 else holder
+
+
+def backup_command(path: str | Path) -> str:
+    """The one shell command that moves a broken database (and its -wal/-shm files) aside."""
+    p = Path(path)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    aside = p.parent / f"{p.stem}-corrupt-{stamp}"  # not matched by the glob below
+    return f"mkdir {shlex.quote(str(aside))} && mv -- {shlex.quote(str(p))}* {shlex.quote(str(aside))}/"
 
 
 MIGRATIONS: list[str] = [
@@ -87,7 +159,17 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (trend_id, brand, kind)
     );
     """,
-    # v2: fact-checks survive restarts and can be imported (`onda data import-factchecks`)
+    # v2: outbox claims and source leases: several processes on one store (see the module docstring)
+    """
+    ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE alert_outbox ADD COLUMN claim_expires TEXT;
+    CREATE TABLE source_leases (
+        name TEXT PRIMARY KEY,            -- source name
+        holder TEXT NOT NULL,             -- new_holder_id() of the polling process
+        expires TEXT NOT NULL             -- ISO UTC: after it any process may take the source over
+    );
+    """,
+    # v3: fact-checks survive restarts and can be imported (`onda data import-factchecks`)
     """
     CREATE TABLE factchecks (
         url TEXT PRIMARY KEY,             -- one debunk per fact-check article
@@ -106,6 +188,11 @@ MIGRATIONS: list[str] = [
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _ts(dt: datetime) -> str:
+    """Lease and claim times: UTC, always with microseconds, so text comparison is time comparison."""
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def iso_or_none(dt: datetime | None) -> str | None:
@@ -159,6 +246,8 @@ class OutboxRow:
     created_at: datetime
     next_attempt_at: datetime
     sent_at: datetime | None
+    claimed_by: str | None = None
+    claim_expires: datetime | None = None
 
 
 class Storage:
@@ -166,6 +255,10 @@ class Storage:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self.failing_since: datetime | None = None
+        """Start of the current run of failed reads/writes (not counting a full disk); None while healthy."""
+        self.corrupted = False
+        """Set for good when SQLite reports the file corrupt during the run."""
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -175,23 +268,55 @@ class Storage:
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
+            self._check_integrity()
             self._migrate()
+        except StorageError:
+            self._close_quietly()
+            raise
         except (sqlite3.Error, OSError) as exc:
-            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
+            self._close_quietly()
+            if isinstance(exc, sqlite3.DatabaseError) and _error_code(exc) in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+                raise self._corrupt(str(exc)) from exc
+            raise StorageError(f"cannot open database {self.path}: {exc}", code=_error_code(exc)) from exc
+
+    def _close_quietly(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
+
+    def _corrupt(self, detail: str) -> StorageCorrupt:
+        return StorageCorrupt(
+            f"database {self.path} is corrupted ({' '.join(detail.split())[:200]}); "
+            f"to keep it aside and start afresh run: {backup_command(self.path)}",
+            code="SQLITE_CORRUPT",
+        )
+
+    def _check_integrity(self) -> None:
+        """PRAGMA quick_check (O(size), no index cross-checks): refuse a damaged file before using it."""
+        if self.path == ":memory:":
+            return
+        rows = self._db.execute("PRAGMA quick_check").fetchall()
+        problems = [str(r[0]) for r in rows if str(r[0]) != "ok"]
+        if problems:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise self._corrupt(problems[0] + more)
 
     # -- schema -----------------------------------------------------------------
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._read("PRAGMA user_version")[0][0])
 
     def _migrate(self) -> None:
         version = self.schema_version
         if version > len(MIGRATIONS):
-            raise StorageError(
-                f"database {self.path} has schema v{version}, newer than this Onda (v{len(MIGRATIONS)})"
-            )
+            raise StorageError(f"database {self.path} has schema v{version}, newer than this Onda (v{len(MIGRATIONS)})")
         for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction():
+                if self.schema_version >= target:
+                    continue  # another process starting on the same file migrated it while we waited for the lock
                 for statement in script.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
@@ -203,9 +328,12 @@ class Storage:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot write database {self.path}: {exc}") from exc
+            raise self._failed("write", exc) from exc
         try:
             yield self._db
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise self._failed("write", exc) from exc
         except BaseException:
             self._rollback()
             raise
@@ -214,7 +342,8 @@ class Storage:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                raise StorageError(f"cannot write database {self.path}: {exc}") from exc
+                raise self._failed("write", exc) from exc
+            self.failing_since = None
 
     def _rollback(self) -> None:
         # SQLite itself rolls back on SQLITE_FULL / IOERR; a second ROLLBACK would raise and hide the real error.
@@ -224,14 +353,41 @@ class Storage:
             except sqlite3.Error:
                 pass
 
+    def _failed(self, verb: str, exc: sqlite3.Error) -> StorageError:
+        """Turn a sqlite3 error into StorageError and note it for the service's watchdog."""
+        code = _error_code(exc)
+        if code in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+            self.corrupted = True
+        if code not in ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED") and self.failing_since is None:
+            self.failing_since = datetime.now(UTC)
+        return StorageError(f"cannot {verb} database {self.path}: {exc}", code=code)
+
     def _write(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
         try:
-            return self._db.execute(sql, params)
+            cur = self._db.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot write database {self.path}: {exc}") from exc
+            raise self._failed("write", exc) from exc
+        self.failing_since = None
+        return cur
+
+    def _write_returning(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        """One statement with RETURNING: its rows are read before the statement completes (and commits)."""
+        try:
+            rows = self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._failed("write", exc) from exc
+        self.failing_since = None
+        return rows
+
+    def _read(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._failed("read", exc) from exc
 
     def close(self) -> None:
-        self._db.close()
+        """Close the connection (idempotent; the last connection to close checkpoints the WAL)."""
+        self._close_quietly()
 
     # -- trends -------------------------------------------------------------------
     def save_trend(self, trend: Trend) -> None:
@@ -275,18 +431,18 @@ class Storage:
         )
 
     def get_trend(self, trend_id: str) -> Trend | None:
-        row = self._db.execute("SELECT * FROM trends WHERE id=?", (trend_id,)).fetchone()
-        return self._row_to_trend(row) if row else None
+        rows = self._read("SELECT * FROM trends WHERE id=?", (trend_id,))
+        return self._row_to_trend(rows[0]) if rows else None
 
     def recent_trends(self, limit: int = 500, since: datetime | None = None) -> list[Trend]:
         if since is not None:
-            rows = self._db.execute(
+            rows = self._read(
                 "SELECT * FROM trends WHERE last_seen >= ? ORDER BY last_seen DESC LIMIT ?",
                 (since.isoformat(), limit),
             )
         else:
-            rows = self._db.execute("SELECT * FROM trends ORDER BY last_seen DESC LIMIT ?", (limit,))
-        return [self._row_to_trend(r) for r in rows.fetchall()]
+            rows = self._read("SELECT * FROM trends ORDER BY last_seen DESC LIMIT ?", (limit,))
+        return [self._row_to_trend(r) for r in rows]
 
     def prune_trends(self, older_than: datetime) -> int:
         """Forget trends (and their verdicts) not seen since `older_than`; keeps the DB bounded."""
@@ -316,11 +472,10 @@ class Storage:
         )
 
     def get_verdict(self, trend_id: str, brand: str) -> Verdict | None:
-        row = self._db.execute(
-            "SELECT * FROM verdicts WHERE trend_id=? AND brand=?", (trend_id, brand)
-        ).fetchone()
-        if row is None:
+        rows = self._read("SELECT * FROM verdicts WHERE trend_id=? AND brand=?", (trend_id, brand))
+        if not rows:
             return None
+        row = rows[0]
         risk = json.loads(row["risk"])
         return Verdict(
             id=row["trend_id"],
@@ -353,11 +508,11 @@ class Storage:
         )
 
     def get_health(self, name: str) -> SourceHealth | None:
-        row = self._db.execute("SELECT * FROM source_health WHERE name=?", (name,)).fetchone()
-        return self._row_to_health(row) if row else None
+        rows = self._read("SELECT * FROM source_health WHERE name=?", (name,))
+        return self._row_to_health(rows[0]) if rows else None
 
     def all_health(self) -> list[SourceHealth]:
-        rows = self._db.execute("SELECT * FROM source_health ORDER BY name").fetchall()
+        rows = self._read("SELECT * FROM source_health ORDER BY name")
         return [self._row_to_health(r) for r in rows]
 
     @staticmethod
@@ -373,8 +528,8 @@ class Storage:
         )
 
     def get_http_cache(self, url: str) -> tuple[str | None, str | None]:
-        row = self._db.execute("SELECT etag, last_modified FROM http_cache WHERE url=?", (url,)).fetchone()
-        return (row["etag"], row["last_modified"]) if row else (None, None)
+        rows = self._read("SELECT etag, last_modified FROM http_cache WHERE url=?", (url,))
+        return (rows[0]["etag"], rows[0]["last_modified"]) if rows else (None, None)
 
     def save_http_cache(self, url: str, etag: str | None, last_modified: str | None) -> None:
         self._write(
@@ -415,35 +570,76 @@ class Storage:
         return cur.lastrowid if cur.rowcount else None
 
     def due_alerts(self, now: datetime | None = None, channel: str | None = None) -> list[OutboxRow]:
-        at = (now or datetime.now(UTC)).isoformat()
-        sql = "SELECT * FROM alert_outbox WHERE status='pending' AND next_attempt_at <= ?"
-        params: list[Any] = [at]
+        """Pending rows whose time has come and that nobody holds a live claim on (candidates, not claimed)."""
+        at = now or datetime.now(UTC)
+        sql = (
+            "SELECT * FROM alert_outbox WHERE status='pending' AND next_attempt_at <= ? "
+            "AND (claimed_by IS NULL OR claim_expires < ?)"
+        )
+        params: list[Any] = [at.isoformat(), _ts(at)]
         if channel is not None:
             sql += " AND channel=?"
             params.append(channel)
-        rows = self._db.execute(sql + " ORDER BY id", params).fetchall()
+        rows = self._read(sql + " ORDER BY id", params)
         return [self._row_to_outbox(r) for r in rows]
+
+    def claim_alerts(
+        self, ids: list[int], claimant: str, until: datetime, now: datetime | None = None
+    ) -> list[OutboxRow]:
+        """Atomically claim those of `ids` that are still pending and unclaimed (or whose claim expired,
+        or that `claimant` already holds). Returns the rows now held by `claimant`; the others are
+        being sent by another process, or are done."""
+        if not ids:
+            return []
+        at = _ts(now or datetime.now(UTC))
+        marks = ",".join("?" * len(ids))
+        rows = self._write_returning(
+            f"UPDATE alert_outbox SET claimed_by=?, claim_expires=? WHERE id IN ({marks}) AND status='pending' "
+            "AND (claimed_by IS NULL OR claim_expires < ? OR claimed_by = ?) RETURNING *",
+            [claimant, _ts(until), *ids, at, claimant],
+        )
+        return sorted((self._row_to_outbox(r) for r in rows), key=lambda r: r.id)
+
+    def release_claims(self, claimant: str) -> int:
+        """Give back every row `claimant` still holds (clean stop): another process may send them at once."""
+        cur = self._write(
+            "UPDATE alert_outbox SET claimed_by=NULL, claim_expires=NULL WHERE claimed_by=? AND status='pending'",
+            (claimant,),
+        )
+        return cur.rowcount
 
     def outbox(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
         if status is None:
-            rows = self._db.execute("SELECT * FROM alert_outbox ORDER BY id DESC LIMIT ?", (limit,))
+            rows = self._read("SELECT * FROM alert_outbox ORDER BY id DESC LIMIT ?", (limit,))
         else:
-            rows = self._db.execute(
-                "SELECT * FROM alert_outbox WHERE status=? ORDER BY id DESC LIMIT ?", (status, limit)
-            )
-        return [self._row_to_outbox(r) for r in rows.fetchall()]
+            rows = self._read("SELECT * FROM alert_outbox WHERE status=? ORDER BY id DESC LIMIT ?", (status, limit))
+        return [self._row_to_outbox(r) for r in rows]
 
-    def mark_sent(self, alert_id: int, at: datetime | None = None) -> None:
-        self._write(
-            "UPDATE alert_outbox SET status='sent', sent_at=?, attempts=attempts+1, last_error=NULL WHERE id=?",
-            (iso_or_none(at) or _now(), alert_id),
+    # The claimant's bookkeeping. "While the claim holds" means: the row is still pending and still ours.
+    # An expired claim that nobody has taken over still lets its claimant record the outcome (Slack did
+    # answer); once another process re-claimed the row, these return False and change nothing.
+    def mark_sent(self, alert_id: int, at: datetime | None = None, *, claimant: str | None = None) -> bool:
+        """Record Slack's ok. With `claimant`, only if that claimant still holds the pending row."""
+        sql = (
+            "UPDATE alert_outbox SET status='sent', sent_at=?, attempts=attempts+1, last_error=NULL, "
+            "claimed_by=NULL, claim_expires=NULL WHERE id=? AND status='pending'"
         )
+        params: list[Any] = [iso_or_none(at) or _now(), alert_id]
+        if claimant is not None:
+            sql += " AND claimed_by=?"
+            params.append(claimant)
+        return self._write(sql, tuple(params)).rowcount > 0
 
-    def mark_retry(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
-        self._write(
-            "UPDATE alert_outbox SET attempts=attempts+1, last_error=?, next_attempt_at=? WHERE id=?",
-            (error, next_attempt_at.isoformat(), alert_id),
+    def mark_retry(self, alert_id: int, error: str, next_attempt_at: datetime, *, claimant: str | None = None) -> bool:
+        sql = (
+            "UPDATE alert_outbox SET attempts=attempts+1, last_error=?, next_attempt_at=?, "
+            "claimed_by=NULL, claim_expires=NULL WHERE id=? AND status='pending'"
         )
+        params: list[Any] = [error, next_attempt_at.isoformat(), alert_id]
+        if claimant is not None:
+            sql += " AND claimed_by=?"
+            params.append(claimant)
+        return self._write(sql, tuple(params)).rowcount > 0
 
     def defer_alert(self, alert_id: int, next_attempt_at: datetime) -> None:
         """Hold a pending alert back (quiet hours, hourly cap, digest) without counting an attempt."""
@@ -452,12 +648,44 @@ class Storage:
             (next_attempt_at.isoformat(), alert_id),
         )
 
-    def mark_failed(self, alert_id: int, error: str) -> None:
+    def mark_failed(self, alert_id: int, error: str, *, claimant: str | None = None) -> bool:
         """Give up on an alert Slack will never accept (e.g. invalid_payload); kept for the log."""
-        self._write(
-            "UPDATE alert_outbox SET status='failed', attempts=attempts+1, last_error=? WHERE id=?",
-            (error, alert_id),
+        sql = (
+            "UPDATE alert_outbox SET status='failed', attempts=attempts+1, last_error=?, "
+            "claimed_by=NULL, claim_expires=NULL WHERE id=? AND status='pending'"
         )
+        params: list[Any] = [error, alert_id]
+        if claimant is not None:
+            sql += " AND claimed_by=?"
+            params.append(claimant)
+        return self._write(sql, tuple(params)).rowcount > 0
+
+    # -- source leases ------------------------------------------------------------------------
+    def acquire_lease(self, name: str, holder: str, until: datetime, now: datetime | None = None) -> str:
+        """Take or renew the lease on source `name`; returns the holder after the attempt (`holder` = ours).
+
+        Takes over only a lease that is ours or has expired: one process polls a source at a time.
+        """
+        at = _ts(now or datetime.now(UTC))
+        rows = self._write_returning(
+            "INSERT INTO source_leases(name, holder, expires) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE SET "
+            "holder=excluded.holder, expires=excluded.expires "
+            "WHERE source_leases.holder=excluded.holder OR source_leases.expires < ? RETURNING holder",
+            [name, holder, _ts(until), at],
+        )
+        if rows:
+            return str(rows[0]["holder"])
+        current = self._read("SELECT holder FROM source_leases WHERE name=?", (name,))
+        return str(current[0]["holder"]) if current else holder
+
+    def release_leases(self, holder: str) -> int:
+        """Give up every source lease of `holder` (clean stop), so another process takes over at once."""
+        return self._write("DELETE FROM source_leases WHERE holder=?", (holder,)).rowcount
+
+    def lease_holders(self, now: datetime | None = None) -> dict[str, str]:
+        """Source name -> holder, live leases only."""
+        rows = self._read("SELECT name, holder FROM source_leases WHERE expires >= ?", (_ts(now or datetime.now(UTC)),))
+        return {str(r["name"]): str(r["holder"]) for r in rows}
 
     def count_sent_since(self, since: datetime, brand: str | None = None) -> int:
         sql = "SELECT COUNT(*) FROM alert_outbox WHERE status='sent' AND sent_at >= ?"
@@ -465,7 +693,7 @@ class Storage:
         if brand is not None:
             sql += " AND brand=?"
             params.append(brand)
-        return int(self._db.execute(sql, params).fetchone()[0])
+        return int(self._read(sql, params)[0][0])
 
     @staticmethod
     def _row_to_outbox(row: sqlite3.Row) -> OutboxRow:
@@ -483,6 +711,8 @@ class Storage:
             created_at=datetime.fromisoformat(row["created_at"]),
             next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]),
             sent_at=_parse(row["sent_at"]),
+            claimed_by=row["claimed_by"],
+            claim_expires=_parse(row["claim_expires"]),
         )
 
     # -- fact-checks ----------------------------------------------------------------------
@@ -544,11 +774,9 @@ class Storage:
         )
 
     def feedback_for(self, trend_id: str, brand: str) -> set[str]:
-        rows = self._db.execute(
-            "SELECT kind FROM feedback WHERE trend_id=? AND brand=?", (trend_id, brand)
-        ).fetchall()
+        rows = self._read("SELECT kind FROM feedback WHERE trend_id=? AND brand=?", (trend_id, brand))
         return {r[0] for r in rows}
 
     def used_trends(self, brand: str) -> set[str]:
-        rows = self._db.execute("SELECT trend_id FROM feedback WHERE brand=? AND kind='used'", (brand,))
-        return {r[0] for r in rows.fetchall()}
+        rows = self._read("SELECT trend_id FROM feedback WHERE brand=? AND kind='used'", (brand,))
+        return {r[0] for r in rows}

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import IO, Any, Literal
 
 from monitor.config import Settings
-from monitor.events import Event, TrendEvent
+from monitor.events import Event, StatusEvent, TrendEvent
+
+EXIT_STORE_FAILED = 1  # the store kept failing (see MonitorService.check_store)
 
 
 def _passes(line: dict[str, Any], min_fit: float | None, only: Literal["opportunities", "risks"] | None) -> bool:
@@ -82,20 +84,34 @@ async def watch_async(
     from monitor.compose import build_service
 
     service = build_service(settings, offline=offline, db=db)
-    stop = asyncio.Event()
-    service.subscribe(JsonLinePrinter(out, min_fit=min_fit, only=only, on_closed=stop.set))
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    await service.start()
     try:
-        if once:
-            await service.run_once()
-        else:
-            await stop.wait()
+        stop = asyncio.Event()
+        fatal: list[str] = []
+
+        def on_fatal(event: Event) -> None:
+            if isinstance(event, StatusEvent) and event.kind == "fatal":
+                fatal.append(event.message)
+                stop.set()
+
+        service.subscribe(JsonLinePrinter(out, min_fit=min_fit, only=only, on_closed=stop.set))
+        service.subscribe(on_fatal)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        await service.start()
+        try:
+            if once:
+                await service.run_once()
+            else:
+                await stop.wait()
+        finally:
+            await service.stop()
     finally:
-        await service.stop()
+        service.storage.close()  # every exit path: the WAL is checkpointed, no handle is left open
+    if fatal:
+        print(f"onda watch: {fatal[0]}", file=sys.stderr)
+        return EXIT_STORE_FAILED
     return 0
 
 

@@ -67,6 +67,7 @@ class OndaApp(App[int]):
         self.brand_name = brand if brand in names else (names[0] if names else "—")
         self.store = TrendStore()
         self.health_map: dict[str, SourceHealth] = {}
+        self.viewing: dict[str, str] = {}  # source -> the other process polling it (this dashboard only views)
         self.polling: set[str] = set()
         self.new_ids: set[str] = set()
         self.dismissed: set[tuple[str, str]] = set()
@@ -173,8 +174,17 @@ class OndaApp(App[int]):
             self.reload_trends([brand] if isinstance(brand, str) else None)
         elif event.kind == "stopped":
             self.model_state, self.status_message = "stopped", "stopped"
+        elif event.kind == "fatal":
+            self._set_error(event.message)
         elif event.kind == "notice":
             self.notify(clean(event.message, 300), markup=False)
+            source = event.data.get("source")
+            if event.data.get("topic") == "leases" and isinstance(source, str):
+                if event.data.get("viewing"):  # another process polls it: we show its results
+                    self.viewing[source] = str(event.data.get("polled_by") or "another process")
+                else:
+                    self.viewing.pop(source, None)
+                self._update_header()
 
     def _set_error(self, message: str) -> None:
         self.model_state, self.status_message = "error", clean(message, 300)
@@ -268,6 +278,9 @@ class OndaApp(App[int]):
             parts.append(
                 f"{len(names) - failing}/{len(names)} sources ok" + (f", {failing} failing" if failing else "")
             )
+        if self.viewing:
+            holders = ", ".join(sorted(set(self.viewing.values())))
+            parts.append(f"viewer: {len(self.viewing)} source(s) polled by {holders}")
         if self.last_update is not None:
             parts.append(f"updated {self.last_update.astimezone(self.clock().tzinfo):%H:%M:%S}")
         return " · ".join(parts)

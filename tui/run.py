@@ -29,10 +29,10 @@ def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: 
     app = OndaApp(service, brand=brand, clock=local_now)
     if settings.tui.theme == "light":
         app.theme = "textual-light"
-    result = app.run()
-    storage = getattr(service, "storage", None)
-    if storage is not None and hasattr(storage, "close"):
-        storage.close()
+    try:
+        result = app.run()
+    finally:
+        service.storage.close()
     if log_file is not None and result:
         sys.stderr.write(f"onda: see the log in {log_file}\n")
     return int(result or 0)

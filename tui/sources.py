@@ -34,17 +34,24 @@ ALERT_COLUMNS: list[ColumnSpec] = [
     ("title", "Title", None, 3),
     ("error", "Last error", None, 2),
 ]
-STATUS_STYLE = {"ok": "bold green", "failing": "bold red", "polling": "bold yellow", "waiting": "dim"}
+STATUS_STYLE = {"ok": "bold green", "failing": "bold red", "polling": "bold yellow", "waiting": "dim", "remote": "cyan"}
 OUTBOX_STYLE = {"sent": "green", "pending": "yellow", "failed": "bold red"}
 
 
-def source_row(name: str, h: SourceHealth | None, polling: bool, now: datetime, widths: dict[str, int]) -> Row:
+def source_row(
+    name: str, h: SourceHealth | None, polling: bool, now: datetime, widths: dict[str, int], remote: bool = False
+) -> Row:
+    """`remote`: another Onda process on the same database polls this source; the row shows its health."""
     if polling:
         status = "polling"
+    elif h is not None and not h.ok:
+        status = "failing"
+    elif remote:
+        status = "remote"
     elif h is None:
         status = "waiting"
     else:
-        status = "ok" if h.ok else "failing"
+        status = "ok"
     ok_at = f"{age(h.last_success, now)} ago" if h and h.last_success else "never"
     next_run = "—"
     if h and h.next_run:
@@ -96,7 +103,11 @@ class SourcesPane(Vertical):
             self._width = width
             self.widths = set_columns(table, SOURCE_COLUMNS, width)
         names = list(dict.fromkeys([*app.source_list(), *app.health_map]))
-        fill(table, [source_row(n, app.health_map.get(n), n in app.polling, app.clock(), self.widths) for n in names])
+        rows = [
+            source_row(n, app.health_map.get(n), n in app.polling, app.clock(), self.widths, n in app.viewing)
+            for n in names
+        ]
+        fill(table, rows)
         failing = sum(1 for n in names if (h := app.health_map.get(n)) is not None and not h.ok)
         self.query_one("#sources-label", Static).update(
             Text.assemble(

@@ -3,7 +3,8 @@
 Shared by the Slack and the generic-webhook senders so both have the same retry semantics:
 2xx -> sent; 429 -> retry after Retry-After; 5xx, 408, timeouts, connection errors -> retry with
 backoff; any other 4xx (Slack's invalid_payload, invalid_token, channel_not_found, no_service, ...)
--> failed, never retried. Error texts are one line and never contain the URL (it carries the secret).
+-> failed, never retried. Error texts are one line and never contain the URL, any of its token-carrying
+segments or the HMAC key: the whole body is redacted first, then shortened.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ async def post(
     try:
         async with session.post(url, data=body, headers=headers, timeout=client_timeout, allow_redirects=False) as resp:
             raw = await resp.content.read(MAX_BODY_READ)
-            text = raw.decode("utf-8", errors="replace")
+            text = redact(raw.decode("utf-8", errors="replace"), secrets)  # before classify() cuts it
             result = classify(resp.status, text, resp.headers.get("Retry-After"))
     except aiohttp.InvalidURL:
         return SendResult("failed", "the webhook URL is not a valid http(s) URL")

@@ -3,10 +3,18 @@
 Order of operations is what makes alerts "never lost, never twice":
 1. `consider()` applies the policy and writes the alert to the SQLite outbox (UNIQUE dedupe key)
    *before* anything is sent; an alert already queued or sent is silently skipped.
-2. `flush()` sends what is due and marks each row sent only after Slack answered `ok` (2xx for
-   the generic webhook). A crash or an outage leaves rows `pending`; the next process sends them.
-   The only window for a repeat is a crash between Slack's `ok` and the `mark_sent` write
-   (milliseconds): delivery is at-least-once, never silently dropped.
+2. `flush()` picks what is due, *claims* each row in the database right before its POST (claimant
+   id + lease, see monitor.storage) and marks it sent only after Slack answered `ok` (2xx for the
+   generic webhook), and only while it still holds the claim. Several processes on one database
+   (two `onda watch`, a watcher and the dashboard) therefore send each alert once. A crash or an
+   outage leaves rows `pending`; their claims expire and the next process sends them. The only
+   window for a repeat is a crash while a POST is in flight or between Slack's `ok` and the
+   `mark_sent` write: delivery is at-least-once, never silently dropped.
+3. A full disk: if "sent" cannot be written after Slack's `ok`, that fact is kept in memory and the
+   write is retried before any new send (an acknowledged alert is never POSTed again by this
+   process); an alert that cannot be queued waits in a bounded in-memory queue and is written when
+   space returns. One `status` event (kind `error`, `alerts_at_risk` > 0) per episode, one notice on
+   recovery.
 
 Channels, decided per brand when the alert is queued:
 - `slack`   when a webhook URL is configured for the brand (per-brand env var or ONDA_SLACK__WEBHOOK_URL);
@@ -25,8 +33,9 @@ import asyncio
 import hashlib
 import logging
 import os
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 import aiohttp
@@ -34,7 +43,7 @@ import aiohttp
 from brand_dna.dna import BrandDNA
 from monitor.alerts import slack, webhook
 from monitor.alerts.delivery import SendResult
-from monitor.alerts.escape import clean
+from monitor.alerts.escape import clean, redact
 from monitor.alerts.policy import (
     OPPORTUNITY,
     QuietHoursError,
@@ -51,11 +60,24 @@ from monitor.alerts.policy import (
 )
 from monitor.config import ConfigError, Settings
 from monitor.events import AlertEvent, Event, StatusEvent, TrendEvent
-from monitor.storage import OutboxRow, Storage, StorageError
+from monitor.storage import OutboxRow, Storage, StorageError, new_holder_id
 
 log = logging.getLogger(__name__)
 
 SLACK, WEBHOOK, LOG = "slack", "webhook", "log"
+UNQUEUED_MAX = 1000  # alerts kept in memory while the outbox cannot be written (disk full)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unqueued:
+    """An alert the policy decided on that could not be written to the outbox yet."""
+
+    brand: str
+    trend_id: str
+    kind: str
+    channel: str
+    payload: dict[str, object]
+    at: datetime
 
 
 def _utcnow() -> datetime:
@@ -88,6 +110,9 @@ class AlertDispatcher:
         slack_pace_s: float = 1.0,
         retry_base_s: float = 15.0,
         environ: Mapping[str, str] | None = None,
+        claimant: str | None = None,
+        claim_s: float | None = None,
+        unqueued_max: int = UNQUEUED_MAX,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -111,6 +136,14 @@ class AlertDispatcher:
         self._down: set[str] = set()  # destinations currently failing (for log-once / recovered notices)
         self._inflight: set[asyncio.Task[None]] = set()  # POSTs on the wire (see _send_rows)
         self._closed = False
+        self.claimant = claimant or new_holder_id()
+        # A claim covers one POST (bounded by the HTTP timeout) and its bookkeeping, with room to spare.
+        self.claim_s = claim_s if claim_s is not None else settings.http.total_timeout_s + 60.0
+        self._unrecorded: dict[int, tuple[OutboxRow, datetime]] = {}  # Slack said ok, "sent" not written yet
+        self._unqueued: deque[_Unqueued] = deque()
+        self._unqueued_max = unqueued_max
+        self._dropped = 0  # alerts lost because the in-memory queue overflowed (counted, logged)
+        self._at_risk = False  # inside a "cannot write the outbox" episode
 
     # -- configuration ------------------------------------------------------------------------------
     def attach(
@@ -139,8 +172,23 @@ class AlertDispatcher:
         return channels or [LOG]
 
     def _secrets(self) -> list[str]:
+        """Everything to redact from error texts: every webhook URL and the HMAC key."""
         url = webhook.webhook_url(self.settings)
-        return slack.all_webhooks(self.settings, self.env) + ([url] if url else [])
+        key = webhook.webhook_secret(self.settings, self.env)
+        return (
+            slack.all_webhooks(self.settings, self.env)
+            + ([url] if url else [])
+            + ([key.decode("utf-8", "replace")] if key else [])
+        )
+
+    def _safe_error(self, text: str, limit: int = 200) -> str:
+        """Redact first, then cut: a cut must never leave part of a token behind."""
+        return clean(redact(text, self._secrets()), limit)
+
+    @property
+    def alerts_at_risk(self) -> int:
+        """Alerts that exist only in this process's memory (not queued, or sent but not recorded)."""
+        return len(self._unqueued) + len(self._unrecorded)
 
     def _now(self) -> datetime:
         return self.clock().astimezone(UTC)
@@ -197,16 +245,88 @@ class AlertDispatcher:
                     log.info("alert for %r skipped: same topic alerted for %s within the cool-down", topic, brand_name)
                     continue
                 for channel in self.channels_for(brand_name):
-                    row = self._enqueue(brand_name, trend.id, kind, channel, payload, now)
+                    pending = _Unqueued(brand_name, trend.id, kind, channel, payload, now)
+                    if self._unqueued:  # keep the order: older unqueued alerts are written first
+                        self._keep_unqueued(pending, None)
+                        continue
+                    try:
+                        row = self._enqueue(pending)
+                    except StorageError as exc:
+                        self._keep_unqueued(pending, exc)
+                        continue
                     if row is not None:
                         queued.append(row)
             except StorageError as exc:
-                log.error("cannot queue alert for %s: %s", brand_name, exc)
+                log.error("cannot decide on an alert for %s: %s", brand_name, exc)
         return queued
 
-    def _enqueue(
-        self, brand: str, trend_id: str, kind: str, channel: str, payload: dict[str, object], now: datetime
-    ) -> OutboxRow | None:
+    def _keep_unqueued(self, pending: _Unqueued, exc: StorageError | None) -> None:
+        key = dedupe_key(pending.brand, pending.trend_id, pending.kind, pending.channel)
+        if any(dedupe_key(p.brand, p.trend_id, p.kind, p.channel) == key for p in self._unqueued):
+            return
+        if len(self._unqueued) >= self._unqueued_max:
+            self._dropped += 1
+            if self._dropped > 1:
+                return  # counted, and reported once more when the outbox works again
+            log.error(
+                "alert for %s dropped: %d alerts already wait in memory for the outbox (further drops are counted)",
+                pending.brand,
+                self._unqueued_max,
+            )
+            return
+        self._unqueued.append(pending)
+        self._note_at_risk(f"cannot queue alerts: {exc}" if exc is not None else "cannot queue alerts")
+
+    def _note_at_risk(self, reason: str) -> None:
+        """One error line and one status event per episode of an unwritable outbox."""
+        if self._at_risk:
+            return
+        self._at_risk = True
+        message = (
+            f"alerts at risk: {self._safe_error(reason, 300)}; "
+            f"kept in memory (up to {self._unqueued_max}) and written when the database accepts writes again"
+        )
+        log.error("%s", message)
+        self._emit(StatusEvent("error", message, {"topic": "alerts", "alerts_at_risk": self.alerts_at_risk}))
+
+    def _settle(self) -> bool:
+        """Write what only memory knows (acknowledged sends first, then unqueued alerts). False while that fails."""
+        for alert_id, (row, at) in list(self._unrecorded.items()):
+            try:
+                recorded = self.storage.mark_sent(alert_id, at, claimant=self.claimant)
+            except StorageError as exc:
+                self._note_at_risk(f"cannot record sent alerts: {exc}")
+                return False
+            del self._unrecorded[alert_id]
+            self._after_sent(row, at, recorded)
+        while self._unqueued:
+            try:
+                self._enqueue(self._unqueued[0])
+            except StorageError as exc:
+                self._note_at_risk(f"cannot queue alerts: {exc}")
+                return False
+            self._unqueued.popleft()
+        if self._at_risk:
+            self._at_risk = False
+            message = "alerts are being stored again: nothing kept in memory is lost"
+            if self._dropped:
+                message = (
+                    f"alerts are being stored again; {self._dropped} alert(s) were dropped while the outbox was full"
+                )
+                self._dropped = 0
+            log.warning("%s", message)
+            self._emit(StatusEvent("notice", message, {"topic": "alerts", "alerts_at_risk": 0}))
+        return True
+
+    def _enqueue(self, pending: _Unqueued) -> OutboxRow | None:
+        brand, trend_id, kind, channel, payload, now = (
+            pending.brand,
+            pending.trend_id,
+            pending.kind,
+            pending.channel,
+            pending.payload,
+            pending.at,
+        )
         key = dedupe_key(brand, trend_id, kind, channel)
         alert_id = self.storage.enqueue_alert(
             dedupe_key=key, brand=brand, trend_id=trend_id, kind=kind, channel=channel, payload=payload, not_before=now
@@ -235,14 +355,17 @@ class AlertDispatcher:
             self._recent = [r for r in recent if r.at >= cutoff]
         self._emit(AlertEvent("queued", row))
         if channel == LOG:
-            row = self._mark_sent(row, now)
+            try:
+                row = self._mark_sent(row, now)
+            except StorageError as exc:  # stays pending: the next flush marks it
+                log.warning("could not record log alert %s as sent: %s", row.id, exc)
         return row
 
     # -- sending --------------------------------------------------------------------------------------
     async def flush(self) -> None:
         """Send whatever is due (quiet hours, digest, hourly cap, pacing, retries honoured)."""
         async with self._lock:
-            if self._closed:
+            if self._closed or not self._settle():
                 return
             now = self._now()
             try:
@@ -253,11 +376,17 @@ class AlertDispatcher:
             by_channel: dict[str, list[OutboxRow]] = {SLACK: [], WEBHOOK: []}
             for row in due:
                 if row.channel == LOG:
-                    self._mark_sent(row, now)
+                    try:
+                        self._mark_sent(row, now)
+                    except StorageError as exc:
+                        log.error("alert outbox write failed: %s", exc)
                 elif row.channel in by_channel:
                     by_channel[row.channel].append(row)
                 else:
-                    self._mark_failed(row, f"unknown alert channel {row.channel!r}")
+                    try:
+                        self._mark_failed(row, f"unknown alert channel {row.channel!r}")
+                    except StorageError as exc:
+                        log.error("alert outbox write failed: %s", exc)
             for channel, rows in by_channel.items():
                 if rows:
                     try:
@@ -319,13 +448,18 @@ class AlertDispatcher:
         return max(times) if times else None
 
     async def _send_rows(self, channel: str, rows: list[OutboxRow], *, digest: bool = False) -> None:
-        """One POST for `rows` (one alert, or a digest of several) and the bookkeeping of its result."""
+        """One POST for `rows` (one alert, or a digest of several) and the bookkeeping of its result.
+
+        Nothing new is sent while an acknowledged alert is not yet recorded as sent (`_settle`), and
+        only the rows this process managed to claim are sent.
+        """
+        if not self._settle():
+            return
         first = rows[0]
         timeout = aiohttp.ClientTimeout(
             total=self.settings.http.total_timeout_s, connect=self.settings.http.connect_timeout_s
         )
         secrets = self._secrets()
-        call: Callable[[aiohttp.ClientSession], Awaitable[SendResult]]
         if channel == SLACK:
             surl = slack.webhook_for(self.settings, first.brand, self.env)
             if surl is None:
@@ -333,11 +467,7 @@ class AlertDispatcher:
                     self._mark_failed(row, f"no Slack webhook configured for brand {first.brand!r}")
                 return
             url = surl
-            message = slack.build_digest([r.payload for r in rows]) if digest else slack.build_message(first.payload)
             pace = self.slack_pace_s
-
-            def call(s: aiohttp.ClientSession) -> Awaitable[SendResult]:
-                return slack.send(s, url, message, client_timeout=timeout, secrets=secrets)
         else:
             wurl = webhook.webhook_url(self.settings)
             if wurl is None:
@@ -345,11 +475,7 @@ class AlertDispatcher:
                     self._mark_failed(row, "the generic webhook is no longer configured")
                 return
             url = wurl
-            key = webhook.webhook_secret(self.settings, self.env)
             pace = 0.0
-
-            def call(s: aiohttp.ClientSession) -> Awaitable[SendResult]:
-                return webhook.send(s, url, first, key=key, client_timeout=timeout)
 
         dest = _dest_key(channel, url)
         blocked = self._blocked.get(dest)
@@ -359,8 +485,28 @@ class AlertDispatcher:
         wait = self._next_send.get(dest, 0.0) - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        if self._closed:
+        if self._closed or not self._settle():
             return  # close() ran while we waited: leave the rows pending for the next process
+        now = self._now()
+        claimed = self.storage.claim_alerts(
+            [r.id for r in rows], self.claimant, now + timedelta(seconds=self.claim_s), now
+        )
+        if not claimed:
+            return  # another process is sending them (or already did)
+        rows = claimed
+        first = rows[0]
+        call: Callable[[aiohttp.ClientSession], Awaitable[SendResult]]
+        if channel == SLACK:
+            message = slack.build_digest([r.payload for r in rows]) if digest else slack.build_message(first.payload)
+
+            def call(s: aiohttp.ClientSession) -> Awaitable[SendResult]:
+                return slack.send(s, url, message, client_timeout=timeout, secrets=secrets)
+        else:
+            key = webhook.webhook_secret(self.settings, self.env)
+
+            def call(s: aiohttp.ClientSession) -> Awaitable[SendResult]:
+                return webhook.send(s, url, first, key=key, client_timeout=timeout, secrets=secrets)
+
         session = await self._session()
         # Once a POST is on the wire it runs to its end (bounded by the HTTP timeout) even if the flush is
         # cancelled (SIGTERM, stop): Slack may already have posted the message, and a row left pending
@@ -395,7 +541,11 @@ class AlertDispatcher:
             self._emit(StatusEvent("notice", f"{channel} alerts are being delivered again"))
         if result.outcome == "sent":
             for row in rows:
-                self._mark_sent(row, sent_at)
+                try:
+                    self._mark_sent(row, sent_at)
+                except StorageError as exc:  # Slack has it: never POST it again, record it when we can
+                    self._unrecorded[row.id] = (row, sent_at)
+                    self._note_at_risk(f"cannot record sent alerts: {exc}")
         elif result.outcome == "failed":
             for row in rows:
                 self._mark_failed(row, result.error or "rejected")
@@ -407,9 +557,9 @@ class AlertDispatcher:
             delay = min(delay, self.settings.http.max_backoff_s)
             next_at = sent_at + timedelta(seconds=delay)
             self._blocked[dest] = next_at
-            error = result.error or "temporary error"
+            error = self._safe_error(result.error or "temporary error")
             for row in rows:
-                self.storage.mark_retry(row.id, error, next_at)
+                self.storage.mark_retry(row.id, error, next_at, claimant=self.claimant)
             when = f"retrying in {delay:.0f} s"
             if dest not in self._down:  # one warning + notice per outage, not one per attempt
                 self._down.add(dest)
@@ -432,8 +582,16 @@ class AlertDispatcher:
                 self.storage.defer_alert(row.id, until)
 
     def _mark_sent(self, row: OutboxRow, at: datetime) -> OutboxRow:
-        self.storage.mark_sent(row.id, at)
+        """Record a delivered alert (by its claimant; log-channel rows need no claim). Raises StorageError."""
+        recorded = self.storage.mark_sent(row.id, at, claimant=None if row.channel == LOG else self.claimant)
+        return self._after_sent(row, at, recorded)
+
+    def _after_sent(self, row: OutboxRow, at: datetime, recorded: bool) -> OutboxRow:
         done = replace(row, status="sent", attempts=row.attempts + 1, last_error=None, sent_at=at)
+        if not recorded:
+            if row.channel != LOG:  # our claim was taken over: the other process may repeat it
+                log.warning("alert %s was delivered, but another process had taken it over", row.id)
+            return done
         log.info(
             "alert %s (%s, %s) sent via %s: %s",
             row.id,
@@ -446,8 +604,10 @@ class AlertDispatcher:
         return done
 
     def _mark_failed(self, row: OutboxRow, error: str) -> None:
-        line = clean(error, 200)
-        self.storage.mark_failed(row.id, line)
+        line = self._safe_error(error)
+        ours = row.claimed_by == self.claimant
+        if not self.storage.mark_failed(row.id, line, claimant=self.claimant if ours else None):
+            return  # no longer ours, or no longer pending
         log.warning("alert %s (%s, %s) failed via %s: %s", row.id, row.kind, row.brand, row.channel, line)
         self._emit(
             AlertEvent("failed", replace(row, status="failed", attempts=row.attempts + 1, last_error=line), line)
@@ -458,6 +618,19 @@ class AlertDispatcher:
         self._closed = True
         if self._inflight:  # let POSTs already on the wire finish and be marked sent (each is time-bounded)
             await asyncio.wait(set(self._inflight), timeout=self.settings.http.total_timeout_s + 1)
+        self._settle()
+        if self.alerts_at_risk:
+            log.error(
+                "stopping with %d alert(s) only in memory (%d delivered but not recorded as sent, %d not queued): "
+                "the database did not accept writes",
+                self.alerts_at_risk,
+                len(self._unrecorded),
+                len(self._unqueued),
+            )
+        try:
+            self.storage.release_claims(self.claimant)
+        except StorageError as exc:
+            log.warning("could not release alert claims: %s", exc)
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
         self._own_session = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 HEADER_MAX = 150  # Slack header block plain_text limit
 SECTION_MAX = 3000  # Slack section text limit
@@ -92,15 +92,41 @@ def domain(url: object) -> str:
     return host.removeprefix("www.")
 
 
+REDACTED = "<redacted>"
+MIN_SECRET_PART = 6  # shorter path segments ('v1', 'hooks') carry no secret and would only garble text
+_PUBLIC_PARTS = frozenset({"services", "webhook", "webhooks", "hooks", "api", "hook", "incoming"})
+
+
+def secret_parts(secret: str) -> list[str]:
+    """The secret itself plus the pieces of it that carry the token on their own.
+
+    For a URL: its path, each path segment (a Slack token is the last one) and each query value,
+    also percent-encoded; for a plain key (the HMAC key): the key.
+    """
+    parts = [secret]
+    try:
+        url = urlsplit(secret)
+    except ValueError:
+        return parts
+    if url.scheme and url.netloc:
+        segments = [seg for seg in url.path.split("/") if seg]
+        values = [v for _, v in parse_qsl(url.query, keep_blank_values=False)]
+        parts.append(url.path)
+        parts += [p for p in [*segments, *values] if len(p) >= MIN_SECRET_PART and p.lower() not in _PUBLIC_PARTS]
+    parts += [quote(p, safe="") for p in parts]
+    return [p for p in dict.fromkeys(parts) if len(p) >= MIN_SECRET_PART or p == secret]
+
+
 def redact(text: str, secrets: list[str]) -> str:
-    """Remove every secret (webhook URL, and its path that carries the token) from `text`."""
+    """Remove every secret (webhook URLs, their paths and each token-carrying segment, the HMAC key) from `text`.
+
+    Call it on the whole text *before* cutting it: a cut made first can leave most of a token behind.
+    """
+    parts: list[str] = []
+    for secret in secrets:
+        if secret:
+            parts += secret_parts(secret)
     out = text
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        out = out.replace(secret, "<redacted>")
-        try:
-            path = urlsplit(secret).path
-        except ValueError:
-            path = ""
-        if len(path) > 8:
-            out = out.replace(path, "<redacted>")
+    for part in sorted(set(parts), key=len, reverse=True):  # longest first: the URL before its segments
+        out = out.replace(part, REDACTED)
     return out

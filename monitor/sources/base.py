@@ -34,10 +34,24 @@ class NotModified(Exception):
     """304 / unchanged payload: a successful poll with nothing new (not an error)."""
 
 
+def _ignore_part(part: str, error: str | None) -> None:
+    return None
+
+
 @dataclass(slots=True)
 class PollContext:
+    """What a poll gets from the service.
+
+    A source made of several independent parts (RSS: one per feed) may use the two optional hooks:
+    `report_part(part, error_or_None)` after each part, so a failing part is a health problem of its
+    own even while the others work; `deliver(items)` to hand over a part's items as soon as they are
+    parsed, so a slow part holds up only itself (delivered items are not returned again by `poll`).
+    """
+
     fetcher: HttpFetcher  # shared aiohttp session + conditional GET + caps
     now: Callable[[], datetime]
+    report_part: Callable[[str, str | None], None] = _ignore_part
+    deliver: Callable[[list[SourceItem]], None] | None = None
 
 
 class Source(Protocol):

@@ -1,8 +1,10 @@
 """Publisher RSS/Atom feeds (any number), parsed by feedparser off the event loop.
 
-One bad feed must not spoil the others: the poll returns the items of the feeds that
-worked and keeps the per-feed failures in `last_errors`; only when every feed
-fails does it raise `SourceError`.
+One bad feed must not spoil the others: feeds are fetched concurrently, each feed's
+items are handed over as soon as that feed is parsed (`PollContext.deliver`), and each
+feed's outcome is reported on its own (`PollContext.report_part`, keyed by host/path),
+so the service keeps a health entry per feed. Only when every feed fails does the poll
+raise `SourceError`.
 """
 
 from __future__ import annotations
@@ -109,11 +111,33 @@ class RssSource:
             ctx.fetcher.forget(res.url)
             raise
 
+    async def _one_reported(self, ctx: PollContext, sem: asyncio.Semaphore, url: str) -> list[SourceItem]:
+        """One feed, its outcome reported to the service; its items delivered at once when the service takes them."""
+        where = safe_location(url)
+        try:
+            items = await self._one(ctx, sem, url)
+        except NotModified:
+            ctx.report_part(where, None)
+            raise
+        except SourceError as exc:
+            ctx.report_part(where, str(exc) if where in str(exc) else f"{where}: {exc}")
+            raise
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            ctx.report_part(where, f"{where}: unexpected {type(exc).__name__}")
+            raise
+        ctx.report_part(where, None)
+        if ctx.deliver is not None and items:
+            ctx.deliver(items)
+            return []
+        return items
+
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
         if not self.feeds:
             raise SourceError(f"{self.name}: no feeds configured (sources.rss.feeds)")
         sem = asyncio.Semaphore(self.concurrency)
-        results = await asyncio.gather(*(self._one(ctx, sem, u) for u in self.feeds), return_exceptions=True)
+        results = await asyncio.gather(*(self._one_reported(ctx, sem, u) for u in self.feeds), return_exceptions=True)
         items: list[SourceItem] = []
         errors: dict[str, str] = {}
         retry_afters: list[float] = []

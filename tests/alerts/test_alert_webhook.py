@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from alerts_support import Clock, Events, FakeSlack, make_dispatcher, make_settings, trend_event
 
-from monitor.alerts.webhook import SIGNATURE_HEADER, verify
+from monitor.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from monitor.storage import Storage
 
 KEY = "s3cr3t-hmac-key"
@@ -20,7 +20,9 @@ KEY = "s3cr3t-hmac-key"
 
 def receiver_checker(key: bytes) -> Callable[[web.Request, bytes], tuple[int, str] | None]:
     def check(request: web.Request, body: bytes) -> tuple[int, str] | None:
-        expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+        # the receiver's own check, written out: HMAC over "<timestamp>." + body
+        stamp = request.headers.get(TIMESTAMP_HEADER, "")
+        expected = "sha256=" + hmac.new(key, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
         got = request.headers.get(SIGNATURE_HEADER, "")
         return None if hmac.compare_digest(expected, got) else (401, "bad signature")
 
@@ -44,7 +46,11 @@ async def test_signed_webhook_is_verified_by_receiver(
     await d.flush()
     req = fake_slack.requests[0]
     assert req.status == 200 and req.path == "/hook"
-    assert verify(req.body, KEY.encode(), req.headers[SIGNATURE_HEADER])
+    signature, stamp = req.headers[SIGNATURE_HEADER], req.headers[TIMESTAMP_HEADER]
+    assert verify(req.body, KEY.encode(), signature, stamp)
+    # a replay: the same captured request presented ten minutes later is refused, as is a moved timestamp
+    assert not verify(req.body, KEY.encode(), signature, stamp, now=int(stamp) + 600)
+    assert not verify(req.body, KEY.encode(), signature, str(int(stamp) + 1))
     body = req.json
     assert body["event"] == "onda.alert" and body["kind"] == "opportunity" and body["brand"] == "Lavazza"
     assert body["title"] == "Sinner vince gli Australian Open" and body["dedupe_key"] == rows[0].dedupe_key
