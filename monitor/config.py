@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 APP_NAME = "onda"
@@ -47,6 +47,13 @@ class ModelSettings(Section):
     """sentence-transformers only: auto = bf16 on CPUs with native bf16 (AVX512-BF16/AMX), else fp32; int8 is faster but less exact."""
     cache_dir: str = ""
     """Where FAISS indexes are persisted; empty = user cache dir."""
+
+    @field_validator("name")
+    @classmethod
+    def _name_needs_sentence_transformers(cls, name: str, info: Any) -> str:
+        if name and info.data.get("backend") == "use-multilingual":
+            raise ValueError('a model name is for backend = "sentence-transformers"; set it too, or leave name empty')
+        return name
 
 
 class StorageSettings(Section):
