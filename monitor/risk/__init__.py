@@ -7,6 +7,7 @@ headlines* and keeps every piece of evidence in readable reasons:
 - lexicon (IT/EN lemmas, idiom exceptions)      -> monitor.risk.lexicon
 - anniversary calendar of tragedies             -> monitor.risk.calendar
 - GARM category prototypes (embeddings)         -> monitor.risk.prototypes
+- a classifier trained on labelled titles       -> monitor.risk.classifier
 - source credibility of the context URLs        -> monitor.risk.credibility
 - recent fact-checks (debunks)                  -> monitor.risk.factcheck
 
@@ -27,6 +28,7 @@ from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, Vectors
 from monitor.models import RiskAssessment, RiskCategory, RiskFlag, TrendInput, level_rank
 from monitor.risk.calendar import AnniversaryCalendar
+from monitor.risk.classifier import ClassifierLayer, head_for
 from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_lists_notice
 from monitor.risk.factcheck import FactCheck, FactCheckStore, poll_factcheck_feeds
 from monitor.risk.lexicon import BrandLexicon, Group, Lexicon
@@ -125,6 +127,12 @@ class RiskGate:
         self.lexicon = Lexicon()
         self.calendar = AnniversaryCalendar()
         self.prototypes = PrototypeLayer(embedder, cache_dir=cache_dir) if embedder is not None else None
+        self.classifier: ClassifierLayer | None = None
+        if embedder is not None:
+            from monitor.profiles import profile_key
+
+            head = head_for(profile_key(embedder.model_id))
+            self.classifier = ClassifierLayer(head) if head is not None else None
         self._brand_lexicons: dict[tuple[str, float], BrandLexicon] = {}
 
     # -- brand-independent ---------------------------------------------------------------------
@@ -148,6 +156,9 @@ class RiskGate:
             vecs = np.ascontiguousarray(vectors, dtype=np.float32)
             for i, flags in enumerate(self.prototypes.assess(vecs, [t.lang for t in trends])):
                 out[i].extend(flags)
+            if self.classifier is not None:
+                for i, flags in enumerate(self.classifier.assess(vecs)):
+                    out[i].extend(flags)
         if self.factchecks is not None and len(self.factchecks):
             for i, flags in enumerate(self.factchecks.match(texts, vectors, days)):
                 out[i].extend(flags)

@@ -1,0 +1,161 @@
+"""Train the risk classifier layer (monitor/risk/classifier.py) for one embedding model.
+
+    python bench/train_risk.py            # report leave-one-brand-out numbers on the train brands
+    python bench/train_risk.py --write    # also store the head in monitor/risk/data/risk_classifier.json
+
+Training titles: the corpus's TRAIN brands (examples/corpus/split.toml) plus the curated sets
+(examples/risk/cases.jsonl, examples/fit/*.jsonl) and the GARM prototype headlines
+(monitor/risk/data/prototypes.toml, categories that may reach `high`, and the safe examples).
+Held-out corpus brands are never read here. One L2-regularised logistic regression per risk
+category, positives = that category, negatives = everything labelled safe (fit / off_brand).
+The thresholds come from leave-one-brand-out scores of the train brands: `high` is the lowest
+probability at which at most --high-fp of their safe titles are flagged, `medium` at most --medium-fp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from brand_dna.embedder import make_embedder
+from monitor.models import TrendInput
+from monitor.profiles import profile_key
+from monitor.risk import trend_text
+from monitor.risk.classifier import DATA_FILE, ClassifierHead
+
+CATEGORIES = ("tragedy", "polarizing", "misinformation")
+
+
+def rows_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def label_of(row: dict) -> str:
+    if row.get("label") == "risky":
+        return str(row.get("category") or "")
+    return "safe"
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iters: int = 30) -> tuple[np.ndarray, float]:
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    reg = np.eye(xb.shape[1]) * l2
+    reg[-1, -1] = 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -30, 30)))
+        grad = xb.T @ (p - y) + reg @ w
+        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + reg
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w[:-1], float(w[-1])
+
+
+def train(x: np.ndarray, labels: list[str], l2: float) -> tuple[np.ndarray, np.ndarray]:
+    ws, bs = [], []
+    lab = np.array(labels)
+    for cat in CATEGORIES:
+        keep = (lab == cat) | (lab == "safe")
+        w, b = fit_logistic(x[keep], (lab[keep] == cat).astype(float), l2)
+        ws.append(w)
+        bs.append(b)
+    return np.array(ws, dtype=np.float32), np.array(bs, dtype=np.float32)
+
+
+def threshold_for(safe_scores: np.ndarray, max_fp: float) -> float:
+    """Lowest probability that flags at most `max_fp` of the safe titles."""
+    if len(safe_scores) == 0:
+        return 0.5
+    k = int(np.floor(max_fp * len(safe_scores)))
+    ordered = np.sort(safe_scores)[::-1]
+    return float(min(0.99, ordered[k] + 1e-4)) if k < len(ordered) else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--backend", default="use-multilingual", choices=["use-multilingual", "sentence-transformers"])
+    parser.add_argument("--model", default="")
+    parser.add_argument("--l2", type=float, default=0.1)
+    parser.add_argument("--high-fp", type=float, default=0.03, help="share of safe train titles allowed at high")
+    parser.add_argument("--medium-fp", type=float, default=0.12, help="share of safe train titles allowed at medium")
+    args = parser.parse_args()
+    embedder = make_embedder(args.backend, args.model, threads=2)
+    corpus = REPO / "examples" / "corpus"
+    split = tomllib.loads((corpus / "split.toml").read_text("utf-8"))
+    brand_rows = {slug: rows_of(corpus / "trends" / f"{slug}.jsonl") for slug in split["train"]}
+    extra = rows_of(REPO / "examples" / "risk" / "cases.jsonl")
+    extra = [{**r, "label": "safe" if r["label"] == "safe" else r["label"]} for r in extra]
+    for path in sorted((REPO / "examples" / "fit").glob("*.jsonl")):
+        extra += rows_of(path)
+    protos = tomllib.loads((REPO / "monitor" / "risk" / "data" / "prototypes.toml").read_text("utf-8"))
+    for cat in protos["category"]:
+        if cat.get("max_level", "high") == "high":
+            extra += [{"title": e, "label": "risky", "category": cat["risk"]} for e in cat["examples"]]
+    extra += [{"title": e, "label": "safe"} for e in protos["safe"]["examples"]]
+
+    def vecs(rows: list[dict]) -> np.ndarray:
+        texts = [trend_text(TrendInput.from_json({"id": "x", **{k: v for k, v in r.items() if k in ("title", "context")}})) for r in rows]
+        return embedder.encode(texts)
+
+    x_extra, y_extra = vecs(extra), [label_of(r) for r in extra]
+    x_brand = {slug: vecs(rows) for slug, rows in brand_rows.items()}
+    y_brand = {slug: [label_of(r) for r in rows] for slug, rows in brand_rows.items()}
+    print(f"model {embedder.model_id}; {len(extra)} curated titles + {sum(len(v) for v in y_brand.values())} corpus train titles")
+
+    # Leave one train brand out: its titles scored by a head trained on everything else.
+    scores, labels, langs = [], [], []
+    for held in split["train"]:
+        others = [s for s in split["train"] if s != held]
+        x = np.vstack([x_extra, *[x_brand[s] for s in others]])
+        y = y_extra + [lab for s in others for lab in y_brand[s]]
+        w, b = train(x, y, args.l2)
+        p = 1 / (1 + np.exp(-(x_brand[held] @ w.T + b)))
+        scores.append(p)
+        labels += y_brand[held]
+        langs += [r.get("lang", "") for r in brand_rows[held]]
+    p_all = np.vstack(scores)
+    best = p_all.max(axis=1)
+    lab = np.array(labels)
+    safe = lab == "safe"
+    high = threshold_for(best[safe], args.high_fp)
+    medium = min(high, threshold_for(best[safe], args.medium_fp))
+    print(f"thresholds from LOBO: high {high:.3f}, medium {medium:.3f}")
+    for lang in ("it", "en", "all"):
+        m = np.ones(len(lab), bool) if lang == "all" else np.array([x == lang for x in langs])
+        for cat in (*CATEGORIES, "safe"):
+            sel = m & (lab == cat)
+            if sel.any():
+                print(f"  {lang:<4}{cat:<15} n={int(sel.sum()):>4}  high {float((best[sel] >= high).mean()):.2f}  medium+ {float((best[sel] >= medium).mean()):.2f}")
+    if args.write:
+        x = np.vstack([x_extra, *x_brand.values()])
+        y = y_extra + [lab2 for s in split["train"] for lab2 in y_brand[s]]
+        w, b = train(x, y, args.l2)
+        head = ClassifierHead(
+            CATEGORIES,
+            w,
+            b,
+            high,
+            medium,
+            source=f"bench/train_risk.py, l2 {args.l2}, corpus train brands + curated sets, "
+            f"{datetime.now(UTC).date().isoformat()}, model {embedder.model_id}",
+        )
+        data = json.loads(DATA_FILE.read_text("utf-8")) if DATA_FILE.exists() else {}
+        data[profile_key(embedder.model_id)] = head.to_json()
+        DATA_FILE.write_text(json.dumps(data) + "\n", encoding="utf-8")
+        print(f"wrote {DATA_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

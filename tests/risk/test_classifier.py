@@ -1,0 +1,43 @@
+"""The classifier layer reads risk from the embedding of titles that carry no risk word."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.profiles import profile_key
+from monitor.risk.classifier import ClassifierLayer, head_for
+
+
+@pytest.fixture(scope="module")
+def layer(real_embedder) -> ClassifierLayer:  # type: ignore[no-untyped-def]
+    head = head_for(profile_key(real_embedder.model_id))
+    assert head is not None, "the default model ships a trained risk head"
+    assert 0 < head.medium <= head.high < 1
+    return ClassifierLayer(head)
+
+
+@pytest.mark.parametrize(
+    ("title", "category"),
+    [
+        ("riforma della giustizia, magistrati in sciopero", "polarizing"),
+        ("legge sul fine vita, scontro in parlamento", "polarizing"),
+        ("Strage di Erba, la revisione del processo", "tragedy"),
+    ],
+)
+def test_risky_titles_are_read_from_meaning(layer: ClassifierLayer, real_embedder, title: str, category: str) -> None:  # type: ignore[no-untyped-def]
+    [flags] = layer.assess(real_embedder.encode([title]))
+    assert flags and flags[0].category == category and flags[0].level == "high"
+    assert flags[0].layer == "classifier" and "probability" in flags[0].reason
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["ricetta tiramisù", "Sinner vince a Vienna", "black friday offerte", "Mondiali di calcio 2026 calendario", "new iPhone launch date"],
+)
+def test_everyday_titles_are_not_flagged(layer: ClassifierLayer, real_embedder, title: str) -> None:  # type: ignore[no-untyped-def]
+    [flags] = layer.assess(real_embedder.encode([title]))
+    assert not flags or flags[0].level != "high"
+
+
+def test_a_model_without_a_head_has_no_layer() -> None:
+    assert head_for("some-untrained-model") is None
