@@ -319,6 +319,7 @@ class ClusterConfig:
     contained: float = 0.25  # cosine needed when one text's names are all in the other (query vs headline)
     entity_cos: float = 0.35  # cosine needed with two or more shared strong names
     named_cos: float = 0.62  # cosine needed with one shared strong name
+    cross_lang: float = 1.01  # cosine enough for texts in two languages (no shared lemmas to expect); > 1 = off
     window: timedelta = timedelta(hours=48)  # trends not seen for this long leave the index
     bucket: timedelta = timedelta(minutes=15)
     max_buckets: int = 96  # 24 h of 15-min buckets in Trend.mentions
@@ -333,14 +334,14 @@ class ClusterConfig:
         from monitor.profiles import profile_for
 
         section = profile_for(model_id).section("cluster")
-        cosines = ("near_duplicate", "semantic", "jaccard", "contained", "entity_cos", "named_cos")
+        cosines = ("near_duplicate", "semantic", "jaccard", "contained", "entity_cos", "named_cos", "cross_lang")
         overrides: dict[str, Any] = {k: float(section[k]) for k in cosines if k in section}
         return replace(cls(), **overrides)
 
     @property
     def min_cos(self) -> float:
         """Below this cosine no merge rule can hold."""
-        return min(self.near_duplicate, self.semantic, self.contained, self.entity_cos, self.named_cos)
+        return min(self.near_duplicate, self.semantic, self.contained, self.entity_cos, self.named_cos, self.cross_lang)
 
 
 def subject_conflict(a: TextInfo, b: TextInfo) -> bool:
@@ -374,9 +375,10 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 def match_score(cos: float, a: TextInfo, b: TextInfo, cfg: ClusterConfig) -> float | None:
     """How strongly two texts tell the same story; None = they must not be merged.
 
-    Pure policy: a subject conflict vetoes; otherwise one of four rules must hold
+    Pure policy: a subject conflict vetoes; otherwise one of the rules must hold
     (near-duplicate cosine; cosine + lemma overlap; a bare name/query contained in
-    the other text; shared strong names with a moderate cosine). The score ranks
+    the other text; shared strong names with a moderate cosine; with a multilingual
+    model, a high cosine between texts in two languages). The score ranks
     candidate trends.
     """
     if cos < cfg.min_cos or subject_conflict(a, b):  # the cosine test first: it is the cheap one
@@ -389,6 +391,7 @@ def match_score(cos: float, a: TextInfo, b: TextInfo, cfg: ClusterConfig) -> flo
         or (cos >= cfg.contained and (_contained(a, b) or _contained(b, a)))
         or (cos >= cfg.entity_cos and shared_strong >= 2)
         or (cos >= cfg.named_cos and shared_strong >= 1)
+        or (cos >= cfg.cross_lang and a.lang is not None and b.lang is not None and a.lang != b.lang)
     )
     return cos + jac if ok else None
 

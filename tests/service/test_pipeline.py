@@ -77,6 +77,8 @@ def test_one_story_from_many_sources_is_one_trend(pipe: TrendPipeline) -> None:
         ("Ferrari, Leclerc in pole a Monza", "Charles Leclerc pole position at Italian Grand Prix"),
         ("Stranger Things", "Stranger Things 5, il finale divide i fan"),
         ("Italian espresso UNESCO bid", "Italy's espresso ritual bids for Unesco heritage status"),
+        ("Terremoto in Calabria, magnitudo 5.8: tre morti nel Cosentino", "A 5.8 quake in Calabria killed three people"),
+        ("Sinner wins ATP Finals", "Sinner vince le ATP Finals: Alcaraz battuto in due set a Torino"),
     ],
 )
 def test_same_story_different_wording_merges(pipe: TrendPipeline, a: str, b: str) -> None:
@@ -98,6 +100,10 @@ def test_same_story_different_wording_merges(pipe: TrendPipeline, a: str, b: str
         ("Ferrari, Leclerc in pole a Monza", "Ferrari presenta la nuova SF-26"),
         ("Stranger Things 5, il finale divide i fan", "Il finale di Squid Game divide i fan"),
         ("Terremoto ai Campi Flegrei, scossa di magnitudo 4.4", "Terremoto in Giappone, allerta tsunami"),
+        ("Sinner vince a Torino", "Juventus win in Turin"),
+        ("Inter batte il Napoli a San Siro", "Milan beat Napoli at San Siro"),
+        ("Alluvione in Emilia-Romagna", "Floods in Valencia kill dozens"),
+        ("Terremoto in Giappone, allerta tsunami", "Earthquake hits Campi Flegrei near Naples"),
     ],
 )
 def test_different_stories_sharing_words_stay_apart(pipe: TrendPipeline, a: str, b: str) -> None:
