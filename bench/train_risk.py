@@ -87,8 +87,8 @@ def main() -> int:
     parser.add_argument("--backend", default="use-multilingual", choices=["use-multilingual", "sentence-transformers"])
     parser.add_argument("--model", default="")
     parser.add_argument("--l2", type=float, default=0.1)
-    parser.add_argument("--high-fp", type=float, default=0.03, help="share of safe train titles allowed at high")
-    parser.add_argument("--medium-fp", type=float, default=0.12, help="share of safe train titles allowed at medium")
+    parser.add_argument("--high-fp", type=float, default=0.06, help="share of safe train titles allowed at high")
+    parser.add_argument("--medium-fp", type=float, default=0.15, help="share of safe train titles allowed at medium")
     args = parser.parse_args()
     embedder = make_embedder(args.backend, args.model, threads=2)
     corpus = REPO / "examples" / "corpus"
