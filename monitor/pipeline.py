@@ -320,6 +320,7 @@ class ClusterConfig:
     entity_cos: float = 0.35  # cosine needed with two or more shared strong names
     named_cos: float = 0.62  # cosine needed with one shared strong name
     cross_lang: float = 1.01  # cosine enough for texts in two languages (no shared lemmas to expect); > 1 = off
+    lead_cos: float = 1.01  # two different lead words this close are one subject ("earthquake"/"terremoto"); > 1 = off
     window: timedelta = timedelta(hours=48)  # trends not seen for this long leave the index
     bucket: timedelta = timedelta(minutes=15)
     max_buckets: int = 96  # 24 h of 15-min buckets in Trend.mentions
@@ -334,7 +335,7 @@ class ClusterConfig:
         from monitor.profiles import profile_for
 
         section = profile_for(model_id).section("cluster")
-        cosines = ("near_duplicate", "semantic", "jaccard", "contained", "entity_cos", "named_cos", "cross_lang")
+        cosines = ("near_duplicate", "semantic", "jaccard", "contained", "entity_cos", "named_cos", "cross_lang", "lead_cos")
         overrides: dict[str, Any] = {k: float(section[k]) for k in cosines if k in section}
         return replace(cls(), **overrides)
 
@@ -372,7 +373,12 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(union) if union else 0.0
 
 
-def match_score(cos: float, a: TextInfo, b: TextInfo, cfg: ClusterConfig) -> float | None:
+SameSubject = Callable[[TextInfo, TextInfo], bool]
+
+
+def match_score(
+    cos: float, a: TextInfo, b: TextInfo, cfg: ClusterConfig, same_subject: SameSubject | None = None
+) -> float | None:
     """How strongly two texts tell the same story; None = they must not be merged.
 
     Pure policy: a subject conflict vetoes; otherwise one of the rules must hold
@@ -381,7 +387,9 @@ def match_score(cos: float, a: TextInfo, b: TextInfo, cfg: ClusterConfig) -> flo
     model, a high cosine between texts in two languages). The score ranks
     candidate trends.
     """
-    if cos < cfg.min_cos or subject_conflict(a, b):  # the cosine test first: it is the cheap one
+    if cos < cfg.min_cos:  # the cosine test first: it is the cheap one
+        return None
+    if subject_conflict(a, b) and not (same_subject is not None and same_subject(a, b)):
         return None
     jac = jaccard(a.lemmas, b.lemmas)
     shared_strong = sum(1 for p, s in zip(a.phrases, a.strong, strict=True) if s and _phrase_shared(p, b))
@@ -610,6 +618,8 @@ class TrendPipeline:
                 lang = infos[0].lang or self.lexicon.guess_lang(
                     [w.lower() for c in context[:ITEM_CONTEXT_TEXTS] for w in c.split()]
                 )
+                if infos[0].lang is None and lang is not None:
+                    infos = [self.lexicon.analyse(title, lang)]  # a short title takes its headlines' language
             infos += [self.lexicon.analyse(c, lang) for c in context[:ITEM_CONTEXT_TEXTS]]
             out.append(
                 _Prepared(
@@ -681,7 +691,11 @@ class TrendPipeline:
             if cluster is None:
                 continue
             title = p.infos[0]
-            if not (title.bare or cluster.title_info.bare) and subject_conflict(title, cluster.title_info):
+            if (
+                not (title.bare or cluster.title_info.bare)
+                and subject_conflict(title, cluster.title_info)
+                and not self._same_subject(title, cluster.title_info)
+            ):
                 continue  # two headlines about different subjects: never linked through their context
             mvecs = np.vstack([self._index.reconstruct(m.vec_id) for m in cluster.members])
             cos = p.vecs @ mvecs.T  # [item texts, member texts]
@@ -689,10 +703,17 @@ class TrendPipeline:
                 for j, member in enumerate(cluster.members):
                     if i > 0 and not member.is_title:
                         continue  # headline-to-headline links are too loose to merge stories
-                    score = match_score(float(cos[i, j]), info, member.info, cfg)
+                    score = match_score(float(cos[i, j]), info, member.info, cfg, self._same_subject)
                     if score is not None and (best is None or score > best[0]):
                         best = (score, tid)
         return best[1] if best else None
+
+    def _same_subject(self, a: TextInfo, b: TextInfo) -> bool:
+        """Different lead words that name one subject in two languages or spellings (a multilingual model only)."""
+        if self.config.lead_cos > 1.0 or a.lead is None or b.lead is None:
+            return False
+        va, vb = self.embedder.encode([" ".join(a.lead), " ".join(b.lead)])
+        return float(va @ vb) >= self.config.lead_cos
 
     def _new_cluster(self, p: _Prepared, now: datetime) -> _Cluster:
         tid = trend_id_for(p.title)

@@ -237,3 +237,24 @@ def test_memory_is_capped(clock, lexicon) -> None:
     assert len(pipe) == 5
     assert pipe._index.ntotal == 5
     assert {t.title for t in pipe.trends()} == {f"Xyz{i} Qwe{i}" for i in range(7, 12)}
+
+
+@pytest.mark.parametrize("english_first", [True, False])
+def test_italian_and_english_reports_of_one_story_are_one_trend(pipe: TrendPipeline, english_first: bool) -> None:
+    english = SourceItem(
+        source="bluesky",
+        title="Earthquake in southern Italy",
+        context=("A 5.8 quake in Calabria killed three people and injured dozens",),
+        item_id="bsky-quake",
+    )
+    italian = SourceItem(
+        source="google_trends",
+        title="terremoto oggi",
+        context=("Terremoto di magnitudo 5.8 in Calabria: tre morti e decine di feriti nel Cosentino",),
+        lang="it",
+        item_id="gt-terremoto",
+    )
+    for item in [english, italian] if english_first else [italian, english]:
+        pipe.ingest([item])
+    assert len(pipe) == 1, [t.title for t in pipe.trends()]
+    assert set(pipe.trends()[0].sources) == {"bluesky", "google_trends"}
