@@ -31,7 +31,6 @@ ALERT_COLUMNS: list[ColumnSpec] = [
     ("status", "Status", 7, 0),
     ("brand", "Brand", 8, 0),
     ("kind", "Kind", 11, 0),
-    ("channel", "Channel", 7, 0),  # one row per alert per channel (Slack and the webhook are two deliveries)
     ("title", "Title", None, 3),
     ("error", "Last error", None, 2),
 ]
@@ -158,7 +157,6 @@ def alert_row(row: OutboxRow, widths: dict[str, int], now: datetime) -> Row:
             Text(row.status, style=OUTBOX_STYLE.get(row.status, "")),
             safe(row.brand, "", widths["brand"]),
             safe(row.kind.replace("_", " "), "", widths["kind"]),
-            safe(row.channel, "dim", widths["channel"]),
             safe(row.payload.get("title") or row.trend_id, "", widths["title"]),
             safe(row.last_error or "", "red", widths["error"]),
         ],
