@@ -257,7 +257,8 @@ class MonitorService:
         now = _utcnow()
         for name, source in self._sources.items():
             self._add_source_job(name, source, first_run=now)
-        self._synced_at = self.clock()
+        # A viewer replays what the poller stored from one lease period before we started (start-up skew).
+        self._synced_at = self.clock() - timedelta(seconds=self.lease_s)
         # Leases are renewed three times per lease; the same tick lets a viewer pick up the poller's results.
         self._scheduler.add_job(
             self._lease_job,

@@ -16,7 +16,8 @@ from typing import Any
 
 SUPPORTED_LANGS = ("it", "en")
 # Controls, zero-width/bidi marks, BOM, and lone surrogates (JSON "\ud800" escapes): none is valid UTF-8 text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+# The zero-width joiner (U+200D) stays: it holds emoji sequences together (family, flags, professions).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _lock = threading.Lock()
@@ -38,6 +39,9 @@ def fold_accents(text: str) -> str:
 def clean_text(text: str, max_chars: int = 500) -> str:
     """Untrusted text → one safe line: NFC, no control/bidi characters or lone surrogates, collapsed
     spaces, bounded length (and never normalises megabytes)."""
+    # Whitespace is collapsed *before* the safety cut (both are linear), so a title padded with
+    # thousands of newlines keeps its end; NFC then runs on a bounded string.
+    text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
     text = unicodedata.normalize("NFC", text[: max_chars * 8])
     text = _CONTROL.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from monitor.models import Trend, Verdict
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # ZWJ kept
 _SPACES = re.compile(r"\s+")
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 MAX_TEXT = 2000

@@ -24,7 +24,7 @@ def clean(value: Any, max_chars: int = MAX_TITLE, *, strip_tags: bool = False) -
         return ""
     text = value if isinstance(value, str) else str(value)
     if strip_tags:
-        text = _TAG.sub(" ", text[: max_chars * 8])
+        text = _TAG.sub(" ", " ".join(text.split())[: max_chars * 8])  # collapse before cutting
     return clean_text(text, max_chars)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -42,9 +43,15 @@ def test_run_tui_runs_the_app_with_the_built_service(monkeypatch: pytest.MonkeyP
     from fake_service import FakeService
 
     import monitor.compose
+    from monitor.storage import Storage
     from tui.app import OndaApp
 
-    fake = FakeService()
+    class StoredFake(FakeService):
+        def __init__(self) -> None:
+            super().__init__()
+            self.storage = Storage(":memory:")
+
+    fake = StoredFake()
     seen: dict[str, object] = {}
 
     def build(settings: Settings, *, offline: bool, db: str | None = None) -> FakeService:
@@ -59,3 +66,5 @@ def test_run_tui_runs_the_app_with_the_built_service(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(OndaApp, "run", fake_run)
     assert tui.run.run_tui(Settings(), offline=True, db="/tmp/x.db") == 0
     assert seen == {"offline": True, "db": "/tmp/x.db", "service": fake}
+    with pytest.raises(sqlite3.ProgrammingError):  # the store was closed when the app ended
+        fake.storage._db.execute("SELECT 1")
