@@ -4,7 +4,7 @@
     python bench/train_risk.py --write    # also store the head in monitor/risk/data/risk_classifier.json
 
 Training titles: the corpus's TRAIN brands (examples/corpus/split.toml) plus the curated sets
-(examples/risk/cases.jsonl, examples/fit/*.jsonl) and the GARM prototype headlines
+(the calibration half of examples/risk/cases.jsonl, examples/fit/*.jsonl) and the GARM prototype headlines
 (monitor/risk/data/prototypes.toml, categories that may reach `high`, and the safe examples).
 Held-out corpus brands are never read here. One L2-regularised logistic regression per risk
 category, positives = that category, negatives = everything labelled safe (fit / off_brand).
@@ -94,8 +94,8 @@ def main() -> int:
     corpus = REPO / "examples" / "corpus"
     split = tomllib.loads((corpus / "split.toml").read_text("utf-8"))
     brand_rows = {slug: rows_of(corpus / "trends" / f"{slug}.jsonl") for slug in split["train"]}
-    extra = rows_of(REPO / "examples" / "risk" / "cases.jsonl")
-    extra = [{**r, "label": "safe" if r["label"] == "safe" else r["label"]} for r in extra]
+    # The curated risk cases keep their own held-out half (ids ending in an odd digit) as a second check.
+    extra = [r for r in rows_of(REPO / "examples" / "risk" / "cases.jsonl") if r["id"][-1].isdigit() and int(r["id"][-1]) % 2 == 0]
     for path in sorted((REPO / "examples" / "fit").glob("*.jsonl")):
         extra += rows_of(path)
     protos = tomllib.loads((REPO / "monitor" / "risk" / "data" / "prototypes.toml").read_text("utf-8"))

@@ -151,10 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--show-errors", action="store_true")
     p.add_argument("--layers", default="", help="comma-separated layers to keep (ablation), e.g. prototype")
     args = p.parse_args(argv)
-    from brand_dna.embedder import HashEmbedder, SentenceEmbedder
+    from brand_dna.embedder import Embedder, HashEmbedder, make_embedder
+    from monitor.config import ModelSettings
     from monitor.risk import CredibilityIndex, RiskGate
 
-    embedder = HashEmbedder() if args.hash else SentenceEmbedder()
+    model = ModelSettings()  # the default backend, as users get it
+    embedder: Embedder = (
+        HashEmbedder() if args.hash else make_embedder(model.backend, model.name, threads=2, precision=model.precision)
+    )
     gate = RiskGate(embedder, credibility=CredibilityIndex.load(args.credibility))
     cases = load_cases(args.cases)
     layers = {x.strip() for x in args.layers.split(",") if x.strip()} or None

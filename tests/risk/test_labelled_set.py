@@ -1,4 +1,9 @@
-"""Regression guard on the labelled set (real model): the numbers in the README must keep holding."""
+"""Regression guard on the curated risk set (real default model): the numbers in the README must keep holding.
+
+Its held-out half (ids ending in an odd digit) is never used to train the classifier layer. Since
+the level comes from a title's strongest word, English precision dropped from 0.91 to 0.84 (a
+Formula 1 crash without injuries, a market crash are now stopped by their titles) and recall rose.
+"""
 
 from __future__ import annotations
 
@@ -29,5 +34,6 @@ def test_gate_on_labelled_set(real_embedder) -> None:  # type: ignore[no-untyped
     groups = metrics_by_group(cases, assess_cases(gate, cases))
     for lang in ("it", "en"):
         held = groups[f"{lang} held-out"]
-        assert held.false_go <= 0.15, held.line(lang)
-        assert held.precision >= 0.85, held.line(lang)
+        assert held.false_go <= 0.05, held.line(lang)
+        assert held.recall >= 0.95, held.line(lang)
+        assert held.precision >= 0.80, held.line(lang)
