@@ -8,7 +8,8 @@ The fact-check files in examples/corpus/factchecks are imported into a temporary
 `onda data import-factchecks` does, and each trend is judged on its own `date`. Reported per split
 (train / held_out, examples/corpus/split.toml) and language: fit precision and recall, risky recall
 for tragedy + polarizing, misinformation recall, false go (a risky-labelled trend called `fit`),
-how often a fit-labelled trend is turned risky by a fact-check (the decoys share only a name), and
+misinformation recall again 10 days later (what the watcher's re-scoring catches once the debunk is
+out), how often a non-risky trend is turned risky by a fact-check (the decoys share only a name), and
 the share of fit-labelled trends shown with a `medium` caution.
 """
 
@@ -20,13 +21,15 @@ import sys
 import tempfile
 import tomllib
 from collections import defaultdict
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from brand_dna.dna import load_brand
-from monitor.compose import build_scorer
+from monitor.compose import build_embedder, build_risk_gate, build_scorer
 from monitor.config import Settings
 from monitor.models import TrendInput
 from monitor.risk.claimreview import parse_claimreview
@@ -55,6 +58,8 @@ def main() -> int:
             result = parse_claimreview(f.read_text("utf-8"))
             storage.save_factchecks(result.debunks, f"import:{f.name}")
     print(f"fact-checks stored: {storage.count_factchecks()}")
+    stored = storage.load_factchecks()
+    embedder = build_embedder(settings)
     stats: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     errors: list[str] = []
     model_id = ""
@@ -62,10 +67,15 @@ def main() -> int:
         for slug in split[part]:
             brand = load_brand(corpus / "brands" / f"{slug}.toml")
             rows = [json.loads(ln) for ln in (corpus / "trends" / f"{slug}.jsonl").read_text("utf-8").splitlines() if ln.strip()]
-            scorer = build_scorer(settings, [brand], storage=storage)
+            scorer = build_scorer(settings, [brand], embedder, build_risk_gate(settings, embedder, stored))
             model_id = scorer.embedder.model_id
-            verdicts = [v[brand.name] for v in scorer.score_inputs([TrendInput.from_json(r) for r in rows])]
-            for r, v in zip(rows, verdicts, strict=True):
+            inputs = [TrendInput.from_json(r) for r in rows]
+            verdicts = [v[brand.name] for v in scorer.score_inputs(inputs)]
+            # The watcher re-scores recent trends when a debunk arrives: the same hoaxes judged 10 days on.
+            later_idx = [i for i, r in enumerate(rows) if r.get("category") == "misinformation" and inputs[i].date]
+            later_inputs = [replace(inputs[i], date=inputs[i].date + timedelta(days=10)) for i in later_idx]  # type: ignore[operator]
+            later = dict(zip(later_idx, (v[brand.name] for v in scorer.score_inputs(later_inputs)), strict=True))
+            for k, (r, v) in enumerate(zip(rows, verdicts, strict=True)):
                 for lang in (r["lang"], "all"):
                     s = stats[(part, lang)]
                     label, got = r["label"], v.verdict
@@ -79,6 +89,8 @@ def main() -> int:
                         key = "misinfo" if cat == "misinformation" else "tp"
                         s[f"{key}_n"] += 1
                         s[f"{key}_hit"] += got == "risky"
+                        if k in later:
+                            s["misinfo_later"] += later[k].verdict == "risky"
                         s["false_go"] += got == "fit"
                     if label != "risky" and any(f.layer == "factcheck" for f in v.risk.flags):
                         s["fc_false"] += 1
@@ -91,7 +103,7 @@ def main() -> int:
                     )
     storage.close()
     print(f"model {model_id}; fact-checks {'none' if args.no_factchecks else 'imported'}")
-    head = f"{'split':<9}{'lang':<5}{'n':>5}  {'fit P':<16}{'fit R':<16}{'risky R (trag+pol)':<20}{'misinfo R':<16}{'false go':<16}{'fc on non-risky':<16}{'fit w/ medium'}"
+    head = f"{'split':<9}{'lang':<5}{'n':>5}  {'fit P':<16}{'fit R':<16}{'risky R (trag+pol)':<20}{'misinfo R':<16}{'misinfo R +10 d':<17}{'false go':<16}{'fc on non-risky':<16}{'fit w/ medium'}"
     print(head)
     for part in ("train", "held_out"):
         for lang in ("it", "en", "all"):
@@ -99,6 +111,7 @@ def main() -> int:
             print(
                 f"{part:<9}{lang:<5}{s['n']:>5}  {ratio(s['tp_fit'], s['got_fit']):<16}{ratio(s['tp_fit'], s['label_fit']):<16}"
                 f"{ratio(s['tp_hit'], s['tp_n']):<20}{ratio(s['misinfo_hit'], s['misinfo_n']):<16}"
+                f"{ratio(s['misinfo_later'], s['misinfo_n']):<17}"
                 f"{ratio(s['false_go'], s['label_risky']):<16}{ratio(s['fc_false'], s['label_fit'] + s['label_off_brand']):<16}"
                 f"{ratio(s['fit_medium'], s['label_fit'])}"
             )

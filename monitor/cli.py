@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.models import FactCheck
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
 
@@ -174,31 +175,35 @@ def read_trend_lines(stream: IO[str], label: str) -> Iterator[tuple[int, Any, st
             yield lineno, None, f"{label}:{lineno}: {exc}"
 
 
-def _stored_factchecks_db(settings: Settings, db: str | None) -> Any:
-    """The store whose fact-checks a scoring command uses: --db (must exist), else the user's store if any."""
-    from monitor.compose import open_storage
-    from monitor.storage import StorageError
+def _scorer_with_stored_factchecks(settings: Settings, brand: Any, db: str | None) -> Any:
+    """The scorer of `score` / `eval`, with the debunks kept in the store (read-only)."""
+    from monitor.compose import build_embedder, build_risk_gate, build_scorer
+
+    embedder = build_embedder(settings)
+    gate = build_risk_gate(settings, embedder, _stored_factchecks(settings, db))
+    return build_scorer(settings, [brand], embedder, gate)
+
+
+def _stored_factchecks(settings: Settings, db: str | None) -> list[FactCheck]:
+    """The debunks a scoring command uses, read-only: --db (must exist), else the user's store if any."""
+    from monitor.storage import StorageError, read_factchecks
 
     path = Path(db) if db else settings.db_path()
     if not path.exists():
         if db:
             raise _UserError(f"database not found: {db}")
-        return None
+        return []
     try:
-        return open_storage(settings, str(path))
+        return read_factchecks(path)
     except StorageError as exc:
         raise _UserError(str(exc)) from None
 
 
 def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: int = 512, db: str | None = None) -> int:
     """Stream JSON lines in, verdict lines out (same order), in batches for speed."""
-    from monitor.compose import build_scorer
 
     brand = _load_brand_or_exit(brand_path)
-    storage = _stored_factchecks_db(settings, db)
-    scorer = build_scorer(settings, [brand], storage=storage)
-    if storage is not None:
-        storage.close()
+    scorer = _scorer_with_stored_factchecks(settings, brand, db)
     label = "<stdin>" if input_path == "-" else input_path
     stream = _open_input(input_path)
     bad = 0
@@ -230,7 +235,6 @@ def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: in
 def cmd_eval(
     settings: Settings, brand_path: str, labels_path: str, *, show_errors: bool = False, db: str | None = None
 ) -> int:
-    from monitor.compose import build_scorer
     from monitor.evaluate import evaluate, format_report
 
     brand = _load_brand_or_exit(brand_path)
@@ -256,10 +260,7 @@ def cmd_eval(
                 print(f"onda eval: skipped {labels_path}:{lineno}: {exc}", file=sys.stderr)
     if not rows:
         raise _UserError(f"{labels_path}: no labelled lines", EXIT_BAD_INPUT)
-    storage = _stored_factchecks_db(settings, db)
-    scorer = build_scorer(settings, [brand], storage=storage)
-    if storage is not None:
-        storage.close()
+    scorer = _scorer_with_stored_factchecks(settings, brand, db)
     verdicts = [v[brand.name] for v in scorer.score_inputs([t for t, _ in rows])]
     report = evaluate([label for _, label in rows], [v.verdict for v in verdicts])
     print(format_report(report, title=f"{brand.name} — {labels_path} ({len(rows)} trends)"))

@@ -6,12 +6,14 @@ The CLI and the TUI both call these, so `onda watch` and `onda tui` run the same
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from brand_dna.dna import BrandDNA, load_brand
 from brand_dna.embedder import Embedder, make_embedder
 from monitor.config import Settings
+from monitor.models import FactCheck
 
 if TYPE_CHECKING:
     from monitor.risk import RiskGate
@@ -34,29 +36,32 @@ def load_brands(settings: Settings, override: list[str] | None = None) -> list[B
     return [load_brand(p) for p in paths]
 
 
-def build_risk_gate(settings: Settings, embedder: Embedder, storage: Storage | None = None) -> RiskGate:
-    """The risk gate; with a store, the fact-checks kept in it are matched too (embedded on first use)."""
+def build_risk_gate(settings: Settings, embedder: Embedder, factchecks: Sequence[FactCheck] = ()) -> RiskGate:
+    """The risk gate; stored fact-checks given here are matched too (embedded on first use)."""
     from monitor.risk import RiskGate
     from monitor.risk.credibility import CredibilityIndex
     from monitor.risk.factcheck import FactCheckStore
 
     credibility = CredibilityIndex.load(settings.credibility_dir())
-    factchecks = FactCheckStore(embedder=embedder)
-    if storage is not None:
-        factchecks.preload(storage.load_factchecks())
-    return RiskGate(embedder, credibility=credibility, factchecks=factchecks, cache_dir=settings.cache_dir())
+    store = FactCheckStore(embedder=embedder)
+    store.preload(factchecks)
+    return RiskGate(embedder, credibility=credibility, factchecks=store, cache_dir=settings.cache_dir())
 
 
 def build_scorer(
-    settings: Settings, brands: list[BrandDNA], embedder: Embedder | None = None, storage: Storage | None = None
+    settings: Settings,
+    brands: list[BrandDNA],
+    embedder: Embedder | None = None,
+    risk_gate: RiskGate | None = None,
 ) -> MultiBrandScorer:
+    """The scorer; `risk_gate` defaults to one without stored fact-checks (build_risk_gate)."""
     from monitor.scoring import MultiBrandScorer
 
     embedder = embedder or build_embedder(settings)
     return MultiBrandScorer(
         brands,
         embedder,
-        risk_gate=build_risk_gate(settings, embedder, storage),
+        risk_gate=risk_gate if risk_gate is not None else build_risk_gate(settings, embedder),
         cache_dir=settings.cache_dir(),
         margin=settings.scoring.margin,
     )
@@ -75,11 +80,12 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
     brands = load_brands(settings)
     storage = open_storage(settings, db)
     try:
-        scorer = build_scorer(settings, brands, storage=storage)
+        embedder = build_embedder(settings)
+        gate = build_risk_gate(settings, embedder, storage.load_factchecks())
+        scorer = build_scorer(settings, brands, embedder, gate)
         alerts = AlertDispatcher(settings, storage, None, brands)
-        factchecks = getattr(scorer.risk_gate, "factchecks", None)
         return MonitorService(
-            settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline, factchecks=factchecks
+            settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline, factchecks=gate.factchecks
         )
     except BaseException:
         storage.close()

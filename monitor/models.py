@@ -219,3 +219,22 @@ class Trend:
             context=tuple(self.context[:12]),
             urls=tuple(self.urls[:30]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FactCheck:
+    """One fact-checker's debunk: what trends are matched against (monitor.risk.factcheck)."""
+
+    title: str
+    url: str
+    publisher: str
+    published: date | None = None
+    claim: str = ""  # the checked claim, when the source gives it (Google Fact Check Tools)
+    rating: str = ""  # textual rating ("False", "Pants on Fire", "Falso")
+
+    @property
+    def text(self) -> str:
+        """What is matched against trends: the claim and the fact-check title."""
+        if self.claim and self.claim != self.title:
+            return f"{self.claim}. {self.title}"
+        return self.claim or self.title

@@ -320,7 +320,7 @@ class ClusterConfig:
     entity_cos: float = 0.35  # cosine needed with two or more shared strong names
     named_cos: float = 0.62  # cosine needed with one shared strong name
     cross_lang: float = 1.01  # cosine enough for texts in two languages (no shared lemmas to expect); > 1 = off
-    lead_cos: float = 1.01  # two different lead words this close are one subject ("earthquake"/"terremoto"); > 1 = off
+    lead_cos: float = 1.01  # lead words in two languages this close are one subject ("earthquake"/"terremoto"); > 1 = off
     window: timedelta = timedelta(hours=48)  # trends not seen for this long leave the index
     bucket: timedelta = timedelta(minutes=15)
     max_buckets: int = 96  # 24 h of 15-min buckets in Trend.mentions
@@ -712,6 +712,8 @@ class TrendPipeline:
         """Different lead words that name one subject in two languages or spellings (a multilingual model only)."""
         if self.config.lead_cos > 1.0 or a.lead is None or b.lead is None:
             return False
+        if a.lang is None or b.lang is None or a.lang == b.lang:
+            return False  # within one language two different lead words are two subjects ("Ucraina"/"Russia")
         va, vb = self.embedder.encode([" ".join(a.lead), " ".join(b.lead)])
         return float(va @ vb) >= self.config.lead_cos
 

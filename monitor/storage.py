@@ -42,8 +42,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.models import RiskAssessment, Trend, Verdict
-from monitor.risk.factcheck import FactCheck
+from monitor.models import FactCheck, RiskAssessment, Trend, Verdict
 
 
 class StorageError(Exception):
@@ -742,27 +741,16 @@ class Storage:
     def load_factchecks(self, limit: int = 10_000) -> list[FactCheck]:
         """The most recently published debunks (at most `limit`), oldest first."""
         try:
-            rows = self._db.execute(
-                "SELECT * FROM (SELECT * FROM factchecks ORDER BY COALESCE(published, substr(added_at, 1, 10)) DESC"
-                " LIMIT ?) ORDER BY COALESCE(published, substr(added_at, 1, 10))",
-                (limit,),
-            ).fetchall()
+            rows = self._db.execute(_LOAD_FACTCHECKS, (limit,)).fetchall()
         except sqlite3.Error as exc:
             raise StorageError(f"cannot read database {self.path}: {exc}") from exc
-        return [
-            FactCheck(
-                title=r["title"],
-                url=r["url"],
-                publisher=r["publisher"],
-                published=date.fromisoformat(r["published"]) if r["published"] else None,
-                claim=r["claim"],
-                rating=r["rating"],
-            )
-            for r in rows
-        ]
+        return [_row_to_factcheck(r) for r in rows]
 
     def count_factchecks(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM factchecks").fetchone()[0])
+        try:
+            return int(self._db.execute("SELECT COUNT(*) FROM factchecks").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot read database {self.path}: {exc}") from exc
 
     # -- feedback -------------------------------------------------------------------------
     def add_feedback(self, trend_id: str, brand: str, kind: str) -> None:
@@ -780,3 +768,40 @@ class Storage:
     def used_trends(self, brand: str) -> set[str]:
         rows = self._read("SELECT trend_id FROM feedback WHERE brand=? AND kind='used'", (brand,))
         return {r[0] for r in rows}
+
+
+# An undated debunk counts from the day Onda first stored it.
+_LOAD_FACTCHECKS = (
+    "SELECT * FROM (SELECT *, COALESCE(published, substr(added_at, 1, 10)) AS day FROM factchecks"
+    " ORDER BY day DESC LIMIT ?) ORDER BY day"
+)
+
+
+def _row_to_factcheck(row: sqlite3.Row) -> FactCheck:
+    return FactCheck(
+        title=row["title"],
+        url=row["url"],
+        publisher=row["publisher"],
+        published=date.fromisoformat(row["day"]) if row["day"] else None,
+        claim=row["claim"],
+        rating=row["rating"],
+    )
+
+
+def read_factchecks(path: str | Path, limit: int = 10_000) -> list[FactCheck]:
+    """The debunks kept in a store, read without writing to it: no migration, no WAL switch, no new
+    tables (`onda score --db` may point at any file). A file without Onda's `factchecks` table has none."""
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open database {path}: {exc}") from exc
+    try:
+        db.row_factory = sqlite3.Row
+        found = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='factchecks'").fetchone()
+        if found is None:
+            return []
+        return [_row_to_factcheck(r) for r in db.execute(_LOAD_FACTCHECKS, (limit,)).fetchall()]
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read database {path}: {exc}") from exc
+    finally:
+        db.close()

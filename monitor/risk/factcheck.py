@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 import numpy as np
 
 from brand_dna.embedder import Embedder, Vectors
-from monitor.models import RiskFlag
+from monitor.models import FactCheck, RiskFlag
 from monitor.text import fold_accents
 
 log = logging.getLogger(__name__)
@@ -178,23 +178,6 @@ def _clean(text: str, limit: int = MAX_TITLE) -> str:
     return " ".join(text.split())[:limit]
 
 
-@dataclass(frozen=True, slots=True)
-class FactCheck:
-    title: str
-    url: str
-    publisher: str
-    published: date | None = None
-    claim: str = ""  # the checked claim, when the source gives it (Google Fact Check Tools)
-    rating: str = ""  # textual rating ("False", "Pants on Fire", "Falso")
-
-    @property
-    def text(self) -> str:
-        """What is matched against trends: the claim and the fact-check title."""
-        if self.claim and self.claim != self.title:
-            return f"{self.claim}. {self.title}"
-        return self.claim or self.title
-
-
 # -- parsing -----------------------------------------------------------------------------------
 def _entry_date(entry: Any) -> date | None:
     for key in ("published_parsed", "updated_parsed"):
@@ -335,6 +318,8 @@ async def poll_factcheck_feeds(
 
 
 # -- store + matching -------------------------------------------------------------------------------
+GRACE_DAYS = 1  # a debunk dated the day after the trend was seen still counts (time zones)
+
 @dataclass(frozen=True, slots=True)
 class FactCheckThresholds:
     """When a trend is the debunked claim. Cosines are per embedding model (`monitor.profiles`, "factcheck")."""
@@ -435,13 +420,20 @@ class FactCheckStore:
                     self._vectors = self._vectors[keep]
 
     def _in_window(self, entries: Sequence[_Entry], day: date) -> np.ndarray:
-        return np.array([abs((day - (e.fc.published or e.added)).days) <= self.max_age_days for e in entries])
+        """Debunks already out on `day` (one day of grace for time zones) and at most `max_age_days` old.
+
+        A replayed trend is judged with what was known that day; a debunk published later reaches a
+        live trend through the watcher's re-scoring (`risk_changed`), not through this window.
+        """
+        return np.array(
+            [-GRACE_DAYS <= (day - (e.fc.published or e.added)).days <= self.max_age_days for e in entries]
+        )
 
     def match(self, texts: Sequence[str], vectors: Vectors | None, days: date | Sequence[date]) -> list[list[RiskFlag]]:
         """Misinformation/high flags for the trends that state a debunked claim.
 
         `days`: the day each trend was seen (one day for all, or one per text); a debunk counts when it
-        was published within `max_age_days` of that day. A match needs the claim's meaning (cosine),
+        was out by then and at most `max_age_days` old. A match needs the claim's meaning (cosine),
         and, below `similarity_alone`, two shared content words too: a shared name alone never matches.
         """
         self._take_pending()

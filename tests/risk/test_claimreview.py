@@ -122,10 +122,12 @@ def test_a_shared_name_alone_never_matches(store: FactCheckStore, real_embedder)
     assert _match(store, real_embedder, "Sinner vince gli Australian Open", date(2025, 3, 12)) == []
 
 
-def test_debunks_count_near_the_day_the_trend_was_seen(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
-    title = "EU forces insect flour into Italian pasta"
-    assert _match(store, real_embedder, title, date(2025, 4, 1))
-    assert _match(store, real_embedder, title, date(2024, 1, 1)) == []
+def test_a_debunk_counts_from_its_day_for_thirty_days(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    title = "EU forces insect flour into Italian pasta"  # the debunk is dated 2025-03-10
+    assert _match(store, real_embedder, title, date(2025, 4, 9))  # 30 days later
+    assert _match(store, real_embedder, title, date(2025, 4, 10)) == []  # 31 days later
+    assert _match(store, real_embedder, title, date(2025, 3, 9))  # the day before: time-zone grace
+    assert _match(store, real_embedder, title, date(2025, 3, 8)) == []  # not yet known that day
 
 
 def run_onda(args: list[str], stdin: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -177,3 +179,24 @@ def test_store_keeps_fact_checks_given_as_objects(real_embedder) -> None:  # typ
     store = FactCheckStore(embedder=real_embedder)
     fc = FactCheck(title="t", url="https://a.example/1", publisher="p", published=date(2025, 1, 1), claim="c")
     assert store.add([fc, fc]) == 1 and len(store) == 1
+
+
+def test_score_db_never_writes_to_the_file(tmp_path: Path) -> None:
+    import hashlib
+    import sqlite3
+
+    other = tmp_path / "someone-elses.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE notes (body TEXT)")
+    db.execute("INSERT INTO notes VALUES ('keep me')")
+    db.commit()
+    db.close()
+    before = hashlib.sha256(other.read_bytes()).hexdigest()
+    brand = tmp_path / "brand.toml"
+    brand.write_text('[brand]\nname = "Pasta"\ndna = ["Italian pasta for family dinners"]\n', "utf-8")
+    line = json.dumps({"id": "a", "title": "ricetta carbonara", "lang": "it"})
+    proc = run_onda(["score", "--brand", str(brand), "--db", str(other)], line + "\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["id"] == "a"
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("someone")) == ["someone-elses.sqlite"]

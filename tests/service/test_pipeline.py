@@ -104,6 +104,10 @@ def test_same_story_different_wording_merges(pipe: TrendPipeline, a: str, b: str
         ("Inter batte il Napoli a San Siro", "Milan beat Napoli at San Siro"),
         ("Alluvione in Emilia-Romagna", "Floods in Valencia kill dozens"),
         ("Terremoto in Giappone, allerta tsunami", "Earthquake hits Campi Flegrei near Naples"),
+        ("Ucraina, attacco con droni su Kiev", "Russia, attacco con droni su Mosca"),
+        ("Ukraine strikes oil refinery", "Russia strikes oil refinery"),
+        ("Lunedì sciopero dei treni", "Martedì sciopero dei treni"),
+        ("Ucraina, attacco con droni su Kiev", "Russia strikes oil refinery near Moscow"),
     ],
 )
 def test_different_stories_sharing_words_stay_apart(pipe: TrendPipeline, a: str, b: str) -> None:
