@@ -33,11 +33,18 @@ def profile_key(model_id: str) -> str:
     return model_id.split(" ")[0]
 
 
+SECTIONS = ("fit", "prototypes", "factcheck", "cluster")
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     key: str
     data: dict[str, Any]
-    fallback: bool = False  # the model has no profile of its own: another model's numbers are used
+    borrowed: tuple[str, ...] = ()  # sections this model has no numbers for: MiniLM's are used
+
+    @property
+    def fallback(self) -> bool:
+        return bool(self.borrowed)
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.data.get(name)
@@ -58,17 +65,22 @@ _warned: set[str] = set()
 
 
 def profile_for(model_id: str) -> Profile:
-    """The numbers measured for this model; an unknown sentence-transformers model borrows MiniLM's (warned once)."""
+    """The numbers measured for this model; what it lacks (all of it for an uncalibrated model, or the
+    sections `bench/calibrate.py` does not write) is borrowed from MiniLM's profile, warned once."""
     key = profile_key(model_id)
     profiles = _profiles()
-    if key in profiles:
-        return Profile(key, profiles[key])
-    if key not in _warned:
+    own = profiles.get(key, {})
+    base = profiles[MINILM]
+    borrowed = tuple(name for name in SECTIONS if name not in own and name in base)
+    if borrowed and key != MINILM and key not in _warned:
         _warned.add(key)
         log.warning(
-            "no calibration for embedding model %r: using %s's numbers; run bench/calibrate.py --model %s",
+            "embedding model %r has no measured %s: using %s's numbers (bench/calibrate.py --backend "
+            "sentence-transformers --model %s --write fits the fit weights)",
             key,
+            ", ".join(borrowed),
             MINILM,
             key,
         )
-    return Profile(MINILM, profiles[MINILM], fallback=True)
+    data = {**{name: base[name] for name in borrowed}, **own}
+    return Profile(key if own else MINILM, data, borrowed)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     import aiohttp
@@ -144,9 +145,10 @@ async def _fetch_one(
                 return f"{src.name}: error: HTTP {resp.status} from {src.url} ({kept})", None
             if resp.content_length is not None and resp.content_length > max_bytes:
                 return f"{src.name}: error: file is larger than {max_bytes} bytes ({kept})", None
-            data = await resp.content.read(max_bytes + 1)
-            if len(data) > max_bytes:
+            body = await read_capped(resp, max_bytes)
+            if body is None:
                 return f"{src.name}: error: file is larger than {max_bytes} bytes ({kept})", None
+            data = body
             etag, last_modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
     except TimeoutError:
         return f"{src.name}: error: timed out fetching {src.url} ({kept})", None
@@ -213,6 +215,24 @@ async def update_lists(
     return lines
 
 
+async def read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:
+    """The whole body, or None past `max_bytes` (`content.read(n)` returns only what is buffered so far)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def shown_url(url: str) -> str:
+    """A feed URL as printed and stored: no query string or fragment, where API keys travel."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 async def update_claimreview_feeds(
     settings: Settings, save: Callable[[list[FactCheck], str], int], session: aiohttp.ClientSession | None = None
 ) -> list[str]:
@@ -220,6 +240,7 @@ async def update_claimreview_feeds(
     import aiohttp
 
     from monitor.risk.claimreview import parse_claimreview
+    from monitor.storage import StorageError
 
     urls = settings.factchecks.claimreview_urls
     if not urls:
@@ -231,31 +252,34 @@ async def update_claimreview_feeds(
     lines: list[str] = []
     try:
         for url in urls:
+            shown = shown_url(url)
             try:
                 async with session.get(url) as resp:
                     if resp.status != 200:
-                        lines.append(f"claimreview {url}: error: HTTP {resp.status}")
+                        lines.append(f"claimreview {shown}: error: HTTP {resp.status}")
                         continue
-                    data = await resp.content.read(settings.http.max_bytes + 1)
+                    data = await read_capped(resp, settings.http.max_bytes)
             except TimeoutError:
-                lines.append(f"claimreview {url}: error: timed out")
+                lines.append(f"claimreview {shown}: error: timed out")
                 continue
             except aiohttp.ClientError as exc:
-                lines.append(f"claimreview {url}: error: {type(exc).__name__}: {exc}")
+                lines.append(f"claimreview {shown}: error: {type(exc).__name__}: {str(exc).replace(url, shown)}")
                 continue
-            if len(data) > settings.http.max_bytes:
-                lines.append(f"claimreview {url}: error: larger than {settings.http.max_bytes} bytes")
+            if data is None:
+                lines.append(f"claimreview {shown}: error: larger than {settings.http.max_bytes} bytes")
                 continue
             try:
                 result = parse_claimreview(data.decode("utf-8", errors="replace"))
             except ValueError as exc:
-                lines.append(f"claimreview {url}: error: {exc}")
+                lines.append(f"claimreview {shown}: error: {exc}")
                 continue
-            new = save(result.debunks, f"feed:{url}")
-            lines.append(
-                f"claimreview {url}: {new} new fact-check(s), {len(result.debunks) - new} known,"
-                f" {result.skipped_total} skipped"
-            )
+            try:
+                new = save(result.debunks, f"feed:{shown}")
+            except StorageError as exc:
+                lines.append(f"claimreview {shown}: error: {exc}")
+                continue
+            known = len({fc.url for fc in result.debunks}) - new
+            lines.append(f"claimreview {shown}: {new} new fact-check(s), {known} known, {result.skipped_total} skipped")
     finally:
         if own:
             await session.close()

@@ -360,7 +360,8 @@ class FactCheckStore:
     _entries: list[_Entry] = field(default_factory=list)
     _vectors: Vectors | None = None
     _pending: list[FactCheck] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # guards the lists
+    _load_lock: threading.Lock = field(default_factory=threading.Lock)  # one embedding of stored debunks at a time
 
     def __post_init__(self) -> None:
         if self.thresholds is None:
@@ -377,24 +378,33 @@ class FactCheckStore:
             self._pending.extend(items)
 
     def _take_pending(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, []
-        if pending:
-            self.add(pending)
+        # A matcher arriving while stored debunks are embedded waits for them instead of seeing none.
+        with self._load_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if pending:
+                self._add(pending, None)
 
     def add(self, items: Sequence[FactCheck], today: date | None = None) -> int:
         """Add new fact-checks (by URL); returns how many were new."""
         self._take_pending()
+        return self._add(items, today)
+
+    def _add(self, items: Sequence[FactCheck], today: date | None) -> int:
         today = today or datetime.now(UTC).date()
         with self._lock:
             known = {e.fc.url for e in self._entries}
-            fresh = [fc for fc in dict((fc.url, fc) for fc in items).values() if fc.url not in known]
+        fresh = [fc for fc in dict((fc.url, fc) for fc in items).values() if fc.url not in known]
         if not fresh:
             return 0
         vecs = self.embedder.encode([fc.text for fc in fresh]) if self.embedder is not None else None
-        with self._lock:
+        with self._lock:  # another thread may have added some of them while these were embedded
+            known = {e.fc.url for e in self._entries}
+            keep = [i for i, fc in enumerate(fresh) if fc.url not in known]
+            fresh = [fresh[i] for i in keep]
             self._entries.extend(_Entry(fc, content_terms(fc.text), today) for fc in fresh)
-            if vecs is not None:
+            if vecs is not None and fresh:
+                vecs = vecs[keep]
                 self._vectors = vecs if self._vectors is None else np.vstack([self._vectors, vecs])
             self._cap()
         return len(fresh)
@@ -407,17 +417,6 @@ class FactCheckStore:
         self._entries = [self._entries[i] for i in keep]
         if self._vectors is not None:
             self._vectors = self._vectors[keep]
-
-    def prune(self, today: date) -> None:
-        """Drop debunks older than `max_age_days` before `today` (a live watcher's memory)."""
-        with self._lock:
-            keep = [
-                i for i, e in enumerate(self._entries) if (today - (e.fc.published or e.added)).days <= self.max_age_days
-            ]
-            if len(keep) != len(self._entries):
-                self._entries = [self._entries[i] for i in keep]
-                if self._vectors is not None:
-                    self._vectors = self._vectors[keep]
 
     def _in_window(self, entries: Sequence[_Entry], day: date) -> np.ndarray:
         """Debunks already out on `day` (one day of grace for time zones) and at most `max_age_days` old.

@@ -101,3 +101,18 @@ def test_plain_brand_file_finds_real_opportunities(pasta_scorer: MultiBrandScore
 def test_plain_brand_file_leaves_unrelated_trends(pasta_scorer: MultiBrandScorer, title: str, lang: str) -> None:
     v = pasta_scorer.score_inputs([TrendInput("t", title, lang)])[0][PASTA.name]
     assert v.verdict == "off_brand", v.why
+
+
+def test_a_model_calibrated_for_fit_only_borrows_the_other_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.profiles as profiles
+    from monitor.risk.factcheck import FactCheckThresholds
+    from monitor.risk.prototypes import thresholds_table
+
+    real = profiles._profiles()
+    only_fit = {**real, "my-model": {"fit": {"weights": {"sem": 1, "ent": 1, "kw": 1, "cos": 1}, "bias": -2}}}
+    monkeypatch.setattr(profiles, "_profiles", lambda: only_fit)
+    profile = profiles.profile_for("my-model")
+    assert profile.key == "my-model" and set(profile.borrowed) == {"prototypes", "factcheck"}
+    assert Calibration.load("my-model").bias == -2
+    assert thresholds_table("my-model") == thresholds_table(MINILM)  # the risk gate still builds
+    assert FactCheckThresholds.for_model("my-model") == FactCheckThresholds.for_model(MINILM)

@@ -92,3 +92,47 @@ async def test_errors_are_per_list_and_keep_old_files(aiohttp_server, tmp_path: 
 async def test_unreachable_host_is_one_line(tmp_path: Path, unused_tcp_port: int) -> None:
     lines = await update_lists(settings_for(tmp_path), sources={"iffy": f"http://127.0.0.1:{unused_tcp_port}/x"})
     assert len(lines) == 1 and lines[0].startswith("iffy: error:")
+
+
+async def test_claimreview_feeds_are_read_whole_and_their_keys_never_shown(aiohttp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from monitor.risk.data_update import update_claimreview_feeds
+    from monitor.storage import Storage
+
+    reviews = [
+        {
+            "@type": "ClaimReview",
+            "claimReviewed": f"Claim number {i} about a made-up product recall",
+            "url": f"https://checker.example/{i}",
+            "datePublished": "2025-05-01",
+            "reviewRating": {"alternateName": "Vero" if i % 1000 == 0 else "Falso"},
+        }
+        for i in range(20_000)
+    ]
+    body = "\n".join(json.dumps(r) for r in reviews).encode()  # ~3 MB: arrives in many chunks
+
+    async def feed(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        for start in range(0, len(body), 100_000):
+            await resp.write(body[start : start + 100_000])
+        await resp.write_eof()
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/claims", feed)
+    server = await aiohttp_server(app)
+    url = str(server.make_url("/claims")) + "?key=SECRET-KEY-123"
+    settings = Settings(factchecks={"claimreview_urls": [url, str(server.make_url("/missing")) + "?key=SECRET-KEY-123"]})  # type: ignore[arg-type]
+    storage = Storage(tmp_path / "onda.db")
+    lines = await update_claimreview_feeds(settings, storage.save_factchecks)
+    assert lines[0].endswith("19980 new fact-check(s), 0 known, 20 skipped"), lines
+    assert "HTTP 404" in lines[1]
+    assert storage.count_factchecks() == 19_980
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "onda.db") as raw:  # what a reader of the file would see
+        origins = {row[0] for row in raw.execute("SELECT DISTINCT origin FROM factchecks")}
+    assert not any("SECRET" in line for line in lines) and not any("SECRET" in o for o in origins)
+    again = await update_claimreview_feeds(settings, storage.save_factchecks)
+    assert again[0].endswith("0 new fact-check(s), 19980 known, 20 skipped")
+    storage.close()

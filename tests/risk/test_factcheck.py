@@ -168,3 +168,42 @@ def test_store_lexical_only_without_embedder() -> None:
     )
     assert len(flags[0]) == 1 and flags[1] == []
     assert store.add([FactCheck("dup", "https://f.example/avena", "Facta")]) == 0
+
+
+def test_concurrent_adds_and_a_match_during_preload_lose_nothing() -> None:
+    import threading
+    import time
+    from collections.abc import Sequence
+    from datetime import date
+
+    from brand_dna.embedder import HashEmbedder
+    from monitor.models import FactCheck
+
+    class SlowHash(HashEmbedder):
+        def encode(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
+            time.sleep(0.2)  # a long embedding: the window where other threads used to see nothing
+            return super().encode(texts)
+
+    debunk = FactCheck(
+        title="No, the EU does not ban olive oil in glass bottles",
+        url="https://checker.example/olive",
+        publisher="Checker",
+        published=date(2025, 5, 1),
+        claim="EU bans olive oil in glass bottles from June",
+    )
+    store = FactCheckStore(embedder=SlowHash(64))
+    store.preload([debunk])
+    text = "EU bans olive oil in glass bottles from June"
+    found: list[int] = []
+
+    def match() -> None:
+        found.append(len(store.match([text], None, date(2025, 5, 2))[0]))
+
+    threads = [threading.Thread(target=store.add, args=([debunk],)) for _ in range(3)]
+    threads.append(threading.Thread(target=match))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store) == 1
+    assert found == [1]
