@@ -125,7 +125,11 @@ class _CachingEmbedder:
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         self.load()
-        out: list[Vectors | None] = [self._cache.get(t) for t in texts]
+        with self._lock:  # least recently used texts leave the cache first
+            out: list[Vectors | None] = [self._cache.get(t) for t in texts]
+            for t, v in zip(texts, out, strict=True):
+                if v is not None:
+                    self._cache.move_to_end(t)
         missing = sorted({t for t, v in zip(texts, out, strict=True) if v is None})
         if missing:
             vecs = normalise_rows(self._encode_new(missing))

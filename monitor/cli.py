@@ -69,13 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", help="score trends (JSON lines) against a brand; no polling")
     _common(score)
-    _db(score)
+    _runtime(score)  # global options work after the command too (--offline is ignored here)
     score.add_argument("--brand", required=True, metavar="BRAND.toml")
     score.add_argument("--input", default="-", metavar="FILE|-", help="JSON lines (default: stdin)")
 
     ev = sub.add_parser("eval", help="precision/recall of verdicts on a labelled JSONL set")
     _common(ev)
-    _db(ev)
+    _runtime(ev)  # global options work after the command too (--offline is ignored here)
     ev.add_argument("--brand", required=True, metavar="BRAND.toml")
     ev.add_argument("--labels", required=True, metavar="FILE")
     ev.add_argument("--errors", action="store_true", help="also list the misclassified lines")
@@ -85,10 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True)
     upd = data_sub.add_parser("update", help="download/refresh the source-credibility lists and ClaimReview feeds")
     _common(upd)
-    _db(upd)
+    _runtime(upd)  # global options work after the command too (--offline is ignored here)
     imp = data_sub.add_parser("import-factchecks", help="store the debunks of a schema.org ClaimReview file")
     _common(imp)
-    _db(imp)
+    _runtime(imp)  # global options work after the command too (--offline is ignored here)
     imp.add_argument("file", metavar="FILE", help="DataFeed JSON, JSON array, JSON lines or claims:search JSON")
     return parser
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from monitor.models import Trend, Verdict
 from monitor.storage import OutboxRow, SourceHealth
 from monitor.storage import iso_or_none as _iso
+
+TrendChange = Literal["new", "update", "risk_changed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,7 @@ class TrendEvent:
     risk_changed: bool = False  # re-scored (a new fact-check) and a verdict or risk level moved
 
     @property
-    def change(self) -> str:
+    def change(self) -> TrendChange:
         """`new` (first sighting), `risk_changed` (re-judged, e.g. after a debunk) or `update`."""
         if self.is_new:
             return "new"

@@ -44,6 +44,7 @@ import numpy as np
 
 from brand_dna.embedder import Embedder, Vectors
 from monitor.models import SourceItem, Trend
+from monitor.text import normalise_lang
 
 if TYPE_CHECKING:
     from monitor.storage import Storage
@@ -612,7 +613,7 @@ class TrendPipeline:
             if not title:
                 continue
             context = [c for c in (normalize_text(x) for x in item.context) if c and c.lower() != title.lower()]
-            lang = item.lang.split("-")[0].lower() if item.lang else None
+            lang = normalise_lang(item.lang)
             infos = [self.lexicon.analyse(title, lang)]
             if lang is None:
                 lang = infos[0].lang or self.lexicon.guess_lang(

@@ -14,10 +14,10 @@ several kinds of evidence per (trend, statement) pair, then one calibrated decis
   ignoring words common in the background topics.
 * ``cos``  – the raw cosine, so a very close paraphrase still counts.
 
-``fit = sigmoid(w·x + b)`` for the best statement; ``fit >= threshold`` (0.5 + margin) is a
-fit. ``w``, ``b`` come from ``brand_dna/data/calibration.json``, fitted by
-``bench/calibrate.py`` on the labelled sets in ``examples/fit`` (leave-one-brand-out numbers
-in the README). A trend the risk gate marks ``high`` (or that hits the brand's ``avoid``
+``fit = sigmoid(w·x + b)`` for the best statement; ``fit >= threshold + margin`` is a fit (the
+threshold is fitted with the weights, per embedding model). ``w``, ``b`` and the threshold come from the model's profile in ``brand_dna/data/calibration.json``,
+fitted by ``bench/calibrate.py`` on the train brands of ``examples/corpus`` (held-out numbers in
+the README). A trend the risk gate marks ``high`` (or that hits the brand's ``avoid``
 list) is ``risky`` whatever its fit.
 """
 

@@ -33,11 +33,10 @@ def _review(obj: Any, result: ImportResult) -> None:
     if not isinstance(obj, dict):
         result.skipped["not a JSON object"] += 1
         return
-    kind = obj.get("@type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k == "ClaimReview"), kind[0] if kind else None)
-    if kind not in (None, "ClaimReview"):
-        result.skipped[f"not a ClaimReview (@type {str(kind)[:30]})"] += 1
+    kinds = obj.get("@type")
+    names = [str(k).rsplit(":", 1)[-1].rsplit("/", 1)[-1] for k in (kinds if isinstance(kinds, list) else [kinds])]
+    if kinds is not None and "ClaimReview" not in names:  # "schema:ClaimReview", "https://schema.org/ClaimReview"
+        result.skipped[f"not a ClaimReview (@type {str(kinds)[:30]})"] += 1
         return
     claim = obj.get("claimReviewed")
     if not isinstance(claim, str) or not claim.strip():
@@ -77,7 +76,10 @@ def _review(obj: Any, result: ImportResult) -> None:
 
 def _google_claims(obj: dict[str, Any], result: ImportResult) -> None:
     claims = obj.get("claims")
-    for claim in claims if isinstance(claims, list) else []:
+    if not isinstance(claims, list):
+        result.skipped["'claims' is not a list"] += 1
+        return
+    for claim in claims:
         if not isinstance(claim, dict):
             result.skipped["not a JSON object"] += 1
             continue

@@ -1,7 +1,7 @@
 """Classifier layer: a linear read-out of the trend's embedding, trained on labelled titles.
 
-Many risky titles carry no risk word: a victim's name ("giulia cecchettin"), a policy
-("separazione delle carriere"), a rumour ("microchip nei vaccini"). Their embeddings still sit
+Many risky titles carry no decisive risk word: a judicial fight ("riforma della giustizia,
+magistrati in sciopero"), a rumour ("i vaccini contengono grafene"), a sentence in a murder case. Their embeddings still sit
 with other tragedies, political fights and hoaxes. One logistic regression per risk category
 (one-vs-safe, L2-regularised) reads that from the vector; `bench/train_risk.py` fits it on the
 corpus's train brands plus the curated sets, per embedding model, and picks the two probability

@@ -1,8 +1,10 @@
 """Fact-check layer: recent debunks from fact-checkers' feeds (and Google Fact Check Tools when keyed).
 
-A trend that matches a recent debunk both by meaning (embedding) and by words (shared content
-terms) is misinformation/high, with the fact-check's title and URL in the reason. The word check
-is what keeps "new vaccine approved" from matching "no, vaccines do not contain microchips".
+A trend that states a debunked claim is misinformation/high (medium for a "partly true" rating),
+with the fact-check's title and URL in the reason. The claim is matched by meaning (embedding,
+across languages), and below a very close similarity by words too (shared content terms): the word
+check is what keeps "new vaccine approved" from matching "no, vaccines do not contain microchips",
+and a shared name alone never matches.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import re
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -21,7 +23,7 @@ from urllib.parse import urlencode, urlsplit
 import numpy as np
 
 from brand_dna.embedder import Embedder, Vectors
-from monitor.models import FactCheck, RiskFlag
+from monitor.models import FactCheck, RiskFlag, RiskLevel, parse_seen_date
 from monitor.text import fold_accents
 
 log = logging.getLogger(__name__)
@@ -209,10 +211,9 @@ def parse_feed(data: bytes, feed_url: str) -> list[FactCheck]:
 
 
 def _iso_date(value: Any) -> date | None:
-    if not isinstance(value, str) or not value:
-        return None
+    """A review's ISO date or datetime (untrusted: anything else is no date)."""
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        return parse_seen_date(value) if isinstance(value, str) and value.strip() else None
     except ValueError:
         return None
 
@@ -223,6 +224,18 @@ TRUE_RATINGS = frozenset(
     ["true", "correct", "accurate", "verified", "confirmed", "vero", "vera", "corretto", "corretta", "confermato",
      "verdadero", "vrai", "wahr", "richtig"]
 )
+
+
+PARTLY_TRUE_RATINGS = frozenset(
+    ["mostly true", "half true", "partly true", "partially true", "in parte vero", "parzialmente vero", "nì",
+     "c'eri quasi", "ceri quasi", "vero a metà", "vero a meta", "mezzo vero"]
+)
+
+
+def debunk_level(rating: str) -> str:
+    """'medium' for a rating that says the claim is partly true, 'high' for false, misleading, satire, none."""
+    folded = " ".join(re.findall(r"[\w']+", fold_accents(rating.lower())))
+    return "medium" if folded in {fold_accents(r) for r in PARTLY_TRUE_RATINGS} else "high"
 
 
 def is_debunk_rating(rating: str) -> bool:
@@ -335,7 +348,9 @@ class FactCheckThresholds:
         from monitor.profiles import profile_for
 
         section = profile_for(model_id).section("factcheck")
-        return cls(**{k: type(getattr(cls(), k))(v) for k, v in section.items()})
+        kinds = {f.name: (int if f.type in ("int", int) else float) for f in fields(cls)}
+        values: dict[str, Any] = {k: kinds[k](v) for k, v in section.items() if k in kinds}
+        return cls(**values)
 
 
 @dataclass(slots=True)
@@ -488,7 +503,8 @@ class FactCheckStore:
                 f"factcheck · misinformation (GARM: Misinformation): matches the debunk '{fc.title}' by {fc.publisher or 'a fact-checker'}"
                 f"{when}{rating} ({fc.url}) — {how}{words} — strong evidence"
             )
+            level: RiskLevel = "medium" if debunk_level(fc.rating) == "medium" else "high"
             out[i].append(
-                RiskFlag("misinformation", "high", "factcheck", reason, evidence=fc.url, strength=min(score, 1.0))
+                RiskFlag("misinformation", level, "factcheck", reason, evidence=fc.url, strength=min(score, 1.0))
             )
         return out

@@ -116,3 +116,23 @@ def test_a_model_calibrated_for_fit_only_borrows_the_other_numbers(monkeypatch: 
     assert Calibration.load("my-model").bias == -2
     assert thresholds_table("my-model") == thresholds_table(MINILM)  # the risk gate still builds
     assert FactCheckThresholds.for_model("my-model") == FactCheckThresholds.for_model(MINILM)
+
+
+def test_a_model_name_needs_the_sentence_transformers_backend(tmp_path: Path) -> None:
+    from monitor.config import ConfigError, load_settings
+
+    bad = tmp_path / "config.toml"
+    bad.write_text('[model]\nname = "paraphrase-multilingual-MiniLM-L12-v2"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"model\.name"):
+        load_settings(str(bad))
+    good = tmp_path / "good.toml"
+    good.write_text('[model]\nbackend = "sentence-transformers"\nname = "some/model"\n', encoding="utf-8")
+    assert load_settings(str(good)).model.name == "some/model"
+
+
+def test_the_text_cache_keeps_recently_used_texts() -> None:
+    small = UseEmbedder(threads=1, cache_size=2)
+    small.encode(["uno", "due"])
+    small.encode(["uno"])  # used again: "due" is now the oldest
+    small.encode(["tre"])
+    assert set(small._cache) == {"uno", "tre"}

@@ -200,3 +200,17 @@ def test_score_db_never_writes_to_the_file(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["id"] == "a"
     assert hashlib.sha256(other.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("someone")) == ["someone-elses.sqlite"]
+
+
+@pytest.mark.parametrize(("rating", "level"), [("Mostly true", "medium"), ("Nì", "medium"), ("Falso", "high"), ("", "high")])
+def test_partly_true_ratings_are_a_caution(rating: str, level: str) -> None:
+    from monitor.risk.factcheck import debunk_level
+
+    assert debunk_level(rating) == level
+
+
+def test_schema_prefixed_types_and_bad_claims_field() -> None:
+    ok = parse_claimreview(json.dumps({**DEBUNK_IT, "@type": "schema:ClaimReview"}))
+    assert len(ok.debunks) == 1
+    assert parse_claimreview(json.dumps({**DEBUNK_IT, "@type": []})).skipped_total == 1
+    assert parse_claimreview(json.dumps({"claims": {"not": "a list"}})).skipped == {"'claims' is not a list": 1}

@@ -9,6 +9,13 @@ from monitor.risk.classifier import ClassifierLayer, head_for
 
 
 @pytest.fixture(scope="module")
+def lexicon_gate():  # type: ignore[no-untyped-def]
+    from monitor.risk.lexicon import Lexicon
+
+    return Lexicon()
+
+
+@pytest.fixture(scope="module")
 def layer(real_embedder) -> ClassifierLayer:  # type: ignore[no-untyped-def]
     head = head_for(profile_key(real_embedder.model_id))
     assert head is not None, "the default model ships a trained risk head"
@@ -20,11 +27,14 @@ def layer(real_embedder) -> ClassifierLayer:  # type: ignore[no-untyped-def]
     ("title", "category"),
     [
         ("riforma della giustizia, magistrati in sciopero", "polarizing"),
-        ("legge sul fine vita, scontro in parlamento", "polarizing"),
-        ("Strage di Erba, la revisione del processo", "tragedy"),
+        ("i vaccini contengono grafene", "misinformation"),
     ],
 )
-def test_risky_titles_are_read_from_meaning(layer: ClassifierLayer, real_embedder, title: str, category: str) -> None:  # type: ignore[no-untyped-def]
+def test_risky_titles_are_read_from_meaning(
+    layer: ClassifierLayer, lexicon_gate, real_embedder, title: str, category: str  # type: ignore[no-untyped-def]
+) -> None:
+    # The lexicon alone does not stop these titles: at most a medium caution.
+    assert all(f.level != "high" for f in lexicon_gate.assess([title], ["it"])[0])
     [flags] = layer.assess(real_embedder.encode([title]))
     assert flags and flags[0].category == category and flags[0].level == "high"
     assert flags[0].layer == "classifier" and "probability" in flags[0].reason
@@ -36,7 +46,7 @@ def test_risky_titles_are_read_from_meaning(layer: ClassifierLayer, real_embedde
 )
 def test_everyday_titles_are_not_flagged(layer: ClassifierLayer, real_embedder, title: str) -> None:  # type: ignore[no-untyped-def]
     [flags] = layer.assess(real_embedder.encode([title]))
-    assert not flags or flags[0].level != "high"
+    assert flags == []
 
 
 def test_a_model_without_a_head_has_no_layer() -> None:
