@@ -58,3 +58,24 @@ async def test_offline_run_once_clusters_the_replayed_day(real_embedder, tmp_pat
     assert len({sinner.id, quake.id, crash.id, derby.id}) == 4
     assert min(t.corroboration for t in (sinner, quake, crash, derby)) >= 3
     assert len(storage.recent_trends(limit=1000)) == len(svc.pipeline)
+
+
+async def test_polled_fact_checks_are_stored_for_the_next_start(real_embedder, tmp_path) -> None:
+    from monitor.risk.factcheck import FactCheckStore
+
+    storage = Storage(tmp_path / "onda.db")
+    store = FactCheckStore(embedder=real_embedder)
+    svc = MonitorService(
+        Settings(), storage=storage, scorer=NoBrandScorer(real_embedder), offline=True, factchecks=store
+    )
+    await svc.start()
+    try:
+        await svc.run_once()
+    finally:
+        await svc.stop()
+    assert len(store) > 0
+    again = Storage(tmp_path / "onda.db")  # a restart: what the poller learnt is still known
+    stored = again.load_factchecks()
+    again.close()
+    assert len(stored) == len(store)
+    assert any("facta" in fc.url for fc in stored)
