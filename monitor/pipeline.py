@@ -168,10 +168,9 @@ class Lexicon:
         self._stop: dict[str, frozenset[str]] = {}
 
     def _load(self, lang: str) -> None:
-        import spacy
+        from monitor.text import import_spacy, lemma_lookups
 
-        from monitor.text import lemma_lookups
-
+        spacy = import_spacy()
         nlp = spacy.blank(lang)
         table: Any = None
         try:

@@ -21,6 +21,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u20
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _lock = threading.Lock()
+_spacy_lock = threading.Lock()
 
 # Short, frequent function words: enough to tell Italian from English headlines.
 _IT_HINTS = frozenset(
@@ -100,6 +101,30 @@ def normalise_lang(lang: str | None) -> str | None:
     return aliases.get(code, code) or None
 
 
+def import_spacy() -> Any:
+    """Import spaCy without letting thinc import torch: blank pipelines never use it, and the probe
+    alone costs ~4 s and ~200 MB. torch stays importable for a sentence-transformers model later."""
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    with _spacy_lock:
+        if "spacy" in sys.modules:  # another thread got here first
+            import spacy
+
+            return spacy
+        sys.modules["torch"] = None  # type: ignore[assignment]  # thinc.compat: "no torch"
+        try:
+            import spacy
+            import spacy.lookups
+            import spacy.matcher
+        finally:
+            del sys.modules["torch"]
+    return spacy
+
+
 def lemma_lookups(lang: str) -> Any:
     """The spaCy `Lookups` holding `lang`'s lemma_lookup table, loaded once per process.
 
@@ -113,6 +138,7 @@ def lemma_lookups(lang: str) -> Any:
 
 @lru_cache(maxsize=4)
 def _load_lookups(lang: str) -> Any:
+    import_spacy()
     from spacy.lookups import load_lookups
 
     return load_lookups(lang, ["lemma_lookup"])
@@ -120,18 +146,18 @@ def _load_lookups(lang: str) -> Any:
 
 def blank_pipeline(lang: str) -> Any:
     """A new blank spaCy pipeline for `lang` ('it'/'en') with a lookup lemmatizer on the shared table."""
-    import spacy
-
+    spacy = import_spacy()
     lang = lang if lang in SUPPORTED_LANGS else "en"
     nlp = spacy.blank(lang)
     lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    lemmatizer.initialize(lookups=lemma_lookups(lang))  # type: ignore[attr-defined]
+    lemmatizer.initialize(lookups=lemma_lookups(lang))
     return nlp
 
 
 @lru_cache(maxsize=4)
 def _lookup(lang: str) -> tuple[Any, frozenset[str]]:
     """The lemma lookup table (a spaCy Table: str keys are hashed on access) and stop words for `lang`."""
+    import_spacy()
     from spacy.util import get_lang_class
 
     table = lemma_lookups(lang).get_table("lemma_lookup")

@@ -115,6 +115,9 @@ class _LangMatcher:
     """One language: blank spaCy + lookup lemmatizer + PhraseMatchers on LEMMA."""
 
     def __init__(self, lang: str, lex: LexiconData) -> None:
+        from monitor.text import import_spacy
+
+        import_spacy()
         from spacy.matcher import PhraseMatcher
 
         from monitor.text import blank_pipeline
