@@ -113,7 +113,7 @@ async def slowloris(request: web.Request) -> web.StreamResponse:
         for _ in range(600):
             await asyncio.sleep(0.3)
             await resp.write(b" ")
-    except (ConnectionResetError, RuntimeError):
+    except (ConnectionError, RuntimeError):
         pass
     return resp
 
