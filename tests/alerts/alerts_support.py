@@ -42,7 +42,9 @@ class Recorded:
 class FakeSlack:
     """Behaves like a Slack incoming webhook; `script` is consumed one response per request, then `default`.
 
-    Script items: ("ok",), ("status", code, body), ("429", retry_after), ("hang", seconds).
+    Script items: ("ok",), ("status", code, body), ("429", retry_after), ("hang", seconds),
+    ("echo", code): a misconfigured proxy that answers `code` with the full request URL (token and all)
+    in its body.
     """
 
     script: list[tuple[Any, ...]] = field(default_factory=list)
@@ -72,6 +74,8 @@ class FakeSlack:
         elif step[0] == "429":
             status, text = 429, "rate_limited"
             headers["Retry-After"] = str(step[1])
+        elif step[0] == "echo":
+            status, text = int(step[1]), f"no_service: no route for POST {request.url} (path {request.path})"
         else:
             status, text = int(step[1]), str(step[2])
         self.requests.append(Recorded(request.path, dict(request.headers), body, time.monotonic(), status))

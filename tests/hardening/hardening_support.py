@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -34,20 +35,27 @@ class LoopbackServer:
         self.requests.append(request.path_qs)
         return await self.handler(request)
 
-    async def start(self) -> str:
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1]) if self.base_url else 0
+
+    async def start(self, port: int = 0) -> str:
+        """Listen on 127.0.0.1 (`port` 0: any free port; a former port: the same URL again after stop())."""
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
         await site.start()
         port = self.runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
         return self.base_url
 
     async def stop(self) -> None:
+        """Stop listening: connections to the URL are refused until start(port) again."""
         if self.runner is not None:
             await self.runner.cleanup()
+            self.runner = None
 
 
 class KeywordScorer:
@@ -123,3 +131,41 @@ PYTHON = sys.executable
 
 def json_response(obj: Any, status: int = 200) -> web.Response:
     return web.json_response(obj, status=status)
+
+
+TEN_MB = 10 * 1024 * 1024
+
+
+async def flood(request: web.Request) -> web.StreamResponse:
+    """10 MB of JSON-looking bytes, streamed without Content-Length (the cap must count, not trust)."""
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await resp.prepare(request)
+    chunk = b'{"articles": [' + b" " * (64 * 1024 - 14)
+    try:
+        for _ in range(TEN_MB // len(chunk)):
+            await resp.write(chunk)
+    except (ConnectionError, RuntimeError):
+        pass  # the client hung up (reset or lost): that is the point
+    return resp
+
+
+class Proc:
+    """An `onda` subprocess (or the watch harness) with its output collected in the background."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.stdout = b""
+        self.stderr = b""
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        out, err = await self.proc.communicate()
+        self.stdout, self.stderr = out, err
+
+    async def finish(self, within: float) -> int:
+        await asyncio.wait_for(asyncio.shield(self._reader), within)
+        assert self.proc.returncode is not None
+        return self.proc.returncode
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stdout.decode().splitlines() if line.strip()]

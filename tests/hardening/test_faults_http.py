@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from hardening_support import KeywordScorer, LoopbackServer, json_response, utcnow, wait_for
+from hardening_support import TEN_MB, KeywordScorer, LoopbackServer, flood, json_response, utcnow, wait_for
 
 from brand_dna.dna import BrandDNA
 from monitor.config import HttpSettings, Settings
@@ -31,7 +31,6 @@ from monitor.storage import Storage
 
 Serve = Callable[[Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable[LoopbackServer]]
 TOPICS = {"topics": [{"topic": "caffè sospeso", "link": "/profile/x/feed/caffe"}, {"topic": "Sanremo 2027"}]}
-TEN_MB = 10 * 1024 * 1024
 
 
 def build_service(
@@ -49,19 +48,6 @@ def build_service(
 async def hang(request: web.Request) -> web.StreamResponse:
     await asyncio.sleep(60)
     return web.Response(text="too late")
-
-
-async def flood(request: web.Request) -> web.StreamResponse:
-    """10 MB of JSON-looking bytes, streamed without Content-Length (the cap must count, not trust)."""
-    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-    await resp.prepare(request)
-    chunk = b'{"articles": [' + b" " * (64 * 1024 - 14)
-    try:
-        for _ in range(TEN_MB // len(chunk)):
-            await resp.write(chunk)
-    except (ConnectionResetError, RuntimeError):
-        pass  # the client hung up: that is the point
-    return resp
 
 
 async def flood_with_length(request: web.Request) -> web.StreamResponse:

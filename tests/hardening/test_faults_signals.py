@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from hardening_support import PYTHON, REPO, json_response, onda_env
+from hardening_support import PYTHON, REPO, Proc, json_response, onda_env
 from pydantic import SecretStr
 
 from monitor.alerts import AlertDispatcher
@@ -37,28 +37,6 @@ TOPICS = {
         {"topic": "Sanremo 2027 ospiti"},
     ]
 }
-
-
-class Proc:
-    """A harness subprocess with its output collected in the background."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.stdout = b""
-        self.stderr = b""
-        self._reader = asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        out, err = await self.proc.communicate()
-        self.stdout, self.stderr = out, err
-
-    async def finish(self, within: float) -> int:
-        await asyncio.wait_for(asyncio.shield(self._reader), within)
-        assert self.proc.returncode is not None
-        return self.proc.returncode
-
-    def events(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stdout.decode().splitlines() if line.strip()]
 
 
 async def start_harness(tmp_path: Path, source_url: str, *extra: str, env: dict[str, str]) -> Proc:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from hardening_support import json_response, onda_env, wait_for
-from test_faults_signals import Proc, start_harness
+from hardening_support import Proc, json_response, onda_env, wait_for
+from test_faults_signals import start_harness
 
 N_TOPICS = 24
 
