@@ -134,6 +134,7 @@ class RiskGate:
             head = head_for(profile_key(embedder.model_id))
             self.classifier = ClassifierLayer(head) if head is not None else None
         self._brand_lexicons: dict[tuple[str, float], BrandLexicon] = {}
+        self._keys_cache: dict[RiskFlag, frozenset[str]] = {}
 
     # -- brand-independent ---------------------------------------------------------------------
     def assess_base(self, trends: Sequence[TrendInput], vectors: Vectors | None) -> list[list[RiskFlag]]:
@@ -186,6 +187,15 @@ class RiskGate:
             self._brand_lexicons[key] = BrandLexicon.load(path)
         return self._brand_lexicons[key]
 
+    def _keys_of(self, flag: RiskFlag) -> set[str]:
+        """topic_keys with the stock lexicon, once per flag: every brand asks again for the same flags."""
+        keys = self._keys_cache.get(flag)
+        if keys is None:
+            if len(self._keys_cache) > 50_000:
+                self._keys_cache.clear()
+            keys = self._keys_cache[flag] = frozenset(self.topic_keys(flag))
+        return set(keys)
+
     def topic_keys(self, flag: RiskFlag, extra_groups: dict[str, Group] | None = None) -> set[str]:
         """Every name a brand could use for this flag's topic: group + aliases, category, GARM name, layer."""
         keys: set[str] = {flag.category, flag.layer, *CATEGORY_ALIASES.get(flag.category, ())}
@@ -211,7 +221,7 @@ class RiskGate:
         if extra is not None:
             flags = [*flags, *extra.assess(match_text(trend), trend.lang)]
         allow = {_norm(a) for a in brand.allow if a.strip()}
-        flag_keys = [self.topic_keys(f, extra_groups) for f in flags]
+        flag_keys = [self._keys_of(f) if extra_groups is None else self.topic_keys(f, extra_groups) for f in flags]
         result: list[RiskFlag] = []
         for f, keys in zip(flags, flag_keys, strict=True):
             hit = sorted(allow & keys)
