@@ -151,3 +151,22 @@ def trend_inputs(n: int, *, seed: int) -> list[Any]:
     from monitor.models import TrendInput
 
     return [TrendInput.from_json(d) for d in make_trends(n, seed=seed)]
+
+
+def fit_logistic(x: Any, y: Any, l2: float = 0.3, iters: int = 50) -> tuple[Any, float]:
+    """Newton-Raphson logistic regression with an L2 penalty (not on the bias); numpy arrays in, (w, b) out."""
+    import numpy as np
+
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    reg = np.eye(xb.shape[1]) * l2
+    reg[-1, -1] = 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -30, 30)))
+        grad = xb.T @ (p - y) + reg @ w
+        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + reg
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w[:-1], float(w[-1])

@@ -33,6 +33,9 @@ from monitor.models import TrendInput
 from monitor.scoring import FEATURES, Calibration, MultiBrandScorer
 from monitor.text import clean_text, content_lemmas, guess_lang
 
+sys.path.insert(0, str(REPO / "bench"))
+from _common import fit_logistic
+
 
 @dataclass
 class BrandSet:
@@ -79,23 +82,6 @@ def load_sets(embedder: Embedder, directory: Path) -> list[BrandSet]:
             )
         )
     return sets
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.3, iters: int = 50) -> tuple[np.ndarray, float]:
-    """Newton-Raphson logistic regression with an L2 penalty (not on the bias)."""
-    xb = np.hstack([x, np.ones((len(x), 1))])
-    w = np.zeros(xb.shape[1])
-    reg = np.eye(xb.shape[1]) * l2
-    reg[-1, -1] = 0.0
-    for _ in range(iters):
-        p = 1 / (1 + np.exp(-(xb @ w)))
-        grad = xb.T @ (p - y) + reg @ w
-        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + reg
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-6:
-            break
-    return w[:-1], float(w[-1])
 
 
 START = Calibration(weights={"sem": 0.5, "ent": 2.0, "kw": 1.0, "cos": 4.0}, bias=-4.0)

@@ -32,6 +32,9 @@ from monitor.profiles import profile_key
 from monitor.risk import trend_text
 from monitor.risk.classifier import DATA_FILE, ClassifierHead
 
+sys.path.insert(0, str(REPO / "bench"))
+from _common import fit_logistic
+
 CATEGORIES = ("tragedy", "polarizing", "misinformation")
 
 
@@ -45,28 +48,12 @@ def label_of(row: dict) -> str:
     return "safe"
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iters: int = 30) -> tuple[np.ndarray, float]:
-    xb = np.hstack([x, np.ones((len(x), 1))])
-    w = np.zeros(xb.shape[1])
-    reg = np.eye(xb.shape[1]) * l2
-    reg[-1, -1] = 0.0
-    for _ in range(iters):
-        p = 1 / (1 + np.exp(-np.clip(xb @ w, -30, 30)))
-        grad = xb.T @ (p - y) + reg @ w
-        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + reg
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-6:
-            break
-    return w[:-1], float(w[-1])
-
-
 def train(x: np.ndarray, labels: list[str], l2: float) -> tuple[np.ndarray, np.ndarray]:
     ws, bs = [], []
     lab = np.array(labels)
     for cat in CATEGORIES:
         keep = (lab == cat) | (lab == "safe")
-        w, b = fit_logistic(x[keep], (lab[keep] == cat).astype(float), l2)
+        w, b = fit_logistic(x[keep], (lab[keep] == cat).astype(float), l2, iters=30)
         ws.append(w)
         bs.append(b)
     return np.array(ws, dtype=np.float32), np.array(bs, dtype=np.float32)
