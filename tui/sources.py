@@ -31,9 +31,11 @@ ALERT_COLUMNS: list[ColumnSpec] = [
     ("status", "Status", 7, 0),
     ("brand", "Brand", 8, 0),
     ("kind", "Kind", 11, 0),
+    ("via", "Via", 5, 0),  # shown when alerts go out on more than one channel (Slack and the webhook)
     ("title", "Title", None, 3),
     ("error", "Last error", None, 2),
 ]
+CHANNEL_LABEL = {"slack": "slack", "webhook": "hook"}
 STATUS_STYLE = {"ok": "bold green", "failing": "bold red", "polling": "bold yellow", "waiting": "dim", "remote": "cyan"}
 OUTBOX_STYLE = {"sent": "green", "pending": "yellow", "failed": "bold red"}
 
@@ -157,10 +159,18 @@ def alert_row(row: OutboxRow, widths: dict[str, int], now: datetime) -> Row:
             Text(row.status, style=OUTBOX_STYLE.get(row.status, "")),
             safe(row.brand, "", widths["brand"]),
             safe(row.kind.replace("_", " "), "", widths["kind"]),
+            *([safe(CHANNEL_LABEL.get(row.channel, row.channel), "dim", widths["via"])] if "via" in widths else []),
             safe(row.payload.get("title") or row.trend_id, "", widths["title"]),
             safe(row.last_error or "", "red", widths["error"]),
         ],
     )
+
+
+def alert_columns(rows: list[OutboxRow]) -> list[ColumnSpec]:
+    """One row per alert per channel; the Via column only when there is more than one channel to tell apart."""
+    if len({r.channel for r in rows}) > 1:
+        return ALERT_COLUMNS
+    return [c for c in ALERT_COLUMNS if c[0] != "via"]
 
 
 class AlertsPane(Vertical):
@@ -171,6 +181,7 @@ class AlertsPane(Vertical):
         self._width = 0
         self.widths: dict[str, int] = {}
         self.rows: list[OutboxRow] = []
+        self._specs: list[ColumnSpec] = []
 
     @property
     def onda(self) -> OndaApp:
@@ -198,9 +209,11 @@ class AlertsPane(Vertical):
     def refresh_view(self) -> None:
         table = self.query_one("#alerts-table", DataTable)
         width = self.size.width or 80
-        if width != self._width or not self.widths:
+        specs = alert_columns(self.rows)
+        if width != self._width or not self.widths or specs != self._specs:
             self._width = width
-            self.widths = set_columns(table, ALERT_COLUMNS, width)
+            self._specs = specs
+            self.widths = set_columns(table, specs, width)
         fill(table, [alert_row(r, self.widths, self.onda.clock()) for r in self.rows])
         counts = {s: sum(1 for r in self.rows if r.status == s) for s in ("sent", "pending", "failed")}
         self.query_one("#alerts-label", Static).update(
