@@ -7,7 +7,8 @@
 
 The corpus (examples/corpus) is split by brand in examples/corpus/split.toml: weights and the
 decision threshold are fitted on the `train` brands only (the threshold maximises the pooled
-leave-one-brand-out F1 of the train brands) and every reported number is on the `held_out` brands.
+leave-one-brand-out F1 of the train brands; --prefer-precision takes the most precise threshold
+within 0.01 of that F1) and every reported number is on the `held_out` brands.
 Rows labelled `risky` are left out (their fit is not the question). Reported: F1 of `fit` for
 Onda's combined score, for the raw cosine of the bare title (threshold tuned on the train brands)
 and for keyword matching of DNA terms, per brand and pooled, per language.
@@ -119,6 +120,18 @@ def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
     return float(max(candidates, key=lambda t: f1(y, (scores >= t).astype(float))[2]))
 
 
+F1_TOLERANCE = 0.01
+
+
+def precise_threshold(scores: np.ndarray, y: np.ndarray) -> float:
+    """The most precise threshold whose F1 is within F1_TOLERANCE of the best: F1 is flat over a wide
+    range of thresholds, and inside it an alert that is not an opportunity costs more than a missed one."""
+    candidates = np.unique(scores)
+    scored = [(float(t), *f1(y, (scores >= t).astype(float))) for t in candidates]
+    best = max(f for *_, f in scored)
+    return max((t for t, _p, _r, f in scored if f >= best - F1_TOLERANCE), key=lambda t: t)
+
+
 def report(title: str, rows: list[tuple[BrandSet, np.ndarray, np.ndarray]]) -> None:
     """rows: (brand set, Onda prediction, raw-cosine prediction) per evaluated brand."""
     print(f"\n{title}")
@@ -161,6 +174,9 @@ def main() -> int:
     parser.add_argument("--backend", default="use-multilingual", choices=["use-multilingual", "sentence-transformers"])
     parser.add_argument("--model", default="", help="sentence-transformers model name or path")
     parser.add_argument(
+        "--prefer-precision", action="store_true", help="the most precise threshold within 0.01 of the best train F1"
+    )
+    parser.add_argument(
         "--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"], help="[model] precision (default: as shipped)"
     )
     args = parser.parse_args()
@@ -182,7 +198,8 @@ def main() -> int:
         lobo.append((held, predict(held, w, b)))
     y_lobo = np.concatenate([s.y for s, _ in lobo])
     p_lobo = np.concatenate([p for _, p in lobo])
-    threshold = 0.5 if not held_sets else min(0.9, max(0.1, best_threshold(p_lobo, y_lobo)))
+    choose = precise_threshold if args.prefer_precision else best_threshold
+    threshold = 0.5 if not held_sets else min(0.9, max(0.1, choose(p_lobo, y_lobo)))
     cos_thr = best_threshold(np.concatenate([s.title_cos for s in train_sets]), np.concatenate([s.y for s in train_sets]))
     report(
         f"train brands, leave-one-brand-out (threshold {threshold:.2f})",
