@@ -115,6 +115,16 @@ def surname(phrase: str) -> str | None:
     return rest if len(rest) >= 4 and rest.lower() not in _GENERIC else None
 
 
+def surname_within(phrase: str) -> str | None:
+    """The surname of a person named anywhere in a capitalised phrase ("Official Partner Jannik Sinner")."""
+    words = phrase.split()
+    for k in range(len(words) - 1):
+        name = surname(" ".join(words[k:]))
+        if name:
+            return name
+    return None
+
+
 def extract_entities(brand: BrandDNA) -> list[str]:
     """Names that signal fit: the brand name, its `entities` (an optional boost) and the capitalised
     phrases inside its statements; a person's name also by surname ("Sinner" for "Jannik Sinner").
@@ -149,16 +159,12 @@ def extract_entities(brand: BrandDNA) -> list[str]:
                     phrase = " ".join(run)
                     if len(phrase) >= 3 and phrase.lower() not in _GENERIC:
                         found[phrase] = None
-                if run:
-                    # "Official partner Jannik Sinner": a sentence-initial run may hide a person's name inside.
-                    for k in range(len(run) - 1):
-                        name = surname(" ".join(run[k:]))
-                        if name:
-                            found[name] = None
-                            break
+                name = surname_within(" ".join(run)) if run else None
+                if name:
+                    found[name] = None
                 run = []
-    for e in list(found):
-        name = surname(e)
+    for e in [brand.name, *brand.entities]:
+        name = surname_within(e)
         if name:
             found[name] = None
     return list(found)
