@@ -310,7 +310,7 @@ def cmd_import_factchecks(settings: Settings, file: str, db: str | None = None) 
             storage.close()
     except StorageError as exc:
         raise _UserError(str(exc)) from None
-    known = len({fc.url for fc in result.debunks}) - new
+    known = result.already_known(new)
     print(f"{file}: imported {new} fact-check(s), {known} already known, {result.skipped_total} skipped; {total} stored in {storage.path}")
     for reason, n in sorted(result.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  skipped {n}: {reason}")

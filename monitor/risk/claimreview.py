@@ -28,6 +28,10 @@ class ImportResult:
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
+    def already_known(self, new: int) -> int:
+        """How many of the debunks the store had already, given how many of them it took as new."""
+        return len({fc.url for fc in self.debunks}) - new
+
 
 def _review(obj: Any, result: ImportResult) -> None:
     if not isinstance(obj, dict):
@@ -74,7 +78,11 @@ def _review(obj: Any, result: ImportResult) -> None:
     )
 
 
-def _google_claims(obj: dict[str, Any], result: ImportResult) -> None:
+def google_claims(obj: Any, result: ImportResult) -> None:
+    """A Google Fact Check Tools `claims:search` response: one review per (claim, claimReview)."""
+    if not isinstance(obj, dict):
+        result.skipped["not a JSON object"] += 1
+        return
     claims = obj.get("claims")
     if not isinstance(claims, list):
         result.skipped["'claims' is not a list"] += 1
@@ -121,7 +129,7 @@ def _walk(obj: Any, result: ImportResult) -> None:
                 _review(element, result)
         return
     if isinstance(obj, dict) and "claims" in obj and "claimReviewed" not in obj:
-        _google_claims(obj, result)
+        google_claims(obj, result)
         return
     _review(obj, result)
 

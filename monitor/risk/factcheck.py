@@ -218,65 +218,41 @@ def _iso_date(value: Any) -> date | None:
         return None
 
 
-# Ratings that say the claim holds. Compared on the folded, lower-cased rating; a rating that merely
-# contains one of these words ("Mostly true", "Half true", "Vero a metà") is still a caution, kept.
+def _rating_key(rating: str) -> str:
+    """A textual rating compared as words: lower-case, no accents or punctuation ("Vero!" -> "vero")."""
+    return " ".join(re.findall(r"[\w']+", fold_accents(rating)))
+
+
+# Ratings that say the claim holds. A rating that merely contains one of these words ("Mostly true",
+# "Half true", "Vero a metà") is still a caution, kept.
 TRUE_RATINGS = frozenset(
     ["true", "correct", "accurate", "verified", "confirmed", "vero", "vera", "corretto", "corretta", "confermato",
      "verdadero", "vrai", "wahr", "richtig"]
 )
-
-
 PARTLY_TRUE_RATINGS = frozenset(
-    ["mostly true", "half true", "partly true", "partially true", "in parte vero", "parzialmente vero", "nì",
-     "c'eri quasi", "ceri quasi", "vero a metà", "vero a meta", "mezzo vero"]
+    _rating_key(r)
+    for r in ["mostly true", "half true", "partly true", "partially true", "in parte vero", "parzialmente vero",
+              "nì", "c'eri quasi", "ceri quasi", "vero a metà", "mezzo vero"]
 )
 
 
-def debunk_level(rating: str) -> str:
+def debunk_level(rating: str) -> RiskLevel:
     """'medium' for a rating that says the claim is partly true, 'high' for false, misleading, satire, none."""
-    folded = " ".join(re.findall(r"[\w']+", fold_accents(rating.lower())))
-    return "medium" if folded in {fold_accents(r) for r in PARTLY_TRUE_RATINGS} else "high"
+    return "medium" if _rating_key(rating) in PARTLY_TRUE_RATINGS else "high"
 
 
 def is_debunk_rating(rating: str) -> bool:
     """False for a rating that means true; True for everything else (false, misleading, satire, no rating)."""
-    folded = " ".join(re.findall(r"\w+", fold_accents(rating.lower())))
-    return folded not in TRUE_RATINGS
+    return _rating_key(rating) not in TRUE_RATINGS
 
 
 def parse_google_claims(obj: Any) -> list[FactCheck]:
-    """A `claims:search` response -> one FactCheck per claim review."""
-    out: list[FactCheck] = []
-    if not isinstance(obj, dict):
-        return out
-    claims = obj.get("claims")
-    for claim in claims if isinstance(claims, list) else []:  # untrusted JSON: any shape may arrive
-        if not isinstance(claim, dict):
-            continue
-        text = _clean(str(claim.get("text", "")))
-        reviews = claim.get("claimReview")
-        for review in reviews if isinstance(reviews, list) else []:
-            if not isinstance(review, dict):
-                continue
-            url = str(review.get("url", "")).strip()
-            if not url.startswith(("http://", "https://")):
-                continue
-            rating = _clean(str(review.get("textualRating", "")), 60)
-            if rating and not is_debunk_rating(rating):
-                continue  # "True" / "Vero": the claim holds, nothing to warn about
-            publisher = review.get("publisher")
-            publisher = publisher if isinstance(publisher, dict) else {}
-            out.append(
-                FactCheck(
-                    title=_clean(str(review.get("title") or text)),
-                    url=url[:1000],
-                    publisher=_clean(str(publisher.get("name") or publisher.get("site") or ""), 80),
-                    published=_iso_date(review.get("reviewDate")) or _iso_date(claim.get("claimDate")),
-                    claim=text,
-                    rating=rating,
-                )
-            )
-    return out
+    """A `claims:search` response -> one FactCheck per claim review (reviews rated true are left out)."""
+    from monitor.risk.claimreview import ImportResult, google_claims
+
+    result = ImportResult()
+    google_claims(obj, result)
+    return result.debunks
 
 
 def google_claims_url(site: str, api_key: str, *, base: str = GOOGLE_CLAIMS_URL, max_age_days: int = 30) -> str:
@@ -503,8 +479,7 @@ class FactCheckStore:
                 f"factcheck · misinformation (GARM: Misinformation): matches the debunk '{fc.title}' by {fc.publisher or 'a fact-checker'}"
                 f"{when}{rating} ({fc.url}) — {how}{words} — strong evidence"
             )
-            level: RiskLevel = "medium" if debunk_level(fc.rating) == "medium" else "high"
             out[i].append(
-                RiskFlag("misinformation", level, "factcheck", reason, evidence=fc.url, strength=min(score, 1.0))
+                RiskFlag("misinformation", debunk_level(fc.rating), "factcheck", reason, evidence=fc.url, strength=min(score, 1.0))
             )
         return out
