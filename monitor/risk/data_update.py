@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     import aiohttp
@@ -124,6 +123,8 @@ async def _fetch_one(
     """One list -> (status line, new manifest entry or None to keep the old one)."""
     import aiohttp
 
+    from monitor.sources.http import read_capped
+
     target = directory / src.filename
     headers: dict[str, str] = {}
     if target.exists() and entry.get("url") == src.url:
@@ -215,31 +216,19 @@ async def update_lists(
     return lines
 
 
-async def read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:
-    """The whole body, or None past `max_bytes` (`content.read(n)` returns only what is buffered so far)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > max_bytes:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def shown_url(url: str) -> str:
-    """A feed URL as printed and stored: no query string or fragment, where API keys travel."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
 async def update_claimreview_feeds(
     settings: Settings, save: Callable[[list[FactCheck], str], int], session: aiohttp.ClientSession | None = None
 ) -> list[str]:
-    """Download each `[factchecks] claimreview_urls` feed and store its debunks; one status line per feed."""
+    """Download each `[factchecks] claimreview_urls` feed and store its debunks; one status line per feed.
+
+    Fetched like any source (monitor.sources.http: size cap, timeouts, redirects, one-line errors) and
+    named by host/path only, in lines and in the stored origin: query strings may carry API keys.
+    """
     import aiohttp
 
     from monitor.risk.claimreview import parse_claimreview
+    from monitor.sources.base import SourceError
+    from monitor.sources.http import HttpFetcher, safe_location
     from monitor.storage import StorageError
 
     urls = settings.factchecks.claimreview_urls
@@ -247,26 +236,16 @@ async def update_claimreview_feeds(
         return []
     own = session is None
     if session is None:
-        timeout = aiohttp.ClientTimeout(total=settings.http.total_timeout_s, connect=settings.http.connect_timeout_s)
-        session = aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": settings.http.user_agent})
+        session = aiohttp.ClientSession()
+    fetcher = HttpFetcher(session, settings.http)
     lines: list[str] = []
     try:
         for url in urls:
-            shown = shown_url(url)
+            shown = safe_location(url)
             try:
-                async with session.get(url) as resp:
-                    if resp.status != 200:
-                        lines.append(f"claimreview {shown}: error: HTTP {resp.status}")
-                        continue
-                    data = await read_capped(resp, settings.http.max_bytes)
-            except TimeoutError:
-                lines.append(f"claimreview {shown}: error: timed out")
-                continue
-            except aiohttp.ClientError as exc:
-                lines.append(f"claimreview {shown}: error: {type(exc).__name__}: {str(exc).replace(url, shown)}")
-                continue
-            if data is None:
-                lines.append(f"claimreview {shown}: error: larger than {settings.http.max_bytes} bytes")
+                data = (await fetcher.get(url, conditional=False)).body
+            except SourceError as exc:
+                lines.append(f"claimreview: error: {exc}")
                 continue
             try:
                 result = parse_claimreview(data.decode("utf-8", errors="replace"))
@@ -278,8 +257,10 @@ async def update_claimreview_feeds(
             except StorageError as exc:
                 lines.append(f"claimreview {shown}: error: {exc}")
                 continue
-            known = len({fc.url for fc in result.debunks}) - new
-            lines.append(f"claimreview {shown}: {new} new fact-check(s), {known} known, {result.skipped_total} skipped")
+            lines.append(
+                f"claimreview {shown}: {new} new fact-check(s), {result.already_known(new)} known,"
+                f" {result.skipped_total} skipped"
+            )
     finally:
         if own:
             await session.close()

@@ -74,6 +74,18 @@ class FetchResult:
             raise SourceError(f"{safe_location(self.url)}: not JSON ({type(exc).__name__}): {snippet!r}") from None
 
 
+async def read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:
+    """The whole body, or None past `max_bytes` (read in chunks: `content.read(n)` returns only what is buffered)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def safe_location(url: str | URL) -> str:
     """host/path only: queries may carry API keys and must never reach logs or events."""
     u = URL(url) if isinstance(url, str) else url
@@ -229,14 +241,9 @@ class HttpFetcher:
         length = resp.headers.get("Content-Length")
         if length is not None and length.strip().isdigit() and int(length) > cap:
             raise SourceError(f"{where}: response too large ({int(length)} bytes > limit {cap})")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(_CHUNK):
-            size += len(chunk)
-            if size > cap:
-                raise SourceError(f"{where}: response too large (more than {cap} bytes)")
-            chunks.append(chunk)
-        body = b"".join(chunks)
+        body = await read_capped(resp, cap)
+        if body is None:
+            raise SourceError(f"{where}: response too large (more than {cap} bytes)")
 
         if conditional:
             etag = resp.headers.get("ETag")
