@@ -740,17 +740,10 @@ class Storage:
 
     def load_factchecks(self, limit: int = 10_000) -> list[FactCheck]:
         """The most recently published debunks (at most `limit`), oldest first."""
-        try:
-            rows = self._db.execute(_LOAD_FACTCHECKS, (limit,)).fetchall()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot read database {self.path}: {exc}") from exc
-        return [_row_to_factcheck(r) for r in rows]
+        return [_row_to_factcheck(r) for r in self._read(_LOAD_FACTCHECKS, (limit,))]
 
     def count_factchecks(self) -> int:
-        try:
-            return int(self._db.execute("SELECT COUNT(*) FROM factchecks").fetchone()[0])
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot read database {self.path}: {exc}") from exc
+        return int(self._read("SELECT COUNT(*) FROM factchecks")[0][0])
 
     # -- feedback -------------------------------------------------------------------------
     def add_feedback(self, trend_id: str, brand: str, kind: str) -> None:
