@@ -23,12 +23,14 @@ import numpy as np
 
 from brand_dna.embedder import Vectors
 from monitor.models import RiskCategory, RiskFlag, RiskLevel
+from monitor.risk.lexicon import DEFAULT_GARM, GARM_BY_GROUP
 
 DATA_FILE = Path(__file__).with_name("data") / "risk_classifier.json"
-GARM = {
-    "tragedy": "Death, Injury or Military Conflict",
-    "polarizing": "Debated Sensitive Social Issues",
-    "misinformation": "Misinformation",
+# The GARM name shown per category: the lexicon's names for its broadest group of each category.
+GARM: dict[str, str] = {
+    "tragedy": GARM_BY_GROUP["death"],
+    "polarizing": DEFAULT_GARM,
+    "misinformation": GARM_BY_GROUP["misinformation"],
 }
 
 
