@@ -58,8 +58,8 @@ def main() -> int:
             result = parse_claimreview(f.read_text("utf-8"))
             storage.save_factchecks(result.debunks, f"import:{f.name}")
     print(f"fact-checks stored: {storage.count_factchecks()}")
-    stored = storage.load_factchecks()
     embedder = build_embedder(settings)
+    gate = build_risk_gate(settings, embedder, storage.load_factchecks())  # brand-independent: built once
     stats: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     errors: list[str] = []
     model_id = ""
@@ -67,7 +67,7 @@ def main() -> int:
         for slug in split[part]:
             brand = load_brand(corpus / "brands" / f"{slug}.toml")
             rows = [json.loads(ln) for ln in (corpus / "trends" / f"{slug}.jsonl").read_text("utf-8").splitlines() if ln.strip()]
-            scorer = build_scorer(settings, [brand], embedder, build_risk_gate(settings, embedder, stored))
+            scorer = build_scorer(settings, [brand], embedder, gate)
             model_id = scorer.embedder.model_id
             inputs = [TrendInput.from_json(r) for r in rows]
             verdicts = [v[brand.name] for v in scorer.score_inputs(inputs)]
