@@ -41,6 +41,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from brand_dna.dna import BrandDNA, save_brand
 from monitor.api import AlertSink, RescoreDiff, TrendScorer, VerdictChange
+from monitor.clustering import RESTORE_LIMIT, Clusterer
 from monitor.config import Settings
 from monitor.events import (
     Event,
@@ -51,9 +52,9 @@ from monitor.events import (
     TrendEvent,
 )
 from monitor.models import Trend, Verdict
-from monitor.pipeline import RESTORE_LIMIT, TrendPipeline
 from monitor.sources.base import NotModified, PollContext, Source, SourceError
 from monitor.storage import OutboxRow, SourceHealth, Storage, StorageError, describe_holder, new_holder_id
+from monitor.text import clean_text
 
 if TYPE_CHECKING:
     import aiohttp
@@ -73,10 +74,7 @@ class ServiceError(Exception):
     """The service cannot start (e.g. offline replay requested but not available)."""
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """Errors shown in health and events are one short human line."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+ERROR_CHARS = 300  # errors shown in health and events are one short human line (`clean_text`)
 
 
 def backoff_delay(
@@ -103,7 +101,7 @@ def backoff_delay(
 
 
 def _snapshot(trend: Trend) -> Trend:
-    """A copy the event loop can hand out while the pipeline keeps growing the original."""
+    """A copy the event loop can hand out while the clusterer keeps growing the original."""
     return dataclasses.replace(
         trend,
         context=list(trend.context),
@@ -131,7 +129,7 @@ class MonitorService:
         embedder: Embedder | None = None,
         offline: bool = False,
         clock: Callable[[], datetime] = _utcnow,
-        pipeline: TrendPipeline | None = None,
+        clusterer: Clusterer | None = None,
         flush_interval_s: float = 5.0,
         poll_timeout_s: float | None = None,
         factchecks: Any = None,
@@ -149,12 +147,12 @@ class MonitorService:
         self.flush_interval_s = flush_interval_s
         # A poll may fetch several URLs (RSS feeds) with per-host throttling; a hung one must not block forever.
         self.poll_timeout_s = poll_timeout_s or max(60.0, 4 * settings.http.total_timeout_s)
-        if pipeline is None:
+        if clusterer is None:
             emb = embedder if embedder is not None else getattr(scorer, "embedder", None)
             if emb is None:
                 raise ValueError("MonitorService needs an embedder (pass embedder= or a scorer with .embedder)")
-            pipeline = TrendPipeline(emb, storage, clock)
-        self.pipeline = pipeline
+            clusterer = Clusterer(emb, storage, clock)
+        self.clusterer = clusterer
         self._given_sources = sources
         self._sources: dict[str, Source] = {s.name: s for s in sources or []}
         self._listeners: list[Listener] = []
@@ -231,7 +229,7 @@ class MonitorService:
                 log.info("pruned %d trends older than %d days", pruned, self.settings.storage.keep_days)
         except Exception as exc:
             log.warning("could not prune old trends: %s", exc)
-            self._status("error", f"could not prune old trends: {one_line(str(exc))}")
+            self._status("error", f"could not prune old trends: {clean_text(str(exc), ERROR_CHARS)}")
 
         base_url: str | None = None
         if self.offline:
@@ -296,7 +294,7 @@ class MonitorService:
 
             notice = missing_lists_notice(self.settings.credibility_dir())
         except Exception as exc:  # a notice must never stop the service
-            notice = f"credibility lists unreadable: {one_line(str(exc))}"
+            notice = f"credibility lists unreadable: {clean_text(str(exc), ERROR_CHARS)}"
         if notice:
             log.warning("%s", notice)
             self._status("notice", notice, topic="credibility")
@@ -364,14 +362,14 @@ class MonitorService:
         self._status("model_loading", "loading the embedding model and brand indexes")
         try:
             await asyncio.to_thread(self.scorer.load)
-            await asyncio.to_thread(self.pipeline.lexicon.ensure)
-            since = self.clock() - self.pipeline.config.window
+            await asyncio.to_thread(self.clusterer.analyser.ensure)
+            since = self.clock() - self.clusterer.config.window
             stored = self.storage.recent_trends(limit=RESTORE_LIMIT, since=since)  # on the loop: one DB user
-            restored = await asyncio.to_thread(self.pipeline.restore, stored)
+            restored = await asyncio.to_thread(self.clusterer.restore, stored)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self._model_error = one_line(str(exc))
+            self._model_error = clean_text(str(exc), ERROR_CHARS)
             log.error("model load failed: %s", self._model_error)
             self._status("error", f"model load failed: {self._model_error}")
         else:
@@ -532,12 +530,12 @@ class MonitorService:
             except NotModified:
                 items = []
             except SourceError as exc:
-                self._on_failure(name, one_line(str(exc)) or "source error", exc.retry_after)
+                self._on_failure(name, clean_text(str(exc), ERROR_CHARS) or "source error", exc.retry_after)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._on_failure(name, one_line(f"{type(exc).__name__}: {exc}"), None)
+                self._on_failure(name, clean_text(f"{type(exc).__name__}: {exc}", ERROR_CHARS), None)
                 return
             self._on_success(name, len(items) + delivered)
         if items:
@@ -656,7 +654,7 @@ class MonitorService:
                 dataclasses.replace(before, last_success=self.clock(), consecutive_failures=0, next_run=None)
             )
             return
-        line = one_line(error)
+        line = clean_text(error, ERROR_CHARS)
         failures = before.consecutive_failures + 1
         if failures == 1:
             log.warning("%s failed: %s (the other parts of %s go on)", key, line, source)
@@ -771,7 +769,7 @@ class MonitorService:
     def _processing_failed(self, source: str, exc: Exception) -> None:
         """Clustering or scoring a poll failed: the traceback to the log, one line to the user; polling goes on."""
         log.exception("processing items from %s failed", source)
-        self._status("error", f"processing {source} failed: {one_line(str(exc))}", source=source)
+        self._status("error", f"processing {source} failed: {clean_text(str(exc), ERROR_CHARS)}", source=source)
 
     async def _score_and_publish(self, source: str, changed: list[tuple[Trend, bool]]) -> bool:
         """Score, store and publish one group of a poll's trends; False when scoring failed (reported)."""
@@ -796,7 +794,7 @@ class MonitorService:
                     self.storage.save_verdict(brand, verdict)
             except Exception as exc:
                 unstored.append(trend.id)
-                last_error = one_line(str(exc))
+                last_error = clean_text(str(exc), ERROR_CHARS)
             events.append(TrendEvent(trend=trend, verdicts=by_brand, source=source, is_new=is_new))
         if unstored:  # one notice per group, not one per trend (a full disk fails them all)
             log.warning("could not store %d of %d trends from %s: %s", len(unstored), len(changed), source, last_error)
@@ -815,7 +813,7 @@ class MonitorService:
                     self.alerts.consider(event)
                 except Exception as exc:
                     log.exception("alert policy failed for trend %s", event.trend.id)
-                    self._status("error", f"alert policy failed: {one_line(str(exc))}")
+                    self._status("error", f"alert policy failed: {clean_text(str(exc), ERROR_CHARS)}")
         if self.alerts is not None and events:
             self._request_flush()
         log.debug("published %d events in %.0f ms", len(events), 1000 * (time.perf_counter() - started))
@@ -833,7 +831,7 @@ class MonitorService:
                 scored = await asyncio.to_thread(self.scorer.score_trends, [t for t, _ in current])
             except Exception as exc:
                 log.exception("re-scoring after %s failed", source)
-                self._status("error", f"re-scoring after {source} failed: {one_line(str(exc))}")
+                self._status("error", f"re-scoring after {source} failed: {clean_text(str(exc), ERROR_CHARS)}")
                 return
             for (trend, before), after in zip(current, scored, strict=True):
                 moved = any(
@@ -852,7 +850,7 @@ class MonitorService:
         self._publish(events)
 
     def _ingest_snapshot(self, items: list[Any]) -> list[tuple[Trend, bool]]:
-        return [(_snapshot(t), new) for t, new in self.pipeline.ingest(items)]
+        return [(_snapshot(t), new) for t, new in self.clusterer.ingest(items)]
 
     def _remember(self, trend: Trend, verdicts: dict[str, Verdict]) -> None:
         self._latest[trend.id] = (trend, verdicts)
@@ -889,7 +887,7 @@ class MonitorService:
                 raise
             except Exception as exc:
                 log.exception("sending alerts failed")
-                self._status("error", f"sending alerts failed: {one_line(str(exc))}")
+                self._status("error", f"sending alerts failed: {clean_text(str(exc), ERROR_CHARS)}")
 
     # -- queries and feedback -------------------------------------------------------------------
     def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:

@@ -1,4 +1,5 @@
-"""Text helpers shared by the pipeline, scoring and risk: cleaning, language guess, lookup lemmas.
+"""Text helpers shared by sources, clustering, scoring, risk, alerts and the TUI: the one line cleaner,
+the language normaliser and guess, lookup lemmas.
 
 No trained spaCy pipelines can be installed here, so we use `spacy.blank(lang)` with the
 lookup lemmatizer tables from spacy-lookups-data. Lookup tables are keyed by lowercase
@@ -15,10 +16,16 @@ from functools import lru_cache
 from typing import Any
 
 SUPPORTED_LANGS = ("it", "en")
-# Controls, zero-width/bidi marks, BOM, and lone surrogates (JSON "\ud800" escapes): none is valid UTF-8 text.
+MAX_TITLE_CHARS = 300  # a trend or item title
+MAX_CONTEXT_CHARS = 300  # one context line of an item (a headline, a summary, a description)
+# Controls, zero-width/bidi marks, word joiners and invisible operators, line/paragraph separators, BOM,
+# and lone surrogates (JSON "\ud800" escapes): none belongs in one line of displayed text.
 # The zero-width joiner (U+200D) stays: it holds emoji sequences together (family, flags, professions).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
 _SPACE = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]{0,500}>")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _lock = threading.Lock()
 _spacy_lock = threading.Lock()
@@ -37,18 +44,32 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
-def clean_text(text: str, max_chars: int = 500) -> str:
-    """Untrusted text → one safe line: NFC, no control/bidi characters or lone surrogates, collapsed
-    spaces, bounded length (and never normalises megabytes)."""
-    # Whitespace is collapsed *before* the safety cut (both are linear), so a title padded with
-    # thousands of newlines keeps its end; NFC then runs on a bounded string.
+def clean_text(value: object, max_chars: int = 500, *, strip_tags: bool = False) -> str:
+    """Untrusted text (any value; None is "") -> one safe line: NFC, no control/bidi/zero-width
+    characters or lone surrogates, collapsed spaces, at most `max_chars` (a longer text is cut
+    and ends with "…"). `strip_tags` drops HTML tags first (feed summaries).
+
+    Never normalises megabytes: whitespace is collapsed *before* the safety cut (both are
+    linear), so a title padded with thousands of newlines keeps its end; NFC then runs on a
+    bounded string.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if strip_tags:
+        text = _TAG.sub(" ", " ".join(text.split())[: max_chars * 8])
     text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
     text = unicodedata.normalize("NFC", text[: max_chars * 8])
     text = _CONTROL.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()
     if len(text) > max_chars:
-        text = text[: max_chars - 1].rstrip() + "…"
+        text = text[: max(max_chars - 1, 0)].rstrip() + "…"
     return text
+
+
+def has_control(text: str) -> bool:
+    """True when `text` holds a character `clean_text` would remove (for values that must be refused, not cleaned)."""
+    return _CONTROL.search(text) is not None
 
 
 _RUN = re.compile(r"[^\W_]+")
@@ -93,12 +114,39 @@ def guess_lang(text: str, default: str | None = None) -> str | None:
     return "it" if it > en else "en"
 
 
-def normalise_lang(lang: str | None) -> str | None:
-    if not lang:
+# Names and ISO 639-2 codes some feeds give instead of an ISO 639-1 code.
+LANGUAGE_ALIASES = {
+    "italian": "it",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "spanish": "es",
+    "portuguese": "pt",
+    "dutch": "nl",
+    "russian": "ru",
+    "chinese": "zh",
+    "japanese": "ja",
+    "arabic": "ar",
+    "korean": "ko",
+    "polish": "pl",
+    "romanian": "ro",
+    "greek": "el",
+    "turkish": "tr",
+    "ukrainian": "uk",
+    "ita": "it",
+    "eng": "en",
+}
+
+
+def normalise_lang(value: object) -> str | None:
+    """A language tag or name as a lowercase code: 'it-IT' / 'IT' / 'ita' / 'Italian' / 'en_GB' ->
+    'it' / 'it' / 'it' / 'it' / 'en'. None for a non-string, a blank, or anything that is not a
+    2-3 letter code once the region is dropped."""
+    if not isinstance(value, str):
         return None
-    code = lang.strip().lower().replace("_", "-").split("-")[0]
-    aliases = {"italian": "it", "english": "en", "ita": "it", "eng": "en"}
-    return aliases.get(code, code) or None
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    code = LANGUAGE_ALIASES.get(code, code)
+    return code if 2 <= len(code) <= 3 and code.isalpha() else None
 
 
 def import_spacy() -> Any:
@@ -128,7 +176,7 @@ def import_spacy() -> Any:
 def lemma_lookups(lang: str) -> Any:
     """The spaCy `Lookups` holding `lang`'s lemma_lookup table, loaded once per process.
 
-    The Italian table is ~100 MB in memory: the pipeline, the risk lexicon and scoring all
+    The Italian table is ~100 MB in memory: clustering, the risk lexicon and scoring all
     share this one copy instead of each loading its own (the lock keeps two first callers
     from loading two copies).
     """

@@ -31,13 +31,13 @@ def hash_embedder():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def lexicon():  # type: ignore[no-untyped-def]
-    """The clustering lexicon (spaCy tokenizers + shared lemma tables), built once per session."""
-    from monitor.pipeline import Lexicon
+def analyser():  # type: ignore[no-untyped-def]
+    """The clustering text analyser (spaCy tokenizers + shared lemma tables), built once per session."""
+    from monitor.clustering import TextAnalyser
 
-    lx = Lexicon()
-    lx.ensure()
-    return lx
+    analyser = TextAnalyser()
+    analyser.ensure()
+    return analyser
 
 
 @pytest.fixture

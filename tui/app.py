@@ -24,13 +24,13 @@ from brand_dna.dna import BrandDNA
 from monitor.api import RescoreDiff, ServiceAPI
 from monitor.events import AlertEvent, Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
 from monitor.storage import SourceHealth
+from monitor.text import clean_text
 from tui.brand import BrandPane
 from tui.detail import DetailScreen
 from tui.messages import ServiceEvent
 from tui.opportunities import OpportunitiesPane
 from tui.sources import AlertsPane, SourcesPane
 from tui.state import TrendStore
-from tui.text import clean
 
 TABS = {"opportunities": "1 Opportunities", "dna": "2 Brand DNA", "sources": "3 Sources", "alerts": "4 Alerts"}
 
@@ -116,7 +116,7 @@ class OndaApp(App[int]):
         try:
             await self.service.start()
         except Exception as exc:  # through the queue, so it lands after the events start() already emitted
-            self.post_message(ServiceEvent(StatusEvent("error", f"service failed to start: {clean(exc, 300)}")))
+            self.post_message(ServiceEvent(StatusEvent("error", f"service failed to start: {clean_text(exc, 300)}")))
 
     # -- service events -------------------------------------------------------------------
     def _service_listener(self, event: Event) -> None:
@@ -144,8 +144,8 @@ class OndaApp(App[int]):
             )
         elif isinstance(event, AlertEvent):
             if event.status == "failed":
-                title = clean(event.alert.payload.get("title") or event.alert.trend_id, 80)
-                self.notify(f"Alert failed: {title} — {clean(event.error, 120)}", severity="warning", markup=False)
+                title = clean_text(event.alert.payload.get("title") or event.alert.trend_id, 80)
+                self.notify(f"Alert failed: {title} — {clean_text(event.error, 120)}", severity="warning", markup=False)
             if self.is_mounted_tab("alerts"):
                 self.main.query_one(AlertsPane).reload()
         elif isinstance(event, StatusEvent):
@@ -158,7 +158,7 @@ class OndaApp(App[int]):
             became_fit = self.store.put(brand, event.trend, verdict)
             if brand == self.brand_name and became_fit:
                 self.new_ids.add(event.trend.id)
-                self._announce.append(clean(event.trend.title, 120))
+                self._announce.append(clean_text(event.trend.title, 120))
 
     def _on_status(self, event: StatusEvent) -> None:
         if event.kind == "model_loading":
@@ -177,7 +177,7 @@ class OndaApp(App[int]):
         elif event.kind == "fatal":
             self._set_error(event.message)
         elif event.kind == "notice":
-            self.notify(clean(event.message, 300), markup=False)
+            self.notify(clean_text(event.message, 300), markup=False)
             source = event.data.get("source")
             if event.data.get("topic") == "leases" and isinstance(source, str):
                 if event.data.get("viewing"):  # another process polls it: we show its results
@@ -187,7 +187,7 @@ class OndaApp(App[int]):
                 self._update_header()
 
     def _set_error(self, message: str) -> None:
-        self.model_state, self.status_message = "error", clean(message, 300)
+        self.model_state, self.status_message = "error", clean_text(message, 300)
         self.notify(self.status_message, title="Error", severity="error", markup=False, timeout=10)
         self.schedule_refresh()
 
@@ -286,8 +286,8 @@ class OndaApp(App[int]):
         return " · ".join(parts)
 
     def _update_header(self) -> None:
-        self.title = f"Onda · {clean(self.brand_name, 40)}"
-        self.sub_title = clean(self.status_line(), 160)
+        self.title = f"Onda · {clean_text(self.brand_name, 40)}"
+        self.sub_title = clean_text(self.status_line(), 160)
 
     def banner_text(self, has_rows: bool) -> Text | None:
         if self.model_state == "error":
@@ -347,7 +347,7 @@ class OndaApp(App[int]):
         pane.load_brand()
         self.main.query_one(OpportunitiesPane).refresh_view()
         self._update_header()
-        self.notify(f"Brand: {clean(self.brand_name, 60)}", markup=False)
+        self.notify(f"Brand: {clean_text(self.brand_name, 60)}", markup=False)
 
     def open_detail(self, trend_id: str) -> None:
         if self.store.get(self.brand_name, trend_id) is None:
@@ -359,7 +359,7 @@ class OndaApp(App[int]):
         if name in self.polling:
             return
         self.polling.add(name)
-        self.notify(f"Polling {clean(name, 40)}…", markup=False, timeout=2)
+        self.notify(f"Polling {clean_text(name, 40)}…", markup=False, timeout=2)
         self.schedule_refresh()
         self._poll_worker(name)
 
@@ -368,7 +368,7 @@ class OndaApp(App[int]):
         try:
             await self.service.poll_now(name)
         except Exception as exc:
-            self.notify(f"{clean(name, 40)}: {clean(exc, 200)}", severity="error", markup=False)
+            self.notify(f"{clean_text(name, 40)}: {clean_text(exc, 200)}", severity="error", markup=False)
         finally:
             self.polling.discard(name)
             self.reload_health()

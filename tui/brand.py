@@ -14,8 +14,9 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, LoadingIndi
 
 from brand_dna.dna import MAX_STATEMENT_CHARS, BrandDNA
 from monitor.api import RescoreDiff, VerdictChange
+from monitor.text import clean_text
 from tui.tables import ColumnSpec, fill, selected_key, set_columns
-from tui.text import clean, safe
+from tui.text import safe
 
 if TYPE_CHECKING:
     from tui.app import OndaApp
@@ -54,7 +55,7 @@ def edit_brand(brand: BrandDNA, kind: str, index: int | None, text: str | None) 
 
 def diff_text(diff: RescoreDiff) -> Text:
     out = Text()
-    out.append(f"Saved {clean(diff.brand, 60)}: {diff.rescored} recent trends re-scored.\n", style="bold green")
+    out.append(f"Saved {clean_text(diff.brand, 60)}: {diff.rescored} recent trends re-scored.\n", style="bold green")
     if diff.backup:
         out.append("Backup of the previous file: ", style="dim")
         out.append_text(safe(diff.backup, "", 300))
@@ -189,8 +190,8 @@ class BrandPane(Vertical):
                         )
                     )
         fill(self.table, rows)
-        name = clean(draft.name if draft else "—", 60)
-        path = clean(str(draft.path) if draft and draft.path else "(no file)", 80)
+        name = clean_text(draft.name if draft else "—", 60)
+        path = clean_text(str(draft.path) if draft and draft.path else "(no file)", 80)
         label = Text.assemble(
             (f"Brand DNA: {name}", "bold"),
             (
@@ -281,7 +282,7 @@ class BrandPane(Vertical):
         try:
             diff = await self.onda.service.update_brand(draft)
         except Exception as exc:
-            self.notify(f"Save failed: {clean(exc, 300)}", severity="error", markup=False, timeout=10)
+            self.notify(f"Save failed: {clean_text(exc, 300)}", severity="error", markup=False, timeout=10)
             return None
         finally:
             self.saving = False
@@ -292,7 +293,7 @@ class BrandPane(Vertical):
         self.query_one("#dna-diff-text", Static).update(diff_text(diff))
         self.query_one("#dna-diff").display = True
         self.notify(
-            f"Saved {clean(diff.brand, 60)}: {len(diff.new_opportunities)} new, "
+            f"Saved {clean_text(diff.brand, 60)}: {len(diff.new_opportunities)} new, "
             f"{len(diff.lost_opportunities)} lost opportunities",
             markup=False,
         )

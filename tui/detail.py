@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from monitor.models import Trend, Verdict
-from tui.text import age, clean, momentum_arrow, safe, sparkline, summary, trend_counts, when
+from monitor.text import clean_text
+from tui.text import age, momentum_arrow, safe, sparkline, summary, trend_counts, when
 
 if TYPE_CHECKING:
     from tui.app import OndaApp
@@ -59,7 +60,7 @@ def risk_table(verdict: Verdict) -> Table | Text:
         dim = "dim strike" if f.overridden else ""
         reason = safe(f.reason, dim, 400)
         if f.evidence:
-            reason.append_text(safe(f" [{clean(f.evidence, 200)}]", "dim"))
+            reason.append_text(safe(f" [{clean_text(f.evidence, 200)}]", "dim"))
         if f.overridden:
             reason.append_text(Text(" (overridden by brand allow-list)", style="italic yellow"))
         table.add_row(
@@ -178,7 +179,7 @@ class DetailScreen(Screen[None]):
         try:
             self.onda.service.feedback(self.trend_id, self.brand, kind)
         except Exception as exc:  # storage errors must not kill the dashboard
-            self.notify(f"Could not save feedback: {clean(exc, 200)}", severity="error", markup=False)
+            self.notify(f"Could not save feedback: {clean_text(exc, 200)}", severity="error", markup=False)
             return
         self.onda.remember_feedback(self.trend_id, self.brand, kind)
         self.notify(f"Marked {label}", markup=False)

@@ -12,9 +12,10 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from monitor.models import Trend, Verdict
+from monitor.text import clean_text
 from tui.state import Entry
 from tui.tables import ColumnSpec, Row, fill, selected_key, set_columns
-from tui.text import age, clean, momentum_arrow, safe, sparkline, trend_counts
+from tui.text import age, momentum_arrow, safe, sparkline, trend_counts
 
 if TYPE_CHECKING:
     from tui.app import OndaApp
@@ -75,7 +76,7 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
         trend.id,
         [
             safe(trend.title, "", widths["title"]),
-            Text(clean(label, widths["risk"]), style="bold red"),
+            Text(clean_text(label, widths["risk"]), style="bold red"),
             safe(reason, "", widths["reason"]),
             Text(now_age, style="dim"),
         ],
@@ -181,11 +182,11 @@ class OpportunitiesPane(Vertical):
         new = sum(1 for t, _ in fits if t.id in app.new_ids)
         if self.show_off_brand:
             label = Text.assemble(
-                (f"Off-brand for {clean(brand, 40)}", "bold"), (f" ({len(off)})", "dim"), ("  o: back", "dim")
+                (f"Off-brand for {clean_text(brand, 40)}", "bold"), (f" ({len(off)})", "dim"), ("  o: back", "dim")
             )
         else:
             label = Text.assemble(
-                (f"Opportunities for {clean(brand, 40)}", "bold"),
+                (f"Opportunities for {clean_text(brand, 40)}", "bold"),
                 (f" ({len(fits)})", "dim"),
                 (f"  ● {new} new", "bold yellow") if new else "",
                 (f"  · {len(off)} off-brand: o", "dim"),

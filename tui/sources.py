@@ -12,8 +12,9 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from monitor.storage import OutboxRow, SourceHealth
+from monitor.text import clean_text
 from tui.tables import ColumnSpec, Row, fill, selected_key, set_columns
-from tui.text import age, clean, safe, when
+from tui.text import age, safe, when
 
 if TYPE_CHECKING:
     from tui.app import OndaApp
@@ -127,7 +128,7 @@ class SourcesPane(Vertical):
         detail = Text()
         if h is not None:
             now = self.onda.clock()
-            detail.append(f"{clean(name, 40)}: ", style="bold")
+            detail.append(f"{clean_text(name, 40)}: ", style="bold")
             detail.append(f"last success {when(h.last_success, now)} · next run {when(h.next_run, now)}")
             detail.append(f" · {h.items_last} items last poll", style="dim")
             if h.last_error:
@@ -202,7 +203,7 @@ class AlertsPane(Vertical):
         try:
             self.rows = self.onda.service.outbox(200)
         except Exception as exc:
-            self.notify(f"Cannot read the alert outbox: {clean(exc, 200)}", severity="error", markup=False)
+            self.notify(f"Cannot read the alert outbox: {clean_text(exc, 200)}", severity="error", markup=False)
             self.rows = []
         self.refresh_view()
 

@@ -4,36 +4,25 @@ Every string that came from the internet (trend titles, headlines, URLs, error
 lines) reaches the screen only through `safe()`, which returns a `rich.text.Text`:
 Text objects are never parsed as markup, so `[bold]`, `[/]` or
 `[@click=app.quit]` in a headline render literally and cannot trigger actions.
+Plain strings for `notify(markup=False)` and titles go through `monitor.text.clean_text`.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from rich.text import Text
 
 from monitor.models import Trend, Verdict
+from monitor.text import clean_text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # ZWJ kept
-_SPACES = re.compile(r"\s+")
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 MAX_TEXT = 2000
 
 
-def clean(value: object, limit: int | None = None) -> str:
-    """One line of plain text: control/bidi characters dropped, whitespace collapsed, length capped."""
-    s = _CONTROL.sub("", str(value) if value is not None else "")
-    s = _SPACES.sub(" ", s).strip()
-    cap = MAX_TEXT if limit is None else limit
-    if len(s) > cap:
-        s = s[: max(cap - 1, 0)] + "…"
-    return s
-
-
-def safe(value: object, style: str = "", limit: int | None = None) -> Text:
-    """Untrusted text as a literal `Text` (never markup)."""
-    return Text(clean(value, limit), style=style, end="")
+def safe(value: object, style: str = "", limit: int = MAX_TEXT) -> Text:
+    """Untrusted text as one clean line (`clean_text`) in a literal `Text` (never markup)."""
+    return Text(clean_text(value, limit), style=style, end="")
 
 
 def sparkline(counts: list[int], width: int = 12) -> str:
@@ -94,15 +83,15 @@ def when(dt: datetime | None, now: datetime) -> str:
 def summary(trend: Trend, verdict: Verdict, brand: str) -> str:
     """Plain-text summary for the clipboard (no markup: it is pasted into chat tools)."""
     lines = [
-        clean(trend.title, 300),
+        clean_text(trend.title, 300),
         f"Brand: {brand} — verdict: {verdict.verdict} (fit {verdict.fit:.2f})",
     ]
     if verdict.matched:
-        lines.append(f"Matched DNA: {clean(verdict.matched, 300)}")
+        lines.append(f"Matched DNA: {clean_text(verdict.matched, 300)}")
     if verdict.risk.level != "none":
         lines.append(f"Risk: {verdict.risk.level} ({', '.join(verdict.risk.categories)})")
-        lines.extend(f"  - {clean(r, 300)}" for r in verdict.risk.reasons[:3])
+        lines.extend(f"  - {clean_text(r, 300)}" for r in verdict.risk.reasons[:3])
     lines.append(f"Sources: {', '.join(sorted(set(trend.sources)))} — momentum {trend.momentum:.1f}/h")
-    lines.extend(f"  • {clean(h, 200)}" for h in trend.context[:5])
-    lines.extend(f"  {clean(u, 300)}" for u in trend.urls[:5])
+    lines.extend(f"  • {clean_text(h, 200)}" for h in trend.context[:5])
+    lines.extend(f"  {clean_text(u, 300)}" for u in trend.urls[:5])
     return "\n".join(lines)

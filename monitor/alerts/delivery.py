@@ -15,8 +15,9 @@ from typing import Literal
 
 import aiohttp
 
-from monitor.alerts.escape import clean, redact
+from monitor.alerts.escape import redact
 from monitor.sources.http import parse_retry_after as parse_retry_after_header
+from monitor.text import clean_text
 
 Outcome = Literal["sent", "retry", "failed"]
 DEFAULT_RETRY_AFTER_S = 30.0
@@ -39,7 +40,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float:
 
 def classify(status: int, body: str, retry_after: str | None = None, now: datetime | None = None) -> SendResult:
     """Pure: an HTTP status and body -> what to do with the alert."""
-    line = clean(body, 120) or "(empty body)"
+    line = clean_text(body, 120) or "(empty body)"
     if 200 <= status < 300:
         return SendResult("sent")
     if status == 429:
@@ -70,7 +71,7 @@ async def post(
         total = client_timeout.total
         return SendResult("retry", f"timed out after {total:g} s" if total else "timed out")
     except (aiohttp.ClientError, OSError) as exc:
-        return SendResult("retry", clean(redact(f"{type(exc).__name__}: {exc}", secrets), 200))
+        return SendResult("retry", clean_text(redact(f"{type(exc).__name__}: {exc}", secrets), 200))
     if result.error:
-        result = SendResult(result.outcome, clean(redact(result.error, secrets), 200), result.retry_after_s)
+        result = SendResult(result.outcome, clean_text(redact(result.error, secrets), 200), result.retry_after_s)
     return result

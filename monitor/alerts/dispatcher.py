@@ -43,7 +43,7 @@ import aiohttp
 from brand_dna.dna import BrandDNA
 from monitor.alerts import slack, webhook
 from monitor.alerts.delivery import SendResult
-from monitor.alerts.escape import clean, redact
+from monitor.alerts.escape import redact
 from monitor.alerts.policy import (
     OPPORTUNITY,
     QuietHoursError,
@@ -61,6 +61,7 @@ from monitor.alerts.policy import (
 from monitor.config import ConfigError, Settings
 from monitor.events import AlertEvent, Event, StatusEvent, TrendEvent
 from monitor.storage import OutboxRow, Storage, StorageError, new_holder_id
+from monitor.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class AlertDispatcher:
 
     def _safe_error(self, text: str, limit: int = 200) -> str:
         """Redact first, then cut: a cut must never leave part of a token behind."""
-        return clean(redact(text, self._secrets()), limit)
+        return clean_text(redact(text, self._secrets()), limit)
 
     @property
     def alerts_at_risk(self) -> int:
@@ -598,7 +599,7 @@ class AlertDispatcher:
             row.kind,
             row.brand,
             row.channel,
-            clean(row.payload.get("title"), 120),
+            clean_text(row.payload.get("title"), 120),
         )
         self._emit(AlertEvent("sent", done))
         return done

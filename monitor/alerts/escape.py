@@ -12,8 +12,9 @@ us, from http(s) URLs whose `|`, `<`, `>` are percent-encoded.
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import parse_qsl, quote, urlsplit
+
+from monitor.text import clean_text, has_control
 
 HEADER_MAX = 150  # Slack header block plain_text limit
 SECTION_MAX = 3000  # Slack section text limit
@@ -21,28 +22,14 @@ FIELD_MAX = 2000  # Slack section field limit
 URL_MAX = 1500  # longer URLs are dropped, never truncated (a cut URL points elsewhere)
 
 WORD_JOINER = "\u2060"
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
-_SPACE = re.compile(r"[ \t\n]+")
 _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone|group)\b)", re.IGNORECASE)
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 _URL_UNSAFE = {"|": "%7C", "<": "%3C", ">": "%3E", " ": "%20", '"': "%22", "`": "%60", "\\": "%5C"}
 
 
-def clean(text: object, max_chars: int = 500) -> str:
-    """One safe line: NFC, no control/bidi/zero-width characters, collapsed spaces, bounded length."""
-    s = unicodedata.normalize("NFC", str(text if text is not None else ""))
-    s = _CONTROL.sub(" ", s)
-    s = _SPACE.sub(" ", s).strip()
-    if len(s) > max_chars:
-        s = s[: max_chars - 1].rstrip() + "…"
-    return s
-
-
 def escape(text: object, max_chars: int = 500) -> str:
-    """Clean, then Slack-escape `& < >` and defuse `@channel`-style broadcasts. Safe in mrkdwn and plain_text."""
-    s = clean(text, max_chars)
+    """Clean (`clean_text`), then Slack-escape `& < >` and defuse `@channel`-style broadcasts. Safe in mrkdwn and plain_text."""
+    s = clean_text(text, max_chars)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _BROADCAST.sub("@" + WORD_JOINER, s)
 
@@ -61,7 +48,7 @@ def safe_url(url: object) -> str | None:
     if not isinstance(url, str):
         return None
     u = url.strip()
-    if not u or len(u) > URL_MAX or _CONTROL.search(u) or any(ch in u for ch in "\n\r\t"):
+    if not u or len(u) > URL_MAX or has_control(u) or any(ch in u for ch in "\n\r\t"):
         return None
     try:
         parts = urlsplit(u)

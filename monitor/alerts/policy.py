@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
-from monitor.alerts.escape import clean
 from monitor.models import Trend, Verdict
+from monitor.text import clean_text
 
 AlertKind = Literal["opportunity", "used_turned_risky"]
 OPPORTUNITY: AlertKind = "opportunity"
@@ -127,26 +127,26 @@ def build_payload(trend: Trend, verdict: Verdict, *, brand: str, kind: AlertKind
     """The channel-neutral alert content stored in the outbox (clean text, not yet Slack-escaped)."""
     return {
         "kind": kind,
-        "brand": clean(brand, 100),
+        "brand": clean_text(brand, 100),
         "trend_id": trend.id,
-        "title": clean(trend.title, 300),
+        "title": clean_text(trend.title, 300),
         "topic": topic_key(trend.title),
         "lang": trend.lang,
         "verdict": verdict.verdict,
         "fit": round(float(verdict.fit), 4),
-        "matched": clean(verdict.matched, 500) if verdict.matched else None,
-        "why": clean(verdict.why, 300),
+        "matched": clean_text(verdict.matched, 500) if verdict.matched else None,
+        "why": clean_text(verdict.why, 300),
         "risk": {
             "level": verdict.risk.level,
             "categories": list(verdict.risk.categories),
-            "reasons": [clean(r, 300) for r in verdict.risk.reasons[:5]],
+            "reasons": [clean_text(r, 300) for r in verdict.risk.reasons[:5]],
         },
         "momentum": round(float(trend.momentum), 3),
         "is_new": is_new,
         "sources": sorted(set(trend.sources)),
         "corroboration": trend.corroboration,
         "traffic": trend.traffic,
-        "headlines": [clean(h, 300) for h in trend.context[:3] if h.strip()],
+        "headlines": [clean_text(h, 300) for h in trend.context[:3] if h.strip()],
         "urls": [u for u in trend.urls[:3] if isinstance(u, str)],
         "first_seen": trend.first_seen.isoformat(),
     }

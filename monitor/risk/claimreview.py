@@ -16,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.risk.factcheck import FactCheck, _clean, _iso_date, is_debunk_rating
+from monitor.risk.factcheck import FactCheck, _iso_date, is_debunk_rating
+from monitor.text import MAX_TITLE_CHARS, clean_text
 
 
 @dataclass(slots=True)
@@ -53,7 +54,7 @@ def _review(obj: Any, result: ImportResult) -> None:
     rating_obj = obj.get("reviewRating")
     rating = ""
     if isinstance(rating_obj, dict):
-        rating = _clean(str(rating_obj.get("alternateName") or rating_obj.get("name") or ""), 60)
+        rating = clean_text(str(rating_obj.get("alternateName") or rating_obj.get("name") or ""), 60)
     if rating and not is_debunk_rating(rating):
         result.skipped[f"rated true ('{rating}'): not a debunk"] += 1
         return
@@ -68,11 +69,11 @@ def _review(obj: Any, result: ImportResult) -> None:
         published = _iso_date(item.get("datePublished"))
     result.debunks.append(
         FactCheck(
-            title=_clean(str(headline)) if isinstance(headline, str) and headline.strip() else _clean(claim),
+            title=clean_text(headline if isinstance(headline, str) and headline.strip() else claim, MAX_TITLE_CHARS),
             url=url.strip()[:1000],
-            publisher=_clean(str(publisher), 80),
+            publisher=clean_text(str(publisher), 80),
             published=published,
-            claim=_clean(claim),
+            claim=clean_text(claim, MAX_TITLE_CHARS),
             rating=rating,
         )
     )

@@ -24,7 +24,7 @@ import numpy as np
 
 from brand_dna.embedder import Embedder, Vectors
 from monitor.models import FactCheck, RiskFlag, RiskLevel, parse_seen_date
-from monitor.text import fold_accents
+from monitor.text import MAX_TITLE_CHARS, clean_text, fold_accents
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ Fetch = Callable[[str], Awaitable[bytes]]
 API_KEY_ENV = "ONDA_FACTCHECK_API_KEY"
 GOOGLE_CLAIMS_URL = "https://factchecktools.googleapis.com/v1alpha1/claims:search"
 DEFAULT_GOOGLE_SITES = ("facta.news", "pagellapolitica.it", "open.online", "butac.it", "bufale.net")
-MAX_TITLE = 300
 
 _STOP = set(
     [
@@ -175,11 +174,6 @@ def content_terms(text: str) -> set[str]:
     return out
 
 
-def _clean(text: str, limit: int = MAX_TITLE) -> str:
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(text.split())[:limit]
-
-
 # -- parsing -----------------------------------------------------------------------------------
 def _entry_date(entry: Any) -> date | None:
     for key in ("published_parsed", "updated_parsed"):
@@ -201,10 +195,10 @@ def parse_feed(data: bytes, feed_url: str) -> list[FactCheck]:
     parsed = feedparser.parse(data)
     if parsed.bozo and not parsed.entries:
         raise ValueError(f"not a readable feed: {parsed.get('bozo_exception')!s:.120}")
-    publisher = _clean(str(parsed.feed.get("title") or urlsplit(feed_url).hostname or feed_url), 80)
+    publisher = clean_text(str(parsed.feed.get("title") or urlsplit(feed_url).hostname or feed_url), 80)
     out: list[FactCheck] = []
     for e in parsed.entries:
-        title, link = _clean(str(e.get("title", ""))), str(e.get("link", "")).strip()
+        title, link = clean_text(str(e.get("title", "")), MAX_TITLE_CHARS), str(e.get("link", "")).strip()
         if title and link.startswith(("http://", "https://")):
             out.append(FactCheck(title=title, url=link[:1000], publisher=publisher, published=_entry_date(e)))
     return out

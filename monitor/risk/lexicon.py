@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.models import RiskCategory, RiskFlag, RiskLevel
+from monitor.text import normalise_lang
 
 DATA_DIR = Path(__file__).with_name("data")
 LANGS = ("it", "en")
@@ -294,10 +295,8 @@ class Lexicon:
 
 
 def lang_key(lang: str | None) -> str | None:
-    """'it-IT' -> 'it'; languages without a lexicon -> None (use both)."""
-    if not lang:
-        return None
-    key = lang.lower().split("-")[0].split("_")[0]
+    """The lexicon for `lang` ('it-IT' -> 'it', see `normalise_lang`); languages without one -> None (use both)."""
+    key = normalise_lang(lang)
     return key if key in LANGS else None
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
 from monitor.models import RiskCategory, RiskFlag, RiskLevel, level_rank
+from monitor.text import normalise_lang
 
 DATA_FILE = Path(__file__).with_name("data") / "prototypes.toml"
 TOP_K = 3
@@ -49,7 +50,7 @@ def thresholds_table(model_id: str) -> dict[str, PrototypeThresholds]:
 
 def thresholds_for(lang: str | None, table: dict[str, PrototypeThresholds]) -> PrototypeThresholds:
     """English numbers for "en", the non-English ones for a known other language; unknown -> the stricter of both."""
-    key = (lang or "").lower().split("-")[0].split("_")[0]
+    key = normalise_lang(lang)
     if key == "en":
         return table["en"]
     if key:

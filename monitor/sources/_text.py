@@ -1,4 +1,8 @@
-"""Small, dependency-free helpers every parser uses on untrusted payload text."""
+"""Small, dependency-free helpers parsers use on untrusted payloads: URLs, dates, counts, dedupe.
+
+Text lines are cleaned with `monitor.text.clean_text` (limits `MAX_TITLE_CHARS`,
+`MAX_CONTEXT_CHARS`) and language tags normalised with `monitor.text.normalise_lang`.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from monitor.text import clean_text
-
-MAX_TITLE = 300
-MAX_CONTEXT = 300
-MAX_CONTEXT_ITEMS = 12
+MAX_CONTEXT_ITEMS = 12  # context lines (headlines) kept per item
 MAX_URL = 2048
-
-_TAG = re.compile(r"<[^>]{0,500}>")
-
-
-def clean(value: Any, max_chars: int = MAX_TITLE, *, strip_tags: bool = False) -> str:
-    """Any value → one safe line (see monitor.text.clean_text), optionally without HTML tags."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    if strip_tags:
-        text = _TAG.sub(" ", " ".join(text.split())[: max_chars * 8])  # collapse before cutting
-    return clean_text(text, max_chars)
 
 
 def clean_url(value: Any) -> str | None:
@@ -75,35 +63,3 @@ def to_int(value: Any) -> int | None:
         return None
     digits = re.sub(r"[^\d]", "", value[:40])
     return int(digits) if digits else None
-
-
-LANGUAGE_NAMES = {
-    "italian": "it",
-    "english": "en",
-    "french": "fr",
-    "german": "de",
-    "spanish": "es",
-    "portuguese": "pt",
-    "dutch": "nl",
-    "russian": "ru",
-    "chinese": "zh",
-    "japanese": "ja",
-    "arabic": "ar",
-    "korean": "ko",
-    "polish": "pl",
-    "romanian": "ro",
-    "greek": "el",
-    "turkish": "tr",
-    "ukrainian": "uk",
-}
-
-
-def lang_code(value: Any) -> str | None:
-    """'Italian' / 'it-IT' / 'en_GB' → 'it' / 'it' / 'en'; None when unknown."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    v = value.strip().lower()
-    if v in LANGUAGE_NAMES:
-        return LANGUAGE_NAMES[v]
-    code = v.replace("_", "-").split("-")[0]
-    return code if 2 <= len(code) <= 3 and code.isalpha() else None

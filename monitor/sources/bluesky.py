@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from monitor.config import Settings
 from monitor.models import SourceItem
-from monitor.sources._text import MAX_CONTEXT, clean, clean_url
+from monitor.sources._text import clean_url
 from monitor.sources.base import PollContext, SourceError
 from monitor.sources.http import FetchResult, endpoint
+from monitor.text import MAX_CONTEXT_CHARS, MAX_TITLE_CHARS, clean_text
 
 NAME = "bluesky"
 DEFAULT_URL = "https://public.api.bsky.app/xrpc/app.bsky.unspecced.getTrendingTopics"
@@ -28,7 +29,7 @@ def parse_topics(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
     for t in data["topics"][:100]:
         if not isinstance(t, dict):
             continue
-        title = clean(t.get("displayName")) or clean(t.get("topic"))
+        title = clean_text(t.get("displayName"), MAX_TITLE_CHARS) or clean_text(t.get("topic"), MAX_TITLE_CHARS)
         if not title:
             continue
         link = t.get("link")
@@ -37,7 +38,7 @@ def parse_topics(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
             url = clean_url(WEB + link)
         elif isinstance(link, str):
             url = clean_url(link)
-        description = clean(t.get("description"), MAX_CONTEXT)
+        description = clean_text(t.get("description"), MAX_CONTEXT_CHARS)
         items.append(
             SourceItem(
                 source=source,
@@ -45,7 +46,7 @@ def parse_topics(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
                 url=url,
                 context=(description,) if description else (),
                 urls=(url,) if url else (),
-                item_id=clean(t.get("topic"), 200) or title,
+                item_id=clean_text(t.get("topic"), 200) or title,
             )
         )
     return items

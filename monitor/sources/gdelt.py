@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 
 from monitor.config import Settings
 from monitor.models import SourceItem
-from monitor.sources._text import clean, clean_url, lang_code
+from monitor.sources._text import clean_url
 from monitor.sources.base import PollContext, SourceError
 from monitor.sources.http import FetchResult, endpoint
+from monitor.text import MAX_TITLE_CHARS, clean_text, normalise_lang
 
 NAME = "gdelt"
 DEFAULT_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
@@ -39,13 +40,13 @@ def parse_artlist(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
         raise SourceError("empty body")
     if not text.startswith("{"):
         # GDELT's errors: "Please limit requests to one every 5 seconds..." / "keywords too short..."
-        msg = clean(text, 160)
+        msg = clean_text(text, 160)
         retry_after = MIN_INTERVAL_S if "limit requests" in text.lower() else None
         raise SourceError(f"GDELT error: {msg}", retry_after=retry_after)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        raise SourceError(f"not JSON: {clean(text, 80)!r}") from None
+        raise SourceError(f"not JSON: {clean_text(text, 80)!r}") from None
     if not isinstance(data, dict):
         raise SourceError("unexpected JSON (not an object)")
     articles = data.get("articles")
@@ -59,11 +60,11 @@ def parse_artlist(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
     for art in articles[:250]:
         if not isinstance(art, dict):
             continue
-        title = clean(art.get("title"))
+        title = clean_text(art.get("title"), MAX_TITLE_CHARS)
         url = clean_url(art.get("url"))
         if not title or not url:
             continue
-        domain = clean(art.get("domain"), 120)
+        domain = clean_text(art.get("domain"), 120)
         items.append(
             SourceItem(
                 source=source,
@@ -71,7 +72,7 @@ def parse_artlist(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
                 url=url,
                 context=(domain,) if domain else (),
                 urls=(url,),
-                lang=lang_code(art.get("language")),
+                lang=normalise_lang(art.get("language")),
                 published=parse_seendate(art.get("seendate")),
                 item_id=url,
             )

@@ -14,17 +14,10 @@ from dataclasses import dataclass
 
 from monitor.config import Settings
 from monitor.models import SourceItem
-from monitor.sources._text import (
-    MAX_CONTEXT,
-    MAX_CONTEXT_ITEMS,
-    clean,
-    clean_url,
-    dedupe,
-    parse_rfc822,
-    to_int,
-)
+from monitor.sources._text import MAX_CONTEXT_ITEMS, clean_url, dedupe, parse_rfc822, to_int
 from monitor.sources.base import PollContext, SourceError
 from monitor.sources.http import endpoint
+from monitor.text import MAX_CONTEXT_CHARS, MAX_TITLE_CHARS, clean_text
 
 NAME = "google_trends"
 DEFAULT_URL = "https://trends.google.com/trending/rss"
@@ -112,16 +105,16 @@ def _text(el: ET.Element | None) -> str:
 def parse_trending_rss(body: bytes, *, lang: str | None, source: str = NAME) -> list[SourceItem]:
     root = lenient_xml(body)
     if root.tag != "rss" or root.find("channel") is None:
-        raise SourceError(f"not a Google Trends RSS feed (root <{clean(root.tag, 40)}>)")
+        raise SourceError(f"not a Google Trends RSS feed (root <{clean_text(root.tag, 40)}>)")
     items: list[SourceItem] = []
     for item in root.iter("item"):
-        title = clean(_text(item.find("title")))
+        title = clean_text(_text(item.find("title")), MAX_TITLE_CHARS)
         if not title:
             continue
         context: list[str] = []
         urls: list[str] = []
         for news in item.findall(f"{HT}news_item"):
-            headline = clean(_text(news.find(f"{HT}news_item_title")), MAX_CONTEXT)
+            headline = clean_text(_text(news.find(f"{HT}news_item_title")), MAX_CONTEXT_CHARS)
             if headline:
                 context.append(headline)
             url = clean_url(_text(news.find(f"{HT}news_item_url")))

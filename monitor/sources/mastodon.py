@@ -12,9 +12,10 @@ from typing import Any
 
 from monitor.config import Settings
 from monitor.models import SourceItem
-from monitor.sources._text import MAX_CONTEXT, clean, clean_url, dedupe, lang_code, to_int
+from monitor.sources._text import clean_url, dedupe, to_int
 from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.sources.http import FetchResult
+from monitor.text import MAX_CONTEXT_CHARS, MAX_TITLE_CHARS, clean_text, normalise_lang
 
 NAME = "mastodon"
 TAGS_PATH = "/api/v1/trends/tags"
@@ -47,7 +48,7 @@ def parse_tags(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
     for tag in _array(res)[:100]:
         if not isinstance(tag, dict):
             continue
-        name = clean(tag.get("name"), 100).lstrip("#").replace(" ", "")
+        name = clean_text(tag.get("name"), 100).lstrip("#").replace(" ", "")
         if not name:
             continue
         url = clean_url(tag.get("url"))
@@ -69,12 +70,12 @@ def parse_links(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
     for card in _array(res)[:100]:
         if not isinstance(card, dict):
             continue
-        title = clean(card.get("title"), strip_tags=True)
+        title = clean_text(card.get("title"), MAX_TITLE_CHARS, strip_tags=True)
         url = clean_url(card.get("url"))
         if not title or not url:
             continue
-        provider = clean(card.get("provider_name"), 120)
-        description = clean(card.get("description"), MAX_CONTEXT, strip_tags=True)
+        provider = clean_text(card.get("provider_name"), 120)
+        description = clean_text(card.get("description"), MAX_CONTEXT_CHARS, strip_tags=True)
         items.append(
             SourceItem(
                 source=source,
@@ -82,7 +83,7 @@ def parse_links(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
                 url=url,
                 context=dedupe([c for c in (description, provider) if c]),
                 urls=(url,),
-                lang=lang_code(card.get("language")),
+                lang=normalise_lang(card.get("language")),
                 traffic=_recent_uses(card.get("history")),
                 item_id=f"link:{url}",
             )

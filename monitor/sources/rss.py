@@ -19,9 +19,10 @@ import feedparser
 
 from monitor.config import Settings
 from monitor.models import SourceItem
-from monitor.sources._text import MAX_CONTEXT, clean, clean_url, lang_code
+from monitor.sources._text import clean_url
 from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.sources.http import FetchResult, safe_location
+from monitor.text import MAX_CONTEXT_CHARS, MAX_TITLE_CHARS, clean_text, normalise_lang
 
 NAME = "rss"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
@@ -48,22 +49,22 @@ def parse_feed(body: bytes, *, content_type: str = "", source: str = NAME) -> li
     entries = list(parsed.get("entries") or [])
     if not entries:
         if parsed.get("bozo"):
-            reason = clean(str(parsed.get("bozo_exception") or "malformed"), 120)
+            reason = clean_text(str(parsed.get("bozo_exception") or "malformed"), 120)
             raise SourceError(f"not a valid feed: {reason}")
         if not parsed.get("version"):
             raise SourceError("not an RSS/Atom feed")
         return []
     feed_meta = parsed.get("feed") or {}
-    lang = lang_code(feed_meta.get("language"))
+    lang = normalise_lang(feed_meta.get("language"))
     items: list[SourceItem] = []
     for entry in entries[:MAX_ENTRIES_PER_FEED]:
-        title = clean(entry.get("title"), strip_tags=True)
+        title = clean_text(entry.get("title"), MAX_TITLE_CHARS, strip_tags=True)
         if not title:
             continue
         link = clean_url(entry.get("link"))
-        summary = clean(entry.get("summary"), MAX_CONTEXT, strip_tags=True)
+        summary = clean_text(entry.get("summary"), MAX_CONTEXT_CHARS, strip_tags=True)
         published = _struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
-        item_id = clean(entry.get("id"), 500) or link or title
+        item_id = clean_text(entry.get("id"), 500) or link or title
         items.append(
             SourceItem(
                 source=source,
@@ -71,13 +72,13 @@ def parse_feed(body: bytes, *, content_type: str = "", source: str = NAME) -> li
                 url=link,
                 context=(summary,) if summary and summary != title else (),
                 urls=(link,) if link else (),
-                lang=lang_code(entry.get("language")) or lang,
+                lang=normalise_lang(entry.get("language")) or lang,
                 published=published,
                 item_id=item_id,
             )
         )
     if not items and parsed.get("bozo"):
-        reason = clean(str(parsed.get("bozo_exception") or "malformed"), 120)
+        reason = clean_text(str(parsed.get("bozo_exception") or "malformed"), 120)
         raise SourceError(f"not a valid feed (no usable entries): {reason}")
     return items
 

@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 from monitor.config import Settings
 from monitor.models import SourceItem
-from monitor.sources._text import clean
 from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.sources.http import FetchResult, endpoint
+from monitor.text import MAX_TITLE_CHARS, clean_text
 
 NAME = "wikipedia"
 DEFAULT_BASE = "https://wikimedia.org/api/rest_v1/metrics/pageviews/top"
@@ -94,7 +94,7 @@ def parse_top(res: FetchResult, *, project: str, source: str = NAME, top_n: int 
         raw = art["article"][:1000]
         if not is_article(raw) or not _utf8_ok(raw):  # a lone surrogate ("\ud800") cannot go into a URL
             continue
-        title = clean(raw.replace("_", " "))
+        title = clean_text(raw.replace("_", " "), MAX_TITLE_CHARS)
         if not title:
             continue
         views = art.get("views")

@@ -13,9 +13,10 @@ from typing import Any
 
 from monitor.config import Settings
 from monitor.models import SourceItem
-from monitor.sources._text import clean, lang_code, to_int
+from monitor.sources._text import to_int
 from monitor.sources.base import PollContext, SourceError
 from monitor.sources.http import FetchResult, endpoint
+from monitor.text import MAX_TITLE_CHARS, clean_text, normalise_lang
 
 NAME = "youtube"
 DEFAULT_URL = "https://www.googleapis.com/youtube/v3/videos"
@@ -32,14 +33,14 @@ def parse_videos(res: FetchResult, *, source: str = NAME, default_lang: str | No
         if not isinstance(v, dict) or not isinstance(v.get("id"), str):
             continue
         snippet: dict[str, Any] = v["snippet"] if isinstance(v.get("snippet"), dict) else {}
-        title = clean(snippet.get("title"))
+        title = clean_text(snippet.get("title"), MAX_TITLE_CHARS)
         if not title:
             continue
         vid = v["id"]
         if not _VIDEO_ID.fullmatch(vid):  # it goes into a URL: spaces, '&', '#' or '/' would change its meaning
             continue
         url = f"https://www.youtube.com/watch?v={vid}"
-        channel = clean(snippet.get("channelTitle"), 120)
+        channel = clean_text(snippet.get("channelTitle"), 120)
         stats: dict[str, Any] = v["statistics"] if isinstance(v.get("statistics"), dict) else {}
         items.append(
             SourceItem(
@@ -48,7 +49,8 @@ def parse_videos(res: FetchResult, *, source: str = NAME, default_lang: str | No
                 url=url,
                 context=(channel,) if channel else (),
                 urls=(url,),
-                lang=lang_code(snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage")) or default_lang,
+                lang=normalise_lang(snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage"))
+                or default_lang,
                 traffic=to_int(stats.get("viewCount")),
                 item_id=vid,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.alerts.escape import WORD_JOINER, clean, domain, escape, link, redact, safe_url, truncate
+from monitor.alerts.escape import WORD_JOINER, domain, escape, link, redact, safe_url, truncate
 
 
 @pytest.mark.parametrize(
@@ -37,9 +37,9 @@ def test_email_like_text_is_untouched() -> None:
     assert escape("mail me@herex.com") == "mail me@herex.com"
 
 
-def test_clean_strips_control_and_bidi_and_bounds_length() -> None:
-    assert clean("a\x00b\u202ec\nd\t e") == "a b c d e"
-    assert len(clean("x" * 1000, 50)) == 50
+def test_escape_strips_control_and_bidi_and_bounds_length() -> None:
+    assert escape("a\x00b\u202ec\nd\t e") == "a b c d e"
+    assert len(escape("x" * 1000, 50)) == 50
 
 
 def test_truncate_never_cuts_an_entity() -> None:

@@ -17,9 +17,9 @@ from hardening_support import PYTHON, REPO, KeywordScorer, onda_env
 from test_faults_storage import trend
 
 from brand_dna.dna import BrandDNA
+from monitor.clustering import Clusterer
 from monitor.config import Settings
 from monitor.events import Event, StatusEvent
-from monitor.pipeline import TrendPipeline
 from monitor.service import MonitorService
 from monitor.storage import Storage, StorageCorrupt, StorageError
 
@@ -144,7 +144,7 @@ async def test_a_store_that_keeps_failing_ends_in_a_fatal_status(tmp_path: Path,
         storage=storage,
         scorer=scorer,
         sources=[],
-        pipeline=TrendPipeline(scorer.embedder, storage, lambda: NOW),
+        clusterer=Clusterer(scorer.embedder, storage, lambda: NOW),
         store_failure_limit_s=0.3,
     )
     events: list[Event] = []

@@ -19,9 +19,9 @@ from aiohttp import web
 from hardening_support import TEN_MB, KeywordScorer, LoopbackServer, flood, json_response, utcnow, wait_for
 
 from brand_dna.dna import BrandDNA
+from monitor.clustering import Clusterer, TextAnalyser
 from monitor.config import HttpSettings, Settings
 from monitor.events import Event, SourceErrorEvent, SourceHealthEvent, TrendEvent
-from monitor.pipeline import Lexicon, TrendPipeline
 from monitor.service import MonitorService
 from monitor.sources.base import PollContext, SourceError
 from monitor.sources.bluesky import BlueskySource
@@ -34,12 +34,12 @@ TOPICS = {"topics": [{"topic": "caffè sospeso", "link": "/profile/x/feed/caffe"
 
 
 def build_service(
-    settings: Settings, brand: BrandDNA, lexicon: Lexicon, sources: list[Any]
+    settings: Settings, brand: BrandDNA, analyser: TextAnalyser, sources: list[Any]
 ) -> tuple[MonitorService, list[Event]]:
     storage = Storage(settings.storage.path)
     scorer = KeywordScorer([brand])
-    pipeline = TrendPipeline(scorer.embedder, storage, utcnow, lexicon=lexicon)
-    svc = MonitorService(settings, storage=storage, scorer=scorer, sources=sources, pipeline=pipeline)
+    clusterer = Clusterer(scorer.embedder, storage, utcnow, analyser=analyser)
+    svc = MonitorService(settings, storage=storage, scorer=scorer, sources=sources, clusterer=clusterer)
     events: list[Event] = []
     svc.subscribe(events.append)
     return svc, events
@@ -78,7 +78,7 @@ async def test_hanging_server_times_out_as_source_error(serve: Serve) -> None:
 
 
 async def test_service_keeps_going_when_one_source_hangs(
-    serve: Serve, fast_settings: Settings, brand: BrandDNA, lexicon: Lexicon
+    serve: Serve, fast_settings: Settings, brand: BrandDNA, analyser: TextAnalyser
 ) -> None:
     stuck = await serve(hang)
     good = await serve(lambda r: _ok(TOPICS))
@@ -86,7 +86,7 @@ async def test_service_keeps_going_when_one_source_hangs(
         BlueskySource(url=stuck.base_url + "/xrpc/topics", interval_s=3600, name="stuck"),
         BlueskySource(url=good.base_url + "/xrpc/topics", interval_s=3600, name="good"),
     ]
-    svc, events = build_service(fast_settings, brand, lexicon, sources)
+    svc, events = build_service(fast_settings, brand, analyser, sources)
     await svc.start()
     started = time.monotonic()
     try:
@@ -127,12 +127,12 @@ async def test_ten_megabytes_are_refused_with_bounded_memory(serve: Serve, handl
 
 
 async def test_ten_megabytes_through_the_service(
-    serve: Serve, fast_settings: Settings, brand: BrandDNA, lexicon: Lexicon
+    serve: Serve, fast_settings: Settings, brand: BrandDNA, analyser: TextAnalyser
 ) -> None:
     server = await serve(flood)
     fast_settings.http.total_timeout_s = 10
     sources = [GdeltSource(url=server.base_url + "/api/v2/doc/doc", interval_s=3600, min_interval_s=0)]
-    svc, events = build_service(fast_settings, brand, lexicon, sources)
+    svc, events = build_service(fast_settings, brand, analyser, sources)
     await svc.start()
     try:
         await svc.run_once()
@@ -145,7 +145,7 @@ async def test_ten_megabytes_through_the_service(
 
 # -- flapping ------------------------------------------------------------------------------------------------
 async def test_flapping_source_fails_once_and_recovers_once(
-    serve: Serve, fast_settings: Settings, brand: BrandDNA, lexicon: Lexicon, caplog: pytest.LogCaptureFixture
+    serve: Serve, fast_settings: Settings, brand: BrandDNA, analyser: TextAnalyser, caplog: pytest.LogCaptureFixture
 ) -> None:
     answers = ["ok", "500", "ok"]
 
@@ -157,7 +157,7 @@ async def test_flapping_source_fails_once_and_recovers_once(
 
     server = await serve(flap)
     source = BlueskySource(url=server.base_url + "/xrpc/topics", interval_s=3600)
-    svc, events = build_service(fast_settings, brand, lexicon, [source])
+    svc, events = build_service(fast_settings, brand, analyser, [source])
     caplog.set_level(logging.INFO, logger="monitor.service")
     await svc.start()
     try:

@@ -75,7 +75,7 @@ async def test_sigterm_during_a_poll_exits_cleanly(serve: Any, tmp_path: Path) -
         return json_response(TOPICS)
 
     server = await serve(hang)
-    run = await start_harness(tmp_path, server.base_url + "/xrpc/topics", "--no-lexicon", env=onda_env(tmp_path))
+    run = await start_harness(tmp_path, server.base_url + "/xrpc/topics", "--no-analyser", env=onda_env(tmp_path))
     await asyncio.wait_for(polled.wait(), 30)
     sent_at = time.monotonic()
     run.proc.send_signal(signal.SIGTERM)
@@ -123,7 +123,7 @@ async def test_sigterm_during_alert_send_then_restart_sends_each_alert_once(serv
     queue_alerts(db, slack_url, ["caffè sospeso day", "caffè e cornetto record", "giornata del caffè"])
     assert [status for _, status, _ in outbox(db)] == ["pending"] * 3
 
-    run = await start_harness(tmp_path, source.base_url + "/xrpc/topics", "--no-lexicon", env=env)
+    run = await start_harness(tmp_path, source.base_url + "/xrpc/topics", "--no-analyser", env=env)
     await asyncio.wait_for(first_post.wait(), 30)
     run.proc.send_signal(signal.SIGTERM)  # the first POST is on the wire, Slack has not answered yet
     code = await run.finish(within=20)
@@ -138,7 +138,7 @@ async def test_sigterm_during_alert_send_then_restart_sends_each_alert_once(serv
 
     # Restart: Slack is fast again; the pending alerts go out, the sent ones do not.
     delay["s"] = 0.0
-    again = await start_harness(tmp_path, source.base_url + "/xrpc/topics", "--once", "--no-lexicon", env=env)
+    again = await start_harness(tmp_path, source.base_url + "/xrpc/topics", "--once", "--no-analyser", env=env)
     code = await again.finish(within=30)
     assert code == 0, again.stderr.decode()
     rows = outbox(db)
@@ -160,7 +160,7 @@ def test_reader_going_away_stops_watch_quietly(tmp_path: Path) -> None:
     brand.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\n', encoding="utf-8")
     env = {**onda_env(tmp_path), "PYTHONPATH": str(REPO)}
     # Port 1 on loopback refuses at once: the poll fails and a source_error line is due right away.
-    args = [PYTHON, str(HARNESS), "--source", "http://127.0.0.1:1/xrpc/topics", "--brand", str(brand), "--no-lexicon"]
+    args = [PYTHON, str(HARNESS), "--source", "http://127.0.0.1:1/xrpc/topics", "--brand", str(brand), "--no-analyser"]
     proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # the reader is gone before the first line is written

@@ -19,10 +19,10 @@ from hardening_support import PYTHON, REPO, KeywordScorer, json_response, onda_e
 
 from brand_dna.dna import BrandDNA
 from monitor.alerts import AlertDispatcher
+from monitor.clustering import Clusterer, TextAnalyser
 from monitor.config import Settings
 from monitor.events import StatusEvent, TrendEvent
 from monitor.models import RiskAssessment, Trend, Verdict
-from monitor.pipeline import Lexicon, TrendPipeline
 from monitor.service import MonitorService
 from monitor.sources.bluesky import BlueskySource
 from monitor.storage import SourceHealth, Storage, StorageError
@@ -193,7 +193,7 @@ def test_watch_with_bad_db_path_exits_2_with_one_line(tmp_path: Path, how: str) 
 
 
 async def test_service_on_a_full_disk_keeps_polling_and_reporting(
-    serve: Any, fast_settings: Settings, brand: BrandDNA, lexicon: Lexicon
+    serve: Any, fast_settings: Settings, brand: BrandDNA, analyser: TextAnalyser
 ) -> None:
     """Writes fail (SQLITE_FULL) mid-run: trends are still scored and emitted; one clear notice per batch."""
     titles = [
@@ -211,11 +211,11 @@ async def test_service_on_a_full_disk_keeps_polling_and_reporting(
     server = await serve(ok)
     storage = Storage(fast_settings.storage.path)
     scorer = KeywordScorer([brand])
-    pipeline = TrendPipeline(scorer.embedder, storage, utcnow, lexicon=lexicon)
+    clusterer = Clusterer(scorer.embedder, storage, utcnow, analyser=analyser)
     alerts = AlertDispatcher(fast_settings, storage, None, [brand])
     source = BlueskySource(url=server.base_url + "/xrpc/topics", interval_s=3600)
     svc = MonitorService(
-        fast_settings, storage=storage, scorer=scorer, sources=[source], alerts=alerts, pipeline=pipeline
+        fast_settings, storage=storage, scorer=scorer, sources=[source], alerts=alerts, clusterer=clusterer
     )
     events: list[Any] = []
     svc.subscribe(events.append)

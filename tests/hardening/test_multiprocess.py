@@ -24,7 +24,7 @@ N_TOPICS = 24
 
 def topics() -> dict[str, Any]:
     """Unrelated stories that all fit the keyword brand: five random words each besides "caffè"
-    (checked: the pipeline keeps them as 24 separate trends)."""
+    (checked: clustering keeps them as 24 separate trends)."""
     return {"topics": [{"topic": "caffè " + " ".join(_word(i, k) for k in range(1, 6))} for i in range(N_TOPICS)]}
 
 

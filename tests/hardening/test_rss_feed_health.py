@@ -11,9 +11,9 @@ from aiohttp import web
 from hardening_support import KeywordScorer, utcnow, wait_for
 
 from brand_dna.dna import BrandDNA
+from monitor.clustering import Clusterer, TextAnalyser
 from monitor.config import Settings
 from monitor.events import SourceErrorEvent, TrendEvent
-from monitor.pipeline import Lexicon, TrendPipeline
 from monitor.service import MonitorService
 from monitor.sources.rss import RssSource
 from monitor.storage import Storage
@@ -28,7 +28,7 @@ def rss(title: str) -> bytes:
 
 
 async def test_a_failing_feed_is_its_own_health_problem_and_a_slow_one_holds_up_only_itself(
-    serve: Any, fast_settings: Settings, brand: BrandDNA, lexicon: Lexicon, caplog: pytest.LogCaptureFixture
+    serve: Any, fast_settings: Settings, brand: BrandDNA, analyser: TextAnalyser, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="monitor.service")
     broken = {"on": True}
@@ -54,7 +54,7 @@ async def test_a_failing_feed_is_its_own_health_problem_and_a_slow_one_holds_up_
         storage=storage,
         scorer=scorer,
         sources=[source],
-        pipeline=TrendPipeline(scorer.embedder, storage, utcnow, lexicon=lexicon),
+        clusterer=Clusterer(scorer.embedder, storage, utcnow, analyser=analyser),
     )
     events: list[Any] = []
     svc.subscribe(events.append)

@@ -4,7 +4,7 @@ Used as a subprocess by test_faults_signals.py: only `monitor.compose.build_serv
 the signal handling, the service life-cycle and alert delivery are the shipped ones; the scorer is a
 keyword stand-in (no model load) and the one source is a real BlueskySource pointed at a loopback URL.
 
-    python watch_harness.py --source URL --brand BRAND.toml [--once] [--no-lexicon]
+    python watch_harness.py --source URL --brand BRAND.toml [--once] [--no-analyser]
 
 Settings come from the environment (ONDA_STORAGE__PATH, ONDA_SLACK__WEBHOOK_URL, ...).
 """
@@ -23,14 +23,14 @@ from hardening_support import KeywordScorer
 import monitor.compose
 from brand_dna.dna import load_brand
 from monitor.alerts import AlertDispatcher
+from monitor.clustering import Clusterer, TextAnalyser
 from monitor.config import Settings, load_settings
-from monitor.pipeline import Lexicon, TrendPipeline
 from monitor.service import MonitorService
 from monitor.sources.bluesky import BlueskySource
 from monitor.watch import run_watch
 
 
-class IdleLexicon(Lexicon):
+class IdleAnalyser(TextAnalyser):
     """For runs that never receive items: skip loading spaCy (which would delay exit by seconds)."""
 
     def ensure(self) -> None:
@@ -42,7 +42,7 @@ def main() -> int:
     p.add_argument("--source", required=True)
     p.add_argument("--brand", required=True)
     p.add_argument("--once", action="store_true")
-    p.add_argument("--no-lexicon", action="store_true")
+    p.add_argument("--no-analyser", action="store_true")
     args = p.parse_args()
 
     def build_service(settings: Settings, *, offline: bool, db: str | None = None) -> MonitorService:
@@ -50,11 +50,11 @@ def main() -> int:
         storage = monitor.compose.open_storage(settings, db)
         scorer = KeywordScorer(brands)
         alerts = AlertDispatcher(settings, storage, None, brands, slack_pace_s=0.0)
-        pipeline = TrendPipeline(
+        clusterer = Clusterer(
             scorer.embedder,
             storage,
             lambda: datetime.now(UTC),
-            lexicon=IdleLexicon() if args.no_lexicon else None,
+            analyser=IdleAnalyser() if args.no_analyser else None,
         )
         source: Any = BlueskySource(url=args.source, interval_s=3600)
         return MonitorService(
@@ -63,7 +63,7 @@ def main() -> int:
             scorer=scorer,
             sources=[source],
             alerts=alerts,
-            pipeline=pipeline,
+            clusterer=clusterer,
             flush_interval_s=0.2,
         )
 

@@ -1,4 +1,4 @@
-"""Fixtures for pipeline and service tests."""
+"""Fixtures for clustering and service tests."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ async def test_offline_run_once_clusters_the_replayed_day(real_embedder, tmp_pat
     sinner, quake, crash, derby = story("Sinner"), story("Terremoto"), story("Incidente"), story("Derby")
     assert len({sinner.id, quake.id, crash.id, derby.id}) == 4
     assert min(t.corroboration for t in (sinner, quake, crash, derby)) >= 3
-    assert len(storage.recent_trends(limit=1000)) == len(svc.pipeline)
+    assert len(storage.recent_trends(limit=1000)) == len(svc.clusterer)
 
 
 async def test_polled_fact_checks_are_stored_for_the_next_start(real_embedder, tmp_path) -> None:

@@ -12,10 +12,10 @@ import pytest
 
 from brand_dna.dna import BrandDNA, load_brand
 from brand_dna.embedder import HashEmbedder
+from monitor.clustering import Clusterer
 from monitor.config import Settings
 from monitor.events import Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
 from monitor.models import RiskAssessment, SourceItem, Trend, Verdict
-from monitor.pipeline import TrendPipeline
 from monitor.service import MonitorService, backoff_delay
 from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.storage import OutboxRow, Storage
@@ -146,16 +146,16 @@ def storage(tmp_path: Path) -> Storage:
     return Storage(tmp_path / "onda.db")
 
 
-def make_service(settings, storage, brand, lexicon, sources, alerts=None, scorer=None):
+def make_service(settings, storage, brand, analyser, sources, alerts=None, scorer=None):
     scorer = scorer or FakeScorer(brand)
-    pipeline = TrendPipeline(scorer.embedder, storage, lambda: datetime.now(UTC), lexicon=lexicon)
+    clusterer = Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser)
     svc = MonitorService(
         settings,
         storage=storage,
         scorer=scorer,
         sources=sources,
         alerts=alerts,
-        pipeline=pipeline,
+        clusterer=clusterer,
         flush_interval_s=0.2,
     )
     events: list[Event] = []
@@ -175,11 +175,11 @@ def other_tasks() -> set[asyncio.Task[object]]:
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
 
 
-async def test_failing_source_does_not_stop_the_others(settings, storage, brand, lexicon) -> None:
+async def test_failing_source_does_not_stop_the_others(settings, storage, brand, analyser) -> None:
     ok, bad, slow = OkSource(), FailingSource(), SlowSource(delay=0.05)
     crash = CrashingSource(name="crash")
     alerts = FakeAlerts()
-    svc, events, scorer = make_service(settings, storage, brand, lexicon, [ok, bad, slow, crash], alerts)
+    svc, events, scorer = make_service(settings, storage, brand, analyser, [ok, bad, slow, crash], alerts)
     await svc.start()
     try:
         await wait_for(lambda: ok.polls >= 3 and slow.finished >= 3 and bad.polls >= 2 and crash.polls >= 2)
@@ -209,10 +209,10 @@ async def test_failing_source_does_not_stop_the_others(settings, storage, brand,
     )
 
 
-async def test_backoff_grows_and_retry_after_moves_next_run(settings, storage, brand, lexicon) -> None:
+async def test_backoff_grows_and_retry_after_moves_next_run(settings, storage, brand, analyser) -> None:
     bad = FailingSource(interval_s=0.1)
     polite = FailingSource(name="polite", interval_s=0.1, retry_after=30)
-    svc, events, _ = make_service(settings, storage, brand, lexicon, [bad, polite])
+    svc, events, _ = make_service(settings, storage, brand, analyser, [bad, polite])
     await svc.start()
     try:
         await wait_for(lambda: bad.polls >= 3)
@@ -243,10 +243,10 @@ def test_backoff_policy() -> None:
     assert all(180 <= d <= 220 for d in spread) and len(spread) > 1
 
 
-async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand, lexicon, caplog) -> None:
+async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand, analyser, caplog) -> None:
     bad = FailingSource(interval_s=0.05)
     settings.http.max_backoff_s = 0.1
-    svc, _, _ = make_service(settings, storage, brand, lexicon, [bad])
+    svc, _, _ = make_service(settings, storage, brand, analyser, [bad])
     caplog.set_level(logging.INFO, logger="monitor.service")
     await svc.start()
     try:
@@ -260,12 +260,12 @@ async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand
     assert sum("source bad recovered" in m for m in msgs) == 1
 
 
-async def test_run_once_returns_after_everything_finished(settings, storage, brand, lexicon) -> None:
+async def test_run_once_returns_after_everything_finished(settings, storage, brand, analyser) -> None:
     ok = OkSource(interval_s=60, titles=("caffè sospeso day", "nuovo treno regionale"))
     slow = SlowSource(interval_s=60, delay=0.3)
     bad = FailingSource(interval_s=60)
     alerts = FakeAlerts()
-    svc, events, _ = make_service(settings, storage, brand, lexicon, [ok, slow, bad], alerts)
+    svc, events, _ = make_service(settings, storage, brand, analyser, [ok, slow, bad], alerts)
     await svc.start()
     try:
         await svc.run_once()
@@ -289,11 +289,11 @@ async def test_run_once_returns_after_everything_finished(settings, storage, bra
         await svc.stop()
 
 
-async def test_stop_leaves_no_pending_tasks(settings, storage, brand, lexicon) -> None:
+async def test_stop_leaves_no_pending_tasks(settings, storage, brand, analyser) -> None:
     before = other_tasks()
     slow = SlowSource(delay=5.0)
     alerts = FakeAlerts()
-    svc, events, _ = make_service(settings, storage, brand, lexicon, [slow, OkSource()], alerts)
+    svc, events, _ = make_service(settings, storage, brand, analyser, [slow, OkSource()], alerts)
     await svc.start()
     await wait_for(lambda: slow.polls >= 1)
     await svc.stop()
@@ -303,9 +303,9 @@ async def test_stop_leaves_no_pending_tasks(settings, storage, brand, lexicon) -
     assert isinstance(events[-1], StatusEvent) and events[-1].kind == "stopped"
 
 
-async def test_scoring_error_is_reported_and_polling_goes_on(settings, storage, brand, lexicon) -> None:
+async def test_scoring_error_is_reported_and_polling_goes_on(settings, storage, brand, analyser) -> None:
     src = SlowSource(delay=0.0, interval_s=0.1)
-    svc, events, scorer = make_service(settings, storage, brand, lexicon, [src])
+    svc, events, scorer = make_service(settings, storage, brand, analyser, [src])
     scorer.fail = True
     await svc.start()
     try:
@@ -318,9 +318,9 @@ async def test_scoring_error_is_reported_and_polling_goes_on(settings, storage, 
     assert "scorer exploded" in err.message
 
 
-async def test_poll_now_and_unknown_source(settings, storage, brand, lexicon) -> None:
+async def test_poll_now_and_unknown_source(settings, storage, brand, analyser) -> None:
     ok = OkSource(interval_s=60)
-    svc, _, _ = make_service(settings, storage, brand, lexicon, [ok])
+    svc, _, _ = make_service(settings, storage, brand, analyser, [ok])
     with pytest.raises(RuntimeError):
         await svc.poll_now("ok")  # not started
     await svc.start()
@@ -335,9 +335,9 @@ async def test_poll_now_and_unknown_source(settings, storage, brand, lexicon) ->
         await svc.stop()
 
 
-async def test_update_brand_returns_rescore_diff(settings, storage, brand, lexicon) -> None:
+async def test_update_brand_returns_rescore_diff(settings, storage, brand, analyser) -> None:
     ok = OkSource(interval_s=60, titles=("caffè sospeso day", "Sinner vince le ATP Finals", "nuovo treno regionale"))
-    svc, events, _ = make_service(settings, storage, brand, lexicon, [ok])
+    svc, events, _ = make_service(settings, storage, brand, analyser, [ok])
     await svc.start()
     try:
         await svc.run_once()
@@ -358,14 +358,14 @@ async def test_update_brand_returns_rescore_diff(settings, storage, brand, lexic
     assert svc.brands[0].dna == ("Sinner", "treno")
 
 
-async def test_restart_does_not_duplicate_stories(settings, storage, brand, lexicon) -> None:
+async def test_restart_does_not_duplicate_stories(settings, storage, brand, analyser) -> None:
     ok = OkSource(interval_s=60, titles=("caffè sospeso day",))
-    svc, _events, _ = make_service(settings, storage, brand, lexicon, [ok])
+    svc, _events, _ = make_service(settings, storage, brand, analyser, [ok])
     await svc.start()
     await svc.run_once()
     await svc.stop()
     again = OkSource(interval_s=60, titles=("caffè sospeso day",))
-    svc2, events2, _ = make_service(settings, storage, brand, lexicon, [again])
+    svc2, events2, _ = make_service(settings, storage, brand, analyser, [again])
     await svc2.start()
     await svc2.run_once()
     await svc2.stop()
@@ -375,9 +375,9 @@ async def test_restart_does_not_duplicate_stories(settings, storage, brand, lexi
     assert len(svc2.recent("Acme")) == 1  # from storage
 
 
-async def test_hung_poll_times_out_as_a_failure(settings, storage, brand, lexicon) -> None:
+async def test_hung_poll_times_out_as_a_failure(settings, storage, brand, analyser) -> None:
     slow = SlowSource(delay=5.0, interval_s=60)
-    svc, events, _ = make_service(settings, storage, brand, lexicon, [slow])
+    svc, events, _ = make_service(settings, storage, brand, analyser, [slow])
     svc.poll_timeout_s = 0.2
     await svc.start()
     try:
@@ -389,7 +389,7 @@ async def test_hung_poll_times_out_as_a_failure(settings, storage, brand, lexico
     assert slow.finished == 0
 
 
-async def test_failed_start_cleans_up(settings, storage, brand, lexicon, monkeypatch) -> None:
+async def test_failed_start_cleans_up(settings, storage, brand, analyser, monkeypatch) -> None:
     from monitor.service import ServiceError
 
     async def no_replay(self: MonitorService) -> str:
@@ -397,7 +397,7 @@ async def test_failed_start_cleans_up(settings, storage, brand, lexicon, monkeyp
 
     monkeypatch.setattr(MonitorService, "_start_replay", no_replay)
     before = other_tasks()
-    svc, _, _ = make_service(settings, storage, brand, lexicon, [OkSource()])
+    svc, _, _ = make_service(settings, storage, brand, analyser, [OkSource()])
     svc.offline = True
     with pytest.raises(ServiceError):
         await svc.start()
@@ -408,9 +408,9 @@ async def test_failed_start_cleans_up(settings, storage, brand, lexicon, monkeyp
         await svc.run_once()
 
 
-async def test_stop_with_due_jobs_logs_no_scheduler_error(settings, storage, brand, lexicon, caplog) -> None:
+async def test_stop_with_due_jobs_logs_no_scheduler_error(settings, storage, brand, analyser, caplog) -> None:
     alerts = FakeAlerts()
-    svc, _, _ = make_service(settings, storage, brand, lexicon, [OkSource(interval_s=0.01)], alerts)
+    svc, _, _ = make_service(settings, storage, brand, analyser, [OkSource(interval_s=0.01)], alerts)
     svc.flush_interval_s = 0.01
     caplog.set_level(logging.INFO, logger="apscheduler")
     await svc.start()
@@ -433,7 +433,7 @@ class ScriptedSource:
         return self.script.pop(0)
 
 
-async def test_new_stories_are_published_before_updates_of_known_ones(settings, storage, brand, lexicon) -> None:
+async def test_new_stories_are_published_before_updates_of_known_ones(settings, storage, brand, analyser) -> None:
     known = "Sanremo 2027 ospiti annunciati"
     source = ScriptedSource(
         [
@@ -444,7 +444,7 @@ async def test_new_stories_are_published_before_updates_of_known_ones(settings, 
             ],
         ]
     )
-    svc, events, scorer = make_service(settings, storage, brand, lexicon, [source])
+    svc, events, scorer = make_service(settings, storage, brand, analyser, [source])
     await svc.start()
     try:
         await svc.run_once()

@@ -6,16 +6,16 @@ from datetime import timedelta
 
 import pytest
 
+from monitor.clustering import ClusterConfig, Clusterer, canonical_text, momentum, trend_id_for
 from monitor.models import SourceItem
-from monitor.pipeline import ClusterConfig, TrendPipeline, momentum, normalize_text, trend_id_for
 from monitor.storage import Storage
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture
-def pipe(real_embedder, clock, lexicon):
-    return TrendPipeline(real_embedder, None, clock, lexicon=lexicon)
+def clusterer(real_embedder, clock, analyser):
+    return Clusterer(real_embedder, None, clock, analyser=analyser)
 
 
 def rss(title: str, n: int, source: str = "rss") -> SourceItem:
@@ -47,11 +47,11 @@ OTHER_STORIES = [
 ]
 
 
-def test_one_story_from_many_sources_is_one_trend(pipe: TrendPipeline) -> None:
-    changed = pipe.ingest(SINNER_STORY + OTHER_STORIES)
+def test_one_story_from_many_sources_is_one_trend(clusterer: Clusterer) -> None:
+    changed = clusterer.ingest(SINNER_STORY + OTHER_STORIES)
     trends = {t.id: t for t, _ in changed}
-    assert len(pipe) == 1 + len(OTHER_STORIES)
-    sinner = pipe.get(trend_id_for("sinner"))
+    assert len(clusterer) == 1 + len(OTHER_STORIES)
+    sinner = clusterer.get(trend_id_for("sinner"))
     assert sinner is not None
     assert sinner.corroboration == 4  # google_trends, rss, wikipedia, gdelt
     assert set(sinner.sources) == {"google_trends", "rss", "wikipedia", "gdelt"}
@@ -81,10 +81,10 @@ def test_one_story_from_many_sources_is_one_trend(pipe: TrendPipeline) -> None:
         ("Sinner wins ATP Finals", "Sinner vince le ATP Finals: Alcaraz battuto in due set a Torino"),
     ],
 )
-def test_same_story_different_wording_merges(pipe: TrendPipeline, a: str, b: str) -> None:
-    pipe.ingest([rss(a, 1, "rss"), rss(b, 2, "gdelt")])
-    assert len(pipe) == 1, [t.title for t in pipe.trends()]
-    assert pipe.trends()[0].corroboration == 2
+def test_same_story_different_wording_merges(clusterer: Clusterer, a: str, b: str) -> None:
+    clusterer.ingest([rss(a, 1, "rss"), rss(b, 2, "gdelt")])
+    assert len(clusterer) == 1, [t.title for t in clusterer.trends()]
+    assert clusterer.trends()[0].corroboration == 2
 
 
 @pytest.mark.parametrize(
@@ -110,37 +110,37 @@ def test_same_story_different_wording_merges(pipe: TrendPipeline, a: str, b: str
         ("Ucraina, attacco con droni su Kiev", "Russia strikes oil refinery near Moscow"),
     ],
 )
-def test_different_stories_sharing_words_stay_apart(pipe: TrendPipeline, a: str, b: str) -> None:
-    pipe.ingest([rss(a, 1, "rss"), rss(b, 2, "gdelt")])
-    assert len(pipe) == 2, [t.title for t in pipe.trends()]
+def test_different_stories_sharing_words_stay_apart(clusterer: Clusterer, a: str, b: str) -> None:
+    clusterer.ingest([rss(a, 1, "rss"), rss(b, 2, "gdelt")])
+    assert len(clusterer) == 2, [t.title for t in clusterer.trends()]
 
 
-def test_repoll_does_not_inflate(pipe: TrendPipeline, clock) -> None:
-    first = pipe.ingest(SINNER_STORY)
+def test_repoll_does_not_inflate(clusterer: Clusterer, clock) -> None:
+    first = clusterer.ingest(SINNER_STORY)
     assert len(first) == 1
     trend = first[0][0]
     mentions = sum(n for _, n in trend.mentions)
     clock.advance(minutes=20)
-    assert pipe.ingest(SINNER_STORY) == []  # nothing new, nothing to re-score
+    assert clusterer.ingest(SINNER_STORY) == []  # nothing new, nothing to re-score
     assert sum(n for _, n in trend.mentions) == mentions
     assert trend.corroboration == 4
     # Same Google Trends item with more traffic: an update, but still no new mention.
     bumped = SourceItem(source="google_trends", title="sinner", traffic=200000, item_id="sinner")
-    changed = pipe.ingest([bumped])
+    changed = clusterer.ingest([bumped])
     assert [(t.id, new) for t, new in changed] == [(trend.id, False)]
     assert trend.traffic == 200000
     assert sum(n for _, n in trend.mentions) == mentions
 
 
-def test_momentum_rising_then_falling(pipe: TrendPipeline, clock) -> None:
-    ((trend, is_new),) = pipe.ingest([rss("Sciopero dei treni venerdì, le fasce garantite", 1)])
+def test_momentum_rising_then_falling(clusterer: Clusterer, clock) -> None:
+    ((trend, is_new),) = clusterer.ingest([rss("Sciopero dei treni venerdì, le fasce garantite", 1)])
     assert is_new and trend.momentum > 0  # a new story rises
     clock.advance(hours=2)
-    changed = pipe.ingest([rss("Sciopero generale, treni a rischio venerdì", 2, "gdelt")])
+    changed = clusterer.ingest([rss("Sciopero generale, treni a rischio venerdì", 2, "gdelt")])
     assert changed[0][0].id == trend.id and not changed[0][1]
     burst = [rss(f"Sciopero dei treni venerdì: cancellazioni e fasce garantite ({i})", 100 + i) for i in range(4)]
     clock.advance(minutes=30)
-    changed = pipe.ingest(burst)
+    changed = clusterer.ingest(burst)
     assert [t.id for t, _ in changed] == [trend.id]
     assert trend.momentum >= 4  # 5 mentions in the last hour vs ~0.33/h before
     # Formula check: many mentions 2-4 h ago, one now -> falling.
@@ -148,23 +148,23 @@ def test_momentum_rising_then_falling(pipe: TrendPipeline, clock) -> None:
     assert momentum(trend, later) < 0
 
 
-def test_traffic_growth_adds_to_momentum(pipe: TrendPipeline, clock) -> None:
+def test_traffic_growth_adds_to_momentum(clusterer: Clusterer, clock) -> None:
     item = SourceItem(source="google_trends", title="xiaomi 17", traffic=1000, item_id="x17")
-    ((trend, _),) = pipe.ingest([item])
+    ((trend, _),) = clusterer.ingest([item])
     clock.advance(hours=3)
     base = momentum(trend, clock.now)
     grown = SourceItem(source="google_trends", title="xiaomi 17", traffic=4000, item_id="x17")
-    pipe.ingest([grown])
+    clusterer.ingest([grown])
     assert trend.momentum == pytest.approx(base + 2.0)  # log2(4000/1000)
 
 
-def test_restart_restores_recent_trends(real_embedder, clock, lexicon, tmp_path) -> None:
+def test_restart_restores_recent_trends(real_embedder, clock, analyser, tmp_path) -> None:
     storage = Storage(tmp_path / "onda.db")
-    first = TrendPipeline(real_embedder, storage, clock, lexicon=lexicon)
+    first = Clusterer(real_embedder, storage, clock, analyser=analyser)
     for trend, _ in first.ingest(SINNER_STORY[:2] + OTHER_STORIES[:1]):
         storage.save_trend(trend)
     clock.advance(hours=1)
-    second = TrendPipeline(real_embedder, storage, clock, lexicon=lexicon)
+    second = Clusterer(real_embedder, storage, clock, analyser=analyser)
     assert second.restore() == 2
     # A re-poll of an item seen before the restart is recognised; a new headline joins the story.
     assert second.ingest(SINNER_STORY[1:2]) == []
@@ -173,25 +173,25 @@ def test_restart_restores_recent_trends(real_embedder, clock, lexicon, tmp_path)
     assert len(second) == 2
 
 
-def test_expired_trends_leave_memory_and_index(real_embedder, clock, lexicon) -> None:
-    pipe = TrendPipeline(real_embedder, None, clock, lexicon=lexicon, config=ClusterConfig(window=timedelta(hours=48)))
-    pipe.ingest(OTHER_STORIES)
-    assert len(pipe) == len(OTHER_STORIES)
-    assert pipe._index.ntotal == len(OTHER_STORIES)
+def test_expired_trends_leave_memory_and_index(real_embedder, clock, analyser) -> None:
+    clusterer = Clusterer(real_embedder, None, clock, analyser=analyser, config=ClusterConfig(window=timedelta(hours=48)))
+    clusterer.ingest(OTHER_STORIES)
+    assert len(clusterer) == len(OTHER_STORIES)
+    assert clusterer._index.ntotal == len(OTHER_STORIES)
     clock.advance(hours=49)
-    changed = pipe.ingest([rss("Juventus vince a Torino", 10)])  # same url, but its trend is gone
-    assert len(pipe) == 1 and changed[0][1] is True
-    assert pipe._index.ntotal == 1
+    changed = clusterer.ingest([rss("Juventus vince a Torino", 10)])  # same url, but its trend is gone
+    assert len(clusterer) == 1 and changed[0][1] is True
+    assert clusterer._index.ntotal == 1
 
 
-def test_normalize_text_strips_controls_and_collapses() -> None:
-    assert normalize_text("  Sinner\u0000 vince\n\n a\tTorino \u200b ") == "Sinner vince a Torino"
-    assert normalize_text("Caff&egrave; &amp; cornetto") == "Caffè & cornetto"
-    assert len(normalize_text("x" * 5000)) == 300
+def test_canonical_text_strips_controls_and_collapses() -> None:
+    assert canonical_text("  Sinner\u0000 vince\n\n a\tTorino \u200b ") == "Sinner vince a Torino"
+    assert canonical_text("Caff&egrave; &amp; cornetto") == "Caffè & cornetto"
+    assert len(canonical_text("x" * 5000)) == 300
 
 
-def test_language_guess_when_source_gives_none(pipe: TrendPipeline) -> None:
-    changed = pipe.ingest(
+def test_language_guess_when_source_gives_none(clusterer: Clusterer) -> None:
+    changed = clusterer.ingest(
         [rss("Sciopero dei treni venerdì, le fasce garantite", 1), rss("Earthquake hits the coast of Japan", 2)]
     )
     langs = {t.title: t.lang for t, _ in changed}
@@ -201,18 +201,18 @@ def test_language_guess_when_source_gives_none(pipe: TrendPipeline) -> None:
     }
 
 
-def test_hashtags_join_their_story(pipe: TrendPipeline) -> None:
-    pipe.ingest(
+def test_hashtags_join_their_story(clusterer: Clusterer) -> None:
+    clusterer.ingest(
         [
             rss("Black Friday 2026: quando inizia e le migliori offerte", 1),
             SourceItem(source="mastodon", title="#blackfriday", item_id="blackfriday"),
             SourceItem(source="bluesky", title="#BlackFriday", item_id="BlackFriday"),
         ]
     )
-    assert len(pipe) == 1 and pipe.trends()[0].corroboration == 3
+    assert len(clusterer) == 1 and clusterer.trends()[0].corroboration == 3
 
 
-def test_repolled_items_cost_no_embedding(clock, lexicon) -> None:
+def test_repolled_items_cost_no_embedding(clock, analyser) -> None:
     from brand_dna.embedder import HashEmbedder
 
     class Counting(HashEmbedder):
@@ -223,28 +223,28 @@ def test_repolled_items_cost_no_embedding(clock, lexicon) -> None:
             return super().encode(texts)
 
     emb = Counting()
-    pipe = TrendPipeline(emb, None, clock, lexicon=lexicon)
-    pipe.ingest(OTHER_STORIES)
+    clusterer = Clusterer(emb, None, clock, analyser=analyser)
+    clusterer.ingest(OTHER_STORIES)
     spent = Counting.texts
     assert spent == len(OTHER_STORIES)
-    assert pipe.ingest(OTHER_STORIES) == []
+    assert clusterer.ingest(OTHER_STORIES) == []
     assert Counting.texts == spent
 
 
-def test_memory_is_capped(clock, lexicon) -> None:
+def test_memory_is_capped(clock, analyser) -> None:
     from brand_dna.embedder import HashEmbedder
 
-    pipe = TrendPipeline(HashEmbedder(), None, clock, lexicon=lexicon, config=ClusterConfig(max_trends=5))
+    clusterer = Clusterer(HashEmbedder(), None, clock, analyser=analyser, config=ClusterConfig(max_trends=5))
     for i in range(12):
         clock.advance(minutes=1)
-        pipe.ingest([rss(f"Xyz{i} Qwe{i}", i)])
-    assert len(pipe) == 5
-    assert pipe._index.ntotal == 5
-    assert {t.title for t in pipe.trends()} == {f"Xyz{i} Qwe{i}" for i in range(7, 12)}
+        clusterer.ingest([rss(f"Xyz{i} Qwe{i}", i)])
+    assert len(clusterer) == 5
+    assert clusterer._index.ntotal == 5
+    assert {t.title for t in clusterer.trends()} == {f"Xyz{i} Qwe{i}" for i in range(7, 12)}
 
 
 @pytest.mark.parametrize("english_first", [True, False])
-def test_italian_and_english_reports_of_one_story_are_one_trend(pipe: TrendPipeline, english_first: bool) -> None:
+def test_italian_and_english_reports_of_one_story_are_one_trend(clusterer: Clusterer, english_first: bool) -> None:
     english = SourceItem(
         source="bluesky",
         title="Earthquake in southern Italy",
@@ -259,6 +259,6 @@ def test_italian_and_english_reports_of_one_story_are_one_trend(pipe: TrendPipel
         item_id="gt-terremoto",
     )
     for item in [english, italian] if english_first else [italian, english]:
-        pipe.ingest([item])
-    assert len(pipe) == 1, [t.title for t in pipe.trends()]
-    assert set(pipe.trends()[0].sources) == {"bluesky", "google_trends"}
+        clusterer.ingest([item])
+    assert len(clusterer) == 1, [t.title for t in clusterer.trends()]
+    assert set(clusterer.trends()[0].sources) == {"bluesky", "google_trends"}
