@@ -35,7 +35,7 @@ from _common import load_avg, make_trends, md_table, write_result
 
 from brand_dna.embedder import SentenceEmbedder, normalise_rows, packaged_model_path
 from monitor.models import TrendInput
-from monitor.scoring import trend_text
+from monitor.risk import trend_text
 
 EncodeFn = Callable[[list[str]], np.ndarray]
 

@@ -85,7 +85,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["ONDA_MODEL__CACHE_DIR"] = "/tmp/onda-bench-scale-cache"  # indexes: not the user's cache
-    from monitor.scoring import trend_text
+    from monitor.risk import trend_text
 
     brand_counts = [1, 10] if args.quick else [1, 10, 50]
     trend_counts = [500, 2000] if args.quick else [500, 2000, 5000]

@@ -38,7 +38,7 @@ def bench_scorer(backend: str, precision: str, seed0: int) -> tuple[list[dict[st
     from brand_dna.embedder import SentenceEmbedder, make_embedder
     from monitor.compose import build_scorer
     from monitor.config import Settings
-    from monitor.scoring import trend_text
+    from monitor.risk import trend_text
 
     settings = Settings()
     embedder = make_embedder(backend, threads=2, precision=precision)

@@ -46,30 +46,30 @@ __all__ = [
     "trend_text",
 ]
 
-MAX_CONTEXT = 3  # headlines used with the title (same as monitor.scoring, so the vectors match)
+EMBED_HEADLINES = 3  # context headlines embedded with the title (`trend_text`)
 
 
 def trend_text(trend: TrendInput) -> str:
-    """Title + up to MAX_CONTEXT context headlines, joined by ". ": what is embedded and matched.
+    """Title + up to EMBED_HEADLINES context headlines, joined by ". ": what is embedded and matched.
 
-    Same shape as `monitor.scoring.trend_text`, so the scorer's vectors are the ones the thresholds
-    were calibrated on.
+    `monitor.scoring` embeds this same text, so the scorer's vectors are the ones the risk
+    thresholds were calibrated on.
     """
     parts = [clean_text(trend.title, 300)]
-    for headline in trend.context[:MAX_CONTEXT]:
+    for headline in trend.context[:EMBED_HEADLINES]:
         h = clean_text(headline, 300)
         if h and h.lower() != parts[0].lower():
             parts.append(h)
     return ". ".join(parts)
 
 
-MATCH_CONTEXT = 8  # headlines read by the lexicon, calendar and avoid topics (no embedding cost)
+MATCH_HEADLINES = 8  # context headlines read by the lexicon, calendar and avoid topics (no embedding cost)
 
 
 def match_text(trend: TrendInput) -> str:
     """Title + more headlines than are embedded: word-level layers get all the context they can use."""
     parts = [clean_text(trend.title, 300)]
-    for headline in trend.context[:MATCH_CONTEXT]:
+    for headline in trend.context[:MATCH_HEADLINES]:
         h = clean_text(headline, 300)
         if h and h.lower() not in (p.lower() for p in parts):
             parts.append(h)
