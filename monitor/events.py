@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from monitor.models import Trend, Verdict
 from monitor.storage import OutboxRow, SourceHealth
@@ -119,7 +119,3 @@ class StatusEvent:
 
 Event = TrendEvent | SourceErrorEvent | SourceHealthEvent | AlertEvent | StatusEvent
 Listener = Callable[[Event], None]
-
-
-class Clock(Protocol):
-    def __call__(self) -> datetime: ...

@@ -19,7 +19,6 @@ RiskCategory = Literal["tragedy", "polarizing", "misinformation"]
 
 VERDICTS: tuple[VerdictName, ...] = ("fit", "off_brand", "risky")
 RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "low", "medium", "high")
-RISK_CATEGORIES: tuple[RiskCategory, ...] = ("tragedy", "polarizing", "misinformation")
 
 
 def level_rank(level: RiskLevel) -> int:
@@ -193,7 +192,7 @@ class SourceItem:
 
 @dataclass(slots=True)
 class Trend:
-    """One story: a cluster of source items. Mutable because the pipeline grows it."""
+    """One story: a cluster of source items. Mutable because the clusterer grows it."""
 
     id: str
     title: str

@@ -13,7 +13,3 @@ class ServiceEvent(Message):
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
-
-
-class DataChanged(Message):
-    """The app's trend/health/outbox state changed; visible views re-render."""
