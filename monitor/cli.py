@@ -235,7 +235,7 @@ def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: in
 def cmd_eval(
     settings: Settings, brand_path: str, labels_path: str, *, show_errors: bool = False, db: str | None = None
 ) -> int:
-    from monitor.evaluate import evaluate, format_report
+    from monitor.fit_eval import evaluate, format_report
 
     brand = _load_brand_or_exit(brand_path)
     stream = _open_input(labels_path)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.risk import CredibilityIndex, RiskGate
-from monitor.risk.evaluate import DEFAULT_CASES, assess_cases, load_cases, metrics_by_group
+from monitor.risk.risk_eval import DEFAULT_CASES, assess_cases, load_cases, metrics_by_group
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "credibility"
 

@@ -147,7 +147,7 @@ def test_importing_the_gate_loads_neither_spacy_nor_torch() -> None:
     import sys
 
     code = (
-        "import sys, monitor.risk, monitor.risk.data_update, monitor.risk.evaluate; "
+        "import sys, monitor.risk, monitor.risk.data_update, monitor.risk.risk_eval; "
         "bad = [m for m in ('spacy', 'torch', 'sentence_transformers') if m in sys.modules]; "
         "sys.exit(1 if bad else 0)"
     )

@@ -1,4 +1,4 @@
-"""Precision / recall per verdict and a confusion matrix (pure functions, used by `onda eval`)."""
+"""Precision / recall per verdict (fit / off_brand / risky) and a confusion matrix: pure functions for `onda eval`."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 say `risky`). Each case is judged on its own `date` (the calendar layer needs it). Reported per
 language and per split: calibration = ids ending in an even digit, held-out = the rest.
 
-    python -m monitor.risk.evaluate [--cases FILE] [--credibility DIR] [--hash] [--show-errors]
+    python -m monitor.risk.risk_eval [--cases FILE] [--credibility DIR] [--hash] [--show-errors]
 """
 
 from __future__ import annotations
