@@ -23,7 +23,10 @@ from monitor.events import Event, StatusEvent
 from monitor.service import MonitorService
 from monitor.storage import Storage, StorageCorrupt, StorageError
 
-NOW = datetime.now(UTC) + timedelta(minutes=1)  # after the rows are queued (they use the real clock)
+
+def a_minute_on() -> datetime:
+    """A minute after now: after the rows the test has just queued (they use the real clock)."""
+    return datetime.now(UTC) + timedelta(minutes=1)
 
 
 def queue(storage: Storage, n: int) -> list[int]:
@@ -38,16 +41,17 @@ def queue(storage: Storage, n: int) -> list[int]:
 
 
 def test_a_row_is_claimed_by_one_connection_and_recorded_only_by_its_claimant(tmp_path: Path) -> None:
+    now = a_minute_on()
     a, b = Storage(tmp_path / "onda.db"), Storage(tmp_path / "onda.db")
     ids = queue(a, 3)
-    until = NOW + timedelta(seconds=60)
-    got_a = a.claim_alerts(ids[:2], "A", until, NOW)
-    got_b = b.claim_alerts(ids, "B", until, NOW)
+    until = now + timedelta(seconds=60)
+    got_a = a.claim_alerts(ids[:2], "A", until, now)
+    got_b = b.claim_alerts(ids, "B", until, now)
     assert [r.id for r in got_a] == ids[:2] and [r.id for r in got_b] == [ids[2]]
-    assert {r.id for r in b.due_alerts(NOW)} == set()  # claimed rows are nobody else's candidates
-    assert not b.mark_sent(ids[0], NOW, claimant="B")  # not B's claim: nothing changes
-    assert a.mark_sent(ids[0], NOW, claimant="A")
-    assert not a.mark_sent(ids[0], NOW, claimant="A")  # sent once, recorded once
+    assert {r.id for r in b.due_alerts(now)} == set()  # claimed rows are nobody else's candidates
+    assert not b.mark_sent(ids[0], now, claimant="B")  # not B's claim: nothing changes
+    assert a.mark_sent(ids[0], now, claimant="A")
+    assert not a.mark_sent(ids[0], now, claimant="A")  # sent once, recorded once
     # A dies holding ids[1]; once the claim expires B takes it over, and A's late answer is refused
     later = until + timedelta(seconds=1)
     assert [r.id for r in b.due_alerts(later)] == ids[1:]  # both claims have expired by now
@@ -62,16 +66,17 @@ def test_a_row_is_claimed_by_one_connection_and_recorded_only_by_its_claimant(tm
 
 
 def test_one_process_leases_a_source_until_it_expires_or_is_released(tmp_path: Path) -> None:
+    now = a_minute_on()
     a, b = Storage(tmp_path / "onda.db"), Storage(tmp_path / "onda.db")
-    until = NOW + timedelta(seconds=60)
-    assert a.acquire_lease("rss", "A", until, NOW) == "A"
-    assert b.acquire_lease("rss", "B", until, NOW) == "A"
-    assert a.acquire_lease("rss", "A", until + timedelta(seconds=30), NOW + timedelta(seconds=30)) == "A"  # renewal
+    until = now + timedelta(seconds=60)
+    assert a.acquire_lease("rss", "A", until, now) == "A"
+    assert b.acquire_lease("rss", "B", until, now) == "A"
+    assert a.acquire_lease("rss", "A", until + timedelta(seconds=30), now + timedelta(seconds=30)) == "A"  # renewal
     assert b.acquire_lease("rss", "B", until, until + timedelta(seconds=1)) == "A"  # renewed: still A's
     assert b.acquire_lease("rss", "B", until + timedelta(hours=1), until + timedelta(seconds=31)) == "B"
     assert b.lease_holders(until + timedelta(seconds=32)) == {"rss": "B"}
     assert b.release_leases("B") == 1
-    assert a.acquire_lease("rss", "A", until, NOW) == "A"
+    assert a.acquire_lease("rss", "A", until, now) == "A"
     a.close()
     b.close()
 
@@ -136,6 +141,7 @@ def test_reads_raise_storage_error_only(tmp_path: Path) -> None:
 
 
 async def test_a_store_that_keeps_failing_ends_in_a_fatal_status(tmp_path: Path, brand: BrandDNA) -> None:
+    now = a_minute_on()
     settings = Settings()
     storage = Storage(tmp_path / "onda.db")
     scorer = KeywordScorer([brand])
@@ -144,7 +150,7 @@ async def test_a_store_that_keeps_failing_ends_in_a_fatal_status(tmp_path: Path,
         storage=storage,
         scorer=scorer,
         sources=[],
-        clusterer=Clusterer(scorer.embedder, storage, lambda: NOW),
+        clusterer=Clusterer(scorer.embedder, storage, lambda: now),
         store_failure_limit_s=0.3,
     )
     events: list[Event] = []
