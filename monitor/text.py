@@ -51,6 +51,12 @@ def clean_text(text: str, max_chars: int = 500) -> str:
     return text
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """Errors shown in health and events are one short human line."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 _RUN = re.compile(r"[^\W_]+")
 
 
