@@ -17,6 +17,7 @@ from hardening_support import PYTHON, REPO, KeywordScorer, onda_env
 from test_faults_storage import trend
 
 from brand_dna.dna import BrandDNA
+from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, StatusEvent
 from monitor.pipeline import TrendPipeline
@@ -143,7 +144,7 @@ async def test_a_store_that_keeps_failing_ends_in_a_fatal_status(tmp_path: Path,
         settings,
         storage=storage,
         scorer=scorer,
-        sources=[],
+        connections=HttpConnections(settings, storage, sources=[]),
         pipeline=TrendPipeline(scorer.embedder, storage, lambda: NOW),
         store_failure_limit_s=0.3,
     )

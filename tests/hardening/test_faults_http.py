@@ -19,6 +19,7 @@ from aiohttp import web
 from hardening_support import TEN_MB, KeywordScorer, LoopbackServer, flood, json_response, utcnow, wait_for
 
 from brand_dna.dna import BrandDNA
+from monitor.compose import HttpConnections
 from monitor.config import HttpSettings, Settings
 from monitor.events import Event, SourceErrorEvent, SourceHealthEvent, TrendEvent
 from monitor.pipeline import Lexicon, TrendPipeline
@@ -39,7 +40,13 @@ def build_service(
     storage = Storage(settings.storage.path)
     scorer = KeywordScorer([brand])
     pipeline = TrendPipeline(scorer.embedder, storage, utcnow, lexicon=lexicon)
-    svc = MonitorService(settings, storage=storage, scorer=scorer, sources=sources, pipeline=pipeline)
+    svc = MonitorService(
+        settings,
+        storage=storage,
+        scorer=scorer,
+        pipeline=pipeline,
+        connections=HttpConnections(settings, storage, sources=sources),
+    )
     events: list[Event] = []
     svc.subscribe(events.append)
     return svc, events
@@ -158,7 +165,7 @@ async def test_flapping_source_fails_once_and_recovers_once(
     server = await serve(flap)
     source = BlueskySource(url=server.base_url + "/xrpc/topics", interval_s=3600)
     svc, events = build_service(fast_settings, brand, lexicon, [source])
-    caplog.set_level(logging.INFO, logger="monitor.service")
+    caplog.set_level(logging.INFO, logger="monitor.runner")
     await svc.start()
     try:
         await wait_for(lambda: len(server.requests) >= 1 and svc.health()[0].last_success is not None)
