@@ -13,7 +13,7 @@ memory. Three things send trends down the same path (`_run`), each a `Cause`:
 Blocking work (model load, clustering, scoring) runs in worker threads, serialised by one lock
 because the machine has few cores. A failure is logged and emitted as a status event; it never
 stops polling. The processor also replays, for a viewer process, the trends another process
-stored (`replay_stored`), and answers `recent()`.
+stored (`replay_stored`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -33,14 +32,13 @@ from typing import Any
 from brand_dna.dna import BrandDNA
 from monitor.api import AlertSink, TrendScorer, VerdictChange
 from monitor.events import EventBus, StatusKind, TrendEvent
+from monitor.latest import LatestTrends
 from monitor.models import SourceItem, Trend, Verdict
 from monitor.pipeline import RESTORE_LIMIT, TrendPipeline
 from monitor.storage import Storage
 from monitor.text import one_line
 
 log = logging.getLogger(__name__)
-
-LATEST_KEEP = 2000  # scored trends kept in memory for recent() and re-scoring
 
 
 def snapshot(trend: Trend) -> Trend:
@@ -52,39 +50,6 @@ def snapshot(trend: Trend) -> Trend:
         sources=list(trend.sources),
         mentions=list(trend.mentions),
     )
-
-
-class LatestTrends:
-    """The scored trends this process holds, oldest first, at most `keep` of them."""
-
-    def __init__(self, keep: int = LATEST_KEEP) -> None:
-        self.keep = keep
-        self._items: OrderedDict[str, tuple[Trend, dict[str, Verdict]]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, trend_id: str) -> tuple[Trend, dict[str, Verdict]] | None:
-        return self._items.get(trend_id)
-
-    def put(self, trend: Trend, verdicts: dict[str, Verdict]) -> None:
-        """Remember a trend as the newest; the oldest beyond `keep` are forgotten."""
-        self._items[trend.id] = (trend, verdicts)
-        self._items.move_to_end(trend.id)
-        while len(self._items) > self.keep:
-            self._items.popitem(last=False)
-
-    def merge(self, trend: Trend, verdicts: dict[str, Verdict]) -> None:
-        """Update the verdicts of a trend still held (in place: it does not become the newest)."""
-        held = self._items.get(trend.id)
-        if held is not None:
-            self._items[trend.id] = (trend, {**held[1], **verdicts})
-
-    def oldest_first(self) -> list[tuple[Trend, dict[str, Verdict]]]:
-        return list(self._items.values())
-
-    def newest_first(self) -> Iterator[tuple[Trend, dict[str, Verdict]]]:
-        return reversed(self._items.values())
 
 
 class Cause(Enum):
@@ -134,7 +99,7 @@ class TrendProcessor:
         self.bus = bus
         self.clock = clock
         self.credibility_dir = credibility_dir
-        self.latest = LatestTrends()
+        self.latest = LatestTrends(storage)
         self._work_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._model_ready: asyncio.Event | None = None
@@ -258,7 +223,7 @@ class TrendProcessor:
         self.bus.status(StatusKind.ERROR, f"processing {source} failed: {one_line(str(exc))}", source=source)
 
     async def rescore_recent(self, source: str) -> None:
-        """The risk evidence changed (`source` found new debunks): re-score the trends held; publish those that moved."""
+        """New risk evidence (`source` found debunks): re-score the trends held; publish those that moved."""
         if not await self._model_usable() or not len(self.latest):
             return
         async with self._work_lock:
@@ -275,7 +240,7 @@ class TrendProcessor:
             await asyncio.to_thread(self.scorer.replace_brand, brand)
             if self.alerts is not None:
                 self.alerts.set_brands(self.scorer.brands)
-            rows = self.recent(brand.name, limit)
+            rows = self.latest.recent(brand.name, limit)
             jobs = [Job(trend, before={brand.name: verdict}) for trend, verdict in rows]
             if len(jobs) < limit:  # trends scored before this brand existed
                 seen = {t.id for t, _ in rows}
@@ -402,27 +367,3 @@ class TrendProcessor:
                 self._synced_at = trend.last_seen
         for event in events:
             self.bus.emit(event)
-
-    def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:
-        """Latest trends with `brand`'s verdict: in-memory (full breakdown) first, then storage."""
-        out: dict[str, tuple[Trend, Verdict]] = {}
-        for trend, verdicts in self.latest.newest_first():
-            v = verdicts.get(brand)
-            if v is not None:
-                out[trend.id] = (trend, v)
-            if len(out) >= limit:
-                break
-        if len(out) < limit:
-            try:
-                for trend in self.storage.recent_trends(limit=limit):
-                    if trend.id in out:
-                        continue
-                    v = self.storage.get_verdict(trend.id, brand)
-                    if v is not None:
-                        out[trend.id] = (trend, v)
-                    if len(out) >= limit:
-                        break
-            except Exception as exc:
-                log.warning("could not read recent trends: %s", exc)
-        rows = sorted(out.values(), key=lambda tv: tv[0].last_seen, reverse=True)
-        return rows[:limit]

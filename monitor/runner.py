@@ -216,7 +216,9 @@ class SourceRunner:
             try:
                 async with asyncio.timeout(shared.poll_timeout_s):
                     items = await self.source.poll(ctx)
-                log.debug("%s: polled %d items in %.0f ms", self.name, len(items), 1000 * (time.perf_counter() - started))
+                log.debug(
+                    "%s: polled %d items in %.0f ms", self.name, len(items), 1000 * (time.perf_counter() - started)
+                )
             except TimeoutError:
                 self._on_failure(f"poll timed out after {shared.poll_timeout_s:.0f} s", None)
                 return
@@ -317,7 +319,9 @@ class SourceRunner:
             next_run=retry_at,
             items_last=0,
         )
-        shared.bus.emit(SourceErrorEvent(source=self.name, error=error, consecutive_failures=failures, retry_at=retry_at))
+        shared.bus.emit(
+            SourceErrorEvent(source=self.name, error=error, consecutive_failures=failures, retry_at=retry_at)
+        )
         self._set_health(health)
 
     def _on_part(self, part: str, error: str | None) -> None:
@@ -340,7 +344,9 @@ class SourceRunner:
             log.warning("%s failed: %s (the other parts of %s go on)", key, line, self.name)
         self._shared.bus.emit(SourceErrorEvent(source=key, error=line, consecutive_failures=failures, retry_at=None))
         self._set_health(
-            dataclasses.replace(before, last_error=line, last_error_at=now, consecutive_failures=failures, next_run=None)
+            dataclasses.replace(
+                before, last_error=line, last_error_at=now, consecutive_failures=failures, next_run=None
+            )
         )
 
     def _set_health(self, health: SourceHealth) -> None:

@@ -336,7 +336,7 @@ class MonitorService:
     # -- queries, feedback, brand edits ----------------------------------------------------------------
     def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:
         """Latest trends with `brand`'s verdict: in-memory (full breakdown) first, then storage."""
-        return self.processor.recent(brand, limit)
+        return self.processor.latest.recent(brand, limit)
 
     def feedback(self, trend_id: str, brand: str, kind: str) -> None:
         self.storage.add_feedback(trend_id, brand, kind)

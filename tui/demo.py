@@ -379,7 +379,8 @@ class DemoService:
         self.verdicts[brand.name] = after
         backup = f"{brand.path or brand.name + '.toml'}.20260302T093000.bak" if save else None
         diff = RescoreDiff(brand=brand.name, rescored=len(before), changes=changes, backup=backup)
-        self.emit(StatusEvent(StatusKind.RESCORED, f"{brand.name}: {len(before)} trends re-scored", {"brand": brand.name}))
+        message = f"{brand.name}: {len(before)} trends re-scored"
+        self.emit(StatusEvent(StatusKind.RESCORED, message, {"brand": brand.name}))
         return diff
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]:
