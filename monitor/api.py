@@ -1,20 +1,34 @@
-"""Contracts between the parts of the service (Protocols only, no behaviour).
+"""Contracts between the parts of the service (Protocols and the plain data they exchange, no behaviour).
 
-- `TrendScorer`  scores trends for every brand (monitor.scoring.MultiBrandScorer).
-- `AlertSink`    turns scored trends into durable alerts (monitor.alerts.AlertDispatcher).
-- `ServiceAPI`   what the TUI and `onda watch` use of the running service (monitor.service.MonitorService).
+Everything `MonitorService` uses of a collaborator is listed here:
+
+- `TrendScorer`     scores trends for every brand (monitor.scoring.MultiBrandScorer).
+- `AlertSink`       turns scored trends into durable alerts (monitor.alerts.AlertDispatcher).
+- `Connections`     opens what the service polls through: sources, one HTTP session and its fetcher
+                    (monitor.compose.HttpConnections; with the offline replay server for `--offline`).
+- `EvidenceSource`  a source that feeds the risk gate instead of yielding trends (fact-check feeds).
+- `ServiceAPI`      what the TUI and `onda watch` use of the running service (monitor.service.MonitorService).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from brand_dna.dna import BrandDNA
-from monitor.events import Listener, TrendEvent
-from monitor.models import Trend, Verdict
-from monitor.storage import OutboxRow, SourceHealth
+from monitor.events import Event, Listener, TrendEvent
+from monitor.models import OutboxRow, SourceHealth, SourceItem, Trend, Verdict
+
+if TYPE_CHECKING:  # the source adapters import aiohttp and feed parsers: not needed to read the contracts
+    import aiohttp
+
+    from monitor.sources.base import PollContext, Source
+    from monitor.sources.http import HttpFetcher
+
+
+class ServiceError(Exception):
+    """The service cannot start (e.g. offline replay requested but not available)."""
 
 
 class TrendScorer(Protocol):
@@ -34,13 +48,59 @@ class TrendScorer(Protocol):
 
 
 class AlertSink(Protocol):
+    def attach(
+        self, *, session: aiohttp.ClientSession | None = None, emit: Callable[[Event], None] | None = None
+    ) -> None:
+        """Use the service's shared HTTP session and event bus (called by start(), inside the loop)."""
+
+    def set_brands(self, brands: Sequence[BrandDNA]) -> None:
+        """Pick up edited brands (their alert thresholds) after a DNA edit."""
+
     def consider(self, event: TrendEvent) -> list[OutboxRow]:
         """Apply alert policy to a scored trend; enqueue (durably) what must be sent. Never blocks on I/O."""
 
-    async def flush(self) -> None:
-        """Send whatever is due in the outbox (honours rate limits, retries, quiet hours)."""
+    def request_flush(self) -> None:
+        """There is work: send what is due in the background (coalesced, never overlapping; errors reported)."""
 
-    async def close(self) -> None: ...
+    async def drain(self) -> None:
+        """Flush once more and wait until no flush runs or is requested (`run_once`)."""
+
+    async def close(self) -> None:
+        """Stop sending: cancel a flush in progress, let POSTs on the wire finish, release claims."""
+
+
+class EvidenceSource(Protocol):
+    """A source (monitor.sources.base.Source) whose polls add risk evidence (fact-checks) instead of trends."""
+
+    name: str
+    interval_s: float
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]: ...
+
+    @property
+    def last_new(self) -> int:
+        """How many new pieces of evidence the last poll found (> 0: recent trends are re-scored)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """What `Connections.open()` gives the service for one run."""
+
+    sources: list[Source]
+    evidence: list[EvidenceSource]  # polled like sources; new evidence re-scores recent trends
+    fetcher: HttpFetcher  # shared by every poll
+    session: aiohttp.ClientSession  # the one HTTP session (the fetcher's; alerts send through it too)
+    notices: list[str] = field(default_factory=list)  # problems building sources, one line each
+
+
+class Connections(Protocol):
+    async def open(self) -> Connected:
+        """Inside the running loop: everything polls need (raises ServiceError when that is impossible)."""
+        ...
+
+    async def close(self) -> None:
+        """Undo open() (idempotent; also after a failed or partial open)."""
 
 
 @dataclass(frozen=True, slots=True)

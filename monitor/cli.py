@@ -302,12 +302,9 @@ def cmd_import_factchecks(settings: Settings, file: str, db: str | None = None) 
     except ValueError as exc:
         raise _UserError(f"{file}: {exc}", EXIT_BAD_INPUT) from None
     try:
-        storage = open_storage(settings, db)
-        try:
+        with open_storage(settings, db) as storage:
             new = storage.save_factchecks(result.debunks, f"import:{Path(file).name}")
             total = storage.count_factchecks()
-        finally:
-            storage.close()
     except StorageError as exc:
         raise _UserError(str(exc)) from None
     known = result.already_known(new)

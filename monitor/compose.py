@@ -1,12 +1,15 @@
-"""Composition root: builds the embedder, risk gate, scorer, storage and service from settings.
+"""Composition root: builds the embedder, risk gate, scorer, storage, connections and service from settings.
 
-The CLI and the TUI both call these, so `onda watch` and `onda tui` run the same service.
+The CLI and the TUI both call these, so `onda watch` and `onda tui` run the same service. What
+needs the running event loop (the offline replay server, the sources that poll it, the HTTP
+session and its fetcher) is built by `HttpConnections.open()`, which the service calls from start().
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +19,15 @@ from monitor.config import Settings
 from monitor.models import FactCheck
 
 if TYPE_CHECKING:
+    import aiohttp
+
+    from monitor.api import Connected, EvidenceSource
+    from monitor.offline.server import ReplayServer
     from monitor.risk import RiskGate
+    from monitor.risk.factcheck import FactCheckStore
     from monitor.scoring import MultiBrandScorer
     from monitor.service import MonitorService
+    from monitor.sources.base import Source
     from monitor.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -68,13 +77,109 @@ def build_scorer(
 
 
 def open_storage(settings: Settings, db: str | None = None) -> Storage:
+    """The store (`--db` or the configured path); a context manager: `with open_storage(...) as store:`."""
     from monitor.storage import Storage
 
     return Storage(Path(db) if db else settings.db_path())
 
 
+class HttpConnections:
+    """Implements monitor.api.Connections: the sources and the one HTTP session they poll through.
+
+    `open()` (inside the running loop) starts the replay server when offline, builds the enabled
+    sources from the registry (pointed at the replay server when offline) plus the fact-check feeds,
+    and opens one aiohttp session with its HttpFetcher (conditional GETs cached in `storage`).
+    Given `sources`, exactly those are polled (tests). `close()` closes the session, then the replay
+    server.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        *,
+        offline: bool = False,
+        factchecks: FactCheckStore | None = None,
+        sources: Sequence[Source] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.offline = offline
+        self.factchecks = factchecks  # the risk gate's debunks, filled by the fact-check feeds
+        self._given = list(sources) if sources is not None else None
+        self._session: aiohttp.ClientSession | None = None
+        self._replay: ReplayServer | None = None
+
+    async def open(self) -> Connected:
+        import aiohttp
+
+        from monitor.api import Connected
+        from monitor.sources import build_sources
+        from monitor.sources.http import HttpFetcher
+
+        try:
+            base_url = await self._start_replay() if self.offline else None
+            notices: list[str] = []
+            if self._given is not None:
+                sources, evidence = list(self._given), []
+            else:
+                sources = build_sources(self.settings, base_url=base_url, errors=notices)
+                evidence = self._factcheck_sources(base_url)
+            self._session = aiohttp.ClientSession(headers={"User-Agent": self.settings.http.user_agent})
+        except BaseException:
+            await self.close()
+            raise
+        fetcher = HttpFetcher(self._session, self.settings.http, self.storage)
+        return Connected(sources=sources, evidence=evidence, fetcher=fetcher, session=self._session, notices=notices)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._replay is not None:
+            try:
+                await self._replay.stop()
+            except Exception:
+                log.exception("stopping the replay server failed")
+            self._replay = None
+
+    async def _start_replay(self) -> str:
+        from monitor.api import ServiceError
+
+        try:
+            from monitor.offline.server import ReplayServer
+        except ImportError as exc:
+            raise ServiceError(
+                "offline mode is not available: monitor.offline.server (the replay server) is missing"
+            ) from exc
+        self._replay = ReplayServer()
+        return str(await self._replay.start())
+
+    # --- fact-check source wiring: h3 registers it in the sources registry; then this method goes. ---
+    def _factcheck_sources(self, base_url: str | None) -> list[EvidenceSource]:
+        """The fact-check feeds as a polled source that fills the risk gate's FactCheckStore."""
+        if self.factchecks is None or not self.settings.risk.factcheck_feeds:
+            return []
+        from monitor.sources.factchecks import FactCheckSource
+
+        urls = self.settings.risk.factcheck_feeds
+        if base_url is not None:
+            from monitor.offline import offline_settings
+
+            urls = offline_settings(self.settings, base_url).risk.factcheck_feeds
+        risk = self.settings.risk
+        return [FactCheckSource(self.factchecks, urls, risk.factcheck_interval_s, sink=self.storage)]
+
+    # --- end of the fact-check source wiring ---
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def build_service(settings: Settings, *, offline: bool, db: str | None = None) -> MonitorService:
     from monitor.alerts import AlertDispatcher
+    from monitor.clustering import Clusterer
     from monitor.service import MonitorService
 
     brands = load_brands(settings)
@@ -83,9 +188,14 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
         embedder = build_embedder(settings)
         gate = build_risk_gate(settings, embedder, storage.load_factchecks())
         scorer = build_scorer(settings, brands, embedder, gate)
-        alerts = AlertDispatcher(settings, storage, None, brands)
         return MonitorService(
-            settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline, factchecks=gate.factchecks
+            settings,
+            storage=storage,
+            scorer=scorer,
+            clusterer=Clusterer(embedder, storage, _utcnow),
+            connections=HttpConnections(settings, storage, offline=offline, factchecks=gate.factchecks),
+            alerts=AlertDispatcher(settings, storage, None, brands),
+            credibility_dir=settings.credibility_dir(),
         )
     except BaseException:
         storage.close()

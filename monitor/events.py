@@ -7,14 +7,17 @@ must not block (the TUI posts a message, `watch` prints a line).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any, Literal, TypedDict, Unpack
 
-from monitor.models import Trend, Verdict
-from monitor.storage import OutboxRow, SourceHealth
-from monitor.storage import iso_or_none as _iso
+from monitor.models import OutboxRow, SourceHealth, Trend, Verdict
+from monitor.models import iso_or_none as _iso
+
+log = logging.getLogger(__name__)
 
 TrendChange = Literal["new", "update", "risk_changed"]
 
@@ -105,17 +108,74 @@ class AlertEvent:
         }
 
 
+class StatusKind(StrEnum):
+    """What a status event is about; the value is the `kind` field of its JSON line."""
+
+    MODEL_LOADING = "model_loading"
+    MODEL_READY = "model_ready"
+    NOTICE = "notice"  # something the user should know; the service goes on
+    ERROR = "error"  # something failed; the service goes on
+    RESCORED = "rescored"  # a DNA edit re-scored recent trends
+    STOPPED = "stopped"
+    FATAL = "fatal"  # the store keeps failing: `onda watch` exits non-zero
+
+
+class StatusData(TypedDict, total=False):
+    """The optional fields a status event adds to its JSON line (each kind uses a few)."""
+
+    topic: str  # credibility | leases | alerts
+    source: str
+    viewing: bool  # leases: True while another process polls `source` for us
+    polled_by: str
+    channel: str
+    alerts_at_risk: int
+    restored: int  # model_ready: stories restored from the store
+    brand: str  # rescored: the brand edited, and what the re-scoring changed
+    rescored: int
+    changed: int
+    new_opportunities: int
+    lost_opportunities: int
+
+
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
     """Service life-cycle and notices: model loading/ready, credibility lists missing, rescoring done."""
 
-    kind: str  # model_loading | model_ready | notice | error | rescored | stopped
+    kind: StatusKind
     message: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: StatusData = field(default_factory=lambda: StatusData())
 
     def to_json(self) -> dict[str, Any]:
-        return {"event": "status", "kind": self.kind, "message": self.message, **self.data}
+        return {"event": "status", "kind": self.kind.value, "message": self.message, **self.data}
 
 
 Event = TrendEvent | SourceErrorEvent | SourceHealthEvent | AlertEvent | StatusEvent
 Listener = Callable[[Event], None]
+
+
+class EventBus:
+    """Fan-out of events to listeners, in subscription order; a failing listener is logged and skipped."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Register `listener`; returns the function that unsubscribes it."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break polling
+                log.exception("event listener failed on %s", type(event).__name__)
+
+    def status(self, kind: StatusKind, message: str, **data: Unpack[StatusData]) -> None:
+        self.emit(StatusEvent(kind, message, data))
+

@@ -237,3 +237,58 @@ class FactCheck:
         if self.claim and self.claim != self.title:
             return f"{self.claim}. {self.title}"
         return self.claim or self.title
+
+
+def iso_or_none(dt: datetime | None) -> str | None:
+    """ISO 8601 text of a datetime, None stays None (storage columns and event JSON)."""
+    return dt.isoformat() if dt is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How one source (or one part of it, `rss:host/path`) is doing: stored, evented, shown by the TUI."""
+
+    name: str
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    next_run: datetime | None = None
+    items_last: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.consecutive_failures == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "last_success": iso_or_none(self.last_success),
+            "last_error": self.last_error,
+            "last_error_at": iso_or_none(self.last_error_at),
+            "consecutive_failures": self.consecutive_failures,
+            "next_run": iso_or_none(self.next_run),
+            "items_last": self.items_last,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One alert in the durable outbox (monitor.storage): queued, claimed, sent or failed."""
+
+    id: int
+    dedupe_key: str
+    brand: str
+    trend_id: str
+    kind: str
+    channel: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    claimed_by: str | None = None
+    claim_expires: datetime | None = None

@@ -37,12 +37,12 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
-from monitor.models import FactCheck, RiskAssessment, Trend, Verdict
+from monitor.models import FactCheck, OutboxRow, RiskAssessment, SourceHealth, Trend, Verdict, iso_or_none
 
 
 class StorageError(Exception):
@@ -194,59 +194,8 @@ def _ts(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def iso_or_none(dt: datetime | None) -> str | None:
-    """ISO 8601 text of a datetime, None stays None (storage columns and event JSON)."""
-    return dt.isoformat() if dt is not None else None
-
-
 def _parse(dt: str | None) -> datetime | None:
     return datetime.fromisoformat(dt) if dt else None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    name: str
-    last_success: datetime | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    consecutive_failures: int = 0
-    next_run: datetime | None = None
-    items_last: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.consecutive_failures == 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "ok": self.ok,
-            "last_success": iso_or_none(self.last_success),
-            "last_error": self.last_error,
-            "last_error_at": iso_or_none(self.last_error_at),
-            "consecutive_failures": self.consecutive_failures,
-            "next_run": iso_or_none(self.next_run),
-            "items_last": self.items_last,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    id: int
-    dedupe_key: str
-    brand: str
-    trend_id: str
-    kind: str
-    channel: str
-    payload: dict[str, Any]
-    status: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    next_attempt_at: datetime
-    sent_at: datetime | None
-    claimed_by: str | None = None
-    claim_expires: datetime | None = None
 
 
 class Storage:
@@ -387,6 +336,14 @@ class Storage:
     def close(self) -> None:
         """Close the connection (idempotent; the last connection to close checkpoints the WAL)."""
         self._close_quietly()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     # -- trends -------------------------------------------------------------------
     def save_trend(self, trend: Trend) -> None:

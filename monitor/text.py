@@ -44,6 +44,9 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
+ERROR_CHARS = 300  # errors shown in health and events are one short human line
+
+
 def clean_text(value: object, max_chars: int = 500, *, strip_tags: bool = False) -> str:
     """Untrusted text (any value; None is "") -> one safe line: NFC, no control/bidi/zero-width
     characters or lone surrogates, collapsed spaces, at most `max_chars` (a longer text is cut

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import IO, Any, Literal
 
 from monitor.config import Settings
-from monitor.events import Event, StatusEvent, TrendEvent
+from monitor.events import Event, StatusEvent, StatusKind, TrendEvent
 
 EXIT_STORE_FAILED = 1  # the store kept failing (see MonitorService.check_store)
 
@@ -84,12 +84,12 @@ async def watch_async(
     from monitor.compose import build_service
 
     service = build_service(settings, offline=offline, db=db)
-    try:
+    with service.storage:  # every exit path: the WAL is checkpointed, no handle is left open
         stop = asyncio.Event()
         fatal: list[str] = []
 
         def on_fatal(event: Event) -> None:
-            if isinstance(event, StatusEvent) and event.kind == "fatal":
+            if isinstance(event, StatusEvent) and event.kind == StatusKind.FATAL:
                 fatal.append(event.message)
                 stop.set()
 
@@ -107,8 +107,6 @@ async def watch_async(
                 await stop.wait()
         finally:
             await service.stop()
-    finally:
-        service.storage.close()  # every exit path: the WAL is checkpointed, no handle is left open
     if fatal:
         print(f"onda watch: {fatal[0]}", file=sys.stderr)
         return EXIT_STORE_FAILED

@@ -22,8 +22,8 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from brand_dna.dna import BrandDNA
 from monitor.api import RescoreDiff, ServiceAPI
-from monitor.events import AlertEvent, Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
-from monitor.storage import SourceHealth
+from monitor.events import AlertEvent, Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
+from monitor.models import SourceHealth
 from monitor.text import clean_text
 from tui.brand import BrandPane
 from tui.detail import DetailScreen
@@ -116,7 +116,7 @@ class OndaApp(App[int]):
         try:
             await self.service.start()
         except Exception as exc:  # through the queue, so it lands after the events start() already emitted
-            self.post_message(ServiceEvent(StatusEvent("error", f"service failed to start: {clean_text(exc, 300)}")))
+            self.post_message(ServiceEvent(StatusEvent(StatusKind.ERROR, f"service failed to start: {clean_text(exc, 300)}")))
 
     # -- service events -------------------------------------------------------------------
     def _service_listener(self, event: Event) -> None:
@@ -161,22 +161,22 @@ class OndaApp(App[int]):
                 self._announce.append(clean_text(event.trend.title, 120))
 
     def _on_status(self, event: StatusEvent) -> None:
-        if event.kind == "model_loading":
+        if event.kind == StatusKind.MODEL_LOADING:
             self.model_state, self.status_message = "loading", "loading model…"
-        elif event.kind == "model_ready":
+        elif event.kind == StatusKind.MODEL_READY:
             self.model_state, self.status_message = "ready", "model ready"
             self.reload_trends()
             self.reload_health(refresh=False)
-        elif event.kind == "error":
+        elif event.kind == StatusKind.ERROR:
             self._set_error(event.message)
-        elif event.kind == "rescored":
+        elif event.kind == StatusKind.RESCORED:
             brand = event.data.get("brand")
             self.reload_trends([brand] if isinstance(brand, str) else None)
-        elif event.kind == "stopped":
+        elif event.kind == StatusKind.STOPPED:
             self.model_state, self.status_message = "stopped", "stopped"
-        elif event.kind == "fatal":
+        elif event.kind == StatusKind.FATAL:
             self._set_error(event.message)
-        elif event.kind == "notice":
+        elif event.kind == StatusKind.NOTICE:
             self.notify(clean_text(event.message, 300), markup=False)
             source = event.data.get("source")
             if event.data.get("topic") == "leases" and isinstance(source, str):

@@ -18,9 +18,8 @@ from typing import Any
 
 from brand_dna.dna import BrandDNA
 from monitor.api import RescoreDiff, VerdictChange
-from monitor.events import Event, Listener, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
-from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, Verdict
-from monitor.storage import OutboxRow, SourceHealth
+from monitor.events import Event, Listener, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
+from monitor.models import OutboxRow, RiskAssessment, RiskFlag, SourceHealth, StatementScore, Trend, Verdict
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 MARKUP_TITLE = "[bold red]BREAKING[/] espresso [@click=app.quit]prices[/] soar [link=https://evil.example]x[/link] ]["
@@ -296,10 +295,10 @@ class DemoService:
 
     async def start(self) -> None:
         self.calls.append(("start",))
-        self.emit(StatusEvent("model_loading", "loading model…"))
+        self.emit(StatusEvent(StatusKind.MODEL_LOADING, "loading model…"))
         await self._load()
         self.ready = True
-        self.emit(StatusEvent("model_ready", "model ready"))
+        self.emit(StatusEvent(StatusKind.MODEL_READY, "model ready"))
         for h in self._health.values():
             self.emit(SourceHealthEvent(h))
         if self.live:
@@ -318,7 +317,7 @@ class DemoService:
             except asyncio.CancelledError:
                 pass
             self._task = None
-        self.emit(StatusEvent("stopped", "stopped"))
+        self.emit(StatusEvent(StatusKind.STOPPED, "stopped"))
 
     async def run_once(self) -> None:
         self.calls.append(("run_once",))
@@ -380,7 +379,8 @@ class DemoService:
         self.verdicts[brand.name] = after
         backup = f"{brand.path or brand.name + '.toml'}.20260302T093000.bak" if save else None
         diff = RescoreDiff(brand=brand.name, rescored=len(before), changes=changes, backup=backup)
-        self.emit(StatusEvent("rescored", f"{brand.name}: {len(before)} trends re-scored", {"brand": brand.name}))
+        message = f"{brand.name}: {len(before)} trends re-scored"
+        self.emit(StatusEvent(StatusKind.RESCORED, message, {"brand": brand.name}))
         return diff
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]:

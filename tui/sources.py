@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from monitor.storage import OutboxRow, SourceHealth
+from monitor.models import OutboxRow, SourceHealth
 from monitor.text import clean_text
 from tui.tables import ColumnSpec, Row, fill, selected_key, set_columns
 from tui.text import age, safe, when

@@ -25,6 +25,12 @@ Channels, decided per brand when the alert is queued:
 Timing (applied in `flush()`, to opportunities only): quiet hours, digest mode (Slack), max per hour.
 Pull-the-post alerts (`used_turned_risky`) are urgent and bypass all three. Held-back alerts get a
 later `next_attempt_at`; nothing is dropped. Slack is paced to one message per second per webhook.
+
+The service never flushes directly: it says "there is work" (`request_flush()`, after new alerts
+and on a periodic tick for retries and held-back alerts). Requests are coalesced: one flush runs in
+the background at a time, and requests that arrive meanwhile make it run once more, so flushes never
+overlap or pile up however often they are asked for. A failing flush is logged and emitted as a
+status `error`; the next request tries again.
 """
 
 from __future__ import annotations
@@ -59,9 +65,10 @@ from monitor.alerts.policy import (
     quiet_until,
 )
 from monitor.config import ConfigError, Settings
-from monitor.events import AlertEvent, Event, StatusEvent, TrendEvent
-from monitor.storage import OutboxRow, Storage, StorageError, new_holder_id
-from monitor.text import clean_text
+from monitor.events import AlertEvent, Event, StatusEvent, StatusKind, TrendEvent
+from monitor.models import OutboxRow
+from monitor.storage import Storage, StorageError, new_holder_id
+from monitor.text import ERROR_CHARS, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +143,8 @@ class AlertDispatcher:
         self._recent: list[RecentAlert] | None = None
         self._down: set[str] = set()  # destinations currently failing (for log-once / recovered notices)
         self._inflight: set[asyncio.Task[None]] = set()  # POSTs on the wire (see _send_rows)
+        self._flush_task: asyncio.Task[None] | None = None  # the background flush (request_flush)
+        self._flush_again = False  # requested while it ran: run once more
         self._closed = False
         self.claimant = claimant or new_holder_id()
         # A claim covers one POST (bounded by the HTTP timeout) and its bookkeeping, with room to spare.
@@ -288,7 +297,7 @@ class AlertDispatcher:
             f"kept in memory (up to {self._unqueued_max}) and written when the database accepts writes again"
         )
         log.error("%s", message)
-        self._emit(StatusEvent("error", message, {"topic": "alerts", "alerts_at_risk": self.alerts_at_risk}))
+        self._emit(StatusEvent(StatusKind.ERROR, message, {"topic": "alerts", "alerts_at_risk": self.alerts_at_risk}))
 
     def _settle(self) -> bool:
         """Write what only memory knows (acknowledged sends first, then unqueued alerts). False while that fails."""
@@ -316,7 +325,7 @@ class AlertDispatcher:
                 )
                 self._dropped = 0
             log.warning("%s", message)
-            self._emit(StatusEvent("notice", message, {"topic": "alerts", "alerts_at_risk": 0}))
+            self._emit(StatusEvent(StatusKind.NOTICE, message, {"topic": "alerts", "alerts_at_risk": 0}))
         return True
 
     def _enqueue(self, pending: _Unqueued) -> OutboxRow | None:
@@ -361,6 +370,35 @@ class AlertDispatcher:
             except StorageError as exc:  # stays pending: the next flush marks it
                 log.warning("could not record log alert %s as sent: %s", row.id, exc)
         return row
+
+    # -- coalesced flushing -----------------------------------------------------------------------------
+    def request_flush(self) -> None:
+        """There is work: flush in the background, or once more after the flush in progress."""
+        if self._closed:
+            return
+        if self._flush_task is not None and not self._flush_task.done():
+            self._flush_again = True
+            return
+        self._flush_task = asyncio.get_running_loop().create_task(self._flush_loop(), name="onda-alerts-flush")
+
+    async def drain(self) -> None:
+        """Flush once more and wait until no flush runs or is requested."""
+        self.request_flush()
+        while self._flush_task is not None and not self._flush_task.done():
+            await asyncio.wait({self._flush_task})
+
+    async def _flush_loop(self) -> None:
+        while True:
+            self._flush_again = False
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("sending alerts failed")
+                self._emit(StatusEvent(StatusKind.ERROR, f"sending alerts failed: {clean_text(str(exc), ERROR_CHARS)}"))
+            if not self._flush_again or self._closed:
+                return
 
     # -- sending --------------------------------------------------------------------------------------
     async def flush(self) -> None:
@@ -539,7 +577,7 @@ class AlertDispatcher:
         if result.outcome != "retry" and dest in self._down:
             self._down.discard(dest)
             log.info("%s alerts are being delivered again", channel)
-            self._emit(StatusEvent("notice", f"{channel} alerts are being delivered again"))
+            self._emit(StatusEvent(StatusKind.NOTICE, f"{channel} alerts are being delivered again"))
         if result.outcome == "sent":
             for row in rows:
                 try:
@@ -565,7 +603,7 @@ class AlertDispatcher:
             if dest not in self._down:  # one warning + notice per outage, not one per attempt
                 self._down.add(dest)
                 log.warning("%s alerts not delivered (%s); %s, nothing is lost", channel, error, when)
-                self._emit(StatusEvent("notice", f"{channel} alerts delayed: {error}; {when}", {"channel": channel}))
+                self._emit(StatusEvent(StatusKind.NOTICE, f"{channel} alerts delayed: {error}; {when}", {"channel": channel}))
             else:
                 log.debug("%s alert %s not delivered (%s); %s", channel, first.id, error, when)
 
@@ -617,6 +655,10 @@ class AlertDispatcher:
     async def close(self) -> None:
         """Stop sending and close the session we opened (never the service's shared one)."""
         self._closed = True
+        flushing, self._flush_task = self._flush_task, None
+        if flushing is not None and not flushing.done():  # POSTs already on the wire are shielded from this
+            flushing.cancel()
+            await asyncio.gather(flushing, return_exceptions=True)
         if self._inflight:  # let POSTs already on the wire finish and be marked sent (each is time-bounded)
             await asyncio.wait(set(self._inflight), timeout=self.settings.http.total_timeout_s + 1)
         self._settle()

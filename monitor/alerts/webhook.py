@@ -23,7 +23,7 @@ import aiohttp
 
 from monitor.alerts.delivery import SendResult, post
 from monitor.config import Settings
-from monitor.storage import OutboxRow
+from monitor.models import OutboxRow
 
 SIGNATURE_HEADER = "X-Onda-Signature"
 TIMESTAMP_HEADER = "X-Onda-Timestamp"

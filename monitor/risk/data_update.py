@@ -279,10 +279,8 @@ def run(settings: Settings, db: str | None = None) -> int:
         except StorageError as exc:
             lines.append(f"claimreview: error: {exc}")
         else:
-            try:
+            with storage:
                 lines += asyncio.run(update_claimreview_feeds(settings, storage.save_factchecks))
-            finally:
-                storage.close()
     for line in lines:
         sys.stdout.write(line + "\n")
     sys.stdout.write(f"lists are in {settings.credibility_dir()}\n")

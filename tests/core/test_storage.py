@@ -99,6 +99,18 @@ def test_health_and_http_cache(tmp_path: Path) -> None:
     assert db.get_http_cache("https://y") == (None, None)
 
 
+def test_storage_is_a_context_manager_that_closes(tmp_path: Path) -> None:
+    from monitor.compose import open_storage
+    from monitor.config import Settings
+
+    with open_storage(Settings(), str(tmp_path / "x.db")) as db:
+        db.add_feedback("t1", "Lavazza", "used")
+    with pytest.raises(StorageError):  # closed on leaving the block
+        db.used_trends("Lavazza")
+    with Storage(tmp_path / "x.db") as again:
+        assert again.used_trends("Lavazza") == {"t1"}
+
+
 def test_feedback(tmp_path: Path) -> None:
     db = Storage(tmp_path / "x.db")
     db.add_feedback("t1", "Lavazza", "used")

@@ -18,6 +18,7 @@ from test_faults_storage import trend
 
 from brand_dna.dna import BrandDNA
 from monitor.clustering import Clusterer
+from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, StatusEvent
 from monitor.service import MonitorService
@@ -149,7 +150,7 @@ async def test_a_store_that_keeps_failing_ends_in_a_fatal_status(tmp_path: Path,
         settings,
         storage=storage,
         scorer=scorer,
-        sources=[],
+        connections=HttpConnections(settings, storage, sources=[]),
         clusterer=Clusterer(scorer.embedder, storage, lambda: now),
         store_failure_limit_s=0.3,
     )

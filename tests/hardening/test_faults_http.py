@@ -20,6 +20,7 @@ from hardening_support import TEN_MB, KeywordScorer, LoopbackServer, flood, json
 
 from brand_dna.dna import BrandDNA
 from monitor.clustering import Clusterer, TextAnalyser
+from monitor.compose import HttpConnections
 from monitor.config import HttpSettings, Settings
 from monitor.events import Event, SourceErrorEvent, SourceHealthEvent, TrendEvent
 from monitor.service import MonitorService
@@ -39,7 +40,13 @@ def build_service(
     storage = Storage(settings.storage.path)
     scorer = KeywordScorer([brand])
     clusterer = Clusterer(scorer.embedder, storage, utcnow, analyser=analyser)
-    svc = MonitorService(settings, storage=storage, scorer=scorer, sources=sources, clusterer=clusterer)
+    svc = MonitorService(
+        settings,
+        storage=storage,
+        scorer=scorer,
+        clusterer=clusterer,
+        connections=HttpConnections(settings, storage, sources=sources),
+    )
     events: list[Event] = []
     svc.subscribe(events.append)
     return svc, events
@@ -158,7 +165,7 @@ async def test_flapping_source_fails_once_and_recovers_once(
     server = await serve(flap)
     source = BlueskySource(url=server.base_url + "/xrpc/topics", interval_s=3600)
     svc, events = build_service(fast_settings, brand, analyser, [source])
-    caplog.set_level(logging.INFO, logger="monitor.service")
+    caplog.set_level(logging.INFO, logger="monitor.runner")
     await svc.start()
     try:
         await wait_for(lambda: len(server.requests) >= 1 and svc.health()[0].last_success is not None)

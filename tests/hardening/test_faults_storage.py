@@ -20,6 +20,7 @@ from hardening_support import PYTHON, REPO, KeywordScorer, json_response, onda_e
 from brand_dna.dna import BrandDNA
 from monitor.alerts import AlertDispatcher
 from monitor.clustering import Clusterer, TextAnalyser
+from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import StatusEvent, TrendEvent
 from monitor.models import RiskAssessment, Trend, Verdict
@@ -215,7 +216,12 @@ async def test_service_on_a_full_disk_keeps_polling_and_reporting(
     alerts = AlertDispatcher(fast_settings, storage, None, [brand])
     source = BlueskySource(url=server.base_url + "/xrpc/topics", interval_s=3600)
     svc = MonitorService(
-        fast_settings, storage=storage, scorer=scorer, sources=[source], alerts=alerts, clusterer=clusterer
+        fast_settings,
+        storage=storage,
+        scorer=scorer,
+        connections=HttpConnections(fast_settings, storage, sources=[source]),
+        alerts=alerts,
+        clusterer=clusterer,
     )
     events: list[Any] = []
     svc.subscribe(events.append)

@@ -12,6 +12,7 @@ from hardening_support import KeywordScorer, utcnow, wait_for
 
 from brand_dna.dna import BrandDNA
 from monitor.clustering import Clusterer, TextAnalyser
+from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import SourceErrorEvent, TrendEvent
 from monitor.service import MonitorService
@@ -30,7 +31,7 @@ def rss(title: str) -> bytes:
 async def test_a_failing_feed_is_its_own_health_problem_and_a_slow_one_holds_up_only_itself(
     serve: Any, fast_settings: Settings, brand: BrandDNA, analyser: TextAnalyser, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="monitor.service")
+    caplog.set_level(logging.INFO, logger="monitor.runner")
     broken = {"on": True}
     release_slow = asyncio.Event()
 
@@ -53,7 +54,7 @@ async def test_a_failing_feed_is_its_own_health_problem_and_a_slow_one_holds_up_
         fast_settings,
         storage=storage,
         scorer=scorer,
-        sources=[source],
+        connections=HttpConnections(fast_settings, storage, sources=[source]),
         clusterer=Clusterer(scorer.embedder, storage, utcnow, analyser=analyser),
     )
     events: list[Any] = []

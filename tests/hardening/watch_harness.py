@@ -61,7 +61,7 @@ def main() -> int:
             settings,
             storage=storage,
             scorer=scorer,
-            sources=[source],
+            connections=monitor.compose.HttpConnections(settings, storage, sources=[source]),
             alerts=alerts,
             clusterer=clusterer,
             flush_interval_s=0.2,

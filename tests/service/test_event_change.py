@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
-from monitor.events import TrendEvent
+from monitor.events import StatusEvent, StatusKind, TrendEvent
 from monitor.models import Trend
 
 
@@ -18,3 +19,25 @@ def test_change_names_new_update_and_risk_changed() -> None:
     assert TrendEvent(trend(), {}, "rss", is_new=False).to_json()["change"] == "update"
     rescored = TrendEvent(trend(), {}, "factchecks", is_new=False, risk_changed=True).to_json()
     assert rescored["change"] == "risk_changed" and rescored["id"] == "t1"
+
+
+def test_status_event_json_line_keeps_its_shape() -> None:
+    """The kind is an enum in code and the same string in the `onda watch` line; data fields follow."""
+    event = StatusEvent(
+        StatusKind.NOTICE, "rss is polled by another process", {"topic": "leases", "source": "rss", "viewing": True}
+    )
+    line = json.loads(json.dumps(event.to_json()))
+    assert line == {
+        "event": "status",
+        "kind": "notice",
+        "message": "rss is polled by another process",
+        "topic": "leases",
+        "source": "rss",
+        "viewing": True,
+    }
+    assert list(line)[:3] == ["event", "kind", "message"]
+    assert StatusEvent(StatusKind.STOPPED, "monitor stopped").to_json() == {
+        "event": "status",
+        "kind": "stopped",
+        "message": "monitor stopped",
+    }

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
 
+from monitor.clustering import Clusterer
+from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, SourceErrorEvent, TrendEvent
 from monitor.models import Trend, Verdict
+from monitor.risk.factcheck import FactCheckStore
 from monitor.service import MonitorService
 from monitor.storage import Storage
 
@@ -30,10 +34,25 @@ class NoBrandScorer:
         pass
 
 
+def offline_service(storage: Storage, embedder, factchecks: FactCheckStore | None = None) -> MonitorService:
+    settings = Settings()
+    return MonitorService(
+        settings,
+        storage=storage,
+        scorer=NoBrandScorer(embedder),
+        clusterer=Clusterer(embedder, storage, utcnow),
+        connections=HttpConnections(settings, storage, offline=True, factchecks=factchecks),
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 async def test_offline_run_once_clusters_the_replayed_day(real_embedder, tmp_path) -> None:
     pytest.importorskip("monitor.offline.server")
     storage = Storage(tmp_path / "onda.db")
-    svc = MonitorService(Settings(), storage=storage, scorer=NoBrandScorer(real_embedder), offline=True)
+    svc = offline_service(storage, real_embedder)
     events: list[Event] = []
     svc.subscribe(events.append)
     await svc.start()
@@ -61,13 +80,9 @@ async def test_offline_run_once_clusters_the_replayed_day(real_embedder, tmp_pat
 
 
 async def test_polled_fact_checks_are_stored_for_the_next_start(real_embedder, tmp_path) -> None:
-    from monitor.risk.factcheck import FactCheckStore
-
     storage = Storage(tmp_path / "onda.db")
     store = FactCheckStore(embedder=real_embedder)
-    svc = MonitorService(
-        Settings(), storage=storage, scorer=NoBrandScorer(real_embedder), offline=True, factchecks=store
-    )
+    svc = offline_service(storage, real_embedder, store)
     await svc.start()
     try:
         await svc.run_once()

@@ -7,17 +7,23 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 from brand_dna.dna import BrandDNA, load_brand
 from brand_dna.embedder import HashEmbedder
+from monitor.api import Connected
 from monitor.clustering import Clusterer
+from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
 from monitor.models import RiskAssessment, SourceItem, Trend, Verdict
-from monitor.service import MonitorService, backoff_delay
+from monitor.runner import backoff_delay
+from monitor.service import MonitorService
 from monitor.sources.base import NotModified, PollContext, SourceError
+from monitor.sources.http import HttpFetcher
 from monitor.storage import OutboxRow, Storage
 
 
@@ -30,6 +36,7 @@ class FakeScorer:
         self.loaded = False
         self.fail = False
         self.calls = 0
+        self.risky: set[str] = set()  # title words that make a trend risky (new risk evidence)
 
     @property
     def brands(self) -> list[BrandDNA]:
@@ -50,27 +57,46 @@ class FakeScorer:
             by_brand = {}
             for b in self._brands:
                 hit = next((k for k in b.dna if k.lower() in t.title.lower()), None)
+                risky = any(w in t.title.lower() for w in self.risky)
                 by_brand[b.name] = Verdict(
                     id=t.id,
-                    verdict="fit" if hit else "off_brand",
+                    verdict="risky" if risky else "fit" if hit else "off_brand",
                     fit=0.8 if hit else 0.1,
                     matched=hit,
-                    risk=RiskAssessment(),
+                    risk=RiskAssessment(level="high") if risky else RiskAssessment(),
                 )
             out.append(by_brand)
         return out
 
 
 class FakeAlerts:
+    """An AlertSink that records: each flush request runs one flush (no coalescing), close cancels them."""
+
     def __init__(self) -> None:
         self.considered: list[TrendEvent] = []
         self.flushes = 0
         self.flushed_after: list[int] = []
         self.closed = False
+        self._flushing: set[asyncio.Task[None]] = set()
+
+    def attach(self, *, session: object = None, emit: object = None) -> None:
+        pass
+
+    def set_brands(self, brands: Sequence[BrandDNA]) -> None:
+        pass
 
     def consider(self, event: TrendEvent) -> list[OutboxRow]:
         self.considered.append(event)
         return []
+
+    def request_flush(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.flush())
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def drain(self) -> None:
+        self.request_flush()
+        await asyncio.gather(*self._flushing)
 
     async def flush(self) -> None:
         await asyncio.sleep(0.01)
@@ -79,6 +105,9 @@ class FakeAlerts:
 
     async def close(self) -> None:
         self.closed = True
+        for task in self._flushing:
+            task.cancel()
+        await asyncio.gather(*self._flushing, return_exceptions=True)
 
 
 class OkSource:
@@ -132,6 +161,38 @@ class CrashingSource(OkSource):
         raise ValueError("bug in adapter")
 
 
+class DebunkFeed:
+    """An EvidenceSource: yields no trends; `last_new` says how many new debunks its last poll found."""
+
+    name = "factchecks"
+    interval_s = 60.0
+
+    def __init__(self) -> None:
+        self.next_new = 0
+        self.last_new = 0
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        self.last_new, self.next_new = self.next_new, 0
+        return []
+
+
+class GivenConnections:
+    """Connections with fixed sources and evidence sources, over a real aiohttp session."""
+
+    def __init__(self, sources: list[Any], evidence: list[Any]) -> None:
+        self.sources, self.evidence = sources, evidence
+        self.session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> Connected:
+        self.session = aiohttp.ClientSession()
+        fetcher = HttpFetcher(self.session)
+        return Connected(sources=self.sources, evidence=self.evidence, fetcher=fetcher, session=self.session)
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     s = Settings()
@@ -153,7 +214,7 @@ def make_service(settings, storage, brand, analyser, sources, alerts=None, score
         settings,
         storage=storage,
         scorer=scorer,
-        sources=sources,
+        connections=HttpConnections(settings, storage, sources=sources),
         alerts=alerts,
         clusterer=clusterer,
         flush_interval_s=0.2,
@@ -221,9 +282,8 @@ async def test_backoff_grows_and_retry_after_moves_next_run(settings, storage, b
         h = {x.name: x for x in svc.health()}["polite"]
         assert h.next_run is not None
         assert h.next_run - datetime.now(UTC) > timedelta(seconds=28)
-        assert svc._scheduler is not None
-        job = svc._scheduler.get_job("polite")
-        assert abs((job.next_run_time - h.next_run).total_seconds()) < 0.01
+        next_run = svc.next_run("polite")  # the scheduler's job moved with the health
+        assert next_run is not None and abs((next_run - h.next_run).total_seconds()) < 0.01
         retry_ats = [e.retry_at for e in events if isinstance(e, SourceErrorEvent) and e.source == "bad"]
         assert len(retry_ats) >= 3
         # Recovery resets the failure count (logged once, not per poll).
@@ -247,7 +307,7 @@ async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand
     bad = FailingSource(interval_s=0.05)
     settings.http.max_backoff_s = 0.1
     svc, _, _ = make_service(settings, storage, brand, analyser, [bad])
-    caplog.set_level(logging.INFO, logger="monitor.service")
+    caplog.set_level(logging.INFO, logger="monitor.runner")
     await svc.start()
     try:
         await wait_for(lambda: bad.polls >= 4)
@@ -255,7 +315,7 @@ async def test_log_once_on_failure_and_once_on_recovery(settings, storage, brand
         await wait_for(lambda: svc.health()[0].ok)
     finally:
         await svc.stop()
-    msgs = [r.getMessage() for r in caplog.records if r.name == "monitor.service"]
+    msgs = [r.getMessage() for r in caplog.records if r.name == "monitor.runner"]
     assert sum("source bad failed" in m for m in msgs) == 1
     assert sum("source bad recovered" in m for m in msgs) == 1
 
@@ -358,6 +418,45 @@ async def test_update_brand_returns_rescore_diff(settings, storage, brand, analy
     assert svc.brands[0].dna == ("Sinner", "treno")
 
 
+async def test_new_evidence_rescores_held_trends_and_publishes_only_those_that_moved(
+    settings, storage, brand, analyser
+) -> None:
+    ok = OkSource(interval_s=60, titles=("caffè sospeso day", "nuovo treno regionale"))
+    feed = DebunkFeed()
+    alerts = FakeAlerts()
+    scorer = FakeScorer(brand)
+    svc = MonitorService(
+        settings,
+        storage=storage,
+        scorer=scorer,
+        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
+        connections=GivenConnections([ok], [feed]),
+        alerts=alerts,
+    )
+    events: list[Event] = []
+    svc.subscribe(events.append)
+    await svc.start()
+    try:
+        await svc.run_once()
+        assert svc.source_names() == ["ok", "factchecks"]
+        assert {e.change for e in events if isinstance(e, TrendEvent)} == {"new"}
+        scored = scorer.calls
+        await svc.poll_now("factchecks")  # nothing new: no re-scoring
+        assert scorer.calls == scored
+        scorer.risky = {"treno"}
+        feed.next_new = 1
+        await svc.poll_now("factchecks")
+    finally:
+        await svc.stop()
+    moved = [e for e in events if isinstance(e, TrendEvent) and e.change == "risk_changed"]
+    assert [e.trend.title for e in moved] == ["nuovo treno regionale"]
+    assert moved[0].source == "factchecks" and moved[0].verdicts["Acme"].verdict == "risky"
+    assert alerts.considered[-1] is moved[0]  # the alert policy sees it (a used trend turning risky)
+    stored = storage.get_verdict(moved[0].trend.id, "Acme")
+    assert stored is not None and stored.verdict == "risky"
+    assert {t.title: v.verdict for t, v in svc.recent("Acme")}["nuovo treno regionale"] == "risky"
+
+
 async def test_restart_does_not_duplicate_stories(settings, storage, brand, analyser) -> None:
     ok = OkSource(interval_s=60, titles=("caffè sospeso day",))
     svc, _events, _ = make_service(settings, storage, brand, analyser, [ok])
@@ -389,21 +488,40 @@ async def test_hung_poll_times_out_as_a_failure(settings, storage, brand, analys
     assert slow.finished == 0
 
 
-async def test_failed_start_cleans_up(settings, storage, brand, analyser, monkeypatch) -> None:
-    from monitor.service import ServiceError
+class NoReplay:
+    """Connections whose open() fails the way a missing offline replay server does."""
 
-    async def no_replay(self: MonitorService) -> str:
+    def __init__(self) -> None:
+        self.closed = 0
+
+    async def open(self) -> Connected:
+        from monitor.api import ServiceError
+
         raise ServiceError("offline mode is not available")
 
-    monkeypatch.setattr(MonitorService, "_start_replay", no_replay)
+    async def close(self) -> None:
+        self.closed += 1
+
+
+async def test_failed_start_cleans_up(settings, storage, brand, analyser) -> None:
+    from monitor.api import ServiceError
+
     before = other_tasks()
-    svc, _, _ = make_service(settings, storage, brand, analyser, [OkSource()])
-    svc.offline = True
+    scorer = FakeScorer(brand)
+    connections = NoReplay()
+    svc = MonitorService(
+        settings,
+        storage=storage,
+        scorer=scorer,
+        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
+        connections=connections,
+        alerts=FakeAlerts(),
+    )
     with pytest.raises(ServiceError):
         await svc.start()
     await asyncio.sleep(0)
     assert other_tasks() - before == set()
-    assert svc._session is None and svc._scheduler is None
+    assert connections.closed == 1 and svc.source_names() == []
     with pytest.raises(RuntimeError):
         await svc.run_once()
 
