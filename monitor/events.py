@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from monitor.explain import verdict_json
 from monitor.models import Trend, Verdict
 from monitor.storage import OutboxRow, SourceHealth
 from monitor.storage import iso_or_none as _iso
@@ -54,7 +55,7 @@ class TrendEvent:
             "traffic": t.traffic,
             "context": t.context[:5],
             "urls": t.urls[:5],
-            "verdicts": {brand: v.to_json() for brand, v in self.verdicts.items()},
+            "verdicts": {brand: verdict_json(v) for brand, v in self.verdicts.items()},
         }
 
 
