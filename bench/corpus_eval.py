@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 from brand_dna.dna import load_brand
 from monitor.compose import build_embedder, build_risk_gate, build_scorer
 from monitor.config import Settings
+from monitor.explain import verdict_why
 from monitor.models import TrendInput
 from monitor.risk.claimreview import parse_claimreview
 from monitor.storage import Storage
@@ -99,7 +100,7 @@ def main() -> int:
                 if args.errors == part and v.verdict != r["label"]:
                     errors.append(
                         f"{r['id']:<24} {r['lang']} label={r['label']:<9} got={v.verdict:<9} fit={v.fit:.2f} "
-                        f"{r['title'][:60]!r} | {v.why[:110]}"
+                        f"{r['title'][:60]!r} | {verdict_why(v)[:110]}"
                     )
     storage.close()
     print(f"model {model_id}; fact-checks {'none' if args.no_factchecks else 'imported'}")

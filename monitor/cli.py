@@ -201,6 +201,7 @@ def _stored_factchecks(settings: Settings, db: str | None) -> list[FactCheck]:
 
 def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: int = 512, db: str | None = None) -> int:
     """Stream JSON lines in, verdict lines out (same order), in batches for speed."""
+    from monitor.explain import verdict_json
 
     brand = _load_brand_or_exit(brand_path)
     scorer = _scorer_with_stored_factchecks(settings, brand, db)
@@ -211,7 +212,7 @@ def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: in
 
     def flush() -> None:
         for verdicts in scorer.score_inputs(pending):
-            sys.stdout.write(json.dumps(verdicts[brand.name].to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(verdict_json(verdicts[brand.name]), ensure_ascii=False) + "\n")
         sys.stdout.flush()
         pending.clear()
 
@@ -235,6 +236,7 @@ def cmd_score(settings: Settings, brand_path: str, input_path: str, *, batch: in
 def cmd_eval(
     settings: Settings, brand_path: str, labels_path: str, *, show_errors: bool = False, db: str | None = None
 ) -> int:
+    from monitor.explain import verdict_why
     from monitor.fit_eval import evaluate, format_report
 
     brand = _load_brand_or_exit(brand_path)
@@ -269,7 +271,7 @@ def cmd_eval(
         for (trend, label), v in zip(rows, verdicts, strict=True):
             if v.verdict != label:
                 print(f"  {trend.id}: label={label} got={v.verdict} fit={v.fit:.2f}  {trend.title[:70]}")
-                print(f"      {v.why[:150]}")
+                print(f"      {verdict_why(v)[:150]}")
     return EXIT_BAD_INPUT if bad else EXIT_OK
 
 

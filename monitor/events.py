@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, TypedDict, Unpack
 
+from monitor.explain import verdict_json
 from monitor.models import OutboxRow, SourceHealth, Trend, Verdict
 from monitor.models import iso_or_none as _iso
 
@@ -57,7 +58,7 @@ class TrendEvent:
             "traffic": t.traffic,
             "context": t.context[:5],
             "urls": t.urls[:5],
-            "verdicts": {brand: v.to_json() for brand, v in self.verdicts.items()},
+            "verdicts": {brand: verdict_json(v) for brand, v in self.verdicts.items()},
         }
 
 

@@ -7,9 +7,12 @@ exchange the same objects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
+
+from monitor.evidence import Evidence, FitEvidence, RiskLayer, evidence_from_json
 
 Day = date  # a field below is named `date`: the type keeps its own name
 
@@ -19,6 +22,7 @@ RiskCategory = Literal["tragedy", "polarizing", "misinformation"]
 
 VERDICTS: tuple[VerdictName, ...] = ("fit", "off_brand", "risky")
 RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "low", "medium", "high")
+RISK_CATEGORIES: tuple[RiskCategory, ...] = ("tragedy", "polarizing", "misinformation")
 
 
 def level_rank(level: RiskLevel) -> int:
@@ -94,28 +98,58 @@ def parse_seen_date(value: Any) -> Day | None:
 
 @dataclass(frozen=True, slots=True)
 class RiskFlag:
-    """One layer's finding, with evidence a brand guardian can read."""
+    """One layer's finding: what it found (`evidence`, as data) and what that means for a brand.
+
+    `monitor.explain` words it for people; `evidence.to_json()` is what scripts get.
+    """
 
     category: RiskCategory
     level: RiskLevel
-    layer: str  # lexicon | calendar | prototype | credibility | factcheck | avoid
-    reason: str  # human sentence naming the evidence
-    evidence: str = ""  # the term / prototype / domain / fact-check URL
+    garm: str  # GARM brand-safety category ("Death, Injury or Military Conflict", "Misinformation", ...)
+    evidence: Evidence
     strength: float = 1.0
-    overridden: bool = False  # silenced by the brand's allow-list (still shown)
+    allowed_by: str | None = None  # the brand's `allow` topic that silenced it (still shown)
+
+    @property
+    def layer(self) -> RiskLayer:
+        return self.evidence.layer
+
+    @property
+    def overridden(self) -> bool:
+        return self.allowed_by is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """One item of a verdict's `risk.evidence` list: the flag's fields and its layer's evidence fields."""
+        head = {"category": self.category, "level": self.level, "garm": self.garm, "strength": self.strength}
+        return {**self.evidence.to_json(), **head, "allowed_by": self.allowed_by}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> RiskFlag:
+        """Inverse of `to_json`; raises ValueError for anything it does not recognise."""
+        category, level = obj.get("category"), obj.get("level")
+        if category not in RISK_CATEGORIES or level not in RISK_LEVELS:
+            raise ValueError(f"not a risk flag: category {category!r}, level {level!r}")
+        allowed = obj.get("allowed_by")
+        return cls(
+            category=category,
+            level=level,
+            garm=str(obj.get("garm", "")),
+            evidence=evidence_from_json(obj),
+            strength=float(obj.get("strength", 1.0)),
+            allowed_by=str(allowed) if allowed is not None else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class RiskAssessment:
     level: RiskLevel = "none"
     categories: tuple[RiskCategory, ...] = ()
-    reasons: tuple[str, ...] = ()
     flags: tuple[RiskFlag, ...] = ()
     avoid_hit: str | None = None  # the brand `avoid` topic that matched, if any
 
     @classmethod
     def from_flags(cls, flags: list[RiskFlag], avoid_hit: str | None = None) -> RiskAssessment:
-        """Combine flags: level is the max of active flags; overridden flags only add reasons."""
+        """Combine flags: level is the max of active flags; overridden flags only add evidence."""
         active = [f for f in flags if not f.overridden]
         level: RiskLevel = "none"
         for f in active:
@@ -123,22 +157,41 @@ class RiskAssessment:
                 level = f.level
         if avoid_hit is not None:
             level = "high"
-        ordered = sorted(active, key=lambda f: (-level_rank(f.level), -f.strength))
         categories: list[RiskCategory] = []
-        for f in ordered:
-            if f.category not in categories:
+        for f in rank_flags(flags):
+            if not f.overridden and f.category not in categories:
                 categories.append(f.category)
-        reasons = [f.reason for f in ordered] + [f.reason for f in flags if f.overridden]
-        return cls(
-            level=level,
-            categories=tuple(categories),
-            reasons=tuple(reasons),
-            flags=tuple(flags),
-            avoid_hit=avoid_hit,
-        )
+        return cls(level=level, categories=tuple(categories), flags=tuple(flags), avoid_hit=avoid_hit)
+
+    def ranked(self) -> tuple[RiskFlag, ...]:
+        """The flags most decisive first: active ones by level then strength, overridden ones last."""
+        return rank_flags(self.flags)
 
     def to_json(self) -> dict[str, Any]:
-        return {"level": self.level, "categories": list(self.categories), "reasons": list(self.reasons)}
+        """Structured form (what storage keeps); the verdict line adds rendered `reasons` (`monitor.explain`)."""
+        return {
+            "level": self.level,
+            "categories": list(self.categories),
+            "evidence": [f.to_json() for f in self.ranked()],
+            "avoid_hit": self.avoid_hit,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> RiskAssessment:
+        """Inverse of `to_json`. A row stored before flags were kept has no `evidence`: level and categories only."""
+        level = obj.get("level", "none")
+        if level not in RISK_LEVELS:
+            raise ValueError(f"unknown risk level {level!r}")
+        categories = tuple(c for c in obj.get("categories", []) if c in RISK_CATEGORIES)
+        flags = tuple(RiskFlag.from_json(f) for f in obj.get("evidence", []))
+        avoid = obj.get("avoid_hit")
+        return cls(level=level, categories=categories, flags=flags, avoid_hit=str(avoid) if avoid is not None else None)
+
+
+def rank_flags(flags: Sequence[RiskFlag]) -> tuple[RiskFlag, ...]:
+    """Active flags by level then strength (stable), then the overridden ones in their order."""
+    active = sorted((f for f in flags if not f.overridden), key=lambda f: (-level_rank(f.level), -f.strength))
+    return (*active, *(f for f in flags if f.overridden))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,25 +207,15 @@ class StatementScore:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """One trend judged for one brand. Words for people come from `monitor.explain` (`verdict_json` for JSON lines)."""
+
     id: str
     verdict: VerdictName
     fit: float
-    matched: str | None
+    matched: str | None  # the closest DNA / positioning statement
     risk: RiskAssessment
-    why: str = ""  # one line: why fit / off-brand
+    fit_evidence: FitEvidence | None = None  # the numbers behind `fit` (None: not kept, e.g. a hand-made verdict)
     breakdown: tuple[StatementScore, ...] = ()
-    entities: tuple[str, ...] = ()  # DNA entities found in the trend
-
-    def to_json(self) -> dict[str, Any]:
-        """The DESIGN.md verdict line (plus `why`, which scripts may ignore)."""
-        return {
-            "id": self.id,
-            "verdict": self.verdict,
-            "fit": round(self.fit, 4),
-            "matched": self.matched,
-            "risk": self.risk.to_json(),
-            "why": self.why,
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ import numpy as np
 from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
+from monitor.evidence import FitEvidence
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
 from monitor.risk import trend_text  # one definition: the risk thresholds were calibrated on it
 from monitor.text import content_lemmas, guess_lang, may_match, normalise_lang, run_keys, word_runs
@@ -400,35 +401,20 @@ class MultiBrandScorer:
         is_fit = fit >= self.threshold
         risky = risk.level == "high" or risk.avoid_hit is not None
         verdict: VerdictName = "risky" if risky else ("fit" if is_fit else "off_brand")
-        why = _explain(feats[best], entities, fit, self.threshold, verdict, risk)
+        sem, _ent, kw, cos = (float(v) for v in feats[best])
+        evidence = FitEvidence(
+            threshold=round(self.threshold, 4),
+            semantic_z=round(sem, 3),
+            cosine=round(cos, 4),
+            shared_terms=int(kw),
+            names=entities,
+        )
         return Verdict(
             id=trend.id,
             verdict=verdict,
             fit=fit,
             matched=model.statements[best],
             risk=risk,
-            why=why,
+            fit_evidence=evidence,
             breakdown=breakdown,
-            entities=entities,
         )
-
-
-def _explain(
-    feats: np.ndarray,
-    entities: tuple[str, ...],
-    fit: float,
-    threshold: float,
-    verdict: str,
-    risk: RiskAssessment,
-) -> str:
-    sem, _ent, kw, cos = (float(v) for v in feats)
-    evidence = [f"semantic z {sem:+.1f} (cos {cos:.2f})"]
-    if entities:
-        evidence.append("names: " + ", ".join(entities[:3]))
-    if kw:
-        evidence.append(f"{int(kw)} shared key term{'s' if kw > 1 else ''}")
-    head = f"fit {fit:.2f} vs threshold {threshold:.2f}"
-    if verdict == "risky":
-        reason = risk.reasons[0] if risk.reasons else "risk"
-        return f"risky: {reason}; {head}"
-    return f"{head}; best statement by " + "; ".join(evidence)

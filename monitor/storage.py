@@ -42,6 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from monitor.evidence import FitEvidence
 from monitor.models import FactCheck, OutboxRow, RiskAssessment, SourceHealth, Trend, Verdict, iso_or_none
 
 
@@ -181,6 +182,12 @@ MIGRATIONS: list[str] = [
         added_at TEXT NOT NULL
     );
     CREATE INDEX factchecks_published ON factchecks(published);
+    """,
+    # v4: verdicts keep evidence, not sentences (monitor.explain words them when shown): `why` becomes `evidence`,
+    # JSON of the fit evidence (FitEvidence); `risk` JSON gains an `evidence` list of flags.
+    """
+    ALTER TABLE verdicts RENAME COLUMN why TO evidence;
+    UPDATE verdicts SET evidence = '{}';
     """,
 ]
 
@@ -410,10 +417,11 @@ class Storage:
 
     # -- verdicts -------------------------------------------------------------------
     def save_verdict(self, brand: str, verdict: Verdict) -> None:
+        fit_evidence = verdict.fit_evidence.to_json() if verdict.fit_evidence is not None else {}
         self._write(
-            "INSERT INTO verdicts(trend_id, brand, verdict, fit, matched, risk, why, scored_at) "
+            "INSERT INTO verdicts(trend_id, brand, verdict, fit, matched, risk, evidence, scored_at) "
             "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(trend_id, brand) DO UPDATE SET verdict=excluded.verdict, "
-            "fit=excluded.fit, matched=excluded.matched, risk=excluded.risk, why=excluded.why, "
+            "fit=excluded.fit, matched=excluded.matched, risk=excluded.risk, evidence=excluded.evidence, "
             "scored_at=excluded.scored_at",
             (
                 verdict.id,
@@ -422,7 +430,7 @@ class Storage:
                 verdict.fit,
                 verdict.matched,
                 json.dumps(verdict.risk.to_json(), ensure_ascii=False),
-                verdict.why,
+                json.dumps(fit_evidence, ensure_ascii=False),
                 _now(),
             ),
         )
@@ -432,16 +440,14 @@ class Storage:
         if not rows:
             return None
         row = rows[0]
-        risk = json.loads(row["risk"])
+        fit_evidence = json.loads(row["evidence"] or "{}")
         return Verdict(
             id=row["trend_id"],
             verdict=row["verdict"],
             fit=row["fit"],
             matched=row["matched"],
-            risk=RiskAssessment(
-                level=risk["level"], categories=tuple(risk["categories"]), reasons=tuple(risk["reasons"])
-            ),
-            why=row["why"],
+            risk=RiskAssessment.from_json(json.loads(row["risk"])),
+            fit_evidence=FitEvidence.from_json(fit_evidence) if fit_evidence else None,
         )
 
     # -- source health and HTTP cache -----------------------------------------------

@@ -14,6 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, LoadingIndi
 
 from brand_dna.dna import MAX_STATEMENT_CHARS, BrandDNA
 from monitor.api import RescoreDiff, VerdictChange
+from monitor.explain import verdict_words
 from monitor.text import clean_text
 from tui.tables import ColumnSpec, fill, selected_key, set_columns
 from tui.text import safe
@@ -68,7 +69,8 @@ def diff_text(diff: RescoreDiff) -> Text:
         for c in changes:
             out.append(f" {sign} ", style=style)
             out.append_text(safe(c.title, "", 70))
-            out.append(f"  {c.before} → {c.after}  {c.fit_before:.2f} → {c.fit_after:.2f}\n", style="dim")
+            before, after = verdict_words(c.before), verdict_words(c.after)
+            out.append(f"  {before} → {after}  {c.fit_before:.2f} → {c.fit_after:.2f}\n", style="dim")
 
     new, lost = diff.new_opportunities, diff.lost_opportunities
     other = [c for c in diff.changes if c not in new and c not in lost]

@@ -19,9 +19,18 @@ from typing import Any
 from brand_dna.dna import BrandDNA
 from monitor.api import RescoreDiff, VerdictChange
 from monitor.events import Event, Listener, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
+from monitor.evidence import (
+    CredibilityEvidence,
+    FitEvidence,
+    LexiconEvidence,
+    PrototypeEvidence,
+    SourceRating,
+    TermCount,
+)
 from monitor.models import OutboxRow, RiskAssessment, RiskFlag, SourceHealth, StatementScore, Trend, Verdict
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+DEMO_THRESHOLD = 0.5  # the fit the hand-written verdicts are judged against
 MARKUP_TITLE = "[bold red]BREAKING[/] espresso [@click=app.quit]prices[/] soar [link=https://evil.example]x[/link] ]["
 
 LAVAZZA = BrandDNA(
@@ -93,7 +102,13 @@ def _verdict(brand: BrandDNA, trend: Trend, verdict: str, fit: float, best: int 
         fit=fit,
         matched=statements[best][1] if verdict != "off_brand" or fit > 0.3 else None,
         risk=risk,
-        why=kw.get("why", ""),
+        fit_evidence=FitEvidence(
+            threshold=DEMO_THRESHOLD,
+            semantic_z=round((fit - 0.3) * 5, 1),
+            cosine=fit,
+            shared_terms=1 if fit >= DEMO_THRESHOLD else 0,
+            names=kw.get("names", ()),
+        ),
         breakdown=_breakdown(brand, best, fit),
     )
 
@@ -176,35 +191,35 @@ def demo_trends(now: datetime = NOW) -> list[Trend]:
 def demo_verdicts(brand: BrandDNA, trends: list[Trend]) -> dict[str, Verdict]:
     """Hand-written verdicts per brand (the fake has no model)."""
     by_id = {t.id: t for t in trends}
-    tragedy = RiskFlag("tragedy", "high", "lexicon", "tragedy: 'vittime' (victims) in the title", "vittime")
-    tragedy2 = RiskFlag("tragedy", "high", "prototype", "tragedy: close to 'natural disaster with casualties'", "")
-    polar = RiskFlag("polarizing", "high", "lexicon", "polarizing: 'elezioni' (elections)", "elezioni")
-    misinfo = RiskFlag(
-        "misinformation", "high", "credibility", "misinformation: low-credibility domain", "fake-health-news.example"
-    )
-    misinfo_low = RiskFlag(
-        "tragedy", "low", "lexicon", "tragedy: 'crolli' (collapses) — allowed by brand", "", 1.0, True
-    )
+    death, social = "Death, Injury or Military Conflict", "Debated Sensitive Social Issues"
+    tragedy = RiskFlag("tragedy", "high", death, LexiconEvidence("death", (TermCount("vittime", 1, "death"),)))
+    tragedy2 = RiskFlag("tragedy", "high", death, PrototypeEvidence("Natural disaster with casualties", 0.41, 0.22))
+    elezioni = LexiconEvidence("elections", (TermCount("elezioni", 1, "elections"),))
+    polar = RiskFlag("polarizing", "high", social, elezioni)
+    unreliable = SourceRating("fake-health-news.example", ("Iffy index of unreliable sources",))
+    misinfo = RiskFlag("misinformation", "high", "Misinformation", CredibilityEvidence((unreliable,), judged=1))
+    crolli = LexiconEvidence("disaster", (TermCount("crolli", 1, "disaster"),))
+    misinfo_low = RiskFlag("tragedy", "low", death, crolli, allowed_by="disasters")
     plan: dict[str, tuple[str, float, int, dict[str, Any]]]
     if brand.name == "Ducati":
         plan = {
-            "t-motogp": ("fit", 0.74, 1, {"why": "matches racing DNA"}),
+            "t-motogp": ("fit", 0.74, 1, {}),
             "t-quake": ("risky", 0.1, 0, {"flags": [tragedy]}),
             "t-election": ("risky", 0.05, 0, {"flags": [polar], "avoid_hit": "politics"}),
         }
     else:
         plan = {
-            "t-sinner": ("fit", 0.71, 4, {"why": "Sinner partnership"}),
-            "t-barista": ("fit", 0.64, 2, {"why": "coffee culture"}),
-            "t-markup": ("fit", 0.52, 0, {"why": "espresso"}),
-            "t-coffeeday": ("fit", 0.58, 1, {"why": "coffee moments"}),
+            "t-sinner": ("fit", 0.71, 4, {"names": ("Jannik Sinner",)}),
+            "t-barista": ("fit", 0.64, 2, {}),
+            "t-markup": ("fit", 0.52, 0, {}),
+            "t-coffeeday": ("fit", 0.58, 1, {}),
             "t-quake": ("risky", 0.12, 0, {"flags": [tragedy, tragedy2, misinfo_low]}),
             "t-election": ("risky", 0.41, 1, {"flags": [polar], "avoid_hit": "politics"}),
             "t-cure": ("risky", 0.48, 0, {"flags": [misinfo]}),
         }
     out: dict[str, Verdict] = {}
     for tid, trend in by_id.items():
-        name, fit, best, kw = plan.get(tid, ("off_brand", 0.08 + (len(tid) % 5) / 20, 0, {"why": "no DNA match"}))
+        name, fit, best, kw = plan.get(tid, ("off_brand", 0.08 + (len(tid) % 5) / 20, 0, {}))
         out[tid] = _verdict(brand, trend, name, fit, min(best, len(brand.statements) - 1), **kw)
     return out
 

@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from monitor.explain import layer_words, risk_lines, verdict_why, verdict_words
 from monitor.models import Trend, Verdict
 from monitor.text import clean_text
 from tui.text import age, momentum_arrow, safe, sparkline, summary, trend_counts, when
@@ -44,27 +45,21 @@ def breakdown_table(verdict: Verdict) -> Table:
 
 
 def risk_table(verdict: Verdict) -> Table | Text:
-    risk = verdict.risk
-    if not risk.flags and not risk.avoid_hit:
+    lines = risk_lines(verdict.risk)
+    if not lines:
         return Text("No risk layer fired.", style="green")
     table = Table(expand=True, box=None, pad_edge=False, show_edge=False, header_style="bold")
     table.add_column("Layer", width=11, no_wrap=True)
     table.add_column("Category", width=14, no_wrap=True)
     table.add_column("Level", width=6, no_wrap=True)
     table.add_column("Reason / evidence", ratio=1)
-    if risk.avoid_hit:
+    for line in lines:
+        dim = "dim strike" if line.overridden else ""
         table.add_row(
-            Text("avoid"), Text("brand avoid"), Text("high", "bold red"), safe(f"brand avoids '{risk.avoid_hit}'")
-        )
-    for f in risk.flags:
-        dim = "dim strike" if f.overridden else ""
-        reason = safe(f.reason, dim, 400)
-        if f.evidence:
-            reason.append_text(safe(f" [{clean_text(f.evidence, 200)}]", "dim"))
-        if f.overridden:
-            reason.append_text(Text(" (overridden by brand allow-list)", style="italic yellow"))
-        table.add_row(
-            safe(f.layer, dim), safe(f.category, dim), Text(f.level, style=dim or LEVEL_STYLE.get(f.level, "")), reason
+            safe(layer_words(line.layer) if line.layer else "—", dim),
+            safe(line.category or "—", dim),
+            Text(line.level, style=dim or LEVEL_STYLE.get(line.level, "")),
+            safe(line.text, dim, 600),
         )
     return table
 
@@ -120,16 +115,16 @@ class DetailScreen(Screen[None]):
         marks = self.onda.feedback_marks(self.trend_id, self.brand)
         self.query_one("#d-title", Static).update(safe(trend.title, "bold", 600))
         v = Text.assemble(
-            (f" {verdict.verdict.replace('_', '-').upper()} ", VERDICT_STYLE.get(verdict.verdict, "")),
+            (f" {verdict_words(verdict.verdict).upper()} ", VERDICT_STYLE.get(verdict.verdict, "")),
             f"  fit {verdict.fit:.2f} for ",
             safe(self.brand, "bold", 60),
         )
-        if verdict.matched:
+        if verdict.verdict == "fit" and verdict.matched:
             v.append("\nmatched: ", style="dim")
             v.append_text(safe(verdict.matched, "italic", 400))
-        if verdict.why:
+        if verdict.verdict != "risky":  # a risky trend's reasons are the risk layers below
             v.append("\nwhy: ", style="dim")
-            v.append_text(safe(verdict.why, "", 400))
+            v.append_text(safe(verdict_why(verdict), "", 400))
         if marks:
             v.append("\nyour feedback: ", style="dim")
             v.append(", ".join(sorted(m.replace("_", " ") for m in marks)), style="bold cyan")

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from monitor.explain import risk_reasons, verdict_why
 from monitor.models import Trend, Verdict
 from monitor.text import clean_text
 from tui.state import Entry
@@ -69,9 +70,8 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
     risk = verdict.risk
     category = risk.categories[0] if risk.categories else ("avoid" if risk.avoid_hit else "risk")
     label = f"{risk.level} {category}"
-    reason = risk.reasons[0] if risk.reasons else (f"brand avoids '{risk.avoid_hit}'" if risk.avoid_hit else "")
-    if risk.avoid_hit and not risk.reasons:
-        reason = f"brand avoids '{risk.avoid_hit}'"
+    reasons = risk_reasons(risk)
+    reason = reasons[0] if reasons else ""
     return (
         trend.id,
         [
@@ -84,7 +84,7 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
 
 
 def off_brand_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, dismissed: bool) -> Row:
-    why = "not for us (your feedback)" if dismissed else verdict.why or "no DNA statement close enough"
+    why = "not for us (your feedback)" if dismissed else verdict_why(verdict)
     return (
         trend.id,
         [

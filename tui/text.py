@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from rich.text import Text
 
+from monitor.explain import level_words, risk_reasons, verdict_words
 from monitor.models import Trend, Verdict
 from monitor.text import clean_text
 
@@ -84,13 +85,13 @@ def summary(trend: Trend, verdict: Verdict, brand: str) -> str:
     """Plain-text summary for the clipboard (no markup: it is pasted into chat tools)."""
     lines = [
         clean_text(trend.title, 300),
-        f"Brand: {brand} — verdict: {verdict.verdict} (fit {verdict.fit:.2f})",
+        f"Brand: {brand} — verdict: {verdict_words(verdict.verdict)} (fit {verdict.fit:.2f})",
     ]
-    if verdict.matched:
+    if verdict.verdict == "fit" and verdict.matched:
         lines.append(f"Matched DNA: {clean_text(verdict.matched, 300)}")
     if verdict.risk.level != "none":
-        lines.append(f"Risk: {verdict.risk.level} ({', '.join(verdict.risk.categories)})")
-        lines.extend(f"  - {clean_text(r, 300)}" for r in verdict.risk.reasons[:3])
+        lines.append(f"Risk: {level_words(verdict.risk.level)} ({', '.join(verdict.risk.categories)})")
+        lines.extend(f"  - {clean_text(r, 300)}" for r in risk_reasons(verdict.risk)[:3])
     lines.append(f"Sources: {', '.join(sorted(set(trend.sources)))} — momentum {trend.momentum:.1f}/h")
     lines.extend(f"  • {clean_text(h, 200)}" for h in trend.context[:5])
     lines.extend(f"  {clean_text(u, 300)}" for u in trend.urls[:5])

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
+from monitor.explain import risk_reasons, verdict_why
 from monitor.models import Trend, Verdict
 from monitor.text import clean_text
 
@@ -135,11 +136,11 @@ def build_payload(trend: Trend, verdict: Verdict, *, brand: str, kind: AlertKind
         "verdict": verdict.verdict,
         "fit": round(float(verdict.fit), 4),
         "matched": clean_text(verdict.matched, 500) if verdict.matched else None,
-        "why": clean_text(verdict.why, 300),
+        "why": clean_text(verdict_why(verdict), 300),
         "risk": {
             "level": verdict.risk.level,
             "categories": list(verdict.risk.categories),
-            "reasons": [clean_text(r, 300) for r in verdict.risk.reasons[:5]],
+            "reasons": [clean_text(r, 300) for r in risk_reasons(verdict.risk)[:5]],
         },
         "momentum": round(float(trend.momentum), 3),
         "is_new": is_new,

@@ -29,6 +29,7 @@ from monitor.alerts.escape import (
     truncate,
 )
 from monitor.config import Settings
+from monitor.explain import level_words
 
 MAX_DIGEST_ITEMS = 20
 _RISK_EMOJI = {
@@ -101,7 +102,7 @@ def _risk_line(p: Mapping[str, Any]) -> str:
     level = str(risk.get("level") or "none")
     cats = ", ".join(escape(c, 40) for c in risk.get("categories") or [])
     emoji = _RISK_EMOJI.get(level, "")
-    return f"{emoji} {escape(level, 10)}" + (f" ({cats})" if cats else "")
+    return f"{emoji} {escape(level_words(level), 20)}" + (f" ({cats})" if cats else "")
 
 
 def _headline_lines(p: Mapping[str, Any]) -> list[str]:

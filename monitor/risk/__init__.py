@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, Vectors
+from monitor.evidence import AvoidEvidence, CalendarEvidence, LexiconEvidence, PrototypeEvidence
 from monitor.models import RiskAssessment, RiskCategory, RiskFlag, TrendInput, level_rank
 from monitor.risk.calendar import AnniversaryCalendar
 from monitor.risk.classifier import ClassifierLayer, head_for
@@ -197,21 +199,27 @@ class RiskGate:
         return set(keys)
 
     def topic_keys(self, flag: RiskFlag, extra_groups: dict[str, Group] | None = None) -> set[str]:
-        """Every name a brand could use for this flag's topic: group + aliases, category, GARM name, layer."""
+        """Every name a brand could use for this flag's topic: category, layer, and the layer's own topic.
+
+        Lexicon: the group and its aliases; prototype: the GARM category and its parts ("Crime & Harmful
+        Acts" -> "crime", "harmful acts"); calendar: the event's name.
+        """
         keys: set[str] = {flag.category, flag.layer, *CATEGORY_ALIASES.get(flag.category, ())}
         keys.update(LAYER_ALIASES.get(flag.layer, ()))
-        head = flag.evidence.split(":", 1)[0].strip().lower()
-        if flag.layer == "lexicon":
+        ev = flag.evidence
+        if isinstance(ev, LexiconEvidence):
+            head = ev.group.strip().lower()
             group = (extra_groups or {}).get(head) or self.lexicon.groups.get(head)
             keys.add(head)
             keys.add(head.replace("_", " "))
             if group is not None:
                 keys.update(group.aliases)
-        elif flag.layer == "prototype":
+        elif isinstance(ev, PrototypeEvidence):
+            head = flag.garm.strip().lower()
             keys.add(head)
             keys.update(p.strip() for p in re.split(r"[,&/]| or | and ", head) if p.strip())
-        elif flag.layer == "calendar":
-            keys.add(flag.evidence.lower())
+        elif isinstance(ev, CalendarEvidence):
+            keys.add(ev.event.lower())
         return {_norm(k) for k in keys}
 
     def for_brand(self, flags: list[RiskFlag], trend: TrendInput, brand: BrandDNA) -> RiskAssessment:
@@ -226,15 +234,7 @@ class RiskGate:
         for f, keys in zip(flags, flag_keys, strict=True):
             hit = sorted(allow & keys)
             if hit and not f.overridden:
-                f = RiskFlag(
-                    f.category,
-                    f.level,
-                    f.layer,
-                    f"allowed by brand: '{hit[0]}' — {f.reason}",
-                    f.evidence,
-                    f.strength,
-                    overridden=True,
-                )
+                f = replace(f, allowed_by=hit[0])
             result.append(f)
         avoid_hit: str | None = None
         text = _norm(match_text(trend))
@@ -245,14 +245,14 @@ class RiskGate:
             matched = [f for f, keys in zip(flags, flag_keys, strict=True) if t in keys]
             if matched:
                 best = max(matched, key=lambda f: (level_rank(f.level), f.strength))
-                reason = f"brand avoids '{topic}': {best.reason}"
-                result.append(RiskFlag(best.category, "high", "avoid", reason, evidence=topic, strength=1.0))
+                found = best.evidence  # a layer's finding: avoid flags are only made here
+                evidence = AvoidEvidence(topic, matched=None if isinstance(found, AvoidEvidence) else found)
+                result.append(RiskFlag(best.category, "high", garm=best.garm, evidence=evidence, strength=1.0))
                 avoid_hit = topic
                 break
             if re.search(r"(?<!\w)" + re.escape(t) + r"(?!\w)", text):
-                category: RiskCategory = "polarizing"
-                reason = f"brand avoids '{topic}': the trend mentions '{topic}' in its title or headlines"
-                result.append(RiskFlag(category, "high", "avoid", reason, evidence=topic, strength=1.0))
+                evidence = AvoidEvidence(topic)
+                result.append(RiskFlag("polarizing", "high", garm="", evidence=evidence, strength=1.0))
                 avoid_hit = topic
                 break
         return RiskAssessment.from_flags(result, avoid_hit=avoid_hit)

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from monitor.models import RiskFlag
+from monitor.evidence import CalendarEvidence
+from monitor.models import RiskFlag, RiskLevel
+from monitor.risk.lexicon import GARM_BY_GROUP
 from monitor.text import may_match, run_keys, word_runs
 
 DATA_FILE = Path(__file__).with_name("data") / "anniversaries.toml"
 DEFAULT_WINDOW_DAYS = 3
+GARM = GARM_BY_GROUP["death"]  # the GARM name of every calendar flag
 COMMEMORATIVE = re.compile(
     r"(?<!\w)(anniversario|anniversary|anniversaire|ricorrenza|commemorazione|commemorate|commemoration|"
     r"remember|remembrance|never forget|neverforget|in memoria|memoriale|memorial|minuto di silenzio|"
@@ -114,23 +117,12 @@ class AnniversaryCalendar:
             if m is None and near and ev.date_aliases is not None:
                 m = ev.date_aliases.search(low)
             if m is not None:
-                years = today.year - ev.day.year
-                when = "today" if dist == 0 else f"{dist} day(s) from"
-                if near:
-                    reason = (
-                        f"calendar · tragedy (GARM: Death, Injury or Military Conflict): mentions '{m.group(0)}' — {ev.name}, anniversary {when} "
-                        f"({ev.day:%d %b}, {years} years) — strong evidence"
-                    )
-                    flags.append(RiskFlag("tragedy", "high", "calendar", reason, evidence=ev.name, strength=1.0))
-                else:
-                    reason = f"calendar · tragedy (GARM: Death, Injury or Military Conflict): mentions '{m.group(0)}' — {ev.name} (anniversary {ev.day:%d %b}) — moderate evidence"
-                    flags.append(RiskFlag("tragedy", "medium", "calendar", reason, evidence=ev.name, strength=0.5))
+                level: RiskLevel = "high" if near else "medium"
+                found = CalendarEvidence(ev.name, ev.day, today.year - ev.day.year, dist, near, mention=m.group(0))
+                flags.append(RiskFlag("tragedy", level, garm=GARM, evidence=found, strength=1.0 if near else 0.5))
             elif ev.major and dist == 0:
                 c = COMMEMORATIVE.search(low)
                 if c is not None:
-                    reason = (
-                        f"calendar · tragedy (GARM: Death, Injury or Military Conflict): today is the anniversary of {ev.name}; commemorative wording "
-                        f"'{c.group(0)}' — weak evidence"
-                    )
-                    flags.append(RiskFlag("tragedy", "low", "calendar", reason, evidence=ev.name, strength=0.25))
+                    found = CalendarEvidence(ev.name, ev.day, today.year - ev.day.year, dist, near, wording=c.group(0))
+                    flags.append(RiskFlag("tragedy", "low", garm=GARM, evidence=found, strength=0.25))
         return flags

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from brand_dna.embedder import Vectors
+from monitor.evidence import ClassifierEvidence
 from monitor.models import RiskCategory, RiskFlag, RiskLevel
 from monitor.risk.lexicon import DEFAULT_GARM, GARM_BY_GROUP
 
@@ -104,12 +105,8 @@ class ClassifierLayer:
                 out.append([])
                 continue
             cat = self.head.categories[j]
-            word = "strong" if level == "high" else "moderate"
-            reason = (
-                f"classifier · {cat} (GARM: {GARM.get(cat, cat)}): reads like {cat} news"
-                f" — probability {p:.2f} (high from {self.head.high:.2f}) — {word} evidence"
-            )
             strength = round(min(1.0, max(0.0, (p - self.head.medium) / max(1e-6, 1.0 - self.head.medium))), 3)
-            out.append([RiskFlag(cat, level, "classifier", reason, evidence=f"{cat}: p={p:.2f}", strength=strength)])
+            evidence = ClassifierEvidence(probability=round(p, 4), high_from=round(self.head.high, 4))
+            out.append([RiskFlag(cat, level, garm=GARM.get(cat, cat), evidence=evidence, strength=strength)])
         return out
 

@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from monitor.evidence import CredibilityEvidence, SourceRating
 from monitor.models import RiskFlag
+from monitor.risk.lexicon import GARM_BY_GROUP
 
 MAINSTREAM_FILE = Path(__file__).with_name("data") / "mainstream.txt"
+GARM = GARM_BY_GROUP["misinformation"]
 PC1_LOW = 0.4
 PC1_HIGH = 0.75
 OPENSOURCES_LOW = {"fake", "fake news", "conspiracy", "junksci", "unreliable", "unrealiable", "hate", "rumor", "satire"}
@@ -217,24 +220,16 @@ class CredibilityIndex:
         if not low:
             return []
         high = [r for r in judged if r.level == "high"]
-        named = "; ".join(f"{r.domain} ({', '.join(r.evidence[:2])})" for r in low[:3])
-        if high:
-            reason = (
-                f"credibility · misinformation (GARM: Misinformation): low-credibility source(s) {named}, but also carried by "
-                f"{', '.join(r.domain for r in high[:3])} — weak evidence"
-            )
-            return [RiskFlag("misinformation", "low", "credibility", reason, evidence=low[0].domain, strength=0.2)]
-        if len(low) == len(judged):
-            reason = (
-                f"credibility · misinformation (GARM: Misinformation): only low-credibility sources ({named}), "
-                f"no mainstream pickup — strong evidence ({len(low)} of {len(judged)} sources)"
-            )
-            return [RiskFlag("misinformation", "high", "credibility", reason, evidence=low[0].domain, strength=1.0)]
-        reason = (
-            f"credibility · misinformation (GARM: Misinformation): low-credibility source(s) {named} and no mainstream pickup "
-            f"({len(low)} of {len(judged)} sources low) — moderate evidence"
+        evidence = CredibilityEvidence(
+            low=tuple(SourceRating(r.domain, r.evidence) for r in low),
+            mainstream=tuple(r.domain for r in high),
+            judged=len(judged),
         )
-        return [RiskFlag("misinformation", "medium", "credibility", reason, evidence=low[0].domain, strength=0.5)]
+        if high:  # picked up by a newsroom too
+            return [RiskFlag("misinformation", "low", garm=GARM, evidence=evidence, strength=0.2)]
+        if len(low) == len(judged):  # only low-credibility sites carry it
+            return [RiskFlag("misinformation", "high", garm=GARM, evidence=evidence, strength=1.0)]
+        return [RiskFlag("misinformation", "medium", garm=GARM, evidence=evidence, strength=0.5)]
 
 
 def installed_lists(directory: Path) -> list[str]:

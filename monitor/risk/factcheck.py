@@ -23,7 +23,9 @@ from urllib.parse import urlencode, urlsplit
 import numpy as np
 
 from brand_dna.embedder import Embedder, Vectors
+from monitor.evidence import FactCheckEvidence
 from monitor.models import FactCheck, RiskFlag, RiskLevel, parse_seen_date
+from monitor.risk.lexicon import GARM_BY_GROUP
 from monitor.text import MAX_TITLE_CHARS, clean_text, fold_accents
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ Fetch = Callable[[str], Awaitable[bytes]]
 API_KEY_ENV = "ONDA_FACTCHECK_API_KEY"
 GOOGLE_CLAIMS_URL = "https://factchecktools.googleapis.com/v1alpha1/claims:search"
 DEFAULT_GOOGLE_SITES = ("facta.news", "pagellapolitica.it", "open.online", "butac.it", "bufale.net")
+GARM = GARM_BY_GROUP["misinformation"]
 
 _STOP = set(
     [
@@ -465,15 +468,18 @@ class FactCheckStore:
                 continue
             score, j, shared = best
             fc = entries[j].fc
-            rating = f", rated '{fc.rating}'" if fc.rating else ""
-            when = f" on {fc.published.isoformat()}" if fc.published else ""
-            how = f"similarity {score:.2f}" if sims is not None else f"{score:.0%} of its key words"
-            words = f", shared words: {', '.join(shared[:5])}" if shared else ""
-            reason = (
-                f"factcheck · misinformation (GARM: Misinformation): matches the debunk '{fc.title}' by {fc.publisher or 'a fact-checker'}"
-                f"{when}{rating} ({fc.url}) — {how}{words} — strong evidence"
+            evidence = FactCheckEvidence(
+                url=fc.url,
+                title=fc.title,
+                publisher=fc.publisher,
+                claim=fc.claim,
+                rating=fc.rating,
+                published=fc.published,
+                score=round(score, 4),
+                method="meaning" if sims is not None else "words",
+                shared_terms=tuple(shared),
             )
             out[i].append(
-                RiskFlag("misinformation", debunk_level(fc.rating), "factcheck", reason, evidence=fc.url, strength=min(score, 1.0))
+                RiskFlag("misinformation", debunk_level(fc.rating), garm=GARM, evidence=evidence, strength=min(score, 1.0))
             )
         return out

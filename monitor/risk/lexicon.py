@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.evidence import LexiconEvidence, TermCount
 from monitor.models import RiskCategory, RiskFlag, RiskLevel
 from monitor.text import normalise_lang
 
@@ -181,12 +182,8 @@ class _LangMatcher:
         return out
 
 
-def _fmt_term(h: TermHit) -> str:
-    return f"'{h.term}'" + (f" ×{h.count}" if h.count > 1 else "")
-
-
 def score_hits(
-    hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict[str, Group], source: str = "lexicon"
+    hits: Iterable[TermHit], amps: dict[str, list[str]], groups: dict[str, Group], brand: bool = False
 ) -> list[RiskFlag]:
     """Pure policy: hits -> one flag per matched group; the words decide the level, not how often they repeat.
 
@@ -194,7 +191,8 @@ def score_hits(
     strongest term of the category: a "severe" or "high" term (a death, a flood, a war, an election)
     is high on its own; a "medium" term is medium, and high together with an amplifier of the same
     category ("Salvini" + "polemica"); "low" terms stay low.
-    Repetitions only raise the reported score (the strength shown in reasons).
+    Repetitions only raise the reported score (`LexiconEvidence.score`). `brand`: the terms come from
+    the brand's own lexicon file.
     """
     by_cat: dict[str, list[TermHit]] = {}
     for h in hits:
@@ -213,28 +211,26 @@ def score_hits(
             level = "medium"
         else:
             level = "low"
-        strength_word = {"high": "strong", "medium": "moderate", "low": "weak"}[level]
         by_group: dict[str, list[TermHit]] = {}
         for h in chits:
             by_group.setdefault(h.group, []).append(h)
         for group, ghits in by_group.items():
             ghits.sort(key=lambda h: (-WEIGHTS[h.weight], -h.count, h.term))
             glevel: RiskLevel = level if any(h.weight != "low" for h in ghits) else "low"
-            others = [h for h in chits if h.group != group]
-            label = f"{category}/{group.replace('_', ' ')} (GARM: {groups[group].garm})"
-            parts = [f"{source} · {label}: " + ", ".join(_fmt_term(h) for h in ghits[:6])]
-            if others:
-                parts.append("with " + ", ".join(f"'{h.term}' ({h.group})" for h in others[:4]))
-            if amp_terms:
-                parts.append("amplified by " + ", ".join(f"'{a}'" for a in amp_terms[:4]))
-            reason = "; ".join(parts) + f" — {strength_word} evidence (score {score:.1f})"
+            evidence = LexiconEvidence(
+                group=group,
+                terms=tuple(TermCount(h.term, h.count, group) for h in ghits),
+                related=tuple(TermCount(h.term, h.count, h.group) for h in chits if h.group != group),
+                amplifiers=tuple(amp_terms),
+                score=round(score, 2),
+                brand=brand,
+            )
             flags.append(
                 RiskFlag(
                     category=groups[group].category,
                     level=glevel,
-                    layer="lexicon",
-                    reason=reason,
-                    evidence=f"{group}: " + ", ".join(h.term for h in ghits),
+                    garm=groups[group].garm,
+                    evidence=evidence,
                     strength=round(min(score / 6.0, 1.0), 3),
                 )
             )
@@ -326,4 +322,4 @@ class BrandLexicon:
             hits.extend(x for x in h if x.term not in seen)
             for cat, terms in a.items():
                 amps.setdefault(cat, []).extend(t for t in terms if t not in amps.get(cat, []))
-        return score_hits(hits, amps, self.data.groups, source="brand lexicon")
+        return score_hits(hits, amps, self.data.groups, brand=True)

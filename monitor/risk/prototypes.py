@@ -19,6 +19,7 @@ import numpy as np
 
 from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
+from monitor.evidence import PrototypeEvidence
 from monitor.models import RiskCategory, RiskFlag, RiskLevel, level_rank
 from monitor.text import normalise_lang
 
@@ -189,18 +190,12 @@ class PrototypeLayer:
                 if level_rank(level) > level_rank(cat.max_level):
                     level = cat.max_level
                 example = b.index.statements[int(cat_best[i, j])]
-                word = "strong" if level == "high" else "moderate"
-                reason = (
-                    f"prototype · {cat.risk} (GARM: {cat.name}): close to '{example}' — similarity {sim:.2f}, "
-                    f"{margin:+.2f} vs safe news — {word} evidence"
-                )
                 flags.append(
                     RiskFlag(
                         cat.risk,
                         level,
-                        "prototype",
-                        reason,
-                        evidence=f"{cat.name}: {example}",
+                        garm=cat.name,
+                        evidence=PrototypeEvidence(example, round(sim, 4), round(margin, 4)),
                         strength=round(max(0.0, min(margin / 0.3, 1.0)), 3),
                     )
                 )

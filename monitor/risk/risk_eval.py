@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from monitor.explain import risk_reasons
 from monitor.models import RiskAssessment, TrendInput
 
 DEFAULT_CASES = Path(__file__).resolve().parents[2] / "examples" / "risk" / "cases.jsonl"
@@ -127,7 +128,8 @@ def assess_cases(gate: Any, cases: Sequence[Case], layers: set[str] | None = Non
 def metrics_by_group(cases: Sequence[Case], results: Sequence[RiskAssessment]) -> dict[str, Metrics]:
     groups: dict[str, Metrics] = {}
     for c, r in zip(cases, results, strict=True):
-        what = f"{c.trend.id} [{r.level}] {c.trend.title!r}: {r.reasons[0] if r.reasons else 'no flag'}"
+        reasons = risk_reasons(r)
+        what = f"{c.trend.id} [{r.level}] {c.trend.title!r}: {reasons[0] if reasons else 'no flag'}"
         for key in (f"{c.trend.lang} {c.split}", f"{c.trend.lang} all", f"all {c.split}", "all all"):
             groups.setdefault(key, Metrics()).add(c.label == "risky", r.level == "high", what)
     return groups

@@ -17,7 +17,8 @@ from brand_dna.dna import BrandDNA
 from monitor.alerts import AlertDispatcher
 from monitor.config import Settings
 from monitor.events import Event, TrendEvent
-from monitor.models import RiskAssessment, Trend, Verdict
+from monitor.evidence import FitEvidence, LexiconEvidence, TermCount
+from monitor.models import RiskAssessment, RiskFlag, Trend, Verdict
 from monitor.storage import Storage
 
 SECRET_TOKEN = "XXsecretTOKENxx1234567890"
@@ -134,16 +135,19 @@ def make_verdict(
     fit: float = 0.4,
     *,
     level: str = "none",
-    reasons: tuple[str, ...] = (),
+    terms: tuple[str, ...] = (),
     categories: tuple[str, ...] = (),
 ) -> Verdict:
+    """`terms`: words of one lexicon finding at `level` (its reason reads "'term' — tragedy: death ...")."""
+    evidence = LexiconEvidence("death", tuple(TermCount(t, 1, "death") for t in terms))
+    flags = (RiskFlag("tragedy", level, "Death, Injury or Military Conflict", evidence),) if terms else ()  # type: ignore[arg-type]
     return Verdict(
         id=tid,
         verdict=verdict,  # type: ignore[arg-type]
         fit=fit,
         matched="Early sponsor and ambassador partnership with Jannik Sinner",
-        risk=RiskAssessment(level=level, categories=categories, reasons=reasons),  # type: ignore[arg-type]
-        why="matches the sponsorship statement",
+        risk=RiskAssessment(level=level, categories=categories, flags=flags),  # type: ignore[arg-type]
+        fit_evidence=FitEvidence(threshold=0.26, semantic_z=4.0, cosine=0.35, shared_terms=1, names=("Jannik Sinner",)),
     )
 
 

@@ -78,7 +78,7 @@ def test_rising_required_unless_new_or_disabled() -> None:
 
 def test_used_trend_turning_risky_is_its_own_kind() -> None:
     kw: dict[str, Any] = {"is_new": False, "brand_threshold": 0.0, "min_fit": 0.0, "require_rising": True}
-    risky = make_verdict(verdict="risky", level="high", reasons=("tragedy: 'morto'",))
+    risky = make_verdict(verdict="risky", level="high", terms=("morto",))
     assert alert_kind(make_trend(), risky, used={"t1"}, **kw) == USED_TURNED_RISKY
     assert alert_kind(make_trend(), risky, used=set(), **kw) is None
     assert alert_kind(make_trend(), make_verdict(), used={"t1"}, **kw) == OPPORTUNITY

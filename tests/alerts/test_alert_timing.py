@@ -119,7 +119,7 @@ async def test_quiet_hours_hold_opportunities_but_not_pull_the_post(
     d = make_dispatcher(make_settings(alerts={"quiet_hours": "22:00-07:00"}), storage, session, events, clock)
     d.consider(story(1))
     storage.add_feedback("t2", "Lavazza", "used")
-    d.consider(trend_event(make_trend("t2", "Used story"), make_verdict("t2", "risky", level="high", reasons=("r",))))
+    d.consider(trend_event(make_trend("t2", "Used story"), make_verdict("t2", "risky", level="high", terms=("r",))))
     await d.flush()
     rows = {r.trend_id: r for r in storage.outbox()}
     assert rows["t2"].status == "sent" and rows["t2"].kind == "used_turned_risky"
@@ -181,7 +181,7 @@ async def test_used_turned_risky_is_sent_once_and_looks_different(
     await d.flush()
     storage.add_feedback("t1", "Lavazza", "used")
     risky = make_verdict(
-        "t1", "risky", fit=0.4, level="high", categories=("tragedy",), reasons=("tragedy: lexicon term 'lutto'",)
+        "t1", "risky", fit=0.4, level="high", categories=("tragedy",), terms=("lutto",)
     )
     rows = d.consider(trend_event(make_trend("t1"), risky, is_new=False))
     assert [r.kind for r in rows] == ["used_turned_risky"]
@@ -191,6 +191,7 @@ async def test_used_turned_risky_is_sent_once_and_looks_different(
     assert msg["blocks"][0]["text"]["text"].startswith(":warning: PULL THE POST? Lavazza:")
     assert msg["text"].startswith("PULL THE POST?")
     body = json.dumps(msg, ensure_ascii=False)
-    assert "tragedy: lexicon term 'lutto'" in body and "RISKY" in body
+    assert "'lutto' — tragedy: death (GARM: Death, Injury or Military Conflict)" in body and "RISKY" in body
+    assert "do not ride (tragedy)" in body  # levels in words, not internal names
     # not marked used -> a risky verdict alone raises nothing
     assert d.consider(trend_event(make_trend("t5"), make_verdict("t5", "risky", level="high"))) == []

@@ -40,7 +40,10 @@ def test_score_stdin_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
     for o in out:
         assert set(o) >= {"id", "verdict", "fit", "matched", "risk"}
         assert o["verdict"] in ("fit", "off_brand", "risky")
-        assert set(o["risk"]) == {"level", "categories", "reasons"}
+        assert set(o["risk"]) == {"level", "categories", "reasons", "evidence"}
+        assert all(isinstance(r, str) for r in o["risk"]["reasons"]) and isinstance(o["why"], str)
+        assert len(o["risk"]["evidence"]) >= len(o["risk"]["reasons"])  # an avoid folds its finding into one reason
+        assert all({"layer", "category", "level", "garm"} <= set(e) for e in o["risk"]["evidence"])
     assert out[0]["verdict"] == "fit" and out[1]["verdict"] == "off_brand"
     errors = [line for line in proc.stderr.splitlines() if "skipped" in line]
     assert len(errors) == 2

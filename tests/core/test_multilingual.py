@@ -10,6 +10,7 @@ from brand_dna.dna import BrandDNA
 from brand_dna.embedder import EmbedderError, SentenceEmbedder, UseEmbedder, make_embedder
 from brand_dna.index import StatementIndex
 from monitor.config import ModelSettings
+from monitor.explain import verdict_why
 from monitor.models import TrendInput
 from monitor.profiles import MINILM, profile_for, profile_key
 from monitor.scoring import Calibration, MultiBrandScorer, extract_entities, surname
@@ -91,7 +92,7 @@ def pasta_scorer(real_embedder) -> MultiBrandScorer:  # type: ignore[no-untyped-
 )
 def test_plain_brand_file_finds_real_opportunities(pasta_scorer: MultiBrandScorer, title: str, lang: str) -> None:
     v = pasta_scorer.score_inputs([TrendInput("t", title, lang)])[0][PASTA.name]
-    assert v.verdict == "fit", v.why
+    assert v.verdict == "fit", verdict_why(v)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +101,7 @@ def test_plain_brand_file_finds_real_opportunities(pasta_scorer: MultiBrandScore
 )
 def test_plain_brand_file_leaves_unrelated_trends(pasta_scorer: MultiBrandScorer, title: str, lang: str) -> None:
     v = pasta_scorer.score_inputs([TrendInput("t", title, lang)])[0][PASTA.name]
-    assert v.verdict == "off_brand", v.why
+    assert v.verdict == "off_brand", verdict_why(v)
 
 
 def test_a_model_calibrated_for_fit_only_borrows_the_other_numbers(monkeypatch: pytest.MonkeyPatch) -> None:

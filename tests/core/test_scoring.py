@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from brand_dna.dna import BrandDNA, load_brand
+from monitor.evidence import LexiconEvidence, TermCount
+from monitor.explain import verdict_json, verdict_why
 from monitor.models import RiskAssessment, RiskFlag, TrendInput
 from monitor.scoring import MultiBrandScorer, extract_entities, trend_text
 
@@ -40,7 +42,7 @@ def verdict(scorer: MultiBrandScorer, title: str, lang: str, context: Sequence[s
 )
 def test_clear_opportunities_are_fit(scorer: MultiBrandScorer, title: str, lang: str, context: tuple[str, ...]) -> None:
     v = verdict(scorer, title, lang, context)
-    assert v.verdict == "fit", v.why
+    assert v.verdict == "fit", verdict_why(v)
     assert v.fit >= scorer.threshold
     assert v.matched is not None and v.matched in {s for _, s in scorer.brands[0].statements}
 
@@ -57,7 +59,7 @@ def test_clear_opportunities_are_fit(scorer: MultiBrandScorer, title: str, lang:
 )
 def test_unrelated_trends_are_off_brand(scorer: MultiBrandScorer, title: str, lang: str) -> None:
     v = verdict(scorer, title, lang)
-    assert v.verdict == "off_brand", v.why
+    assert v.verdict == "off_brand", verdict_why(v)
     assert v.fit < scorer.threshold
 
 
@@ -65,7 +67,17 @@ def test_matched_statement_names_the_partnership(scorer: MultiBrandScorer) -> No
     v = verdict(scorer, "Jannik Sinner eletto atleta dell'anno", "it")
     assert v.verdict == "fit"
     assert v.matched is not None and "Sinner" in v.matched
-    assert "Sinner" in v.entities and "Sinner" in v.why
+    assert v.fit_evidence is not None and "Sinner" in v.fit_evidence.names
+    assert v.fit_evidence.threshold == pytest.approx(scorer.threshold, abs=1e-4)
+    why = verdict_why(v)
+    assert why.startswith("names: ") and "Sinner" in why and why.endswith(f"≥ {scorer.threshold:.2f}")
+
+
+def test_off_brand_says_what_was_missing(scorer: MultiBrandScorer) -> None:
+    v = verdict(scorer, "Previsioni meteo per il weekend", "it")
+    assert v.verdict == "off_brand"
+    why = verdict_why(v)
+    assert why.startswith(f"no statement close enough: best '{v.matched}' at {v.fit:.2f} < {scorer.threshold:.2f}")
 
 
 def test_context_headlines_carry_an_ambiguous_title(scorer: MultiBrandScorer) -> None:
@@ -99,7 +111,8 @@ class HighRiskGate:
     """A fixed risk layer: lets the test check that risk overrides fit."""
 
     def assess_base(self, trends, vectors):  # type: ignore[no-untyped-def]
-        return [[RiskFlag("tragedy", "high", "lexicon", "lexicon: 'doping' (tragedy, high)", "doping")] for _ in trends]
+        doping = LexiconEvidence("doping", (TermCount("doping", 1, "doping"),))
+        return [[RiskFlag("tragedy", "high", "Crime & Harmful Acts", doping)] for _ in trends]
 
     def for_brand(self, flags, trend, brand):  # type: ignore[no-untyped-def]
         return RiskAssessment.from_flags(flags)
@@ -110,8 +123,28 @@ def test_risky_overrides_fit(real_embedder, lavazza: BrandDNA) -> None:  # type:
     v = scorer.score_inputs([TrendInput("t", "Sinner vince gli Australian Open", "it")])[0]["Lavazza"]
     assert v.verdict == "risky"
     assert v.fit >= scorer.threshold  # the fit is still reported; the verdict is what protects the brand
-    out = v.to_json()
-    assert out["risk"] == {"level": "high", "categories": ["tragedy"], "reasons": ["lexicon: 'doping' (tragedy, high)"]}
+    out = verdict_json(v)
+    reason = "'doping' — tragedy: doping (GARM: Crime & Harmful Acts), strong evidence"
+    assert out["risk"]["level"] == "high" and out["risk"]["categories"] == ["tragedy"]
+    assert out["risk"]["reasons"] == [reason]
+    assert out["risk"]["evidence"] == [
+        {
+            "layer": "lexicon",
+            "group": "doping",
+            "terms": [{"term": "doping", "count": 1, "group": "doping"}],
+            "related": [],
+            "amplifiers": [],
+            "score": 0.0,
+            "brand": False,
+            "category": "tragedy",
+            "level": "high",
+            "garm": "Crime & Harmful Acts",
+            "strength": 1.0,
+            "allowed_by": None,
+        }
+    ]
+    # A risky verdict's why is its decisive risk reason: no matched statement, no fit threshold.
+    assert out["why"] == reason and v.matched is not None and v.matched not in out["why"]
 
 
 def test_order_and_multi_brand(real_embedder, lavazza: BrandDNA) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from monitor.models import RiskAssessment, Trend, Verdict
+from monitor.evidence import (
+    AvoidEvidence,
+    FactCheckEvidence,
+    FitEvidence,
+    LexiconEvidence,
+    PrototypeEvidence,
+    TermCount,
+)
+from monitor.explain import risk_reasons
+from monitor.models import RiskAssessment, RiskFlag, Trend, Verdict
 from monitor.storage import MIGRATIONS, SourceHealth, Storage, StorageError
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -50,6 +59,25 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         Storage(path)
 
 
+def test_v3_verdicts_keep_level_and_categories_after_the_evidence_migration(tmp_path: Path) -> None:
+    path = tmp_path / "onda.db"
+    con = sqlite3.connect(path)
+    for script in MIGRATIONS[:3]:
+        con.executescript(script)
+    con.execute("PRAGMA user_version=3")
+    risk = '{"level": "high", "categories": ["tragedy"], "reasons": ["lexicon · tragedy/death: \'morti\'"]}'
+    con.execute(
+        "INSERT INTO verdicts(trend_id, brand, verdict, fit, matched, risk, why, scored_at) VALUES (?,?,?,?,?,?,?,?)",
+        ("t1", "Lavazza", "risky", 0.2, "stmt", risk, "risky: lexicon · tragedy/death", T0.isoformat()),
+    )
+    con.commit()
+    con.close()
+    got = Storage(path).get_verdict("t1", "Lavazza")
+    assert got is not None and got.verdict == "risky" and got.fit_evidence is None
+    assert got.risk == RiskAssessment("high", ("tragedy",))
+    assert risk_reasons(got.risk) == ["do not ride (tragedy): scored before evidence was kept"]
+
+
 def test_read_only_location_gives_clear_error(tmp_path: Path) -> None:
     # Tests may run as root, where permission bits do not stop writes: use a file as "directory".
     blocker = tmp_path / "not-a-dir"
@@ -62,10 +90,19 @@ def test_verdict_round_trip_and_prune(tmp_path: Path) -> None:
     db = Storage(tmp_path / "x.db")
     db.save_trend(make_trend("old", T0 - timedelta(days=30)))
     db.save_trend(make_trend("new", T0))
-    risk = RiskAssessment(level="high", categories=("tragedy",), reasons=("lexicon: 'morti'",))
-    db.save_verdict("Lavazza", Verdict("old", "risky", 0.2, "stmt", risk, why="w"))
+    morti = RiskFlag("tragedy", "high", "Death, Injury or Military Conflict", LexiconEvidence("death", (TermCount("morti", 2, "death"),)))
+    debunk = FactCheckEvidence("https://f.example/x", "Falso", "Facta", rating="Falso", published=T0.date(), score=0.8)
+    hoax = RiskFlag("misinformation", "high", "Misinformation", debunk, strength=0.8)
+    avoid = RiskFlag("tragedy", "high", "Death, Injury or Military Conflict", AvoidEvidence("lutti", morti.evidence))
+    allowed = RiskFlag("polarizing", "low", "Debated Sensitive Social Issues", PrototypeEvidence("x", 0.3, 0.1), 0.3, "politica")
+    risk = RiskAssessment.from_flags([morti, hoax, avoid, allowed], avoid_hit="lutti")
+    fit = FitEvidence(threshold=0.26, semantic_z=1.5, cosine=0.2, shared_terms=1, names=("Sinner",))
+    db.save_verdict("Lavazza", Verdict("old", "risky", 0.2, "stmt", risk, fit_evidence=fit))
     got = db.get_verdict("old", "Lavazza")
-    assert got is not None and got.risk.categories == ("tragedy",) and got.verdict == "risky"
+    assert got is not None and got.verdict == "risky" and got.fit_evidence == fit
+    # The evidence comes back as data, most decisive first: the same reasons can be worded again.
+    assert got.risk == RiskAssessment(risk.level, risk.categories, risk.ranked(), "lutti")
+    assert risk_reasons(got.risk) == risk_reasons(risk)
     assert db.prune_trends(T0 - timedelta(days=14)) == 1
     assert db.get_verdict("old", "Lavazza") is None
     assert [t.id for t in db.recent_trends()] == ["new"]

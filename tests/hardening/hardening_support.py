@@ -87,7 +87,6 @@ class KeywordScorer:
                     fit=0.9 if hit else 0.1,
                     matched=hit,
                     risk=RiskAssessment(),
-                    why="keyword",
                 )
             out.append(by_brand)
         return out

@@ -98,7 +98,7 @@ def queue_alerts(db: Path, slack_url: str, titles: list[str]) -> None:
     now = datetime.now(UTC)
     for i, title in enumerate(titles):
         trend = Trend(id=f"t{i}", title=title, lang="it", first_seen=now, last_seen=now, sources=["bluesky"])
-        verdict = Verdict(id=trend.id, verdict="fit", fit=0.9, matched="caffè", risk=RiskAssessment(), why="keyword")
+        verdict = Verdict(id=trend.id, verdict="fit", fit=0.9, matched="caffè", risk=RiskAssessment())
         assert dispatcher.consider(TrendEvent(trend=trend, verdicts={"Acme": verdict}, source="bluesky", is_new=True))
     storage.close()
 

@@ -45,7 +45,7 @@ def trend(i: int, size: int = 200) -> Trend:
 
 
 def verdict(i: int) -> Verdict:
-    return Verdict(id=f"t{i}", verdict="fit", fit=0.5, matched="m", risk=RiskAssessment(), why="w")
+    return Verdict(id=f"t{i}", verdict="fit", fit=0.5, matched="m", risk=RiskAssessment())
 
 
 def fill_up(storage: Storage) -> None:

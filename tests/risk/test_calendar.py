@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from monitor.evidence import CalendarEvidence
+from monitor.explain import flag_text
 from monitor.risk.calendar import AnniversaryCalendar, days_from_anniversary
 
 
@@ -11,12 +13,19 @@ def test_mention_near_anniversary_is_high() -> None:
     cal = AnniversaryCalendar()
     flags = cal.assess("Pearl Harbor Day: never forget", date(2013, 12, 7))
     assert [f.level for f in flags] == ["high"]
-    assert "Pearl Harbor" in flags[0].reason and "72 years" in flags[0].reason
+    ev = flags[0].evidence
+    assert isinstance(ev, CalendarEvidence) and flags[0].layer == "calendar"
+    assert "Pearl Harbor" in ev.event and ev.mention == "pearl harbor day" and ev.years == 72 and ev.days_away == 0
+    assert ev.day == date(1941, 12, 7) and ev.near and flags[0].garm == "Death, Injury or Military Conflict"
+    text = flag_text(flags[0])
+    assert text.startswith("mentions 'pearl harbor day'") and "72 years" in text and "anniversary today" in text
 
 
 def test_mention_far_from_anniversary_is_medium() -> None:
     flags = AnniversaryCalendar().assess("Ponte Morandi, riprende il processo", date(2024, 3, 1))
     assert [(f.category, f.level) for f in flags] == [("tragedy", "medium")]
+    ev = flags[0].evidence
+    assert isinstance(ev, CalendarEvidence) and not ev.near and ev.days_away > 3 and "morandi" in ev.mention
 
 
 def test_date_alias_counts_only_near_the_date() -> None:
@@ -28,6 +37,9 @@ def test_date_alias_counts_only_near_the_date() -> None:
 def test_commemorative_wording_on_major_day_is_low() -> None:
     flags = AnniversaryCalendar().assess("Remember this day", date(2013, 9, 11))
     assert [f.level for f in flags] == ["low"]
+    ev = flags[0].evidence
+    assert isinstance(ev, CalendarEvidence) and ev.wording == "remember" and ev.mention == ""
+    assert flag_text(flags[0]).startswith("commemorative wording 'remember' on the anniversary of")
     assert AnniversaryCalendar().assess("Remember this day", date(2013, 9, 20)) == []
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.evidence import FactCheckEvidence
 from monitor.models import TrendInput
 from monitor.risk.claimreview import parse_claimreview
 from monitor.risk.factcheck import FactCheck, FactCheckStore, is_debunk_rating
@@ -113,9 +114,10 @@ def _match(store: FactCheckStore, real_embedder, title: str, day: date) -> list:
 def test_matches_the_claim_across_languages(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
     day = date(2025, 3, 12)
     en = _match(store, real_embedder, "EU forces insect flour into Italian pasta", day)
-    assert en and en[0].evidence == DEBUNK_IT["url"] and en[0].level == "high"
+    assert en and isinstance(en[0].evidence, FactCheckEvidence) and en[0].level == "high"
+    assert en[0].evidence.url == DEBUNK_IT["url"] and en[0].evidence.rating == "Falso"
     it = _match(store, real_embedder, "Crollata la Torre di Pisa dopo il terremoto, la foto", day)
-    assert it and it[0].evidence == DEBUNK_EN["url"]
+    assert it and isinstance(it[0].evidence, FactCheckEvidence) and it[0].evidence.url == DEBUNK_EN["url"]
 
 
 def test_a_shared_name_alone_never_matches(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -164,6 +166,8 @@ def test_import_then_score_with_db_and_date(tmp_path: Path) -> None:
     out = {o["id"]: o for o in map(json.loads, scored.stdout.splitlines())}
     assert out["hoax"]["verdict"] == "risky" and "misinformation" in out["hoax"]["risk"]["categories"]
     assert any(DEBUNK_IT["url"] in r for r in out["hoax"]["risk"]["reasons"])
+    [debunk] = [e for e in out["hoax"]["risk"]["evidence"] if e["layer"] == "factcheck"]
+    assert debunk["url"] == DEBUNK_IT["url"] and debunk["rating"] == "Falso" and debunk["level"] == "high"
     assert not any(DEBUNK_IT["url"] in r for r in out["old"]["risk"]["reasons"])
     missing = run_onda(["score", "--brand", str(brand), "--db", str(tmp_path / "nope.db")], "", tmp_path)
     assert missing.returncode == 2 and "database not found" in missing.stderr

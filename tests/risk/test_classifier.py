@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.evidence import ClassifierEvidence
+from monitor.explain import flag_text
 from monitor.profiles import profile_key
-from monitor.risk.classifier import ClassifierLayer, head_for
+from monitor.risk.classifier import GARM, ClassifierLayer, head_for
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,11 @@ def test_risky_titles_are_read_from_meaning(
     assert all(f.level != "high" for f in lexicon_gate.assess([title], ["it"])[0])
     [flags] = layer.assess(real_embedder.encode([title]))
     assert flags and flags[0].category == category and flags[0].level == "high"
-    assert flags[0].layer == "classifier" and "probability" in flags[0].reason
+    ev = flags[0].evidence
+    assert flags[0].layer == "classifier" and isinstance(ev, ClassifierEvidence)
+    assert ev.probability >= ev.high_from == round(layer.head.high, 4)
+    assert flags[0].garm == GARM[category]
+    assert flag_text(flags[0]).startswith(f"classifier probability {ev.probability:.2f} (high from")
 
 
 @pytest.mark.parametrize(

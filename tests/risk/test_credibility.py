@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.evidence import CredibilityEvidence, SourceRating
+from monitor.explain import flag_text
 from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_lists_notice, url_domain
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "credibility"
@@ -61,14 +63,26 @@ def test_formats_and_majority(idx: CredibilityIndex) -> None:
 def test_only_low_sources_is_high(idx: CredibilityIndex) -> None:
     [flag] = idx.assess(["https://bufalesite.it/a", "https://www.hoaxhub.example/b", "https://twitter.com/x"])
     assert (flag.category, flag.level, flag.layer) == ("misinformation", "high", "credibility")
-    assert "bufalesite.it" in flag.reason and "no mainstream pickup" in flag.reason
+    assert flag.evidence == CredibilityEvidence(
+        low=(
+            SourceRating("bufalesite.it", ("Lin et al. 2023 quality 0.12/1",)),
+            SourceRating("hoaxhub.example", ("Iffy index of unreliable sources",)),
+        ),
+        mainstream=(),
+        judged=2,  # twitter.com is a platform: not judged
+    )
+    text = flag_text(flag)
+    assert text.startswith("only low-credibility sources: bufalesite.it (Lin et al. 2023") and "no mainstream pickup" in text
 
 
 def test_low_plus_unknown_is_medium_and_mainstream_pickup_is_low(idx: CredibilityIndex) -> None:
     [medium] = idx.assess(["https://bufalesite.it/a", "https://someblog.example/b"])
     assert medium.level == "medium"
+    assert isinstance(medium.evidence, CredibilityEvidence) and medium.evidence.judged == 2
     [low] = idx.assess(["https://bufalesite.it/a", "https://www.corriere.it/b"])
-    assert low.level == "low" and "corriere.it" in low.reason
+    assert isinstance(low.evidence, CredibilityEvidence) and low.evidence.mainstream == ("corriere.it",)
+    assert low.level == "low" and flag_text(low).startswith("low-credibility source bufalesite.it")
+    assert "but also carried by corriere.it" in flag_text(low)
     assert idx.assess(["https://www.ansa.it/x", "https://someblog.example/y"]) == []
 
 

@@ -9,6 +9,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from monitor.evidence import FactCheckEvidence
+from monitor.explain import flag_text
 from monitor.risk.factcheck import (
     FactCheck,
     FactCheckStore,
@@ -151,8 +153,16 @@ def test_store_matches_debunk_by_meaning_and_words(real_embedder) -> None:  # ty
     vecs = real_embedder.encode(texts)
     flags = store.match(texts, vecs, date(2024, 11, 21))
     assert [len(f) for f in flags] == [1, 1, 0, 0]
-    assert flags[0][0].level == "high" and "https://f.example/squalo" in flags[0][0].reason
-    assert "rated 'False'" in flags[1][0].reason
+    squalo, lemon = flags[0][0], flags[1][0]
+    assert squalo.level == "high" and squalo.layer == "factcheck" and squalo.garm == "Misinformation"
+    assert isinstance(squalo.evidence, FactCheckEvidence) and squalo.evidence.url == "https://f.example/squalo"
+    assert squalo.evidence.publisher == "Facta" and squalo.evidence.published == date(2024, 11, 19)
+    assert squalo.evidence.method == "meaning" and squalo.evidence.score >= 0.55 and squalo.evidence.shared_terms
+    assert isinstance(lemon.evidence, FactCheckEvidence) and lemon.evidence.rating == "False"
+    assert lemon.evidence.claim == "Drinking hot water with lemon cures cancer"
+    text = flag_text(lemon)
+    assert text.startswith("debunked: 'Fact check: hot lemon water does not cure cancer' (https://c.example/lemon)")
+    assert "rated 'False'" in text and text.index("https://c.example/lemon") < text.index("misinformation")
     # too old to matter
     assert store.match(texts, vecs, date(2025, 3, 1)) == [[], [], [], []]
 
@@ -167,6 +177,9 @@ def test_store_lexical_only_without_embedder() -> None:
         ["Latte d'avena e perdita dei capelli: lo studio", "Capelli: le tendenze"], None, date(2024, 11, 21)
     )
     assert len(flags[0]) == 1 and flags[1] == []
+    ev = flags[0][0].evidence
+    assert isinstance(ev, FactCheckEvidence) and ev.method == "words" and ev.url == "https://f.example/avena"
+    assert "of its key words" in flag_text(flags[0][0])
     assert store.add([FactCheck("dup", "https://f.example/avena", "Facta")]) == 0
 
 

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from brand_dna.dna import BrandDNA
+from monitor.evidence import AvoidEvidence, FactCheckEvidence, LexiconEvidence, PrototypeEvidence, TermCount
+from monitor.explain import STRENGTH_WORDS, flag_text, risk_reasons
 from monitor.models import RiskFlag, TrendInput
 from monitor.risk import CredibilityIndex, FactCheck, FactCheckStore, RiskGate, trend_text
 from monitor.risk.prototypes import PrototypeLayer
@@ -50,8 +52,14 @@ def test_prototypes_flag_harm(real_embedder, title: str, lang: str, garm: str | 
     assert flags, f"no prototype flag for {title!r}"
     if garm is not None:
         best = max(flags, key=lambda f: f.strength)
-        assert best.evidence.startswith(garm + ":")
-        assert best.level == "high" and "GARM" in best.reason and "vs safe news" in best.reason
+        assert best.garm == garm and best.layer == "prototype" and best.level == "high"
+        ev = best.evidence
+        assert isinstance(ev, PrototypeEvidence)
+        assert any(ev.example in c.examples for c in layer.categories if c.name == garm)
+        assert ev.margin > 0 and ev.similarity > ev.margin
+        text = flag_text(best)
+        assert text.startswith(f"close to '{ev.example}'") and "vs safe news" in text
+        assert text.index(ev.example) < text.index(f"(GARM: {garm})")
 
 
 @pytest.mark.parametrize(
@@ -65,7 +73,7 @@ def test_prototypes_flag_harm(real_embedder, title: str, lang: str, garm: str | 
 )
 def test_prototypes_leave_safe_news_alone(real_embedder, title: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     [flags] = PrototypeLayer(real_embedder).assess(real_embedder.encode([title]), [lang])
-    assert all(f.level != "high" for f in flags), [f.reason for f in flags]
+    assert all(f.level != "high" for f in flags), [flag_text(f) for f in flags]
 
 
 def test_context_decides_ambiguous_hashtag(gate: RiskGate) -> None:
@@ -104,7 +112,7 @@ def test_all_layers_and_vectors_argument(real_embedder) -> None:  # type: ignore
     vecs = real_embedder.encode([trend_text(t) for t in trends])
     flags = gate.assess_base(trends, vecs)
     assert any(f.layer == "calendar" and f.level == "high" for f in flags[0])
-    assert any(f.layer == "factcheck" and "https://f.example/s" in f.reason for f in flags[1])
+    assert any(isinstance(f.evidence, FactCheckEvidence) and f.evidence.url == "https://f.example/s" for f in flags[1])
     assert not any(f.level == "high" for f in flags[2])
     with pytest.raises(ValueError):
         gate.assess_base(trends, vecs[:2])
@@ -118,11 +126,18 @@ def test_avoid_always_risky(gate: RiskGate) -> None:
     assert plain.level != "high" and plain.avoid_hit is None
     avoided = gate.for_brand(base, t, brand(avoid=["politica"]))
     assert avoided.level == "high" and avoided.avoid_hit == "politica"
-    assert "brand avoids 'politica'" in avoided.reasons[0] and "meloni" in avoided.reasons[0]
+    [avoid] = [f for f in avoided.flags if f.layer == "avoid"]
+    assert isinstance(avoid.evidence, AvoidEvidence) and avoid.evidence.topic == "politica"
+    assert isinstance(avoid.evidence.matched, LexiconEvidence) and avoid.evidence.matched.group == "politics"
+    reasons = risk_reasons(avoided)
+    # The terms first, then the brand's rule; the politics finding is not listed a second time on its own.
+    assert reasons[0].startswith("'") and "meloni" in reasons[0] and "brand avoids 'politica'" in reasons[0]
+    assert sum("meloni" in r for r in reasons) == 1 and len(reasons) == len(set(reasons))
     # a topic with no layer behind it still matches literally
     t2 = TrendInput("f", "Fast fashion: il nuovo drop", lang="it")
     hit = gate.for_brand(gate.assess_base([t2], None)[0], t2, brand(avoid=["fast fashion"]))
-    assert hit.level == "high" and hit.avoid_hit == "fast fashion" and "mentions 'fast fashion'" in hit.reasons[0]
+    assert hit.level == "high" and hit.avoid_hit == "fast fashion"
+    assert risk_reasons(hit)[0] == "mentions 'fast fashion' in its title or headlines — brand avoids 'fast fashion'"
 
 
 def test_allow_silences_matching_layer_but_shows_it(gate: RiskGate) -> None:
@@ -131,8 +146,9 @@ def test_allow_silences_matching_layer_but_shows_it(gate: RiskGate) -> None:
     assert gate.for_brand(base, t, brand()).level == "high"
     allowed = gate.for_brand(base, t, brand(allow=["elezioni", "politics", "polarizing"]))
     assert allowed.level != "high"
-    assert any(r.startswith("allowed by brand:") for r in allowed.reasons)
-    assert all(f.overridden for f in allowed.flags if f.category == "polarizing")
+    assert all(f.overridden and f.allowed_by for f in allowed.flags if f.category == "polarizing")
+    overridden = [r for r in risk_reasons(allowed) if "allowed by brand: '" in r]
+    assert overridden and all(r.startswith("'") or r.startswith("close to") or r.startswith("classifier") for r in overridden)
     # allow does not silence another category
     death = TrendInput("d", "È morto il campione, lutto nello sport", lang="it")
     dflags = gate.assess_base([death], None)[0]
@@ -181,9 +197,14 @@ def test_thousand_trends_fast_beyond_embedding(gate: RiskGate, real_embedder) ->
 
 def test_flags_are_readable(gate: RiskGate) -> None:
     t = TrendInput("t", "Terremoto in Turchia", lang="it", context=("Migliaia di morti sotto le macerie",))
-    for f in gate.assess_base([t], None)[0]:
-        assert isinstance(f, RiskFlag) and f.layer in f.reason and f.evidence
-        assert "evidence" in f.reason
+    flags = gate.assess_base([t], None)[0]
+    assert {f.layer for f in flags} >= {"lexicon", "prototype"}
+    for f in flags:
+        assert isinstance(f, RiskFlag) and f.garm and f.evidence.layer == f.layer
+        text = flag_text(f)
+        assert not text.startswith(f.category) and f"{f.category}" in text and f"(GARM: {f.garm})" in text
+        assert text.endswith(f"{STRENGTH_WORDS[f.level]} evidence")
+        assert RiskFlag.from_json(f.to_json()) == f  # stored verdicts keep the same evidence
 
 
 def test_prototype_index_persists(tmp_path, hash_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -223,7 +244,14 @@ def test_brand_lexicon_file_next_to_dna(gate: RiskGate, tmp_path) -> None:  # ty
     t = TrendInput("r", "Richiamo per listeria nel caffè freddo", lang="it")
     base = gate.assess_base([t], None)[0]
     res = gate.for_brand(base, t, b)
-    assert res.level == "high" and any(r.startswith("brand lexicon · tragedy/recalls") for r in res.reasons)
+    own = [f for f in res.flags if isinstance(f.evidence, LexiconEvidence) and f.evidence.brand]
+    assert res.level == "high" and own and own[0].evidence == LexiconEvidence(
+        "recalls",
+        (TermCount("listeria", 1, "recalls"), TermCount("richiamo", 1, "recalls")),
+        score=own[0].evidence.score,
+        brand=True,
+    )
+    assert any(r.startswith("'listeria', 'richiamo' (the brand's own terms) — tragedy: recalls") for r in risk_reasons(res))
     allowed = gate.for_brand(base, t, b.with_lists(allow=["richiami"]))
-    assert allowed.level != "high" and any("allowed by brand: 'richiami'" in r for r in allowed.reasons)
+    assert allowed.level != "high" and any("allowed by brand: 'richiami'" in r for r in risk_reasons(allowed))
     assert gate.for_brand(base, t, brand()).level != "high"  # other brands are not affected

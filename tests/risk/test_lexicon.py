@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.evidence import LexiconEvidence, TermCount
+from monitor.explain import flag_text
+from monitor.models import RiskFlag
 from monitor.risk.lexicon import Group, Lexicon, TermHit, lang_key, parse_lexicon, score_hits
 
 
@@ -19,6 +22,10 @@ def _levels(lex: Lexicon, text: str, lang: str | None) -> dict[str, str]:
         if f.category not in out or f.level == "high":
             out[f.category] = f.level
     return out
+
+
+def _terms(flags: list[RiskFlag]) -> list[TermCount]:
+    return [t for f in flags if isinstance(f.evidence, LexiconEvidence) for t in f.evidence.terms]
 
 
 @pytest.mark.parametrize(
@@ -61,9 +68,9 @@ def test_clear_cases_are_high(lex: Lexicon, text: str, lang: str, category: str)
 def test_lemmas_join_inflections(lex: Lexicon) -> None:
     # "vittime" (plural) matches the term "vittima"; "killed" the lemma "kill".
     it = lex.assess(["Due vittime nell'incidente"], ["it"])[0]
-    assert any("vittim" in f.evidence for f in it)
+    assert any(t.term.startswith("vittim") for t in _terms(it))
     en = lex.assess(["Three people killed"], ["en"])[0]
-    assert any("kill" in f.evidence for f in en)
+    assert any(t.term.startswith("kill") for t in _terms(en))
 
 
 def test_one_ambiguous_word_is_not_high(lex: Lexicon) -> None:
@@ -102,17 +109,29 @@ def test_benign_look_alikes_stay_clean(lex: Lexicon, title: str, lang: str) -> N
     assert "high" not in _levels(lex, title, lang).values()
 
 
-def test_reason_names_layer_terms_and_strength(lex: Lexicon) -> None:
-    flags = lex.assess(["Terremoto, decine di morti sotto le macerie"], ["it"])[0]
-    reason = " ".join(f.reason for f in flags)
-    assert "lexicon" in reason and "'terremoto'" in reason and "strong evidence" in reason
-    assert all(f.layer == "lexicon" for f in flags)
+def test_flags_carry_terms_counts_amplifiers_and_garm(lex: Lexicon) -> None:
+    flags = lex.assess(["Terremoto, decine di morti sotto le macerie. Terremoto in Turchia"], ["it"])[0]
+    assert all(f.layer == "lexicon" and isinstance(f.evidence, LexiconEvidence) for f in flags)
+    by_group = {f.evidence.group: f for f in flags if isinstance(f.evidence, LexiconEvidence)}
+    disaster = by_group["disaster"]
+    assert disaster.category == "tragedy" and disaster.level == "high"
+    assert disaster.garm == "Death, Injury or Military Conflict"
+    assert isinstance(disaster.evidence, LexiconEvidence)
+    assert TermCount("terremoto", 2, "disaster") in disaster.evidence.terms
+    assert TermCount("morti", 1, "death") in disaster.evidence.related  # same category, other group
+    assert not disaster.evidence.brand and disaster.evidence.score > 0
+    # Evidence first: the terms, then the category and its GARM name.
+    text = flag_text(disaster)
+    assert text.startswith("'terremoto' ×2, 'macerie' with 'morti' — tragedy: disaster (GARM: Death, Injury")
+    assert text.endswith("strong evidence")
+    polemic = lex.assess(["Salvini, polemica sul ponte"], ["it"])[0]
+    assert any(isinstance(f.evidence, LexiconEvidence) and "polemica" in f.evidence.amplifiers for f in polemic)
 
 
 def test_unknown_language_uses_both_lexicons(lex: Lexicon) -> None:
     assert lang_key("it-IT") == "it" and lang_key("de") is None and lang_key(None) is None
     flags = lex.assess(["Attentato a Berlino, school shooting"], ["de"])[0]
-    assert {f.evidence.split(":")[0] for f in flags} >= {"attack"}
+    assert {f.evidence.group for f in flags if isinstance(f.evidence, LexiconEvidence)} >= {"attack"}
 
 
 def test_score_hits_policy() -> None:
@@ -139,7 +158,7 @@ def test_extra_brand_lexicon_is_merged() -> None:
     extra = parse_lexicon({"groups": {"recall": {"category": "tragedy", "high": ["richiamo alimentare"]}}}, "brand")
     lx = Lexicon(extra={"it": extra})
     flags = lx.assess(["Richiamo alimentare per listeria"], ["it"])[0]
-    assert any(f.evidence.startswith("recall:") for f in flags)
+    assert any(isinstance(f.evidence, LexiconEvidence) and f.evidence.group == "recall" for f in flags)
 
 
 def test_importing_the_gate_loads_neither_spacy_nor_torch() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.explain import risk_reasons
 from monitor.models import TrendInput
 from monitor.risk import RiskGate
 
@@ -26,7 +27,8 @@ def test_decisive_terms_are_high(gate: RiskGate, title: str, lang: str, category
     risk = gate.assess([TrendInput("t", title, lang)])[0]
     assert risk.level == "high"
     assert category in risk.categories
-    assert risk.reasons and "lexicon" in risk.reasons[0]
+    assert risk.ranked()[0].layer == "lexicon"  # the decisive evidence is a term
+    assert risk_reasons(risk)[0].startswith("'")
 
 
 @pytest.mark.parametrize("title", ["Mozzarella di bufala campana, record di export", "Oreo new flavor drop"])

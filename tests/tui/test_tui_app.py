@@ -79,14 +79,18 @@ async def test_opportunities_risky_and_off_brand(fake: FakeService) -> None:
         assert sorted(keys(risky)) == ["t-cure", "t-election", "t-quake"]
         assert "Do not ride (3)" in rendered(app.main.query_one("#risky-panel"))
         text = rendered(risky)
-        assert "high tragedy" in text and "tragedy: 'vittime'" in text
-        assert "high polarizing" in text
+        assert "high tragedy" in text and "high polarizing" in text
+        why_not = {key: str(risky.get_row(key)[2]) for key in keys(risky)}  # cells cut to the column width
+        assert why_not["t-quake"].startswith("'vittime' — tragedy")  # the evidence first
+        assert why_not["t-election"].startswith("brand avoids 'politic")
+        assert why_not["t-cure"].startswith("only low-credibility")
         off = app.main.query_one("#offbrand", DataTable)
         assert not off.display
         await pilot.press("o")
         await settle(pilot, app)
         assert off.display and not app.main.query_one("#opps").display
         assert sorted(keys(off)) == ["t-crypto", "t-motogp", "t-phone"]
+        assert str(off.get_row("t-phone")[2]).startswith("no statement close")  # what was missing
         assert app.focused is off
         await pilot.press("o")
         assert app.main.query_one("#opps").display
@@ -216,20 +220,28 @@ async def test_detail_screen_content_and_keys(fake: FakeService) -> None:
 
 async def test_detail_shows_every_risk_layer_and_overrides(fake: FakeService) -> None:
     app = make_app(fake)
-    async with app.run_test(size=(120, 50)) as pilot:
+    async with app.run_test(size=(250, 50)) as pilot:  # wide: each reason on one line
         await settle(pilot, app)
         app.open_detail("t-quake")
         await settle(pilot, app)
         text = rendered(app.screen.query_one("#d-risk"))
-        assert "lexicon" in text and "prototype" in text
-        assert "tragedy: 'vittime' (victims) in the title" in text and "[vittime]" in text
-        assert "close to 'natural disaster with casualties'" in text
-        assert "(overridden by brand allow-list)" in text
+        assert "terms" in text and "examples" in text  # layers in words
+        assert "'vittime' — tragedy: death (GARM: Death, Injury or Military Conflict), strong evidence" in text
+        assert "close to 'Natural disaster with casualties' (similarity 0.41" in text
+        assert "'crolli' — tragedy: disaster" in text and "allowed by brand: 'disasters'" in text
+        verdict = rendered(app.screen.query_one("#d-verdict"))
+        assert "DO NOT RIDE" in verdict and "matched:" not in verdict and "why:" not in verdict
         app.screen.dismiss(None)
         await settle(pilot, app)
         app.open_detail("t-election")
         await settle(pilot, app)
-        assert "brand avoids 'politics'" in rendered(app.screen.query_one("#d-risk"))
+        assert rendered(app.screen.query_one("#d-risk")).count("brand avoids 'politics'") == 1
+        app.screen.dismiss(None)
+        await settle(pilot, app)
+        app.open_detail("t-crypto")
+        await settle(pilot, app)
+        verdict = rendered(app.screen.query_one("#d-verdict"))
+        assert "OFF BRAND" in verdict and "why: no statement close enough: best" in verdict
 
 
 async def test_brand_dna_add_edit_remove_and_save(fake: FakeService) -> None:
