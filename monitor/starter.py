@@ -123,7 +123,9 @@ class Starter:
         entry = f"{BRANDS_DIR}/{self.brand.name}"
         if self.config_written:
             lines.append(f"created {self.config} (it watches {entry})")
-        elif not self.config_lists_brand:
+        elif self.config_lists_brand:
+            lines.append(f"{self.config} already watches {entry}")
+        else:
             lines.append(f'{self.config} exists and was left as it is: add "{entry}" to its [brand] files')
         lines.append("next: `onda --offline` (a replay of a real news day) or `onda` (the live sources)")
         return lines
