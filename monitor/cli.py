@@ -264,11 +264,17 @@ def _open_input(path: str) -> IO[str]:
         raise _UserError(f"cannot read {path}: {exc.strerror}", EXIT_BAD_INPUT) from None
 
 
-def read_trend_lines(stream: IO[str], label: str) -> Iterator[tuple[int, Any, str | None]]:
-    """(line number, TrendInput or None, error) for every non-blank line."""
-    for lineno, raw in enumerate(stream, start=1):
-        if raw.strip():
-            yield lineno, *parse_trend_line(raw, f"{label}:{lineno}")
+def read_trend_batches(
+    stream: IO[str], label: str, *, max_lines: int = 512, wait_s: float = 0.05
+) -> Iterator[list[tuple[int, Any, str | None]]]:
+    """Batches of (line number, TrendInput or None, error) for the non-blank lines, as they arrive.
+
+    A batch is what arrived within `wait_s` of its first line, at most `max_lines` (monitor.linebatch).
+    """
+    from monitor.linebatch import line_batches
+
+    for lines in line_batches(stream, max_lines=max_lines, wait_s=wait_s):
+        yield [(lineno, *parse_trend_line(raw, f"{label}:{lineno}")) for lineno, raw in lines if raw.strip()]
 
 
 def parse_trend_line(raw: str, where: str) -> tuple[Any, str | None]:
@@ -335,7 +341,6 @@ def cmd_score(
     line (at most `batch` lines): a pipe gets verdicts while its input still arrives, a file is
     scored in full batches.
     """
-    from monitor.linebatch import line_batches
     from monitor.models import TrendInput
 
     brand = _load_brand_or_exit(brand_path)
@@ -351,12 +356,9 @@ def cmd_score(
         print(f"onda score: ready, reading {label}{hint}", file=sys.stderr, flush=True)
     bad = 0
     try:
-        for lines in line_batches(stream, max_lines=batch, wait_s=wait_s):
+        for lines in read_trend_batches(stream, label, max_lines=batch, wait_s=wait_s):
             trends: list[Any] = []
-            for lineno, raw in lines:
-                if not raw.strip():
-                    continue
-                trend, error = parse_trend_line(raw, f"{label}:{lineno}")
+            for _, trend, error in lines:
                 if error is not None:
                     bad += 1
                     print(f"onda score: skipped {error}", file=sys.stderr)
