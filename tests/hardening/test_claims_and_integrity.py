@@ -40,14 +40,15 @@ def queue(storage: Storage, n: int) -> list[int]:
 def test_a_row_is_claimed_by_one_connection_and_recorded_only_by_its_claimant(tmp_path: Path) -> None:
     a, b = Storage(tmp_path / "onda.db"), Storage(tmp_path / "onda.db")
     ids = queue(a, 3)
-    until = NOW + timedelta(seconds=60)
-    got_a = a.claim_alerts(ids[:2], "A", until, NOW)
-    got_b = b.claim_alerts(ids, "B", until, NOW)
+    now = datetime.now(UTC) + timedelta(minutes=1)  # after the rows were queued, however late this test runs
+    until = now + timedelta(seconds=60)
+    got_a = a.claim_alerts(ids[:2], "A", until, now)
+    got_b = b.claim_alerts(ids, "B", until, now)
     assert [r.id for r in got_a] == ids[:2] and [r.id for r in got_b] == [ids[2]]
-    assert {r.id for r in b.due_alerts(NOW)} == set()  # claimed rows are nobody else's candidates
-    assert not b.mark_sent(ids[0], NOW, claimant="B")  # not B's claim: nothing changes
-    assert a.mark_sent(ids[0], NOW, claimant="A")
-    assert not a.mark_sent(ids[0], NOW, claimant="A")  # sent once, recorded once
+    assert {r.id for r in b.due_alerts(now)} == set()  # claimed rows are nobody else's candidates
+    assert not b.mark_sent(ids[0], now, claimant="B")  # not B's claim: nothing changes
+    assert a.mark_sent(ids[0], now, claimant="A")
+    assert not a.mark_sent(ids[0], now, claimant="A")  # sent once, recorded once
     # A dies holding ids[1]; once the claim expires B takes it over, and A's late answer is refused
     later = until + timedelta(seconds=1)
     assert [r.id for r in b.due_alerts(later)] == ids[1:]  # both claims have expired by now
