@@ -1,16 +1,23 @@
 """Settings: `config.toml` + `ONDA_<SECTION>__<KEY>` environment overrides.
 
 Lookup order for the file: `--config`, `$ONDA_CONFIG`, `./config.toml`, the user
-config dir. Environment variables win over the file. Unknown keys and wrong
-types raise `ConfigError` whose message names the file and the dotted key, so
-the CLI can print one line and exit 2.
+config dir. Environment variables win over the file. Unknown keys, unknown
+`ONDA_<SECTION>__...` sections and wrong types raise `ConfigError` whose message
+names the file or the variable, the dotted key and the nearest valid name, so the
+CLI can print one line and exit 2.
+
+`ONDA_` variables without `__` are not settings and are never checked here:
+`ONDA_CONFIG`, `ONDA_LOG_LEVEL`, and secrets such as `ONDA_WEBHOOK_SECRET`,
+`ONDA_YOUTUBE_API_KEY` or the per-brand Slack webhooks named in the config.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 APP_NAME = "onda"
+ENV_PREFIX = "ONDA_"
+ENV_DELIMITER = "__"
 
 
 class ConfigError(Exception):
@@ -192,8 +201,8 @@ class TuiSettings(Section):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ONDA_",
-        env_nested_delimiter="__",
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_DELIMITER,
         extra="forbid",
         case_sensitive=False,
         validate_default=True,
@@ -254,6 +263,11 @@ class Settings(BaseSettings):
         return Path(platformdirs.user_data_dir(APP_NAME)) / "credibility"
 
 
+def user_config_path() -> Path:
+    """The per-user config file (last in the lookup order; `onda init` writes it)."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
 def find_config(explicit: str | None) -> Path | None:
     """The config file to use, following the documented lookup order; None = defaults only."""
     if explicit:
@@ -270,7 +284,7 @@ def find_config(explicit: str | None) -> Path | None:
     local = Path("config.toml")
     if local.is_file():
         return local
-    user = Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    user = user_config_path()
     if user.is_file():
         return user
     return None
@@ -279,6 +293,55 @@ def find_config(explicit: str | None) -> Path | None:
 def _dotted(loc: tuple[int | str, ...]) -> str:
     key = ".".join(str(p) for p in loc)
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in key)  # a key with a newline stays one line
+
+
+def _keys_under(loc: tuple[int | str, ...]) -> list[str]:
+    """The valid key names inside the table at `loc` (empty when it is not a settings table)."""
+    model: type[BaseModel] = Settings
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [name for name in model.model_fields if name != "source_file"]
+
+
+def _nearest(name: str, loc: tuple[int | str, ...]) -> str | None:
+    """The valid key under `loc` closest to a misspelt `name`, if one is close."""
+    match = difflib.get_close_matches(name.lower(), _keys_under(loc), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _env_respelt(name: str, depth: int, key: str) -> str:
+    """`name` (an ONDA_A__B__C variable) with its segment at `depth` replaced by `key`."""
+    parts = name[len(ENV_PREFIX) :].split(ENV_DELIMITER)
+    parts[depth] = key.upper()
+    return ENV_PREFIX + ENV_DELIMITER.join(parts)
+
+
+def check_env_sections(environ: Mapping[str, str]) -> None:
+    """Refuse `ONDA_<SECTION>__<KEY>` variables whose section does not exist (a typo would be ignored).
+
+    Only names with the `__` delimiter are settings; other ONDA_ variables are left alone.
+    """
+    sections = _keys_under(())
+    for name in sorted(environ):
+        rest = name[len(ENV_PREFIX) :] if name.upper().startswith(ENV_PREFIX) else ""
+        if ENV_DELIMITER not in rest:
+            continue
+        section = rest.split(ENV_DELIMITER, 1)[0].lower()
+        if section in sections:
+            continue
+        nearest = _nearest(section, ())
+        hint = f"did you mean {_env_respelt(name, 0, nearest)}?" if nearest else f"sections: {', '.join(sections)}"
+        raise ConfigError(f"environment {name}: unknown section {section!r} ({hint})")
+
+
+def _env_names(loc: tuple[int | str, ...]) -> list[str]:
+    """The environment variables that set the key at `loc` or something inside it."""
+    name = (ENV_PREFIX + ENV_DELIMITER.join(str(p) for p in loc)).upper()
+    return sorted(k for k in os.environ if k.upper() == name or k.upper().startswith(name + ENV_DELIMITER))
 
 
 def load_settings(explicit: str | None = None) -> Settings:
@@ -306,7 +369,10 @@ def load_settings(explicit: str | None = None) -> Settings:
             )
         for key in data:  # BaseSettings would take `_env_file`, `_cli_parse_args`, ... as options, not keys
             if key not in Settings.model_fields or key == "source_file":
-                raise ConfigError(f"{path}: key {key!r}: unknown key")
+                nearest = _nearest(key, ())
+                hint = f" (did you mean {nearest!r}?)" if nearest else ""
+                raise ConfigError(f"{path}: key {key!r}: unknown key{hint}")
+    check_env_sections(os.environ)
     try:
         settings = Settings(**data)
     except SettingsError as exc:  # an ONDA_<SECTION>[__KEY] variable whose value is not the JSON it must be
@@ -318,13 +384,19 @@ def load_settings(explicit: str | None = None) -> Settings:
         ) from None
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = _dotted(err["loc"])
-        env_name = "ONDA_" + "__".join(str(p).upper() for p in err["loc"])
+        loc = err["loc"]
+        key = _dotted(loc)
+        env_names = _env_names(loc)
         msg = err["msg"]
+        nearest = _nearest(str(loc[-1]), loc[:-1]) if err["type"] == "extra_forbidden" and loc else None
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
+        if nearest and env_names:
+            msg += f" (did you mean {_env_respelt(env_names[0], len(loc) - 1, nearest)}?)"
+        elif nearest:
+            msg += f" (did you mean '{_dotted((*loc[:-1], nearest))}'?)"
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        where = f"{label}" if env_name not in os.environ else f"environment {env_name}"
+        where = f"environment {env_names[0]}" if env_names else label
         raise ConfigError(f"{where}: key '{key}': {msg}{more}") from None
     settings.source_file = str(path.resolve()) if path else ""
     return settings

@@ -8,21 +8,26 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import IO, Any, Literal
 
 from monitor.config import Settings
-from monitor.events import Event, StatusEvent, StatusKind, TrendEvent
+from monitor.events import Event, StatusEvent, StatusKind, TrendChange, TrendEvent
 
 EXIT_STORE_FAILED = 1  # the store kept failing (see MonitorService.check_store)
 
 
-def _passes(line: dict[str, Any], min_fit: float | None, only: Literal["opportunities", "risks"] | None) -> bool:
+def _passes(
+    line: dict[str, Any],
+    min_fit: float | None,
+    only: Literal["opportunities", "risks"] | None,
+    changes: Collection[TrendChange] | None,
+) -> bool:
     try:
         from monitor.alerts.filters import passes_filters
     except ImportError:  # pragma: no cover - alerts package always ships; keep watch usable regardless
         return True
-    return passes_filters(line, min_fit=min_fit, only=only)
+    return passes_filters(line, min_fit=min_fit, only=only, changes=changes)
 
 
 class JsonLinePrinter:
@@ -34,11 +39,13 @@ class JsonLinePrinter:
         *,
         min_fit: float | None = None,
         only: Literal["opportunities", "risks"] | None = None,
+        changes: Collection[TrendChange] | None = None,
         on_closed: Callable[[], None] | None = None,
     ) -> None:
         self.out = out
         self.min_fit = min_fit
         self.only = only
+        self.changes = changes
         self.on_closed = on_closed
         self.closed = False
         self.count = 0
@@ -49,7 +56,7 @@ class JsonLinePrinter:
         line = event.to_json()
         if line["event"] == "source_health":
             return  # health is kept in storage and shown by the TUI; too chatty for scripts
-        if isinstance(event, TrendEvent) and not _passes(line, self.min_fit, self.only):
+        if isinstance(event, TrendEvent) and not _passes(line, self.min_fit, self.only, self.changes):
             return
         try:
             self.out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
@@ -79,6 +86,7 @@ async def watch_async(
     db: str | None,
     min_fit: float | None,
     only: Literal["opportunities", "risks"] | None,
+    changes: Collection[TrendChange] | None = None,
     out: IO[str] = sys.stdout,
 ) -> int:
     from monitor.compose import build_service
@@ -93,7 +101,7 @@ async def watch_async(
                 fatal.append(event.message)
                 stop.set()
 
-        service.subscribe(JsonLinePrinter(out, min_fit=min_fit, only=only, on_closed=stop.set))
+        service.subscribe(JsonLinePrinter(out, min_fit=min_fit, only=only, changes=changes, on_closed=stop.set))
         service.subscribe(on_fatal)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -121,13 +129,16 @@ def run_watch(
     db: str | None = None,
     min_fit: float | None = None,
     only: Literal["opportunities", "risks"] | None = None,
+    changes: Collection[TrendChange] | None = None,
 ) -> int:
     from brand_dna.dna import BrandFileError
     from brand_dna.embedder import EmbedderError
     from monitor.storage import StorageError
 
     try:
-        return asyncio.run(watch_async(settings, offline=offline, once=once, db=db, min_fit=min_fit, only=only))
+        return asyncio.run(
+            watch_async(settings, offline=offline, once=once, db=db, min_fit=min_fit, only=only, changes=changes)
+        )
     except (BrandFileError, StorageError, EmbedderError) as exc:
         print(f"onda watch: {exc}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 Public entry points:
 - `AlertDispatcher` (implements monitor.api.AlertSink): `consider(event)`, `await flush()`, `await close()`.
-- `passes_filters(event_json, min_fit=..., only=...)` for `onda watch --min-fit/--only`.
+- `passes_filters(event_json, min_fit=..., only=..., changes=...)` for `onda watch --min-fit/--only/--changes`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""`onda watch --min-fit X --only opportunities|risks`: a pure filter over event JSON lines.
+"""`onda watch --min-fit X --only opportunities|risks --changes new,...`: a pure filter over event JSON lines.
 
 Rules (documented for scripts):
+- trend lines: `changes` (when given) keeps only those whose `change` is one of them (`new`, `update`,
+  `risk_changed`): `{"new"}` gives each story once, at its first sighting; the rules below apply after it.
 - trend lines: `only="opportunities"` keeps a trend if some brand's verdict is `fit` (and fit >= min_fit when
   given); `only="risks"` keeps it if some brand's verdict is `risky`; with no `only`, `min_fit` keeps trends where
   some brand's fit >= min_fit.
@@ -11,7 +13,7 @@ Rules (documented for scripts):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 Only = Literal["opportunities", "risks"]
@@ -25,12 +27,16 @@ def _fit(v: Mapping[str, Any]) -> float:
         return float("-inf")
 
 
-def passes_filters(event_json: dict[str, Any], *, min_fit: float | None, only: Only | None) -> bool:
-    """True if the `onda watch` line should be printed under these filters."""
+def passes_filters(
+    event_json: dict[str, Any], *, min_fit: float | None, only: Only | None, changes: Collection[str] | None = None
+) -> bool:
+    """True if the `onda watch` line should be printed under these filters (`changes` None = every change)."""
     if only is not None and only not in _ALERT_KIND:
         raise ValueError(f"--only must be 'opportunities' or 'risks', not {only!r}")
     event = str(event_json.get("event", ""))
     if event == "trend":
+        if changes is not None and event_json.get("change") not in changes:
+            return False
         raw = event_json.get("verdicts")
         verdicts = [v for v in raw.values() if isinstance(v, Mapping)] if isinstance(raw, Mapping) else []
         floor = float("-inf") if min_fit is None else min_fit

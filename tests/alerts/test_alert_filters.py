@@ -46,3 +46,14 @@ def test_malformed_lines_do_not_crash() -> None:
     assert not passes_filters({"event": "trend", "verdicts": {"B": {"fit": "x"}}}, min_fit=0.1, only=None)
     with pytest.raises(ValueError):
         passes_filters({"event": "trend"}, min_fit=None, only="everything")  # type: ignore[arg-type]
+
+
+def test_changes_keep_only_those_trend_lines() -> None:
+    new, update = {**trend_line(("fit", 0.9)), "change": "new"}, {**trend_line(("fit", 0.9)), "change": "update"}
+    rescored = {**trend_line(("risky", 0.9)), "change": "risk_changed"}
+    assert passes_filters(new, min_fit=None, only=None, changes={"new"})
+    assert not passes_filters(update, min_fit=None, only=None, changes={"new"})
+    assert passes_filters(rescored, min_fit=None, only=None, changes={"new", "risk_changed"})
+    assert not passes_filters(rescored, min_fit=None, only="opportunities", changes={"risk_changed"})  # both apply
+    assert all(passes_filters(x, min_fit=None, only=None, changes=None) for x in (new, update, rescored))
+    assert passes_filters({"event": "alert_sent", "kind": "opportunity"}, min_fit=None, only=None, changes={"new"})

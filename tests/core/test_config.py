@@ -99,3 +99,53 @@ def test_cli_config_error_is_one_line_exit_2(tmp_path: Path) -> None:
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert "nonsense" in proc.stderr and str(path) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_misspelt_env_section_is_an_error_naming_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "")
+    monkeypatch.setenv("ONDA_MODLE__THREADS", "4")
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(path))
+    assert str(err.value) == "environment ONDA_MODLE__THREADS: unknown section 'modle' (did you mean ONDA_MODEL__THREADS?)"
+
+
+def test_unknown_env_section_without_a_near_name_lists_the_sections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONDA_XYZZY__ON", "1")
+    with pytest.raises(ConfigError, match=r"environment ONDA_XYZZY__ON: unknown section 'xyzzy' \(sections: brand, model,"):
+        load_settings(str(write(tmp_path, "")))
+
+
+def test_misspelt_env_key_names_the_variable_and_the_nearest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "")
+    monkeypatch.setenv("ONDA_SOURCES__GDLET__ENABLED", "false")  # the misspelt part is deep inside
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(path))
+    assert str(err.value) == (
+        "environment ONDA_SOURCES__GDLET__ENABLED: key 'sources.gdlet': unknown key "
+        "(did you mean ONDA_SOURCES__GDELT__ENABLED?)"
+    )
+
+
+def test_misspelt_file_key_suggests_the_nearest(tmp_path: Path) -> None:
+    path = write(tmp_path, "[alerts]\ncooldown_mins = 5\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(path))
+    assert str(err.value) == f"{path}: key 'alerts.cooldown_mins': unknown key (did you mean 'alerts.cooldown_min'?)"
+    with pytest.raises(ConfigError, match=r"key 'allerts': unknown key \(did you mean 'alerts'\?\)"):
+        load_settings(str(write(tmp_path, "[allerts]\nenabled = true\n")))
+
+
+def test_other_onda_variables_are_not_settings_and_stay_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets, the config path, the log level and per-brand webhook names have no `__`: never errors."""
+    path = write(tmp_path, '[slack]\nbrand_webhook_env = {"Lavazza" = "ONDA_SLACK_LAVAZZA"}\n')
+    for name in ("ONDA_SLACK_LAVAZZA", "ONDA_WEBHOOK_SECRET", "ONDA_YOUTUBE_API_KEY", "ONDA_FACTCHECK_API_KEY"):
+        monkeypatch.setenv(name, "secret")
+    monkeypatch.setenv("ONDA_LOG_LEVEL", "info")
+    monkeypatch.setenv("ONDA_CONFIG", str(path))
+    monkeypatch.setenv("ONDA_SLACK__WEBHOOK_URL", "https://hooks.example/x")
+    monkeypatch.setenv("onda_model__threads", "3")  # case does not matter, like every override
+    settings = load_settings(None)
+    assert settings.slack.brand_webhook_env == {"Lavazza": "ONDA_SLACK_LAVAZZA"}
+    assert settings.model.threads == 3

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from brand_dna.dna import KNOWN_KEYS, BrandDNA, BrandFileError, load_brand, parse_brand
-from monitor.cli import _open_input, read_trend_lines
+from monitor.cli import _open_input, read_trend_batches
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.models import TrendInput
 
@@ -160,11 +160,16 @@ def check_lines(lines_out: list[tuple[int, Any, str | None]], label: str, nonbla
             )
 
 
+
+def read_trend_lines(stream: Any, label: str) -> list[tuple[int, Any, str | None]]:
+    """Every parsed line of `onda score`'s input, whatever batches it arrived in."""
+    return [line for batch in read_trend_batches(stream, label) for line in batch]
+
 @PROPS
 @given(LINES)
 def test_score_lines_text(lines: list[str]) -> None:
     text = "\n".join(lines) + "\n"
-    out = list(read_trend_lines(io.StringIO(text), "in.jsonl"))
+    out = read_trend_lines(io.StringIO(text), "in.jsonl")
     nonblank = [i for i, line in enumerate(text.split("\n")[:-1], 1) if line.strip()]  # a stream splits on \n only
     check_lines(out, "in.jsonl", nonblank)
 
@@ -184,7 +189,7 @@ def test_score_lines_bytes_from_file(chunks: list[bytes]) -> None:
     path = write_tmp("lines.jsonl", data)
     stream = _open_input(str(path))
     try:
-        out = list(read_trend_lines(stream, str(path)))
+        out = read_trend_lines(stream, str(path))
     finally:
         stream.close()
     text = data.decode("utf-8", errors="replace")
@@ -324,7 +329,7 @@ def test_score_stdin_with_broken_utf8_is_read_not_raised(monkeypatch: pytest.Mon
     raw = b'{"id": 1, "title": "ok"}\n\xff\xfe{"id": 2\n{"id": 3, "title": "caf\xe9"}\n'
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict"))
     stream = _open_input("-")
-    out = list(read_trend_lines(stream, "<stdin>"))
+    out = read_trend_lines(stream, "<stdin>")
     assert [n for n, _, _ in out] == [1, 2, 3]
     assert out[0][1] is not None and out[0][1].title == "ok"
     assert out[1][2] is not None and out[1][2].startswith("<stdin>:2: invalid JSON")
