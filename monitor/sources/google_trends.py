@@ -24,7 +24,8 @@ from monitor.sources._text import (
     to_int,
 )
 from monitor.sources.base import PollContext, SourceError
-from monitor.sources.http import endpoint
+from monitor.sources.http import FetchResult, endpoint
+from monitor.sources.polling import fetch_parsed
 
 NAME = "google_trends"
 DEFAULT_URL = "https://trends.google.com/trending/rss"
@@ -155,12 +156,15 @@ class GoogleTrendsSource:
         s = settings.sources.google_trends
         return cls(url=endpoint(s.url, DEFAULT_URL, base_url_override), geo=s.geo, interval_s=s.interval_s)
 
+    def parse(self, res: FetchResult) -> list[SourceItem]:
+        return parse_trending_rss(res.body, lang=_lang_from_geo(self.geo), source=self.name)
+
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
-        res = await ctx.fetcher.get(
-            self.url, params={"geo": self.geo}, accept="application/rss+xml, application/xml;q=0.9, */*;q=0.1"
+        return await fetch_parsed(
+            ctx.fetcher,
+            self.url,
+            self.parse,
+            name=self.name,
+            params={"geo": self.geo},
+            accept="application/rss+xml, application/xml;q=0.9, */*;q=0.1",
         )
-        try:
-            return parse_trending_rss(res.body, lang=_lang_from_geo(self.geo), source=self.name)
-        except SourceError as exc:
-            ctx.fetcher.forget(res.url)
-            raise SourceError(f"{self.name}: {exc}") from None
