@@ -52,7 +52,7 @@ from monitor.events import (
 )
 from monitor.models import Trend, Verdict
 from monitor.pipeline import RESTORE_LIMIT, TrendPipeline
-from monitor.sources.base import NotModified, PollContext, Source, SourceError
+from monitor.sources.base import NotModified, PollContext, RiskEvidenceSource, Source, SourceError
 from monitor.storage import OutboxRow, SourceHealth, Storage, StorageError, describe_holder, new_holder_id
 
 if TYPE_CHECKING:
@@ -316,20 +316,12 @@ class MonitorService:
         from monitor.sources import build_sources
 
         errors: list[str] = []
-        for source in build_sources(self.settings, base_url=base_url, errors=errors):
+        built = build_sources(
+            self.settings, base_url=base_url, errors=errors, factchecks=self.factchecks, factcheck_sink=self.storage
+        )
+        for source in built:
             self._sources[source.name] = source
             self._init_source(source.name)
-        if self.factchecks is not None and self.settings.risk.factcheck_feeds:
-            from monitor.sources.factchecks import FactCheckSource
-
-            urls = self.settings.risk.factcheck_feeds
-            if base_url is not None:
-                from monitor.offline import offline_settings
-
-                urls = offline_settings(self.settings, base_url).risk.factcheck_feeds
-            fc = FactCheckSource(self.factchecks, urls, self.settings.risk.factcheck_interval_s, sink=self.storage)
-            self._sources[fc.name] = fc
-            self._init_source(fc.name)
         for err in errors:
             self._status("notice", err)
 
@@ -542,7 +534,7 @@ class MonitorService:
             self._on_success(name, len(items) + delivered)
         if items:
             await self._process(name, items)
-        if getattr(source, "refreshes_risk", False) and getattr(source, "last_new", 0):
+        if isinstance(source, RiskEvidenceSource) and source.refreshes_risk and source.last_new:
             await self._rescore_recent(name)
 
     # -- leases (one poller per source across processes) -----------------------------------------
