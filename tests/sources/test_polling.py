@@ -14,6 +14,7 @@ from monitor.risk.factcheck import FactCheckStore
 from monitor.sources import build_sources
 from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.sources.http import FetchResult, HttpFetcher, safe_location
+from monitor.sources.mastodon import MastodonSource
 from monitor.sources.polling import Part, fetch_parsed, gather_parts
 
 
@@ -237,3 +238,23 @@ async def test_concurrency_is_bounded(aiohttp_server, fetcher: HttpFetcher) -> N
     parts = [Part(str(server.make_url(f"/{n}")), _lines) for n in range(6)]
     items = (await gather_parts(Recorder(fetcher).ctx, parts, concurrency=2)).items_or_raise("toy", "feeds")
     assert len(items) == 6 and peak == 2
+
+
+async def test_mastodon_endpoints_are_parts(aiohttp_server, fetcher: HttpFetcher) -> None:
+    """Mastodon uses the same gather: a failing trends endpoint is its own health problem, the other's items stay."""
+
+    async def tags(request: web.Request) -> web.Response:
+        return web.json_response([{"name": "sinner", "url": "https://m.example/tags/sinner"}])
+
+    async def links(request: web.Request) -> web.Response:
+        return web.Response(status=503, headers={"Retry-After": "60"})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/trends/tags", tags)
+    app.router.add_get("/api/v1/trends/links", links)
+    server = await aiohttp_server(app)
+    source = MastodonSource.from_settings(Settings(), str(server.make_url("")))
+    rec = Recorder(fetcher)
+    assert [i.title for i in await source.poll(rec.ctx)] == ["#sinner"]
+    assert rec.reports["127.0.0.1/api/v1/trends/tags"] is None
+    assert "HTTP 503" in (rec.reports["127.0.0.1/api/v1/trends/links"] or "")
