@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from monitor.models import SourceItem
+from monitor.models import FactCheck, SourceItem
 
 if TYPE_CHECKING:
     from monitor.config import Settings
-    from monitor.models import FactCheck
     from monitor.risk.factcheck import FactCheckStore
     from monitor.sources.http import FetchResult
 
