@@ -6,7 +6,6 @@ Everything `MonitorService` uses of a collaborator is listed here:
 - `AlertSink`       turns scored trends into durable alerts (monitor.alerts.AlertDispatcher).
 - `Connections`     opens what the service polls through: sources, one HTTP session and its fetcher
                     (monitor.compose.HttpConnections; with the offline replay server for `--offline`).
-- `EvidenceSource`  a source that feeds the risk gate instead of yielding trends (fact-check feeds).
 - `ServiceAPI`      what the TUI and `onda watch` use of the running service (monitor.service.MonitorService).
 """
 
@@ -18,12 +17,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from brand_dna.dna import BrandDNA
 from monitor.events import Event, Listener, TrendEvent
-from monitor.models import OutboxRow, SourceHealth, SourceItem, Trend, Verdict
+from monitor.models import OutboxRow, SourceHealth, Trend, Verdict
 
 if TYPE_CHECKING:  # the source adapters import aiohttp and feed parsers: not needed to read the contracts
     import aiohttp
 
-    from monitor.sources.base import PollContext, Source
+    from monitor.sources.base import Source
     from monitor.sources.http import HttpFetcher
 
 
@@ -69,26 +68,11 @@ class AlertSink(Protocol):
         """Stop sending: cancel a flush in progress, let POSTs on the wire finish, release claims."""
 
 
-class EvidenceSource(Protocol):
-    """A source (monitor.sources.base.Source) whose polls add risk evidence (fact-checks) instead of trends."""
-
-    name: str
-    interval_s: float
-
-    async def poll(self, ctx: PollContext) -> list[SourceItem]: ...
-
-    @property
-    def last_new(self) -> int:
-        """How many new pieces of evidence the last poll found (> 0: recent trends are re-scored)."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class Connected:
     """What `Connections.open()` gives the service for one run."""
 
     sources: list[Source]
-    evidence: list[EvidenceSource]  # polled like sources; new evidence re-scores recent trends
     fetcher: HttpFetcher  # shared by every poll
     session: aiohttp.ClientSession  # the one HTTP session (the fetcher's; alerts send through it too)
     notices: list[str] = field(default_factory=list)  # problems building sources, one line each

@@ -21,7 +21,7 @@ from monitor.models import FactCheck
 if TYPE_CHECKING:
     import aiohttp
 
-    from monitor.api import Connected, EvidenceSource
+    from monitor.api import Connected
     from monitor.offline.server import ReplayServer
     from monitor.risk import RiskGate
     from monitor.risk.factcheck import FactCheckStore
@@ -121,16 +121,21 @@ class HttpConnections:
             base_url = await self._start_replay() if self.offline else None
             notices: list[str] = []
             if self._given is not None:
-                sources, evidence = list(self._given), []
+                sources = list(self._given)
             else:
-                sources = build_sources(self.settings, base_url=base_url, errors=notices)
-                evidence = self._factcheck_sources(base_url)
+                sources = build_sources(
+                    self.settings,
+                    base_url=base_url,
+                    errors=notices,
+                    factchecks=self.factchecks,
+                    factcheck_sink=self.storage,
+                )
             self._session = aiohttp.ClientSession(headers={"User-Agent": self.settings.http.user_agent})
         except BaseException:
             await self.close()
             raise
         fetcher = HttpFetcher(self._session, self.settings.http, self.storage)
-        return Connected(sources=sources, evidence=evidence, fetcher=fetcher, session=self._session, notices=notices)
+        return Connected(sources=sources, fetcher=fetcher, session=self._session, notices=notices)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -154,23 +159,6 @@ class HttpConnections:
             ) from exc
         self._replay = ReplayServer()
         return str(await self._replay.start())
-
-    # --- fact-check source wiring: h3 registers it in the sources registry; then this method goes. ---
-    def _factcheck_sources(self, base_url: str | None) -> list[EvidenceSource]:
-        """The fact-check feeds as a polled source that fills the risk gate's FactCheckStore."""
-        if self.factchecks is None or not self.settings.risk.factcheck_feeds:
-            return []
-        from monitor.sources.factchecks import FactCheckSource
-
-        urls = self.settings.risk.factcheck_feeds
-        if base_url is not None:
-            from monitor.offline import offline_settings
-
-            urls = offline_settings(self.settings, base_url).risk.factcheck_feeds
-        risk = self.settings.risk
-        return [FactCheckSource(self.factchecks, urls, risk.factcheck_interval_s, sink=self.storage)]
-
-    # --- end of the fact-check source wiring ---
 
 
 def _utcnow() -> datetime:

@@ -34,10 +34,9 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.api import EvidenceSource
 from monitor.events import EventBus, SourceErrorEvent, SourceHealthEvent, StatusKind
 from monitor.models import SourceHealth, SourceItem
-from monitor.sources.base import NotModified, PollContext, Source, SourceError
+from monitor.sources.base import NotModified, PollContext, RiskEvidenceSource, Source, SourceError
 from monitor.storage import Storage, StorageError, describe_holder
 from monitor.text import ERROR_CHARS, clean_text
 
@@ -96,12 +95,12 @@ class RunnerContext:
 class SourceRunner:
     """Polls one source on its schedule and keeps its health; see the module docstring."""
 
-    def __init__(self, source: Source, shared: RunnerContext, *, evidence: EvidenceSource | None = None) -> None:
-        """`evidence` is the same source when it feeds the risk gate (new evidence: re-score recent trends)."""
+    def __init__(self, source: Source, shared: RunnerContext) -> None:
+        """A source that feeds the risk gate (`RiskEvidenceSource`) makes its new evidence re-score recent trends."""
         self.source = source
         self.name = source.name
         self._shared = shared
-        self._evidence = evidence
+        self._evidence = source if isinstance(source, RiskEvidenceSource) and source.refreshes_risk else None
         self._lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()  # scheduled polls in flight (cancelled by stop)

@@ -156,7 +156,6 @@ class MonitorService:
             max_backoff_s=self.settings.http.max_backoff_s,
         )
         runners = [SourceRunner(s, shared) for s in connected.sources]
-        runners += [SourceRunner(s, shared, evidence=s) for s in connected.evidence]
         self._runners = {r.name: r for r in runners}
         now = _utcnow()
         for runner in self._runners.values():

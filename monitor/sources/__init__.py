@@ -1,10 +1,11 @@
 """Source registry: built-in adapters plus third-party ones from the `onda.sources` entry-point group.
 
-A factory is `factory(settings, base_url) -> Source` (every built-in class's
-`from_settings` fits). `build_sources` creates the enabled sources; with
-`base_url` (offline replay) every built-in source fetches from that server instead
-of the internet, and plugins are left out. A plugin that fails to import or build
-is reported (logged and appended to `errors`), never fatal.
+`build_sources` creates the enabled sources, and imports only those: a disabled built-in's module
+and a disabled plugin's entry point are never loaded (listing plugins reads metadata only). With
+`base_url` (offline replay) every built-in source that has a bundled snapshot fetches from that
+server instead of the internet, and plugins are left out. The fact-check feeds are a built-in too,
+built when the service lends the risk gate's store (`SourceBuild.factchecks`). A plugin that fails
+to import or build is reported (logged and appended to `errors`), never fatal.
 
 Plugin packages declare, in their pyproject.toml:
 
@@ -18,29 +19,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from monitor.config import Settings
-from monitor.sources.base import NotModified, PollContext, Source, SourceError
-from monitor.sources.bluesky import BlueskySource
-from monitor.sources.gdelt import GdeltSource
-from monitor.sources.google_trends import GoogleTrendsSource
+from monitor.sources.base import (
+    FactCheckSink,
+    Fetcher,
+    NotModified,
+    PollContext,
+    RiskEvidenceSource,
+    Source,
+    SourceBuild,
+    SourceError,
+)
 from monitor.sources.http import FetchResult, HttpCache, HttpFetcher, MemoryHttpCache
-from monitor.sources.mastodon import MastodonSource
-from monitor.sources.rss import RssSource
-from monitor.sources.wikipedia import WikipediaSource
-from monitor.sources.youtube import YouTubeSource
+
+if TYPE_CHECKING:
+    from monitor.risk.factcheck import FactCheckStore
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FetchResult",
+    "Fetcher",
     "HttpCache",
     "HttpFetcher",
     "MemoryHttpCache",
     "NotModified",
     "PollContext",
+    "RiskEvidenceSource",
     "Source",
+    "SourceBuild",
     "SourceError",
     "SourceFactory",
     "available",
@@ -53,17 +63,90 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "onda.sources"
 SourceFactory = Callable[[Settings, "str | None"], Source]
-
-_REGISTRY: dict[str, SourceFactory] = {}
-# Which `settings.sources.<key>` section enables a built-in source.
-_BUILTIN_SECTIONS: dict[str, str] = {}
+"""A plugin's (or `register`ed) factory: `factory(settings, base_url) -> Source`."""
 
 
-def register(name: str, factory: SourceFactory, *, section: str | None = None) -> None:
-    """Add (or replace) a source factory under `name`."""
-    _REGISTRY[name] = factory
-    if section:
-        _BUILTIN_SECTIONS[name] = section
+@runtime_checkable
+class SourceClass(Protocol):
+    """A plugin class that builds itself: `from_settings(settings, base_url)` (every built-in adapter fits)."""
+
+    def from_settings(self, settings: Settings, base_url: str | None, /) -> Source: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A built-in (or `register`ed) source: how to build it, when it is on, whether it runs offline."""
+
+    build: Callable[[SourceBuild], Source]  # imports the adapter's module only when called
+    enabled: Callable[[SourceBuild], bool]
+    offline: bool  # built with the replay server's URL under --offline (has a bundled snapshot)
+
+
+def _google_trends(b: SourceBuild) -> Source:
+    from monitor.sources.google_trends import GoogleTrendsSource
+
+    return GoogleTrendsSource.from_settings(b.settings, b.base_url)
+
+
+def _rss(b: SourceBuild) -> Source:
+    from monitor.sources.rss import RssSource
+
+    return RssSource.from_settings(b.settings, b.base_url)
+
+
+def _gdelt(b: SourceBuild) -> Source:
+    from monitor.sources.gdelt import GdeltSource
+
+    return GdeltSource.from_settings(b.settings, b.base_url)
+
+
+def _wikipedia(b: SourceBuild) -> Source:
+    from monitor.sources.wikipedia import WikipediaSource
+
+    return WikipediaSource.from_settings(b.settings, b.base_url)
+
+
+def _mastodon(b: SourceBuild) -> Source:
+    from monitor.sources.mastodon import MastodonSource
+
+    return MastodonSource.from_settings(b.settings, b.base_url)
+
+
+def _bluesky(b: SourceBuild) -> Source:
+    from monitor.sources.bluesky import BlueskySource
+
+    return BlueskySource.from_settings(b.settings, b.base_url)
+
+
+def _youtube(b: SourceBuild) -> Source:
+    from monitor.sources.youtube import YouTubeSource
+
+    return YouTubeSource.from_settings(b.settings, b.base_url)
+
+
+def _factchecks(b: SourceBuild) -> Source:
+    from monitor.sources.factchecks import FactCheckSource
+
+    return FactCheckSource.from_build(b)
+
+
+_REGISTRY: dict[str, Registration] = {
+    "google_trends": Registration(_google_trends, lambda b: b.settings.sources.google_trends.enabled, offline=True),
+    "rss": Registration(_rss, lambda b: b.settings.sources.rss.enabled, offline=True),
+    "gdelt": Registration(_gdelt, lambda b: b.settings.sources.gdelt.enabled, offline=True),
+    "wikipedia": Registration(_wikipedia, lambda b: b.settings.sources.wikipedia.enabled, offline=True),
+    "mastodon": Registration(_mastodon, lambda b: b.settings.sources.mastodon.enabled, offline=True),
+    "bluesky": Registration(_bluesky, lambda b: b.settings.sources.bluesky.enabled, offline=True),
+    "youtube": Registration(_youtube, lambda b: b.settings.sources.youtube.enabled, offline=False),  # needs a key
+    "factchecks": Registration(
+        _factchecks, lambda b: b.factchecks is not None and bool(b.settings.risk.factcheck_feeds), offline=True
+    ),
+}
+
+
+def register(name: str, factory: SourceFactory) -> None:
+    """Add (or replace) a source factory under `name`: always enabled, built offline with the replay URL."""
+    _REGISTRY[name] = Registration(lambda b: factory(b.settings, b.base_url), lambda b: True, offline=True)
 
 
 def available() -> list[str]:
@@ -71,43 +154,31 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-register("google_trends", GoogleTrendsSource.from_settings, section="google_trends")
-register("rss", RssSource.from_settings, section="rss")
-register("gdelt", GdeltSource.from_settings, section="gdelt")
-register("wikipedia", WikipediaSource.from_settings, section="wikipedia")
-register("mastodon", MastodonSource.from_settings, section="mastodon")
-register("bluesky", BlueskySource.from_settings, section="bluesky")
-register("youtube", YouTubeSource.from_settings, section="youtube")
-
-# Built-ins with a bundled offline snapshot (youtube needs a key and has none).
-OFFLINE_SOURCES = ("google_trends", "rss", "gdelt", "wikipedia", "mastodon", "bluesky")
-
-
 def _as_factory(obj: Any) -> SourceFactory:
-    from_settings = getattr(obj, "from_settings", None)
-    if callable(from_settings):
-        return from_settings
+    if isinstance(obj, SourceClass):
+        return obj.from_settings
     if callable(obj):
         return obj
     raise TypeError(f"{obj!r} is neither a factory nor a class with from_settings")
 
 
-def discover_plugins(errors: list[str] | None = None) -> dict[str, SourceFactory]:
-    """Load every `onda.sources` entry point; a broken one is logged/appended to `errors` and skipped."""
-    found: dict[str, SourceFactory] = {}
+def discover_plugins(errors: list[str] | None = None) -> dict[str, EntryPoint]:
+    """The `onda.sources` entry points by name, read from metadata: nothing is imported here.
+
+    An entry point whose name a built-in source already has is reported and left out, and so is
+    a failure to list them (broken metadata of some unrelated distribution).
+    """
+    found: dict[str, EntryPoint] = {}
     try:
         eps: list[EntryPoint] = list(entry_points(group=ENTRY_POINT_GROUP))
-    except Exception as exc:  # broken metadata of some unrelated distribution
+    except Exception as exc:
         _report(errors, f"cannot list plugins ({ENTRY_POINT_GROUP}): {type(exc).__name__}: {exc}")
         return found
     for ep in eps:
         if ep.name in _REGISTRY:
             _report(errors, f"plugin source {ep.name!r} ({ep.value}) ignored: name taken by a built-in source")
             continue
-        try:
-            found[ep.name] = _as_factory(ep.load())
-        except Exception as exc:
-            _report(errors, f"plugin source {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}")
+        found[ep.name] = ep
     return found
 
 
@@ -117,40 +188,53 @@ def _report(errors: list[str] | None, message: str) -> None:
         errors.append(message)
 
 
-def _check(source: Any, name: str) -> Source:
-    if not isinstance(getattr(source, "name", None), str) or not callable(getattr(source, "poll", None)):
+def _check(source: object, name: str) -> Source:
+    if not isinstance(source, Source) or not isinstance(source.name, str) or not callable(source.poll):
         raise TypeError(f"{name}: factory did not return a Source (needs .name, .interval_s, async .poll)")
-    interval = getattr(source, "interval_s", None)
-    if not isinstance(interval, (int, float)) or interval <= 0:
+    interval = source.interval_s
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
         raise TypeError(f"{name}: interval_s must be a positive number")
     return source
 
 
-def build_sources(settings: Settings, *, base_url: str | None = None, errors: list[str] | None = None) -> list[Source]:
-    """The enabled sources, in registry order. With `base_url`, fetch from that (replay) server.
+def _plugin_enabled(settings: Settings, name: str) -> bool:
+    conf = settings.sources.plugins.get(name, {})
+    return not (isinstance(conf, dict) and conf.get("enabled", True) is False)
 
-    Problems building a source (a broken plugin, a bad factory) are logged and appended to
-    `errors` when given; the other sources are still returned.
+
+def build_sources(
+    settings: Settings,
+    *,
+    base_url: str | None = None,
+    errors: list[str] | None = None,
+    factchecks: FactCheckStore | None = None,
+    factcheck_sink: FactCheckSink | None = None,
+) -> list[Source]:
+    """The enabled sources, in registry order, then the enabled plugins. With `base_url`, fetch from that (replay) server.
+
+    `factchecks` (the risk gate's store, and `factcheck_sink` to keep what is polled) turns on the
+    fact-check feeds source. Problems building a source (a broken plugin, a bad factory) are logged
+    and appended to `errors` when given; the other sources are still returned.
     """
-    sources: list[Source] = []
+    build = SourceBuild(settings, base_url, factchecks=factchecks, factcheck_sink=factcheck_sink)
     offline = base_url is not None
-    for name, factory in _REGISTRY.items():
-        section = _BUILTIN_SECTIONS.get(name)
-        if section is not None:
-            sect = getattr(settings.sources, section, None)
-            if sect is None or not sect.enabled:
-                continue
-            if offline and name not in OFFLINE_SOURCES:
-                continue
+    sources: list[Source] = []
+    for name, reg in _REGISTRY.items():
+        if not reg.enabled(build) or (offline and not reg.offline):
+            continue
         try:
-            sources.append(_check(factory(settings, base_url), name))
+            sources.append(_check(reg.build(build), name))
         except Exception as exc:
             _report(errors, f"source {name!r} could not be built: {type(exc).__name__}: {exc}")
     if offline:
         return sources
-    for name, factory in discover_plugins(errors).items():
-        conf = settings.sources.plugins.get(name, {})
-        if isinstance(conf, dict) and conf.get("enabled", True) is False:
+    for name, ep in discover_plugins(errors).items():
+        if not _plugin_enabled(settings, name):
+            continue  # never imported
+        try:
+            factory = _as_factory(ep.load())
+        except Exception as exc:
+            _report(errors, f"plugin source {name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}")
             continue
         try:
             sources.append(_check(factory(settings, None), name))

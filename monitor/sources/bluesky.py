@@ -14,6 +14,7 @@ from monitor.models import SourceItem
 from monitor.sources._text import clean_url
 from monitor.sources.base import PollContext, SourceError
 from monitor.sources.http import FetchResult, endpoint
+from monitor.sources.polling import fetch_parsed
 from monitor.text import MAX_CONTEXT_CHARS, MAX_TITLE_CHARS, clean_text
 
 NAME = "bluesky"
@@ -63,10 +64,10 @@ class BlueskySource:
         s = settings.sources.bluesky
         return cls(url=endpoint(s.url, DEFAULT_URL, base_url_override), interval_s=s.interval_s)
 
+    def parse(self, res: FetchResult) -> list[SourceItem]:
+        return parse_topics(res, source=self.name)
+
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
-        res = await ctx.fetcher.get(self.url, accept="application/json", params={"limit": "25"})
-        try:
-            return parse_topics(res, source=self.name)
-        except SourceError as exc:
-            ctx.fetcher.forget(res.url)
-            raise SourceError(f"{self.name}: {exc}") from None
+        return await fetch_parsed(
+            ctx.fetcher, self.url, self.parse, name=self.name, accept="application/json", params={"limit": "25"}
+        )

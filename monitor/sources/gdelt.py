@@ -16,6 +16,7 @@ from monitor.models import SourceItem
 from monitor.sources._text import clean_url
 from monitor.sources.base import PollContext, SourceError
 from monitor.sources.http import FetchResult, endpoint
+from monitor.sources.polling import fetch_parsed
 from monitor.text import MAX_TITLE_CHARS, clean_text, normalise_lang
 
 NAME = "gdelt"
@@ -109,12 +110,16 @@ class GdeltSource:
             "sort": "hybridrel",
         }
 
+    def parse(self, res: FetchResult) -> list[SourceItem]:
+        return parse_artlist(res, source=self.name)
+
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
-        res = await ctx.fetcher.get(
-            self.url, params=self.params(), accept="application/json", min_interval=self.min_interval_s
+        return await fetch_parsed(
+            ctx.fetcher,
+            self.url,
+            self.parse,
+            name=self.name,
+            params=self.params(),
+            accept="application/json",
+            min_interval=self.min_interval_s,
         )
-        try:
-            return parse_artlist(res, source=self.name)
-        except SourceError as exc:
-            ctx.fetcher.forget(res.url)
-            raise SourceError(f"{self.name}: {exc}", retry_after=exc.retry_after) from None

@@ -16,7 +16,8 @@ from monitor.config import Settings
 from monitor.models import SourceItem
 from monitor.sources._text import MAX_CONTEXT_ITEMS, clean_url, dedupe, parse_rfc822, to_int
 from monitor.sources.base import PollContext, SourceError
-from monitor.sources.http import endpoint
+from monitor.sources.http import FetchResult, endpoint
+from monitor.sources.polling import fetch_parsed
 from monitor.text import MAX_CONTEXT_CHARS, MAX_TITLE_CHARS, clean_text
 
 NAME = "google_trends"
@@ -148,12 +149,15 @@ class GoogleTrendsSource:
         s = settings.sources.google_trends
         return cls(url=endpoint(s.url, DEFAULT_URL, base_url_override), geo=s.geo, interval_s=s.interval_s)
 
+    def parse(self, res: FetchResult) -> list[SourceItem]:
+        return parse_trending_rss(res.body, lang=_lang_from_geo(self.geo), source=self.name)
+
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
-        res = await ctx.fetcher.get(
-            self.url, params={"geo": self.geo}, accept="application/rss+xml, application/xml;q=0.9, */*;q=0.1"
+        return await fetch_parsed(
+            ctx.fetcher,
+            self.url,
+            self.parse,
+            name=self.name,
+            params={"geo": self.geo},
+            accept="application/rss+xml, application/xml;q=0.9, */*;q=0.1",
         )
-        try:
-            return parse_trending_rss(res.body, lang=_lang_from_geo(self.geo), source=self.name)
-        except SourceError as exc:
-            ctx.fetcher.forget(res.url)
-            raise SourceError(f"{self.name}: {exc}") from None

@@ -1,6 +1,6 @@
 """The one HTTP layer every source uses: conditional GET, timeouts, size cap, Retry-After.
 
-Sources never touch aiohttp directly. `HttpFetcher.get` turns every transport
+Sources never touch aiohttp directly (they see `HttpFetcher` as `monitor.sources.base.Fetcher`). `HttpFetcher.get` turns every transport
 problem into a one-line `SourceError` (with `retry_after` for 429/503) and a 304
 into `NotModified`, so adapters only parse and the service only sees our two
 exception types.
@@ -135,7 +135,7 @@ class HostThrottle:
 
 
 class HttpFetcher:
-    """Wraps ONE shared aiohttp.ClientSession (owned by the caller) with the policy above."""
+    """Wraps ONE shared aiohttp.ClientSession (owned by the caller) with the policy above; a `Fetcher`."""
 
     def __init__(
         self,
@@ -162,8 +162,8 @@ class HttpFetcher:
         *,
         conditional: bool = True,
         accept: str | None = None,
-        params: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         min_interval: float | None = None,
     ) -> FetchResult:
         """GET once. 2xx → FetchResult; 304 → NotModified; anything else → SourceError."""

@@ -2,19 +2,22 @@
 
 Both endpoints are public on most instances. A hashtag becomes "#tag" with the uses of
 the last two days as traffic; a link becomes its card title with the provider as context.
+The two endpoints are parts of one poll (`gather_parts`): each has its own health, and the
+poll fails only when both fail.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from monitor.config import Settings
 from monitor.models import SourceItem
 from monitor.sources._text import clean_url, dedupe, to_int
-from monitor.sources.base import NotModified, PollContext, SourceError
+from monitor.sources.base import PollContext, SourceError
 from monitor.sources.http import FetchResult
+from monitor.sources.polling import Part, gather_parts
 from monitor.text import MAX_CONTEXT_CHARS, MAX_TITLE_CHARS, clean_text, normalise_lang
 
 NAME = "mastodon"
@@ -103,35 +106,12 @@ class MastodonSource:
         instance = base_url_override or s.url or s.instance
         return cls(instance=instance.rstrip("/"), interval_s=s.interval_s)
 
-    async def _fetch(self, ctx: PollContext, path: str, parser: Any) -> list[SourceItem]:
-        res = await ctx.fetcher.get(self.instance + path, accept="application/json", params={"limit": "20"})
-        try:
-            result: list[SourceItem] = parser(res, source=self.name)
-            return result
-        except SourceError:
-            ctx.fetcher.forget(res.url)
-            raise
+    def parts(self) -> list[Part]:
+        return [
+            Part(self.instance + TAGS_PATH, partial(parse_tags, source=self.name)),
+            Part(self.instance + LINKS_PATH, partial(parse_links, source=self.name)),
+        ]
 
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
-        results = await asyncio.gather(
-            self._fetch(ctx, TAGS_PATH, parse_tags), self._fetch(ctx, LINKS_PATH, parse_links), return_exceptions=True
-        )
-        items: list[SourceItem] = []
-        errors: list[SourceError] = []
-        ok = 0
-        for r in results:
-            if isinstance(r, NotModified):
-                continue
-            if isinstance(r, SourceError):
-                errors.append(r)
-            elif isinstance(r, BaseException):
-                raise r
-            else:
-                ok += 1
-                items.extend(r)
-        if errors and ok == 0:  # nothing usable: one endpoint failed, the other failed or was unchanged
-            e = errors[0]
-            raise SourceError(f"{self.name}: {e}", retry_after=e.retry_after, status=e.status)
-        if ok == 0:
-            raise NotModified(f"{self.name}: trends unchanged")
-        return items
+        gathered = await gather_parts(ctx, self.parts(), accept="application/json", params={"limit": "20"})
+        return gathered.items_or_raise(self.name, "endpoints")

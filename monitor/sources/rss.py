@@ -1,15 +1,14 @@
 """Publisher RSS/Atom feeds (any number), parsed by feedparser off the event loop.
 
-One bad feed must not spoil the others: feeds are fetched concurrently, each feed's
-items are handed over as soon as that feed is parsed (`PollContext.deliver`), and each
-feed's outcome is reported on its own (`PollContext.report_part`, keyed by host/path),
-so the service keeps a health entry per feed. Only when every feed fails does the poll
-raise `SourceError`.
+One bad feed must not spoil the others: the feeds are the parts of one poll (`gather_parts`),
+fetched concurrently, each feed's items handed over as soon as that feed is parsed
+(`PollContext.deliver`) and each feed's outcome reported on its own (`PollContext.report_part`,
+keyed by host/path), so the service keeps a health entry per feed. Only when every feed fails
+does the poll raise `SourceError`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,8 +19,9 @@ import feedparser
 from monitor.config import Settings
 from monitor.models import SourceItem
 from monitor.sources._text import clean_url
-from monitor.sources.base import NotModified, PollContext, SourceError
-from monitor.sources.http import FetchResult, safe_location
+from monitor.sources.base import PollContext, SourceError
+from monitor.sources.http import FetchResult
+from monitor.sources.polling import Part, gather_parts
 from monitor.text import MAX_CONTEXT_CHARS, MAX_TITLE_CHARS, clean_text, normalise_lang
 
 NAME = "rss"
@@ -103,64 +103,14 @@ class RssSource:
             feeds = list(s.feeds)
         return cls(feeds=feeds, interval_s=s.interval_s)
 
-    async def _one(self, ctx: PollContext, sem: asyncio.Semaphore, url: str) -> list[SourceItem]:
-        async with sem:
-            res: FetchResult = await ctx.fetcher.get(url, accept=ACCEPT)
-        try:
-            return await asyncio.to_thread(parse_feed, res.body, content_type=res.content_type, source=self.name)
-        except SourceError:
-            ctx.fetcher.forget(res.url)
-            raise
-
-    async def _one_reported(self, ctx: PollContext, sem: asyncio.Semaphore, url: str) -> list[SourceItem]:
-        """One feed, its outcome reported to the service; its items delivered at once when the service takes them."""
-        where = safe_location(url)
-        try:
-            items = await self._one(ctx, sem, url)
-        except NotModified:
-            ctx.report_part(where, None)
-            raise
-        except SourceError as exc:
-            ctx.report_part(where, str(exc) if where in str(exc) else f"{where}: {exc}")
-            raise
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            ctx.report_part(where, f"{where}: unexpected {type(exc).__name__}")
-            raise
-        ctx.report_part(where, None)
-        if ctx.deliver is not None and items:
-            ctx.deliver(items)
-            return []
-        return items
+    def parse(self, res: FetchResult) -> list[SourceItem]:
+        """Blocking (feedparser): run in a worker thread."""
+        return parse_feed(res.body, content_type=res.content_type, source=self.name)
 
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
         if not self.feeds:
             raise SourceError(f"{self.name}: no feeds configured (sources.rss.feeds)")
-        sem = asyncio.Semaphore(self.concurrency)
-        results = await asyncio.gather(*(self._one_reported(ctx, sem, u) for u in self.feeds), return_exceptions=True)
-        items: list[SourceItem] = []
-        errors: dict[str, str] = {}
-        retry_afters: list[float] = []
-        not_modified = 0
-        for url, result in zip(self.feeds, results, strict=True):
-            if isinstance(result, NotModified):
-                not_modified += 1
-            elif isinstance(result, SourceError):
-                errors[url] = str(result) if safe_location(url) in str(result) else f"{safe_location(url)}: {result}"
-                if result.retry_after is not None:
-                    retry_afters.append(result.retry_after)
-            elif isinstance(result, BaseException):
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                errors[url] = f"{safe_location(url)}: unexpected {type(result).__name__}"
-            else:
-                items.extend(result)
-        self.last_errors = errors
-        if errors and len(errors) == len(self.feeds):
-            first = next(iter(errors.values()))
-            more = f" (and {len(errors) - 1} more feeds failed)" if len(errors) > 1 else ""
-            raise SourceError(f"{self.name}: {first}{more}", retry_after=max(retry_afters) if retry_afters else None)
-        if not items and not errors and not_modified == len(self.feeds):
-            raise NotModified(f"{self.name}: no feed changed")
-        return items
+        parts = [Part(url, self.parse) for url in self.feeds]
+        gathered = await gather_parts(ctx, parts, accept=ACCEPT, in_thread=True, concurrency=self.concurrency)
+        self.last_errors = {url: str(error) for url, error in gathered.errors.items()}
+        return gathered.items_or_raise(self.name, "feeds")

@@ -15,6 +15,7 @@ from monitor.config import Settings
 from monitor.models import SourceItem
 from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.sources.http import FetchResult, endpoint
+from monitor.sources.polling import fetch_parsed
 from monitor.text import MAX_TITLE_CHARS, clean_text
 
 NAME = "wikipedia"
@@ -129,18 +130,18 @@ class WikipediaSource:
     def url_for(self, day: date) -> str:
         return f"{self.base.rstrip('/')}/{quote(self.project)}/all-access/{day:%Y/%m/%d}"
 
+    def parse(self, res: FetchResult) -> list[SourceItem]:
+        return parse_top(res, project=self.project, source=self.name)
+
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
         yesterday = ctx.now().astimezone(UTC).date() - timedelta(days=1)
         for day in (yesterday, yesterday - timedelta(days=1)):
             try:
-                res = await ctx.fetcher.get(self.url_for(day), accept="application/json")
+                return await fetch_parsed(
+                    ctx.fetcher, self.url_for(day), self.parse, name=self.name, accept="application/json"
+                )
             except SourceError as exc:
                 if exc.status == 404:
                     continue  # "not yet available": normal early in the UTC day
-                raise SourceError(f"{self.name}: {exc}", retry_after=exc.retry_after, status=exc.status) from None
-            try:
-                return parse_top(res, project=self.project, source=self.name)
-            except SourceError as exc:
-                ctx.fetcher.forget(res.url)
-                raise SourceError(f"{self.name}: {exc}") from None
+                raise
         raise NotModified(f"{self.name}: top list for {yesterday} not yet published")

@@ -16,6 +16,7 @@ from monitor.models import SourceItem
 from monitor.sources._text import to_int
 from monitor.sources.base import PollContext, SourceError
 from monitor.sources.http import FetchResult, endpoint
+from monitor.sources.polling import fetch_parsed
 from monitor.text import MAX_TITLE_CHARS, clean_text, normalise_lang
 
 NAME = "youtube"
@@ -74,14 +75,20 @@ class YouTubeSource:
             interval_s=s.interval_s,
         )
 
+    def parse(self, res: FetchResult) -> list[SourceItem]:
+        return parse_videos(res, source=self.name, default_lang=self.region.lower())
+
     async def poll(self, ctx: PollContext) -> list[SourceItem]:
         key = os.environ.get(KEY_ENV, "").strip()
         if not key:
-            raise SourceError(f"{KEY_ENV} not set")
+            raise SourceError(f"{self.name}: {KEY_ENV} not set")
         params = {"part": "snippet,statistics", "chart": "mostPopular", "regionCode": self.region, "maxResults": "50"}
-        res = await ctx.fetcher.get(self.url, params=params, accept="application/json", headers={"X-Goog-Api-Key": key})
-        try:
-            return parse_videos(res, source=self.name, default_lang=self.region.lower())
-        except SourceError as exc:
-            ctx.fetcher.forget(res.url)
-            raise SourceError(f"{self.name}: {exc}") from None
+        return await fetch_parsed(
+            ctx.fetcher,
+            self.url,
+            self.parse,
+            name=self.name,
+            params=params,
+            accept="application/json",
+            headers={"X-Goog-Api-Key": key},
+        )

@@ -2,7 +2,8 @@
 
 The contract: a bad input gives exactly the documented error type (BrandFileError, an error line
 naming the line number, ConfigError) with a message that names the file and the key; nothing else
-ever escapes (no UnicodeDecodeError, RecursionError, OverflowError, pydantic internals).
+ever escapes (no UnicodeDecodeError, RecursionError, OverflowError, pydantic internals). And a
+good input is read (`*_valid_*`), so a reader that rejects everything cannot pass.
 """
 
 from __future__ import annotations
@@ -104,6 +105,30 @@ def test_brand_random_bytes(data: bytes) -> None:
         assert str(exc).startswith(str(path)), str(exc)
 
 
+WORDS = st.from_regex(r"[A-Za-zàèé][A-Za-z0-9àèé]{0,11}( [A-Za-z0-9àèé]{1,11}){0,5}", fullmatch=True)
+
+
+@PROPS
+@given(
+    WORDS,
+    st.lists(WORDS, min_size=1, max_size=5, unique=True),
+    st.lists(WORDS, max_size=3, unique=True),
+    st.floats(min_value=-1, max_value=1),
+    st.sampled_from(["it", "en", None]),
+)
+def test_brand_valid_files_load(
+    name: str, dna: list[str], avoid: list[str], threshold: float, lang: str | None
+) -> None:
+    table: dict[str, Any] = {"name": name, "dna": dna, "avoid": avoid, "alert_threshold": threshold}
+    if lang is not None:
+        table["language"] = lang
+    path = write_tmp("brand_valid.toml", toml_document({"brand": table}).encode("utf-8"))
+    brand = load_brand(path)
+    check_brand(brand)
+    assert (brand.name, brand.dna, brand.avoid) == (name, tuple(dna), tuple(avoid))
+    assert brand.alert_threshold == threshold and brand.language == lang
+
+
 def test_brand_file_missing_and_directory(tmp_path: Path) -> None:
     with pytest.raises(BrandFileError, match="not found"):
         load_brand(tmp_path / "nope.toml")
@@ -172,6 +197,18 @@ def test_score_lines_text(lines: list[str]) -> None:
     out = read_trend_lines(io.StringIO(text), "in.jsonl")
     nonblank = [i for i, line in enumerate(text.split("\n")[:-1], 1) if line.strip()]  # a stream splits on \n only
     check_lines(out, "in.jsonl", nonblank)
+
+
+@PROPS
+@given(st.lists(st.tuples(st.integers(0, 10**6), WORDS), min_size=1, max_size=6))
+def test_score_valid_lines_are_read(trends: list[tuple[int, str]]) -> None:
+    text = "".join(
+        json.dumps({"id": i, "title": t, "lang": "it"}, ensure_ascii=n % 2 == 0) + "\n"
+        for n, (i, t) in enumerate(trends)
+    )
+    out = list(read_trend_lines(io.StringIO(text), "in.jsonl"))
+    assert [error for _, _, error in out] == [None] * len(trends)
+    assert [(trend.title, trend.lang) for _, trend, _ in out] == [(t, "it") for _, t in trends]
 
 
 @PROPS
@@ -263,6 +300,60 @@ def test_config_file(doc: dict[str, Any]) -> None:
             return
     for key, value in finite_numbers(settings_):
         assert math.isfinite(value), f"{key} = {value} accepted"
+
+
+VALID_CONFIG = st.fixed_dictionaries(
+    {},
+    optional={
+        "http": st.fixed_dictionaries(
+            {},
+            optional={
+                "max_bytes": st.integers(2048, 10**9),
+                "total_timeout_s": st.floats(0.1, 600),
+                "user_agent": WORDS,
+            },
+        ),
+        "sources": st.fixed_dictionaries(
+            {},
+            optional={
+                "jitter": st.floats(0, 0.5),
+                "rss": st.fixed_dictionaries(
+                    {
+                        "enabled": st.booleans(),
+                        "feeds": st.lists(st.from_regex(r"https://[a-z]{1,10}\.example/[a-z]{0,8}", fullmatch=True)),
+                    }
+                ),
+                "gdelt": st.fixed_dictionaries({"interval_s": st.floats(1, 86400), "query": WORDS}),
+            },
+        ),
+        "alerts": st.fixed_dictionaries(
+            {}, optional={"max_per_hour": st.integers(1, 1000), "quiet_hours": st.just("")}
+        ),
+    },
+)
+
+
+def _flatten(doc: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+@PROPS
+@given(VALID_CONFIG)
+def test_config_valid_files_load(doc: dict[str, Any]) -> None:
+    """Well-formed values for known keys load, and every one of them reaches Settings unchanged."""
+    data = toml_document(doc)  # nested tables ([sources] rss = {...}) are inline tables
+    path = write_tmp("config_valid.toml", data.encode("utf-8"))
+    with clean_env():
+        settings_ = load_settings(str(path))
+    for dotted, value in _flatten(doc):
+        got: Any = settings_
+        for part in dotted.split("."):
+            got = getattr(got, part)
+        assert got == value, dotted
 
 
 @PROPS

@@ -3,7 +3,9 @@
 Each built-in adapter has a pure parse function (the poll only fetches and calls it), so the
 properties run on the parse functions directly: random bytes, valid documents with hostile
 field values (controls, bidi, entities, huge numbers, wrong JSON types), and truncated/spliced
-documents. Whatever comes out must be a list of clean SourceItems.
+documents. Whatever comes out must be a list of clean SourceItems. So that a parser which
+rejects everything cannot pass, each parser also gets well-formed documents (`*_valid_*`): one
+item per well-formed entry, with the entry's title.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from hardening_strategies import (
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from monitor.models import SourceItem
 from monitor.risk.factcheck import FactCheck, parse_google_claims
 from monitor.risk.factcheck import parse_feed as parse_factcheck_feed
 from monitor.sources.base import SourceError
@@ -55,6 +58,21 @@ def expect_items_or_source_error(fn: Any, *args: Any, source: str, **kw: Any) ->
         assert "\n" not in msg.strip(), f"multi-line error: {msg!r}"
         return
     assert_valid_items(items, source)
+
+
+def expect_parsed(items: list[SourceItem], source: str, titles: list[str]) -> None:
+    """A well-formed document: one clean item per entry, titles in order (whitespace collapsed)."""
+    assert_valid_items(items, source)
+    assert [i.title for i in items] == [" ".join(t.split()) for t in titles]
+
+
+# Well-formed field values: plain words, and URLs that are valid http(s) links.
+WORDS = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,11}( [A-Za-z0-9]{1,11}){0,4}", fullmatch=True)
+SLUGS = st.from_regex(r"[A-Za-z0-9]{1,20}", fullmatch=True)
+
+
+def link(slug: str) -> str:
+    return f"https://news.example/{slug}"
 
 
 def xml_text(raw: bool, text: str) -> str:
@@ -116,6 +134,24 @@ def test_google_trends_random_bytes(body: bytes) -> None:
 def test_google_trends_mutated(items: list[dict[str, Any]], cut: int, junk: bytes, at: int) -> None:
     body = mutate(google_trends_doc(items), cut, junk, at)
     expect_items_or_source_error(parse_trending_rss, body, lang="it", source="google_trends")
+
+
+@FAST
+@given(st.lists(st.tuples(WORDS, WORDS, SLUGS), min_size=1, max_size=4))
+def test_google_trends_valid_documents_parse(entries: list[tuple[str, str, str]]) -> None:
+    items = [
+        {
+            "title": t,
+            "traffic": "1.000+",
+            "date": "Fri, 3 Jul 2026 10:00:00 -0700",
+            "news": [(h, link(u))],
+            "raw": False,
+        }
+        for t, h, u in entries
+    ]
+    out = parse_trending_rss(google_trends_doc(items), lang="it", source="google_trends")
+    expect_parsed(out, "google_trends", [t for t, _, _ in entries])
+    assert [i.url for i in out] == [link(u) for _, _, u in entries]
 
 
 # -- publisher RSS / Atom (feedparser) ----------------------------------------------------------------
@@ -183,6 +219,17 @@ def test_rss_mutated(entries: list[dict[str, Any]], atom: bool, cut: int, junk: 
     expect_items_or_source_error(parse_feed, body, content_type="application/xml", source="rss")
 
 
+@SLOW
+@given(st.lists(st.tuples(WORDS, SLUGS), min_size=1, max_size=4), st.booleans())
+def test_rss_valid_documents_parse(entries: list[tuple[str, str]], atom: bool) -> None:
+    docs = [
+        {"title": t, "link": link(u), "summary": "s", "date": "2026-11-23T08:00:00Z", "raw": False} for t, u in entries
+    ]
+    out = parse_feed(rss_doc(docs, "it", atom), content_type="application/xml", source="rss")
+    expect_parsed(out, "rss", [t for t, _ in entries])
+    assert [i.url for i in out] == [link(u) for _, u in entries]
+
+
 # -- GDELT ----------------------------------------------------------------------------------------------
 GDELT_ARTICLE = st.fixed_dictionaries(
     {},
@@ -216,6 +263,18 @@ def test_gdelt_structured(obj: Any, charset: str | None) -> None:
 @example(b'{"articles": [{"title": 1' + b"0" * 5000 + b"}]}", None)
 def test_gdelt_random_bytes(body: bytes, charset: str | None) -> None:
     expect_items_or_source_error(parse_artlist, result(body, charset), source="gdelt")
+
+
+@FAST
+@given(st.lists(st.tuples(WORDS, SLUGS), min_size=1, max_size=5))
+def test_gdelt_valid_documents_parse(entries: list[tuple[str, str]]) -> None:
+    arts = [
+        {"url": link(u), "title": t, "seendate": "20261123T101500Z", "domain": "news.example", "language": "Italian"}
+        for t, u in entries
+    ]
+    out = parse_artlist(result(json_body({"articles": arts})), source="gdelt")
+    expect_parsed(out, "gdelt", [t for t, _ in entries])
+    assert all(i.lang == "it" and i.published is not None for i in out)
 
 
 # -- Wikimedia top articles ---------------------------------------------------------------------------
@@ -262,6 +321,19 @@ def test_wikipedia_structured(obj: Any, project: str) -> None:
 @given(st.binary(max_size=400), CHARSETS)
 def test_wikipedia_random_bytes(body: bytes, charset: str | None) -> None:
     expect_items_or_source_error(parse_top, result(body, charset), project="it.wikipedia", source="wikipedia")
+
+
+@FAST
+@given(st.lists(st.from_regex(r"Art_[A-Za-z0-9_]{1,20}", fullmatch=True), min_size=1, max_size=5))
+def test_wikipedia_valid_documents_parse(articles: list[str]) -> None:
+    doc = {
+        "items": [
+            {"year": "2026", "month": "11", "day": "22", "articles": [{"article": a, "views": 5} for a in articles]}
+        ]
+    }
+    out = parse_top(result(json_body(doc)), project="it.wikipedia", source="wikipedia")
+    expect_parsed(out, "wikipedia", [a.replace("_", " ") for a in articles])
+    assert all(i.url and i.url.startswith("https://it.wikipedia.org/wiki/Art_") for i in out)
 
 
 # -- Mastodon -------------------------------------------------------------------------------------------
@@ -312,6 +384,15 @@ def test_mastodon_random_bytes(body: bytes, charset: str | None) -> None:
     expect_items_or_source_error(parse_links, result(body, charset), source="mastodon")
 
 
+@FAST
+@given(st.lists(SLUGS, min_size=1, max_size=5), st.lists(st.tuples(WORDS, SLUGS), min_size=1, max_size=5))
+def test_mastodon_valid_documents_parse(tags: list[str], links: list[tuple[str, str]]) -> None:
+    tag_doc = [{"name": t, "url": link(t), "history": [{"uses": "3"}]} for t in tags]
+    expect_parsed(parse_tags(result(json_body(tag_doc)), source="mastodon"), "mastodon", [f"#{t}" for t in tags])
+    link_doc = [{"title": t, "url": link(u), "provider_name": "News"} for t, u in links]
+    expect_parsed(parse_links(result(json_body(link_doc)), source="mastodon"), "mastodon", [t for t, _ in links])
+
+
 # -- Bluesky / YouTube --------------------------------------------------------------------------------------
 BSKY_TOPIC = st.fixed_dictionaries(
     {},
@@ -329,6 +410,15 @@ BSKY_TOPIC = st.fixed_dictionaries(
 @example({"topics": [{"topic": "caff\ud800 day", "link": "https://x.example/\udfff", "description": "\udc00"}]})
 def test_bluesky_structured(obj: Any) -> None:
     expect_items_or_source_error(parse_topics, result(json_body(obj)), source="bluesky")
+
+
+@FAST
+@given(st.lists(st.tuples(WORDS, SLUGS), min_size=1, max_size=5))
+def test_bluesky_valid_documents_parse(topics: list[tuple[str, str]]) -> None:
+    doc = {"topics": [{"topic": t, "link": f"/profile/x/feed/{u}"} for t, u in topics]}
+    out = parse_topics(result(json_body(doc)), source="bluesky")
+    expect_parsed(out, "bluesky", [t for t, _ in topics])
+    assert all(i.url and i.url.startswith("https://bsky.app/profile/x/feed/") for i in out)
 
 
 YT_VIDEO = st.fixed_dictionaries(
@@ -366,6 +456,15 @@ def test_bluesky_youtube_random_bytes(body: bytes, charset: str | None) -> None:
     expect_items_or_source_error(parse_videos, result(body, charset), source="youtube")
 
 
+@FAST
+@given(st.lists(st.tuples(WORDS, st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True)), min_size=1, max_size=5))
+def test_youtube_valid_documents_parse(videos: list[tuple[str, str]]) -> None:
+    doc = {"items": [{"id": v, "snippet": {"title": t}, "statistics": {"viewCount": "12"}} for t, v in videos]}
+    out = parse_videos(result(json_body(doc)), source="youtube", default_lang="it")
+    expect_parsed(out, "youtube", [t for t, _ in videos])
+    assert [i.url for i in out] == [f"https://www.youtube.com/watch?v={v}" for _, v in videos]
+
+
 # -- fact-check feeds and Google claims:search --------------------------------------------------------
 def assert_factchecks(out: Any) -> None:
     assert isinstance(out, list)
@@ -389,6 +488,19 @@ def test_factcheck_feed(body: bytes) -> None:
         assert str(exc).strip()
         return
     assert_factchecks(out)
+
+
+@SLOW
+@given(st.lists(st.tuples(WORDS, SLUGS), min_size=1, max_size=4))
+def test_factcheck_valid_feeds_parse(entries: list[tuple[str, str]]) -> None:
+    docs = [
+        {"title": t, "link": link(u), "summary": "s", "date": "Sun, 22 Nov 2026 18:30:00 +0100", "raw": False}
+        for t, u in entries
+    ]
+    out = parse_factcheck_feed(rss_doc(docs, "it", False), "https://facta.news/feed/")
+    assert_factchecks(out)
+    assert [fc.title for fc in out] == [" ".join(t.split()) for t, _ in entries]
+    assert [fc.url for fc in out] == [link(u) for _, u in entries]
 
 
 CLAIM_REVIEW = st.fixed_dictionaries(
@@ -433,6 +545,32 @@ CLAIMS = st.fixed_dictionaries(
 def test_google_claims(obj: Any) -> None:
     """A claims:search answer is untrusted JSON: any shape gives a (possibly empty) list, never an exception."""
     assert_factchecks(parse_google_claims(obj))
+
+
+@FAST
+@given(st.lists(st.tuples(WORDS, SLUGS), min_size=1, max_size=4, unique_by=lambda e: e[1]))
+def test_google_claims_valid_answers_parse(claims: list[tuple[str, str]]) -> None:
+    obj = {
+        "claims": [
+            {
+                "text": t,
+                "claimDate": "2026-11-19T00:00:00Z",
+                "claimReview": [
+                    {
+                        "url": link(u),
+                        "title": t,
+                        "publisher": {"name": "Facta", "site": "facta.news"},
+                        "reviewDate": "2026-11-20T10:00:00Z",
+                        "textualRating": "Falso",
+                    }
+                ],
+            }
+            for t, u in claims
+        ]
+    }
+    out = parse_google_claims(obj)
+    assert_factchecks(out)
+    assert sorted(fc.url for fc in out) == sorted(link(u) for _, u in claims)
 
 
 def _lol(level: int) -> bytes:

@@ -162,10 +162,11 @@ class CrashingSource(OkSource):
 
 
 class DebunkFeed:
-    """An EvidenceSource: yields no trends; `last_new` says how many new debunks its last poll found."""
+    """A RiskEvidenceSource: yields no trends; `last_new` says how many new debunks its last poll found."""
 
     name = "factchecks"
     interval_s = 60.0
+    refreshes_risk = True
 
     def __init__(self) -> None:
         self.next_new = 0
@@ -186,7 +187,7 @@ class GivenConnections:
     async def open(self) -> Connected:
         self.session = aiohttp.ClientSession()
         fetcher = HttpFetcher(self.session)
-        return Connected(sources=self.sources, evidence=self.evidence, fetcher=fetcher, session=self.session)
+        return Connected(sources=[*self.sources, *self.evidence], fetcher=fetcher, session=self.session)
 
     async def close(self) -> None:
         if self.session is not None:

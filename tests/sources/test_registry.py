@@ -1,23 +1,35 @@
-"""Registry: enabled built-ins, offline base URL, entry-point plugins isolated from each other."""
+"""Registry: enabled built-ins (only those imported), offline base URL, entry-point plugins isolated from each other,
+the fact-check feeds built like any source."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import monitor.sources as registry
 from monitor.config import Settings
-from monitor.models import SourceItem
+from monitor.models import FactCheck, SourceItem
+from monitor.offline import FACTCHECK_FEEDS
+from monitor.risk.factcheck import FactCheckStore
 from monitor.sources import available, build_sources
-from monitor.sources.base import PollContext
+from monitor.sources.base import PollContext, RiskEvidenceSource
+from monitor.sources.factchecks import FactCheckSource
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_available_lists_the_built_ins() -> None:
-    assert available() == ["bluesky", "gdelt", "google_trends", "mastodon", "rss", "wikipedia", "youtube"]
+    assert available() == ["bluesky", "factchecks", "gdelt", "google_trends", "mastodon", "rss", "wikipedia", "youtube"]
 
 
 def test_default_build_has_the_enabled_sources_and_no_youtube(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,3 +139,116 @@ def test_register_adds_a_factory() -> None:
         assert "hackernews" in [s.name for s in build_sources(Settings(), base_url="http://127.0.0.1:9")]
     finally:
         registry._REGISTRY.pop("extra_test")
+
+
+# -- only what is enabled is imported ---------------------------------------------------------------------
+PLUGIN_MODULE = """
+from dataclasses import dataclass
+
+
+@dataclass
+class FakeSource:
+    name: str = "fakesrc"
+    interval_s: float = 60.0
+
+    @classmethod
+    def from_settings(cls, settings, base_url):
+        return cls()
+
+    async def poll(self, ctx):
+        return []
+"""
+
+IMPORT_PROBE = """
+import json, sys
+from monitor.config import Settings
+from monitor.sources import build_sources
+
+settings = Settings()
+settings.sources.gdelt.enabled = False
+settings.sources.plugins = {"fakesrc": {"enabled": sys.argv[1] == "on"}}
+errors = []
+names = [s.name for s in build_sources(settings, errors=errors)]
+modules = ["onda_fake_plugin", "monitor.sources.gdelt", "monitor.sources.youtube", "monitor.sources.rss",
+           "monitor.sources.factchecks"]
+print(json.dumps({"names": names, "errors": errors, "imported": {m: m in sys.modules for m in modules}}))
+"""
+
+
+@pytest.fixture
+def installed_plugin(tmp_path: Path) -> Path:
+    """A plugin distribution on a path: its module and its entry-point metadata, as pip would leave them."""
+    (tmp_path / "onda_fake_plugin.py").write_text(PLUGIN_MODULE, encoding="utf-8")
+    dist = tmp_path / "onda_fake_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: onda-fake-plugin\nVersion: 0.1\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[onda.sources]\nfakesrc = onda_fake_plugin:FakeSource\n", encoding="utf-8")
+    return tmp_path
+
+
+def _probe(plugin_path: Path, switch: str) -> dict[str, Any]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(plugin_path), str(REPO), env.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, switch],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def test_disabled_sources_and_plugins_are_never_imported(installed_plugin: Path) -> None:
+    """A fresh interpreter: a disabled plugin's module and disabled built-ins' modules stay out of sys.modules."""
+    off = _probe(installed_plugin, "off")
+    assert off["errors"] == []
+    assert "fakesrc" not in off["names"] and "gdelt" not in off["names"] and "youtube" not in off["names"]
+    assert off["imported"] == {
+        "onda_fake_plugin": False,
+        "monitor.sources.gdelt": False,
+        "monitor.sources.youtube": False,
+        "monitor.sources.rss": True,  # enabled: the probe can see an import
+        "monitor.sources.factchecks": False,  # no store lent: not built, not imported
+    }
+    on = _probe(installed_plugin, "on")
+    assert on["names"][-1] == "fakesrc" and on["imported"]["onda_fake_plugin"] is True
+
+
+# -- the fact-check feeds register like any source ----------------------------------------------------------
+class Sink:
+    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> int:
+        return 0
+
+
+def test_factcheck_source_is_built_by_the_registry_when_the_store_is_lent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    settings = Settings()
+    store, sink = FactCheckStore(embedder=None), Sink()
+    sources = build_sources(settings, factchecks=store, factcheck_sink=sink)
+    assert [s.name for s in sources][-1] == "factchecks"
+    source = sources[-1]
+    assert isinstance(source, RiskEvidenceSource) and source.refreshes_risk and source.last_new == 0
+    assert isinstance(source, FactCheckSource)
+    assert source.store is store and source.sink is sink
+    assert source.urls == settings.risk.factcheck_feeds
+    assert source.interval_s == settings.risk.factcheck_interval_s
+    assert not any(isinstance(s, RiskEvidenceSource) for s in sources[:-1])
+
+
+def test_factcheck_source_needs_a_store_and_feeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    assert "factchecks" not in [s.name for s in build_sources(Settings())]
+    settings = Settings()
+    settings.risk.factcheck_feeds = []
+    assert "factchecks" not in [s.name for s in build_sources(settings, factchecks=FactCheckStore(embedder=None))]
+
+
+def test_factcheck_source_offline_reads_the_replay_server() -> None:
+    sources = build_sources(Settings(), base_url="http://127.0.0.1:9", factchecks=FactCheckStore(embedder=None))
+    source = {s.name: s for s in sources}["factchecks"]
+    assert isinstance(source, FactCheckSource)
+    assert source.urls == [f"http://127.0.0.1:9{p}" for p in FACTCHECK_FEEDS]
