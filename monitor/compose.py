@@ -83,7 +83,7 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
         embedder = build_embedder(settings)
         gate = build_risk_gate(settings, embedder, storage.load_factchecks())
         scorer = build_scorer(settings, brands, embedder, gate)
-        alerts = AlertDispatcher(settings, storage, None, brands)
+        alerts = AlertDispatcher(settings, storage, None, brands, fit_threshold=scorer.threshold)
         return MonitorService(
             settings, storage=storage, scorer=scorer, alerts=alerts, offline=offline, factchecks=gate.factchecks
         )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 from alerts_support import (
+    BRAND,
     Clock,
     Events,
     FakeSlack,
@@ -49,6 +51,29 @@ async def test_off_brand_risky_and_flat_trends_do_not_alert(
     assert stricter.consider(story(3)) == []
     off = make_dispatcher(make_settings(alerts={"enabled": False}), storage, session, events, clock)
     assert off.consider(story(4)) == []
+
+
+async def test_brand_alert_threshold_raises_the_bar_above_the_fit_threshold(
+    slack_env: str, storage: Storage, session: aiohttp.ClientSession, events: Events, clock: Clock
+) -> None:
+    d = make_dispatcher(make_settings(), storage, session, events, clock, fit_threshold=0.26)
+
+    def fit(i: int, value: float) -> TrendEvent:
+        return trend_event(make_trend(f"t{i}", f"Storia numero {i}"), make_verdict(f"t{i}", fit=value))
+
+    assert d.consider(fit(1, 0.30)) != []  # alert_threshold 0: every fit verdict alerts
+    d.set_brands([replace(BRAND, alert_threshold=0.1)])  # what a DNA save hands over
+    assert d.consider(fit(2, 0.30)) == []  # 0.30 < 0.26 + 0.1
+    assert d.consider(fit(3, 0.36)) != []  # the brand's bar reached
+    other = replace(BRAND, name="Other", alert_threshold=0.0)
+    d.set_brands([replace(BRAND, alert_threshold=0.1), other])
+    both = TrendEvent(
+        make_trend("t4", "Storia numero 4"),
+        {BRAND.name: make_verdict("t4", fit=0.30), other.name: make_verdict("t4", fit=0.30)},
+        "rss",
+        True,
+    )
+    assert [r.brand for r in d.consider(both)] == ["Other"]  # each brand is judged against its own bar
 
 
 async def test_cooldown_blocks_same_topic_under_new_cluster_id(
