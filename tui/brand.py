@@ -141,8 +141,7 @@ class BrandPane(Vertical):
         return next(iter(self.field_errors.values()), None)
 
     def change_lines(self) -> list[str]:
-        lines = changes(self.base, self.draft) if self.base and self.draft else []
-        return lines + [f"not valid: {e}" for e in self.field_errors.values()]
+        return changes(self.base, self.draft) if self.base and self.draft else []
 
     def load_brand(self) -> None:
         """Start a fresh draft from the service's current brand (brand switch, revert, after save)."""

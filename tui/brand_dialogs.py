@@ -116,7 +116,9 @@ class UnsavedChangesScreen(ModalScreen[UnsavedChoice]):
                 body.append(f" • {clean(line, 90)}\n")
             if self.refusal:
                 body.append(f"Cannot save: {clean(self.refusal, 200)}\n", style="bold red")
-            body.append(f"Save them before you {self.doing}?", style="dim")
+                body.append(f"Cancel to fix it, or discard the edits and {self.doing}.", style="dim")
+            else:
+                body.append(f"Save them before you {self.doing}?", style="dim")
             yield Static(body, id="unsaved-text")
             with Horizontal(id="unsaved-buttons"):
                 yield Button("Save", variant="primary", id="save", disabled=self.refusal is not None)
