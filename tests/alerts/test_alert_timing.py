@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 from alerts_support import (
     BRAND,
     Clock,
@@ -20,6 +21,7 @@ from alerts_support import (
     trend_event,
 )
 
+from monitor.alerts import AlertDispatcher
 from monitor.events import TrendEvent
 from monitor.storage import Storage
 
@@ -74,6 +76,22 @@ async def test_brand_alert_threshold_raises_the_bar_above_the_fit_threshold(
         True,
     )
     assert [r.brand for r in d.consider(both)] == ["Other"]  # each brand is judged against its own bar
+
+
+def test_the_composed_service_gives_the_dispatcher_the_scorer_fit_threshold(tmp_path: Path) -> None:
+    from monitor.compose import build_service
+    from monitor.config import BrandSettings
+
+    brand = tmp_path / "acme.toml"
+    brand.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\nalert_threshold = 0.1\n', encoding="utf-8")
+    settings = make_settings(brand=BrandSettings(files=[str(brand)]), scoring={"margin": 0.05})
+    service = build_service(settings, offline=True, db=str(tmp_path / "onda.db"))
+    try:
+        assert isinstance(service.alerts, AlertDispatcher)
+        assert service.alerts.fit_threshold == service.scorer.threshold
+        assert service.alerts.fit_threshold == pytest.approx(service.scorer.calibration.threshold + 0.05)
+    finally:
+        service.storage.close()
 
 
 async def test_cooldown_blocks_same_topic_under_new_cluster_id(
