@@ -80,6 +80,7 @@ class BrandPane(Vertical):
         Binding("x,delete", "remove", "Remove"),
         Binding("ctrl+s", "save", "Save"),
         Binding("z", "revert", "Revert"),
+        Binding("escape", "leave_field", "Back to the list", show=False),
     ]
 
     @dataclass
@@ -173,6 +174,11 @@ class BrandPane(Vertical):
             self.field_errors[field] = error
         event.input.set_class(error is not None, "-invalid")
         self.refresh_view()
+
+    @on(Input.Submitted, "#dna-language, #dna-threshold")
+    def action_leave_field(self) -> None:
+        """Enter or escape in a field: back to the list, where the single-key bindings (q, a, e…) work."""
+        self.table.focus()
 
     def refresh_view(self) -> None:
         draft = self.draft

@@ -26,15 +26,16 @@ def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: 
     from monitor.storage import StorageError
     from tui.app import OndaApp, local_now
 
-    try:
-        if offline:
+    if offline:
+        try:
             settings = demo_brand_copies(settings)
+        except OSError as exc:
+            sys.stderr.write(f"onda: cannot copy the brand files for the offline demo: {exc}\n")
+            return 2
+    try:
         service = build_service(settings, offline=offline, db=db)
     except (BrandFileError, StorageError) as exc:  # one readable line, like the other commands
         sys.stderr.write(f"onda: {exc}\n")
-        return 2
-    except OSError as exc:
-        sys.stderr.write(f"onda: cannot copy the brand files for the offline demo: {exc}\n")
         return 2
     log_file = _log_to_file()
     app = OndaApp(service, brand=brand, clock=local_now)
@@ -77,8 +78,6 @@ def demo_brand_copies(settings: Settings, folder: Path | None = None) -> Setting
 
 def _log_to_file() -> Path | None:
     """While the dashboard owns the terminal, log lines go to a file instead of corrupting the screen."""
-    import platformdirs
-
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):

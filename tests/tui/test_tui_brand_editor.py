@@ -105,7 +105,9 @@ async def test_alert_threshold_and_language_are_validated_as_you_type(fake: Fake
         await settle(pilot, app)
         assert saved(fake) == []
         assert any(n.message == "Cannot save: Alert threshold: between -1 and 1." for n in app._notifications)
-        await pilot.press("backspace", "backspace", "backspace", *"0.2")
+        await pilot.press("backspace", "backspace", "backspace", *"0.2", "enter")
+        await settle(pilot, app)
+        assert app.focused is pane.table  # enter (or escape) leaves the field for the list
         language = app.main.query_one("#dna-language", Input)
         language.value = "EN"
         await settle(pilot, app)
