@@ -150,3 +150,14 @@ async def test_an_offline_demo_session_with_edits_leaves_the_checkout_clean(
     assert "# Illustrative example brand for Onda." in copy.read_text(encoding="utf-8")  # comments kept
     assert list((tmp_path / "data" / "onda" / "brand-backups").iterdir())  # the previous version, out of the checkout
     assert _repo_state() == before
+
+
+def test_offline_demo_reports_a_data_dir_it_cannot_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
+    assert tui.run.run_tui(Settings(), offline=True) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("onda: cannot copy the brand files for the offline demo:") and err.count("\n") == 1
