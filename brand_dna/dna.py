@@ -1,4 +1,4 @@
-"""Brand DNA files (TOML): load, validate, write back with a backup.
+"""Brand DNA files (TOML): load, validate, write back keeping the file's comments and layout.
 
 Format (DESIGN.md):
     [brand]
@@ -10,21 +10,27 @@ Format (DESIGN.md):
     avoid = ["politics"]     # optional: topics this brand never rides
     allow = ["death"]        # optional: risk topics this brand may touch (shown as override)
     entities = ["Sinner"]    # optional: extra names (athletes, products, places) that signal fit
-    alert_threshold = 0.1    # optional: extra margin above the calibrated threshold for alerts
+    alert_threshold = 0.1    # optional: extra fit above the fit threshold before an opportunity alerts
 """
 
 from __future__ import annotations
 
-import shutil
+import glob
+import hashlib
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
+from brand_dna.toml_edit import Value, edit_table, write_atomic
+
 LIST_KEYS = ("dna", "positioning", "audience", "avoid", "allow", "entities")
 KNOWN_KEYS = {"name", "language", "alert_threshold", *LIST_KEYS}
 MAX_STATEMENT_CHARS = 500
+BACKUPS_KEPT = 10  # previous versions kept per brand file
 
 
 class BrandFileError(Exception):
@@ -117,41 +123,78 @@ def load_brand(path: str | Path) -> BrandDNA:
     return replace(parse_brand(data, str(p)), path=p)
 
 
-def _toml_str(s: str) -> str:
-    out = s.replace("\\", "\\\\").replace('"', '\\"')
-    out = "".join(ch if ch >= " " or ch == "\t" else f"\\u{ord(ch):04x}" for ch in out)
-    return f'"{out}"'
+def brand_values(brand: BrandDNA) -> dict[str, Value]:
+    """The `[brand]` table of a brand file, key by key (None = key absent)."""
+    return {
+        "name": brand.name,
+        "language": brand.language,
+        "alert_threshold": brand.alert_threshold,
+        **{key: list(getattr(brand, key)) for key in LIST_KEYS},
+    }
 
 
-def dumps_brand(brand: BrandDNA) -> str:
-    lines = ["[brand]", f"name = {_toml_str(brand.name)}"]
-    if brand.language:
-        lines.append(f"language = {_toml_str(brand.language)}")
-    if brand.alert_threshold:
-        lines.append(f"alert_threshold = {brand.alert_threshold}")
-    for key in LIST_KEYS:
-        values: tuple[str, ...] = getattr(brand, key)
-        if not values and key != "dna":
-            continue
-        lines.append(f"{key} = [")
-        lines.extend(f"    {_toml_str(v)}," for v in values)
-        lines.append("]")
-    return "\n".join(lines) + "\n"
+def changed_values(old: BrandDNA | None, new: BrandDNA) -> dict[str, Value]:
+    """The keys to write so a file holding `old` holds `new`; `old` None = a new file (defaults left out)."""
+    values = brand_values(new)
+    if old is None:
+        return {k: v for k, v in values.items() if k in ("name", "dna") or v not in (None, [], 0.0)}
+    before = brand_values(old)
+    return {k: v for k, v in values.items() if before[k] != v}
 
 
-def save_brand(brand: BrandDNA, path: str | Path | None = None) -> Path | None:
-    """Write the brand back as TOML, keeping a timestamped backup of the old file. Returns the backup."""
+def default_backup_dir() -> Path:
+    """Where save_brand keeps the previous versions of brand files (never next to the file itself)."""
+    return Path(platformdirs.user_data_dir("onda")) / "brand-backups"
+
+
+def save_brand(
+    brand: BrandDNA, path: str | Path | None = None, *, backup_dir: Path | None = None, keep: int = BACKUPS_KEPT
+) -> Path | None:
+    """Write the brand to its TOML file, changing only the keys that differ from what the file holds.
+
+    Comments, order and layout of everything else are kept (brand_dna.toml_edit). The file is
+    replaced atomically; the previous version is copied to `backup_dir` (default: the user data
+    dir, see default_backup_dir; the newest `keep` per file are kept). Returns that copy, if any.
+    """
     target = Path(path) if path is not None else brand.path
     if target is None:
         raise BrandFileError(f"brand {brand.name!r} has no file to save to")
-    text = dumps_brand(brand)
-    parse_brand(tomllib.loads(text), str(target))  # never write a file we could not read back
-    backup: Path | None = None
-    if target.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        backup = target.with_name(f"{target.name}.{stamp}.bak")
-        shutil.copy2(target, backup)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    try:
+        original: str | None = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        original = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BrandFileError(f"{target}: cannot read: {exc}") from None
+    current = _parsed(original, target)
+    # a file that holds no readable brand gets every key written; a new file only those that are set
+    changes = brand_values(brand) if original is not None and current is None else changed_values(current, brand)
+    text = edit_table(original, "brand", changes)
+    if parse_brand(tomllib.loads(text), str(target)) != brand:
+        raise BrandFileError(f"{target}: the edited file would not read back as the brand shown; nothing written")
+    if text == original:
+        return None
+    backup = _backup(target, original, backup_dir or default_backup_dir(), keep) if original is not None else None
+    write_atomic(target, text)
+    return backup
+
+
+def _parsed(text: str | None, target: Path) -> BrandDNA | None:
+    """The brand the file holds now, or None when it holds none we can read (then every key is written)."""
+    if text is None:
+        return None
+    try:
+        return parse_brand(tomllib.loads(text), str(target))
+    except (tomllib.TOMLDecodeError, BrandFileError):
+        return None
+
+
+def _backup(target: Path, text: str, folder: Path, keep: int) -> Path:
+    """Copy the old text to `folder` as <stem>-<hash of the file's folder>.<UTC time>.toml; prune old copies."""
+    digest = hashlib.blake2b(str(target.resolve().parent).encode("utf-8"), digest_size=4).hexdigest()
+    prefix = f"{target.stem}-{digest}."
+    folder.mkdir(parents=True, exist_ok=True)
+    backup = folder / f"{prefix}{datetime.now(UTC):%Y%m%dT%H%M%S%f}.toml"
+    write_atomic(backup, text)
+    for old in sorted(folder.glob(f"{glob.escape(prefix)}*.toml"))[:-keep]:
+        old.unlink(missing_ok=True)
     return backup

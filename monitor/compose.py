@@ -176,13 +176,14 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
         embedder = build_embedder(settings)
         gate = build_risk_gate(settings, embedder, storage.load_factchecks())
         scorer = build_scorer(settings, brands, embedder, gate)
+        alerts = AlertDispatcher(settings, storage, None, brands, fit_threshold=scorer.threshold)
         return MonitorService(
             settings,
             storage=storage,
             scorer=scorer,
             clusterer=Clusterer(embedder, storage, _utcnow),
             connections=HttpConnections(settings, storage, offline=offline, factchecks=gate.factchecks),
-            alerts=AlertDispatcher(settings, storage, None, brands),
+            alerts=alerts,
             credibility_dir=settings.credibility_dir(),
         )
     except BaseException:

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from brand_dna.dna import MAX_STATEMENT_CHARS, BrandFileError, dumps_brand, parse_brand
+from brand_dna.dna import MAX_STATEMENT_CHARS, BrandFileError, brand_values, parse_brand
+from brand_dna.toml_edit import edit_table
 from monitor.config import BrandSettings, Settings, user_config_path
 
 EXAMPLES_PACKAGE = "brand_dna.data.brands"
@@ -156,7 +157,7 @@ def write_brand(config: Path, name: str, statements: Sequence[str]) -> Starter:
         brand = parse_brand({"brand": {"name": name, "dna": list(statements)}}, "the new brand")
     except BrandFileError as exc:
         raise StarterError(str(exc)) from None
-    text = _BRAND_HEADER.format(name=brand.name.replace("\n", " ")) + dumps_brand(brand)
+    text = _BRAND_HEADER.format(name=brand.name.replace("\n", " ")) + edit_table(None, "brand", brand_values(brand))
     return _write(config, text, file_stem(brand.name))
 
 

@@ -334,20 +334,26 @@ class OndaApp(App[int]):
     def action_next_brand(self) -> None:
         if not self._back_to_main():
             return
-        names = [b.name for b in self.service.brands]
-        if len(names) < 2:
+        if len(self.service.brands) < 2:
             self.notify("Only one brand is configured", markup=False)
             return
-        pane = self.main.query_one(BrandPane)
-        if pane.dirty:
-            self.notify("Unsaved Brand DNA changes were discarded", severity="warning", markup=False)
+        if not self.main.query_one(BrandPane).edits_would_be_lost("switch brand", self._next_brand):
+            self._next_brand()
+
+    def _next_brand(self) -> None:
+        names = [b.name for b in self.service.brands]
         i = names.index(self.brand_name) if self.brand_name in names else -1
         self.brand_name = names[(i + 1) % len(names)]
         self.new_ids.clear()
-        pane.load_brand()
+        self.main.query_one(BrandPane).load_brand()
         self.main.query_one(OpportunitiesPane).refresh_view()
         self._update_header()
         self.notify(f"Brand: {clean_text(self.brand_name, 60)}", markup=False)
+
+    @on(BrandPane.Edited)
+    def _mark_dna_tab(self, event: BrandPane.Edited) -> None:
+        label = TABS["dna"] + (" ●" if event.unsaved else "")
+        self.main.query_one(TabbedContent).get_tab("dna").label = label
 
     def open_detail(self, trend_id: str) -> None:
         if self.store.get(self.brand_name, trend_id) is None:
@@ -374,6 +380,11 @@ class OndaApp(App[int]):
             self.reload_health()
 
     async def action_quit(self) -> None:
+        """q, ctrl+q and the palette's Quit: asks first when Brand DNA edits would be lost."""
+        if not self.main.query_one(BrandPane).edits_would_be_lost("quit", self._quit):
+            await self._quit()
+
+    async def _quit(self) -> None:
         await self.stop_service()
         self.exit(0)
 

@@ -1,7 +1,14 @@
-"""Brand DNA pane: list, add, edit and remove statements; save re-indexes and shows what changed."""
+"""Brand DNA pane: the whole brand file (every list, language, alert threshold) edited as a draft.
+
+Nothing reaches the service until ctrl+s; an invalid field shows its reason next to it and the save
+is refused with that reason. `unsaved` tells the app whether quitting or switching brand would drop
+edits (the app then asks, tui.brand_dialogs.UnsavedChangesScreen).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
@@ -9,56 +16,41 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, LoadingIndicator, Select, Static
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, LoadingIndicator, Static
 
-from brand_dna.dna import MAX_STATEMENT_CHARS, BrandDNA
+from brand_dna.dna import BrandDNA
 from monitor.api import RescoreDiff, VerdictChange
 from monitor.explain import verdict_words
 from monitor.text import clean_text
+from tui.brand_dialogs import StatementDialog, UnsavedChangesScreen, UnsavedChoice
+from tui.brand_edit import (
+    KIND_LABEL,
+    KIND_STYLE,
+    KINDS,
+    THRESHOLD_HELP,
+    changes,
+    edit_item,
+    move_item,
+    parse_language,
+    parse_threshold,
+    with_settings,
+)
 from tui.tables import ColumnSpec, fill, selected_key, set_columns
 from tui.text import safe
 
 if TYPE_CHECKING:
     from tui.app import OndaApp
 
-EDITABLE = ("dna", "positioning", "avoid")
-KIND_LABEL = {"dna": "DNA", "positioning": "Positioning", "avoid": "Avoid"}
-KIND_STYLE = {"dna": "bold cyan", "positioning": "cyan", "avoid": "bold red"}
-COLUMNS: list[ColumnSpec] = [("kind", "Kind", 11, 0), ("statement", "Statement", None, 1)]
-
-
-def validate_statement(text: str) -> str | None:
-    """An error message, or None when the statement can be saved."""
-    t = " ".join(text.split())
-    if not t:
-        return "A statement cannot be empty."
-    if len(t) > MAX_STATEMENT_CHARS:
-        return f"Keep it under {MAX_STATEMENT_CHARS} characters (now {len(t)})."
-    return None
-
-
-def edit_brand(brand: BrandDNA, kind: str, index: int | None, text: str | None) -> BrandDNA:
-    """Pure edit: text None removes item `index`; index None appends; otherwise replaces."""
-    items = list(getattr(brand, kind))
-    if text is None:
-        if index is not None:
-            del items[index]
-    else:
-        clean_text = " ".join(text.split())
-        if index is None:
-            if clean_text not in items:
-                items.append(clean_text)
-        else:
-            items[index] = clean_text
-    return brand.with_lists(**{kind: items})
+COLUMNS: list[ColumnSpec] = [("kind", "Kind", 11, 0), ("statement", "Item", None, 1)]
+FIELDS = {"dna-language": "language", "dna-threshold": "alert_threshold"}
 
 
 def diff_text(diff: RescoreDiff) -> Text:
     out = Text()
     out.append(f"Saved {clean_text(diff.brand, 60)}: {diff.rescored} recent trends re-scored.\n", style="bold green")
     if diff.backup:
-        out.append("Backup of the previous file: ", style="dim")
+        out.append("Previous version kept in: ", style="dim")
         out.append_text(safe(diff.backup, "", 300))
         out.append("\n")
 
@@ -82,46 +74,6 @@ def diff_text(diff: RescoreDiff) -> Text:
     return out
 
 
-class StatementDialog(ModalScreen[tuple[str, str] | None]):
-    """Add or edit one statement; returns (kind, text) or None."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, kind: str = "dna", text: str = "") -> None:
-        super().__init__()
-        self.dialog_title = title
-        self.kind = kind
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(Text(self.dialog_title, style="bold"))
-            yield Select([(KIND_LABEL[k], k) for k in EDITABLE], value=self.kind, allow_blank=False, id="kind")
-            yield Input(value=self.text, placeholder="Statement", id="statement", max_length=MAX_STATEMENT_CHARS + 50)
-            yield Static(id="dialog-error")
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Save", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#statement", Input).focus()
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#ok")
-    def _submit(self) -> None:
-        text = self.query_one("#statement", Input).value
-        error = validate_statement(text)
-        if error is not None:
-            self.query_one("#dialog-error", Static).update(Text(error, style="bold red"))
-            return
-        self.dismiss((str(self.query_one("#kind", Select).value), " ".join(text.split())))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
 class BrandPane(Vertical):
     """Edits a draft of the current brand; nothing reaches the service until ctrl+s."""
 
@@ -131,15 +83,24 @@ class BrandPane(Vertical):
         Binding("x,delete", "remove", "Remove"),
         Binding("ctrl+s", "save", "Save"),
         Binding("z", "revert", "Revert"),
+        Binding("escape", "leave_field", "Back to the list", show=False),
     ]
+
+    @dataclass
+    class Edited(Message):
+        """The draft went from saved to unsaved or back (the app marks the tab)."""
+
+        unsaved: bool
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.base: BrandDNA | None = None  # the brand as the service has it
         self.draft: BrandDNA | None = None
-        self.dirty = False
+        self.field_errors: dict[str, str] = {}  # field -> why its text cannot be saved
         self.saving = False
         self.last_diff: RescoreDiff | None = None
         self._width = 0
+        self._was_unsaved = False
 
     @property
     def onda(self) -> OndaApp:
@@ -147,6 +108,12 @@ class BrandPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="dna-label")
+        with Horizontal(id="dna-fields"):
+            yield Label("Language ")
+            yield Input(id="dna-language", placeholder="it", compact=True, max_length=20)
+            yield Label("  Alert threshold ")
+            yield Input(id="dna-threshold", placeholder="0", compact=True, max_length=20)
+            yield Static(id="dna-field-note")
         yield DataTable(id="statements", cursor_type="row")
         with Horizontal(id="dna-progress"):
             yield LoadingIndicator()
@@ -168,11 +135,53 @@ class BrandPane(Vertical):
     def table(self) -> DataTable[Text]:
         return self.query_one("#statements", DataTable)
 
+    @property
+    def unsaved(self) -> bool:
+        """Edits that quitting or loading another brand would lose (an invalid field counts)."""
+        return self.draft != self.base or bool(self.field_errors)
+
+    def refusal(self) -> str | None:
+        """Why the draft cannot be saved now, or None."""
+        return next(iter(self.field_errors.values()), None)
+
+    def change_lines(self) -> list[str]:
+        return changes(self.base, self.draft) if self.base and self.draft else []
+
     def load_brand(self) -> None:
         """Start a fresh draft from the service's current brand (brand switch, revert, after save)."""
-        self.draft = self.onda.current_brand()
-        self.dirty = False
+        self.base = self.draft = self.onda.current_brand()
+        self.field_errors.clear()
+        language = self.draft.language if self.draft else None
+        threshold = self.draft.alert_threshold if self.draft else 0.0
+        self.query_one("#dna-language", Input).value = language or ""
+        self.query_one("#dna-threshold", Input).value = f"{threshold:g}"
         self.refresh_view()
+
+    @on(Input.Changed, "#dna-language, #dna-threshold")
+    def _field_changed(self, event: Input.Changed) -> None:
+        """Validate as you type: a valid value goes into the draft, an invalid one shows why."""
+        if self.draft is None:
+            return
+        field = FIELDS[event.input.id or ""]
+        if field == "language":
+            language, error = parse_language(event.value)
+            if error is None:
+                self.draft = with_settings(self.draft, language=language, alert_threshold=self.draft.alert_threshold)
+        else:
+            threshold, error = parse_threshold(event.value)
+            if threshold is not None:
+                self.draft = with_settings(self.draft, language=self.draft.language, alert_threshold=threshold)
+        if error is None:
+            self.field_errors.pop(field, None)
+        else:
+            self.field_errors[field] = error
+        event.input.set_class(error is not None, "-invalid")
+        self.refresh_view()
+
+    @on(Input.Submitted, "#dna-language, #dna-threshold")
+    def action_leave_field(self) -> None:
+        """Enter or escape in a field: back to the list, where the single-key bindings (q, a, e…) work."""
+        self.table.focus()
 
     def refresh_view(self) -> None:
         draft = self.draft
@@ -183,25 +192,30 @@ class BrandPane(Vertical):
         widths = {c.key.value: c.width for c in self.table.columns.values()}
         rows = []
         if draft is not None:
-            for kind in EDITABLE:
-                for i, st in enumerate(getattr(draft, kind)):
-                    rows.append(
-                        (
-                            f"{kind}:{i}",
-                            [Text(KIND_LABEL[kind], KIND_STYLE[kind]), safe(st, "", widths.get("statement", 60))],
-                        )
-                    )
+            for kind in KINDS:
+                for i, item in enumerate(getattr(draft, kind)):
+                    cells = [Text(KIND_LABEL[kind], KIND_STYLE[kind]), safe(item, "", widths.get("statement", 60))]
+                    rows.append((f"{kind}:{i}", cells))
         fill(self.table, rows)
+        self._update_label()
+        note = self.query_one("#dna-field-note", Static)
+        error = self.refusal()
+        note.update(Text(f"  ✗ {error}", style="bold red") if error else Text(f"  {THRESHOLD_HELP}", style="dim"))
+        if self.unsaved != self._was_unsaved:
+            self._was_unsaved = self.unsaved
+            self.post_message(self.Edited(self.unsaved))
+
+    def _update_label(self) -> None:
+        draft = self.draft
         name = clean_text(draft.name if draft else "—", 60)
-        path = clean_text(str(draft.path) if draft and draft.path else "(no file)", 80)
-        label = Text.assemble(
-            (f"Brand DNA: {name}", "bold"),
-            (
-                "  ● unsaved changes — ctrl+s saves, z reverts" if self.dirty else f"  {path}",
-                "bold yellow" if self.dirty else "dim",
-            ),
-        )
-        self.query_one("#dna-label", Static).update(label)
+        if self.refusal():
+            state = ("  ● unsaved changes — fix the field marked ✗ to save, z reverts", "bold red")
+        elif self.unsaved:
+            state = ("  ● unsaved changes — ctrl+s saves, z reverts", "bold yellow")
+        else:
+            where = str(draft.path) if draft and draft.path else "(no file: saves stay in this session)"
+            state = (f"  {clean_text(where, 80)}", "dim")
+        self.query_one("#dna-label", Static).update(Text.assemble((f"Brand DNA: {name}", "bold"), state))
 
     def _selected(self) -> tuple[str, int] | None:
         key = selected_key(self.table)
@@ -210,21 +224,20 @@ class BrandPane(Vertical):
         kind, _, idx = key.partition(":")
         return kind, int(idx)
 
-    def _apply(self, kind: str, index: int | None, text: str | None) -> None:
-        if self.draft is None:
-            return
-        self.draft = edit_brand(self.draft, kind, index, text)
-        self.dirty = True
+    def _set_draft(self, draft: BrandDNA) -> None:
+        self.draft = draft
         self.refresh_view()
 
     def action_add(self) -> None:
+        if self.draft is None:
+            return
         sel = self._selected()
 
         def done(result: tuple[str, str] | None) -> None:
-            if result is not None:
-                self._apply(result[0], None, result[1])
+            if result is not None and self.draft is not None:
+                self._set_draft(edit_item(self.draft, result[0], None, result[1]))
 
-        self.app.push_screen(StatementDialog("Add a statement", sel[0] if sel else "dna"), done)
+        self.app.push_screen(StatementDialog("Add an item", self.draft, sel[0] if sel else "dna"), done)
 
     def action_edit(self) -> None:
         sel = self._selected()
@@ -234,25 +247,10 @@ class BrandPane(Vertical):
         current = getattr(self.draft, kind)[index]
 
         def done(result: tuple[str, str] | None) -> None:
-            if result is None or self.draft is None:
-                return
-            new_kind, text = result
-            if new_kind == kind:
-                self._apply(kind, index, text)
-            else:
-                self._move(kind, index, new_kind, text)
+            if result is not None and self.draft is not None:
+                self._set_draft(move_item(self.draft, kind, index, result[0], result[1]))
 
-        self.app.push_screen(StatementDialog("Edit statement", kind, current), done)
-
-    def _move(self, kind: str, index: int, new_kind: str, text: str) -> None:
-        if self.draft is None:
-            return
-        if kind == "dna" and len(self.draft.dna) == 1:
-            self.notify("The brand needs at least one DNA statement.", severity="warning", markup=False)
-            return
-        self.draft = edit_brand(edit_brand(self.draft, kind, index, None), new_kind, None, text)
-        self.dirty = True
-        self.refresh_view()
+        self.app.push_screen(StatementDialog(f"Edit {KIND_LABEL[kind]}", self.draft, kind, current, sel), done)
 
     def action_remove(self) -> None:
         sel = self._selected()
@@ -262,24 +260,57 @@ class BrandPane(Vertical):
         if kind == "dna" and len(self.draft.dna) == 1:
             self.notify("The brand needs at least one DNA statement.", severity="warning", markup=False)
             return
-        self._apply(kind, index, None)
+        self._set_draft(edit_item(self.draft, kind, index, None))
 
     def action_revert(self) -> None:
         self.load_brand()
         self.notify("Changes reverted", markup=False)
 
     def action_save(self) -> None:
+        self.save()
+
+    def edits_would_be_lost(self, doing: str, then: Callable[[], object]) -> bool:
+        """True when unsaved edits stand in the way of `doing` (quit, switch brand): a dialog asks save /
+        discard / cancel and runs `then` after a successful save or a discard. False: nothing to lose."""
+        if self.saving:
+            self.notify("The Brand DNA is being saved: try again when it is done.", severity="warning", markup=False)
+            return True
+        if not self.unsaved:
+            return False
+        if isinstance(self.app.screen, UnsavedChangesScreen):  # already asking (ctrl+q pressed again)
+            return True
+
+        def chosen(choice: UnsavedChoice | None) -> None:
+            if choice == "save":
+                self.save(then=then)
+            elif choice == "discard":
+                self.load_brand()
+                self.app.call_later(then)
+
+        name = self.draft.name if self.draft else "—"
+        self.app.push_screen(UnsavedChangesScreen(name, doing, self.change_lines(), self.refusal()), chosen)
+        return True
+
+    def save(self, then: Callable[[], object] | None = None) -> bool:
+        """Save the draft in a worker; `then` runs after a successful save. False when refused (reason shown)."""
         if self.draft is None or self.saving:
-            return
-        if not self.dirty:
+            return False
+        refusal = self.refusal()
+        if refusal is not None:
+            self.notify(f"Cannot save: {refusal}", severity="error", markup=False)
+            return False
+        if not self.unsaved:
             self.notify("Nothing to save", markup=False)
-            return
+            if then is not None:
+                self.app.call_later(then)
+            return True
         self.saving = True
         self.query_one("#dna-progress").display = True
-        self.save_worker(self.draft)
+        self.save_worker(self.draft, then)
+        return True
 
     @work(exclusive=True, group="dna-save", exit_on_error=False)
-    async def save_worker(self, draft: BrandDNA) -> RescoreDiff | None:
+    async def save_worker(self, draft: BrandDNA, then: Callable[[], object] | None = None) -> RescoreDiff | None:
         """update_brand rebuilds the index in a thread; the UI keeps running meanwhile."""
         try:
             diff = await self.onda.service.update_brand(draft)
@@ -299,4 +330,6 @@ class BrandPane(Vertical):
             f"{len(diff.lost_opportunities)} lost opportunities",
             markup=False,
         )
+        if then is not None:
+            self.app.call_later(then)
         return diff

@@ -1,5 +1,7 @@
 """A deterministic stand-in for MonitorService, for screenshots, demos and the TUI tests.
 
+Its brands have no file: a Brand DNA save re-scores in memory and writes nothing.
+
 `python -m tui.demo [--live] [--brand NAME]` opens the dashboard on fixed data (no
 model, no network). `--live` keeps adding a trend every few seconds and makes one
 source fail, to watch the dashboard move. The data includes a headline full of
@@ -13,7 +15,6 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from brand_dna.dna import BrandDNA
@@ -46,7 +47,6 @@ LAVAZZA = BrandDNA(
         "Ambassador partnership with Italian tennis champion Jannik Sinner",
     ),
     avoid=("politics", "gambling"),
-    path=Path("examples/brands/lavazza.toml"),
 )
 DUCATI = BrandDNA(
     name="Ducati",
@@ -56,7 +56,6 @@ DUCATI = BrandDNA(
         "Racing DNA: the Ducati Lenovo Team in MotoGP and World Superbike",
     ),
     avoid=("politics",),
-    path=Path("examples/brands/ducati.toml"),
 )
 SOURCES = ("google_trends", "gdelt", "mastodon", "rss_ansa")
 
@@ -392,10 +391,8 @@ class DemoService:
             if nv.verdict != v.verdict:
                 changes.append(VerdictChange(tid, trend.title, v.verdict, nv.verdict, v.fit, nv.fit))
         self.verdicts[brand.name] = after
-        backup = f"{brand.path or brand.name + '.toml'}.20260302T093000.bak" if save else None
-        diff = RescoreDiff(brand=brand.name, rescored=len(before), changes=changes, backup=backup)
-        message = f"{brand.name}: {len(before)} trends re-scored"
-        self.emit(StatusEvent(StatusKind.RESCORED, message, {"brand": brand.name}))
+        diff = RescoreDiff(brand=brand.name, rescored=len(before), changes=changes)  # no file: nothing written
+        self.emit(StatusEvent(StatusKind.RESCORED, f"{brand.name}: {len(before)} trends re-scored", {"brand": brand.name}))
         return diff
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]:

@@ -102,7 +102,8 @@ class AlertDispatcher:
 
     `session` and `emit` are public attributes so the service may attach its shared aiohttp session
     and its event bus after construction. Without a session, one is created on first send and
-    closed by `close()`.
+    closed by `close()`. `fit_threshold` is the scorer's fit threshold (compose passes it): a brand's
+    opportunity alerts from that fit + `alerts.min_fit` + its `alert_threshold` (policy.alert_bar).
     """
 
     def __init__(
@@ -121,8 +122,10 @@ class AlertDispatcher:
         claimant: str | None = None,
         claim_s: float | None = None,
         unqueued_max: int = UNQUEUED_MAX,
+        fit_threshold: float = 0.0,
     ) -> None:
         self.settings = settings
+        self.fit_threshold = fit_threshold
         self.storage = storage
         self.session = session
         self.emit = emit
@@ -235,6 +238,7 @@ class AlertDispatcher:
                     verdict,
                     is_new=event.is_new,
                     used=used,
+                    fit_threshold=self.fit_threshold,
                     brand_threshold=brand.alert_threshold if brand else 0.0,
                     min_fit=cfg.min_fit,
                     require_rising=cfg.require_rising,

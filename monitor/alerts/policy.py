@@ -1,8 +1,11 @@
 """Alert policy: pure functions deciding what is worth a message, and when it may be sent.
 
 Two kinds of alert:
-- ``opportunity``: a trend became an on-brand opportunity for a brand (verdict ``fit``,
-  fit above ``alerts.min_fit + brand.alert_threshold``, risk ``none``/``low``, rising or new).
+- ``opportunity``: a trend became an on-brand opportunity for a brand (verdict ``fit``, risk
+  ``none``/``low``, rising or new) and its fit reaches the brand's alert bar: the scorer's fit
+  threshold + ``alerts.min_fit`` + the brand file's ``alert_threshold`` (``alert_bar``). Both margins
+  are *extra* fit above the threshold that makes a verdict ``fit``: 0 alerts on every fit, 0.1 only on
+  fits at least 0.1 above it; a negative margin lowers the bar but never below a ``fit`` verdict.
 - ``used_turned_risky``: a trend the team marked "used" is now ``risky`` for that brand,
   so they can pull the post. It is urgent: it ignores quiet hours, the digest and the hourly cap.
 
@@ -38,19 +41,25 @@ class QuietHoursError(ValueError):
 
 
 # -- what to alert ------------------------------------------------------------------------------
+def alert_bar(fit_threshold: float, min_fit: float, brand_threshold: float) -> float:
+    """The fit an opportunity needs to alert: the scorer's fit threshold plus both extra margins."""
+    return fit_threshold + min_fit + brand_threshold
+
+
 def is_opportunity(
     trend: Trend,
     verdict: Verdict,
     *,
     is_new: bool,
+    fit_threshold: float,
     brand_threshold: float,
     min_fit: float,
     require_rising: bool,
 ) -> bool:
-    """Fit verdict, fit >= min_fit + brand threshold, low risk at most, and rising (or new) if required."""
+    """Fit verdict, fit >= alert_bar(...), low risk at most, and rising (or new) if required."""
     if verdict.verdict != "fit" or verdict.risk.level not in LOW_RISK:
         return False
-    if verdict.fit < min_fit + brand_threshold:
+    if verdict.fit < alert_bar(fit_threshold, min_fit, brand_threshold):
         return False
     return not require_rising or is_new or trend.momentum > 0
 
@@ -66,6 +75,7 @@ def alert_kind(
     *,
     is_new: bool,
     used: set[str],
+    fit_threshold: float,
     brand_threshold: float,
     min_fit: float,
     require_rising: bool,
@@ -76,6 +86,7 @@ def alert_kind(
         trend,
         verdict,
         is_new=is_new,
+        fit_threshold=fit_threshold,
         brand_threshold=brand_threshold,
         min_fit=min_fit,
         require_rising=require_rising,

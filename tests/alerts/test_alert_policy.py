@@ -13,6 +13,7 @@ from monitor.alerts.policy import (
     USED_TURNED_RISKY,
     QuietHoursError,
     RecentAlert,
+    alert_bar,
     alert_kind,
     backoff_s,
     build_payload,
@@ -36,11 +37,13 @@ def opp(
     threshold: float = 0.0,
     min_fit: float = 0.0,
     rising: bool = True,
+    fit_threshold: float = 0.0,
 ) -> bool:
     return is_opportunity(
         trend or make_trend(),
         verdict or make_verdict(),
         is_new=is_new,
+        fit_threshold=fit_threshold,
         brand_threshold=threshold,
         min_fit=min_fit,
         require_rising=rising,
@@ -69,6 +72,18 @@ def test_threshold_is_min_fit_plus_brand_margin() -> None:
     assert not opp(verdict=v, threshold=0.3)
 
 
+def test_brand_alert_threshold_is_extra_fit_above_the_fit_threshold() -> None:
+    """A fit verdict already has fit >= the scorer's threshold (0.26): the brand's margin is on top of it."""
+    assert alert_bar(0.26, 0.0, 0.1) == pytest.approx(0.36)
+    just_fit, clear_fit = make_verdict(fit=0.30), make_verdict(fit=0.37)
+    assert opp(verdict=just_fit, fit_threshold=0.26)  # margin 0: every fit alerts
+    assert not opp(verdict=just_fit, fit_threshold=0.26, threshold=0.1)  # 0.30 < 0.26 + 0.1
+    assert opp(verdict=clear_fit, fit_threshold=0.26, threshold=0.1)  # 0.37 >= 0.36
+    assert not opp(verdict=clear_fit, fit_threshold=0.26, threshold=0.1, min_fit=0.05)  # both margins add up
+    assert opp(verdict=just_fit, fit_threshold=0.26, threshold=-0.5)  # a lower bar still needs a fit verdict
+    assert not opp(verdict=make_verdict(verdict="off_brand", fit=0.2), fit_threshold=0.26, threshold=-0.5)
+
+
 def test_rising_required_unless_new_or_disabled() -> None:
     flat = make_trend(momentum=0.0)
     assert not opp(trend=flat)
@@ -77,7 +92,13 @@ def test_rising_required_unless_new_or_disabled() -> None:
 
 
 def test_used_trend_turning_risky_is_its_own_kind() -> None:
-    kw: dict[str, Any] = {"is_new": False, "brand_threshold": 0.0, "min_fit": 0.0, "require_rising": True}
+    kw: dict[str, Any] = {
+        "is_new": False,
+        "fit_threshold": 0.26,
+        "brand_threshold": 0.0,
+        "min_fit": 0.0,
+        "require_rising": True,
+    }
     risky = make_verdict(verdict="risky", level="high", terms=("morto",))
     assert alert_kind(make_trend(), risky, used={"t1"}, **kw) == USED_TURNED_RISKY
     assert alert_kind(make_trend(), risky, used=set(), **kw) is None

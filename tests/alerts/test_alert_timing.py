@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 from alerts_support import (
+    BRAND,
     Clock,
     Events,
     FakeSlack,
@@ -18,6 +21,7 @@ from alerts_support import (
     trend_event,
 )
 
+from monitor.alerts import AlertDispatcher
 from monitor.events import TrendEvent
 from monitor.storage import Storage
 
@@ -49,6 +53,45 @@ async def test_off_brand_risky_and_flat_trends_do_not_alert(
     assert stricter.consider(story(3)) == []
     off = make_dispatcher(make_settings(alerts={"enabled": False}), storage, session, events, clock)
     assert off.consider(story(4)) == []
+
+
+async def test_brand_alert_threshold_raises_the_bar_above_the_fit_threshold(
+    slack_env: str, storage: Storage, session: aiohttp.ClientSession, events: Events, clock: Clock
+) -> None:
+    d = make_dispatcher(make_settings(), storage, session, events, clock, fit_threshold=0.26)
+
+    def fit(i: int, value: float) -> TrendEvent:
+        return trend_event(make_trend(f"t{i}", f"Storia numero {i}"), make_verdict(f"t{i}", fit=value))
+
+    assert d.consider(fit(1, 0.30)) != []  # alert_threshold 0: every fit verdict alerts
+    d.set_brands([replace(BRAND, alert_threshold=0.1)])  # what a DNA save hands over
+    assert d.consider(fit(2, 0.30)) == []  # 0.30 < 0.26 + 0.1
+    assert d.consider(fit(3, 0.36)) != []  # the brand's bar reached
+    other = replace(BRAND, name="Other", alert_threshold=0.0)
+    d.set_brands([replace(BRAND, alert_threshold=0.1), other])
+    both = TrendEvent(
+        make_trend("t4", "Storia numero 4"),
+        {BRAND.name: make_verdict("t4", fit=0.30), other.name: make_verdict("t4", fit=0.30)},
+        "rss",
+        True,
+    )
+    assert [r.brand for r in d.consider(both)] == ["Other"]  # each brand is judged against its own bar
+
+
+def test_the_composed_service_gives_the_dispatcher_the_scorer_fit_threshold(tmp_path: Path) -> None:
+    from monitor.compose import build_service
+    from monitor.config import BrandSettings
+
+    brand = tmp_path / "acme.toml"
+    brand.write_text('[brand]\nname = "Acme"\ndna = ["caffè"]\nalert_threshold = 0.1\n', encoding="utf-8")
+    settings = make_settings(brand=BrandSettings(files=[str(brand)]), scoring={"margin": 0.05})
+    service = build_service(settings, offline=True, db=str(tmp_path / "onda.db"))
+    try:
+        assert isinstance(service.alerts, AlertDispatcher)
+        assert service.alerts.fit_threshold == service.scorer.threshold
+        assert service.alerts.fit_threshold == pytest.approx(service.scorer.calibration.threshold + 0.05)
+    finally:
+        service.storage.close()
 
 
 async def test_cooldown_blocks_same_topic_under_new_cluster_id(

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brand_dna.dna import BrandFileError, dumps_brand, load_brand, save_brand
+from brand_dna.dna import BrandFileError, load_brand, save_brand
 from brand_dna.embedder import HashEmbedder
 from brand_dna.index import IndexMetaMismatch, StatementIndex
 
@@ -57,11 +57,11 @@ def test_save_brand_round_trip_with_backup(tmp_path: Path) -> None:
     path = brand_file(tmp_path)
     b = load_brand(path)
     edited = b.with_lists(dna=[*b.dna, 'Quote "inside" and \\ backslash'])
-    backup = save_brand(edited)
-    assert backup is not None and backup.read_text() == BRAND
+    backup = save_brand(edited, backup_dir=tmp_path / "backups")
+    assert backup is not None and backup.read_text() == BRAND and backup.parent == tmp_path / "backups"
     again = load_brand(path)
     assert again.dna[-1] == 'Quote "inside" and \\ backslash'
-    assert tomllib.loads(dumps_brand(again))["brand"]["avoid"] == ["politics"]
+    assert tomllib.loads(path.read_text())["brand"]["avoid"] == ["politics"]
 
 
 def test_index_build_search_remove_and_padding() -> None:

@@ -13,7 +13,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input
 
 from monitor.events import AlertEvent, SourceErrorEvent, StatusEvent, TrendEvent
-from tui.brand import BrandPane, StatementDialog
+from tui.brand import BrandPane
+from tui.brand_dialogs import StatementDialog
 from tui.demo import DUCATI, LAVAZZA, MARKUP_TITLE, NOW, demo_outbox
 from tui.detail import DetailScreen
 from tui.messages import ServiceEvent
@@ -267,7 +268,7 @@ async def test_brand_dna_add_edit_remove_and_save(fake: FakeService) -> None:
         await settle(pilot, app)
         assert not isinstance(app.screen, StatementDialog)
         assert pane.draft is not None and "Bitcoin and crypto coffee payments" in pane.draft.dna
-        assert pane.dirty and "unsaved changes" in rendered(app.main.query_one("#dna-label"))
+        assert pane.unsaved and "unsaved changes" in rendered(app.main.query_one("#dna-label"))
         # edit the first avoid statement
         table.move_cursor(row=keys(table).index("avoid:1"))
         await pilot.press("e")
@@ -290,11 +291,11 @@ async def test_brand_dna_add_edit_remove_and_save(fake: FakeService) -> None:
         new_brand = sent[0][2]
         assert "Bitcoin and crypto coffee payments" in new_brand.dna
         assert new_brand.avoid == ("politics", "betting and gambling")
-        assert not pane.dirty and not pane.saving
+        assert not pane.unsaved and not pane.saving
         assert pane.last_diff is not None and [c.trend_id for c in pane.last_diff.new_opportunities] == ["t-crypto"]
         diff = rendered(app.main.query_one("#dna-diff-text"))
         assert "Now opportunities (1)" in diff and "Bitcoin sopra i 120 mila dollari" in diff
-        assert "examples/brands/lavazza.toml.20260302T093000.bak" in diff
+        assert "kept in" not in diff  # the demo brands have no file: no previous version to keep
         assert "t-crypto" in keys(app.main.query_one("#opps", DataTable))  # opportunities re-read after rescoring
         await pilot.press("ctrl+s")
         await settle(pilot, app)
@@ -321,11 +322,11 @@ async def test_brand_dna_guards_and_failed_save() -> None:
         assert any("at least one DNA statement" in n.message for n in app._notifications)
         await pilot.press("ctrl+s")
         await settle(pilot, app)
-        assert pane.dirty and not pane.saving  # edits kept after a failed save
+        assert pane.unsaved and not pane.saving  # edits kept after a failed save
         assert any("Save failed" in n.message and "read-only" in n.message for n in app._notifications)
         await pilot.press("z")
         await settle(pilot, app)
-        assert pane.draft == LAVAZZA and not pane.dirty
+        assert pane.draft == LAVAZZA and not pane.unsaved
 
 
 async def test_sources_health_poll_now_and_errors(fake: FakeService) -> None:

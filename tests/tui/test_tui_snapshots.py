@@ -7,7 +7,7 @@ import asyncio
 from conftest import make_app, settle
 from fake_service import FakeService
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from tui.app import OndaApp
 
@@ -70,3 +70,35 @@ async def _ready_loading(pilot: Pilot) -> None:
 def test_start_error_80x24(snap_compare) -> None:
     fake = FakeService(fail_start="cannot load model: /models/all-MiniLM-L6-v2 [Errno 2] No such file")
     assert snap_compare(make_app(fake), terminal_size=(80, 24), run_before=_ready)
+
+
+async def _edit_dna(pilot: Pilot) -> None:
+    """DNA screen with an entity added and an alert threshold that cannot be saved."""
+    await _ready(pilot)
+    await pilot.press("2", "a")
+    await _ready(pilot)
+    dialog = pilot.app.screen
+    dialog.query_one("#kind", Select).value = "entities"
+    dialog_input = dialog.query_one("#statement", Input)
+    dialog_input.cursor_blink = False
+    dialog_input.value = "Jannik Sinner"
+    await pilot.press("enter")
+    await _ready(pilot)
+    field = pilot.app.screen.query_one("#dna-threshold", Input)
+    field.cursor_blink = False
+    field.value = "1.5"
+    pilot.app.screen.query_one("#statements").focus()
+    await _ready(pilot)
+
+
+def test_brand_dna_editor_invalid_field_100x30(snap_compare) -> None:
+    assert snap_compare(make_app(FakeService()), terminal_size=(100, 30), run_before=_edit_dna)
+
+
+def test_unsaved_edits_on_quit_100x30(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _edit_dna(pilot)
+        await pilot.press("q")
+        await _ready(pilot)
+
+    assert snap_compare(make_app(FakeService()), terminal_size=(100, 30), run_before=run_before)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from fake_service import fit_verdict, make_trend
 
 from brand_dna.dna import MAX_STATEMENT_CHARS
 from monitor.api import RescoreDiff, VerdictChange
-from tui.brand import diff_text, edit_brand, validate_statement
+from tui.brand import diff_text
+from tui.brand_edit import changes, edit_item, move_item, parse_language, parse_threshold, validate_item
 from tui.demo import LAVAZZA, NOW
 from tui.state import TrendStore
 from tui.tables import column_widths
@@ -65,14 +67,43 @@ def test_column_widths_fill_the_terminal() -> None:
 
 
 def test_edit_brand_and_validation() -> None:
-    b = edit_brand(LAVAZZA, "dna", None, "  New   statement ")
+    b = edit_item(LAVAZZA, "dna", None, "  New   statement ")
     assert b.dna[-1] == "New statement" and b.path == LAVAZZA.path
-    assert edit_brand(b, "dna", None, "New statement").dna == b.dna  # no duplicates
-    assert edit_brand(b, "avoid", 0, "war").avoid == ("war", "gambling")
-    assert edit_brand(b, "positioning", 0, None).positioning == LAVAZZA.positioning[1:]
-    assert validate_statement("   ") is not None
-    assert validate_statement("x" * (MAX_STATEMENT_CHARS + 1)) is not None
-    assert validate_statement("Espresso") is None
+    assert edit_item(b, "dna", None, "New statement").dna == b.dna  # no duplicates
+    assert edit_item(b, "avoid", 0, "war").avoid == ("war", "gambling")
+    assert edit_item(b, "positioning", 0, None).positioning == LAVAZZA.positioning[1:]
+    assert edit_item(b, "entities", None, "Jannik Sinner").entities == ("Jannik Sinner",)
+    moved = move_item(b, "avoid", 1, "allow", "gambling")
+    assert moved.avoid == ("politics",) and moved.allow == ("gambling",)
+    assert validate_item(b, "dna", "   ") == "DNA items cannot be empty."
+    assert "under 500 characters" in (validate_item(b, "audience", "x" * (MAX_STATEMENT_CHARS + 1)) or "")
+    assert validate_item(b, "avoid", " politics ") == "Already in Avoid."
+    assert validate_item(b, "avoid", "politics", editing=("avoid", 0)) is None  # itself
+    assert validate_item(b, "allow", "death") is None
+    one = LAVAZZA.with_lists(dna=["Only one"])
+    assert (
+        validate_item(one, "positioning", "Only one", editing=("dna", 0))
+        == "The brand needs at least one DNA statement."
+    )
+
+
+def test_alert_threshold_and_language_fields() -> None:
+    assert parse_threshold("0.15") == (0.15, None)
+    assert parse_threshold("") == (0.0, None)  # the default
+    assert parse_threshold("-1") == (-1.0, None)
+    assert parse_threshold("abc") == (None, "Alert threshold: a number such as 0.1.")
+    assert parse_threshold("1.5") == (None, "Alert threshold: between -1 and 1.")
+    assert parse_threshold("nan")[0] is None and parse_threshold("inf")[0] is None
+    assert parse_language(" IT ") == ("it", None)
+    assert parse_language("pt-BR") == ("pt-br", None)
+    assert parse_language("") == (None, None)
+    assert parse_language("italian!") == (None, "Language: a code such as it or en.")
+
+
+def test_change_summary_for_the_unsaved_dialog() -> None:
+    edited = replace(edit_item(edit_item(LAVAZZA, "dna", 0, None), "allow", None, "death"), alert_threshold=0.1)
+    assert changes(LAVAZZA, edited) == ["DNA: 1 removed", "Allow: 1 added", "alert threshold 0 → 0.1"]
+    assert changes(LAVAZZA, LAVAZZA) == []
 
 
 def test_diff_text_groups_changes_and_escapes() -> None:
