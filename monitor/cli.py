@@ -486,9 +486,13 @@ def cmd_import_factchecks(settings: Settings, file: str, db: str | None = None) 
 
 
 def cmd_tui(settings: Settings, args: argparse.Namespace) -> int:
-    from tui.run import run_tui
+    from monitor.dashboard import DashboardNotInstalled, load_dashboard
 
-    return run_tui(settings, offline=bool(args.offline), db=args.db)
+    try:
+        run_dashboard = load_dashboard()
+    except DashboardNotInstalled as exc:
+        raise _UserError(str(exc)) from None
+    return run_dashboard(settings, offline=bool(args.offline), db=args.db)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,7 @@ from typing import Literal
 import aiohttp
 
 from monitor.alerts.escape import redact
-from monitor.sources.http import parse_retry_after as parse_retry_after_header
+from monitor.http_headers import parse_retry_after as parse_retry_after_header
 from monitor.text import clean_text
 
 Outcome = Literal["sent", "retry", "failed"]

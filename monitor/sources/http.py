@@ -15,13 +15,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import aiohttp
 from yarl import URL
 
 from monitor.config import HttpSettings
+from monitor.http_headers import parse_retry_after
 from monitor.sources.base import NotModified, SourceError
 
 _CHUNK = 64 * 1024
@@ -90,26 +90,6 @@ def safe_location(url: str | URL) -> str:
     """host/path only: queries may carry API keys and must never reach logs or events."""
     u = URL(url) if isinstance(url, str) else url
     return f"{u.host or ''}{u.path}"
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: a delta ("120") or an HTTP-date; None if absent or unparsable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        secs = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        secs = (when - (now or datetime.now(UTC))).total_seconds()
-    if secs != secs:  # NaN
-        return None
-    return max(0.0, min(secs, 7 * 24 * 3600.0))
 
 
 @dataclass

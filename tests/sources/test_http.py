@@ -14,7 +14,8 @@ from aiohttp import web
 
 from monitor.config import HttpSettings
 from monitor.sources.base import NotModified, SourceError
-from monitor.sources.http import HttpFetcher, endpoint, parse_retry_after, rebase_url
+from monitor.http_headers import parse_retry_after
+from monitor.sources.http import HttpFetcher, endpoint, rebase_url
 from monitor.storage import Storage
 
 
