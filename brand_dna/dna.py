@@ -39,6 +39,8 @@ class BrandFileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class BrandDNA:
+    """A brand as loaded from its TOML file: the statements to embed and the topics to avoid or allow."""
+
     name: str
     dna: tuple[str, ...]
     positioning: tuple[str, ...] = ()

@@ -282,7 +282,7 @@ def _bucket_lengths(model: Any, multiple: int) -> None:
 
 
 def _quantize_dynamic_int8(model: Any) -> Any:
-    """torch dynamic int8 quantisation of the Linear layers (weights int8, activations per batch)."""
+    """Torch dynamic int8 quantisation of the Linear layers (weights int8, activations per batch)."""
     import warnings
 
     import torch

@@ -33,6 +33,8 @@ def statements_hash(statements: Sequence[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """One DNA statement found near a query vector, with its cosine score."""
+
     id: int
     statement: str
     score: float

@@ -47,6 +47,8 @@ class TrendScorer(Protocol):
 
 
 class AlertSink(Protocol):
+    """Where the service hands alerts: attached to the shared session and event bus, closed on stop."""
+
     def attach(
         self, *, session: aiohttp.ClientSession | None = None, emit: Callable[[Event], None] | None = None
     ) -> None:
@@ -79,6 +81,8 @@ class Connected:
 
 
 class Connections(Protocol):
+    """Opens, inside the running loop, what the pollers need (HTTP session, sources)."""
+
     async def open(self) -> Connected:
         """Inside the running loop: everything polls need (raises ServiceError when that is impossible)."""
         ...
@@ -89,6 +93,8 @@ class Connections(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class VerdictChange:
+    """A recent trend whose verdict for a brand changed after its DNA was edited."""
+
     trend_id: str
     title: str
     before: str  # verdict name before the DNA change

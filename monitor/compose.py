@@ -77,7 +77,7 @@ def build_scorer(
 
 
 def open_storage(settings: Settings, db: str | None = None) -> Storage:
-    """The store (`--db` or the configured path); a context manager: `with open_storage(...) as store:`."""
+    """The store (`--db` or the configured path); a context manager: open it in a `with` block."""
     from monitor.storage import Storage
 
     return Storage(Path(db) if db else settings.db_path())

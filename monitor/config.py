@@ -35,15 +35,21 @@ class ConfigError(Exception):
 
 
 class Section(BaseModel):
+    """Base of every config section: unknown keys and non-finite numbers are errors."""
+
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)  # inf interval = crash
 
 
 class BrandSettings(Section):
+    """The `[brand]` section: which brand DNA files to monitor for."""
+
     files: list[str] = Field(default_factory=lambda: ["examples/brands/lavazza.toml"])
     """Brand DNA TOML files to monitor for (relative paths are resolved against the config file)."""
 
 
 class ModelSettings(Section):
+    """The `[model]` section: which embedding model scores the trends."""
+
     backend: Literal["use-multilingual", "sentence-transformers"] = "use-multilingual"
     """use-multilingual = the packaged Universal Sentence Encoder multilingual v3 (Italian + English in one
     space, offline, no torch); sentence-transformers = the model in `name` (empty: packaged all-MiniLM-L6-v2)."""
@@ -66,6 +72,8 @@ class ModelSettings(Section):
 
 
 class StorageSettings(Section):
+    """The `[storage]` section: where the SQLite store lives and how long trends are kept."""
+
     path: str = ""
     """SQLite file; empty = onda.db in the user data dir."""
     keep_days: int = Field(default=14, ge=1)
@@ -73,11 +81,15 @@ class StorageSettings(Section):
 
 
 class ScoringSettings(Section):
+    """The `[scoring]` section: how strict the fit verdict is."""
+
     margin: float = Field(default=0.0, ge=-1.0, le=1.0)
     """Added to the calibrated fit threshold: raise it to be stricter, lower it to see more."""
 
 
 class HttpSettings(Section):
+    """The `[http]` section: timeouts and size cap of every source request."""
+
     connect_timeout_s: float = Field(default=5.0, gt=0)
     total_timeout_s: float = Field(default=20.0, gt=0)
     max_bytes: int = Field(default=5_000_000, gt=1024)
@@ -87,6 +99,8 @@ class HttpSettings(Section):
 
 
 class SourceSettings(Section):
+    """Settings every source has: on/off, poll interval, endpoint override."""
+
     enabled: bool = True
     interval_s: float = Field(default=600.0, gt=0)
     url: str = ""
@@ -94,10 +108,14 @@ class SourceSettings(Section):
 
 
 class GoogleTrendsSettings(SourceSettings):
+    """The `[sources.google_trends]` section."""
+
     geo: str = "IT"
 
 
 class RssSettings(SourceSettings):
+    """The `[sources.rss]` section: the news feeds to poll."""
+
     interval_s: float = Field(default=900.0, gt=0)
     feeds: list[str] = Field(
         default_factory=lambda: [
@@ -110,30 +128,40 @@ class RssSettings(SourceSettings):
 
 
 class GdeltSettings(SourceSettings):
+    """The `[sources.gdelt]` section: the GDELT query and its time span."""
+
     interval_s: float = Field(default=900.0, gt=0)
     query: str = "sourcelang:italian"
     timespan: str = "1h"
 
 
 class WikipediaSettings(SourceSettings):
+    """The `[sources.wikipedia]` section: which Wikipedia project's most-read pages."""
+
     interval_s: float = Field(default=3600.0, gt=0)
     project: str = "it.wikipedia"
 
 
 class MastodonSettings(SourceSettings):
+    """The `[sources.mastodon]` section: which instance's trending tags."""
+
     instance: str = "https://mastodon.uno"
 
 
 class BlueskySettings(SourceSettings):
-    pass
+    """The `[sources.bluesky]` section (only the common source settings)."""
 
 
 class KeyedSourceSettings(SourceSettings):
+    """A source that needs an API key (YouTube): off unless enabled."""
+
     enabled: bool = False
     """Off by default: needs an API key from the environment."""
 
 
 class SourcesSettings(Section):
+    """The `[sources]` section: one subsection per built-in source, plus plugin settings."""
+
     google_trends: GoogleTrendsSettings = Field(default_factory=GoogleTrendsSettings)
     rss: RssSettings = Field(default_factory=RssSettings)
     gdelt: GdeltSettings = Field(default_factory=GdeltSettings)
@@ -148,6 +176,8 @@ class SourcesSettings(Section):
 
 
 class RiskSettings(Section):
+    """The `[risk]` section: the fact-check feeds polled and where the credibility lists live."""
+
     factcheck_feeds: list[str] = Field(
         default_factory=lambda: [
             "https://facta.news/feed/",
@@ -161,12 +191,16 @@ class RiskSettings(Section):
 
 
 class FactChecksSettings(Section):
+    """The `[factchecks]` section: ClaimReview feeds fetched by `onda data update`."""
+
     claimreview_urls: list[str] = Field(default_factory=list)
     """schema.org ClaimReview feeds (DataFeed JSON, JSON array / lines, claims:search) that
     `onda data update` downloads into the store, like `onda data import-factchecks FILE`."""
 
 
 class AlertSettings(Section):
+    """The `[alerts]` section: when an opportunity or a risk becomes an alert."""
+
     enabled: bool = True
     min_fit: float = Field(default=0.0, ge=-1.0, le=1.0)
     """Extra fit needed above the brand's calibrated threshold before an alert is sent."""
@@ -180,6 +214,8 @@ class AlertSettings(Section):
 
 
 class SlackSettings(Section):
+    """The `[slack]` section: webhook URLs, only ever from the environment."""
+
     webhook_url: SecretStr | None = None
     """Only from the environment: ONDA_SLACK__WEBHOOK_URL. Never in a file."""
     brand_webhook_env: dict[str, str] = Field(default_factory=dict)
@@ -187,6 +223,8 @@ class SlackSettings(Section):
 
 
 class WebhookSettings(Section):
+    """The `[webhook]` section: a generic signed JSON webhook."""
+
     url: str = ""
     """Generic JSON webhook (POST); empty = off."""
     secret_env: str = "ONDA_WEBHOOK_SECRET"
@@ -194,12 +232,16 @@ class WebhookSettings(Section):
 
 
 class TuiSettings(Section):
+    """The `[tui]` section: dashboard preferences."""
+
     recent_rescore: int = Field(default=200, ge=1)
     """How many recent trends the DNA screen re-scores after a save."""
     theme: Literal["dark", "light"] = "dark"
 
 
 class Settings(BaseSettings):
+    """All of Onda's settings: defaults, then config.toml, then ONDA_ environment variables on top."""
+
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
         env_nested_delimiter=ENV_DELIMITER,

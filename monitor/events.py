@@ -64,6 +64,8 @@ class TrendEvent:
 
 @dataclass(frozen=True, slots=True)
 class SourceErrorEvent:
+    """A poll of a source failed: the one-line error and when it is retried."""
+
     source: str
     error: str  # one human line
     consecutive_failures: int
@@ -81,6 +83,8 @@ class SourceErrorEvent:
 
 @dataclass(frozen=True, slots=True)
 class SourceHealthEvent:
+    """A source's health after a poll (success or failure)."""
+
     health: SourceHealth
 
     def to_json(self) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from monitor.models import VERDICTS
 
 @dataclass(frozen=True, slots=True)
 class ClassScores:
+    """Precision, recall and F1 of one verdict label in an evaluation."""
+
     label: str
     precision: float
     recall: float
@@ -19,6 +21,8 @@ class ClassScores:
 
 @dataclass(frozen=True, slots=True)
 class EvalReport:
+    """The result of `onda eval`: per-label scores, confusion matrix and accuracy."""
+
     labels: tuple[str, ...]
     scores: tuple[ClassScores, ...]
     confusion: tuple[tuple[int, ...], ...]  # rows = true label, columns = predicted

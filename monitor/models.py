@@ -31,7 +31,7 @@ def level_rank(level: RiskLevel) -> int:
 
 
 def _utf8(text: str) -> str:
-    """JSON may carry lone surrogates ("\\ud800"); they cannot be written back out as UTF-8, so replace them."""
+    r"""JSON may carry lone surrogates ("\ud800"); they cannot be written back out as UTF-8, so replace them."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -142,6 +142,8 @@ class RiskFlag:
 
 @dataclass(frozen=True, slots=True)
 class RiskAssessment:
+    """The risk gate's judgement of one trend for one brand: level, categories and the flags behind it."""
+
     level: RiskLevel = "none"
     categories: tuple[RiskCategory, ...] = ()
     flags: tuple[RiskFlag, ...] = ()

@@ -90,8 +90,11 @@ class TrendProcessor:
         clock: Callable[[], datetime],
         credibility_dir: Path | None = None,
     ) -> None:
-        """`credibility_dir`: where the source-credibility lists live, checked once the model is ready
-        (None when the scorer has no risk gate)."""
+        """Wire the pipeline to its store and scorer.
+
+        `credibility_dir`: where the source-credibility lists live, checked once the model is ready
+        (None when the scorer has no risk gate).
+        """
         self.storage = storage
         self.scorer = scorer
         self.clusterer = clusterer

@@ -38,6 +38,8 @@ SECTIONS = ("fit", "prototypes", "factcheck", "cluster")
 
 @dataclass(frozen=True, slots=True)
 class Profile:
+    """The calibrated numbers of one embedding model, and which sections were borrowed from MiniLM."""
+
     key: str
     data: dict[str, Any]
     borrowed: tuple[str, ...] = ()  # sections this model has no numbers for: MiniLM's are used
@@ -65,8 +67,11 @@ _warned: set[str] = set()
 
 
 def profile_for(model_id: str) -> Profile:
-    """The numbers measured for this model; what it lacks (all of it for an uncalibrated model, or the
-    sections `bench/calibrate.py` does not write) is borrowed from MiniLM's profile, warned once."""
+    """The numbers measured for this model.
+
+    What it lacks (all of it for an uncalibrated model, or the sections `bench/calibrate.py` does
+    not write) is borrowed from MiniLM's profile, warned once.
+    """
     key = profile_key(model_id)
     profiles = _profiles()
     own = profiles.get(key, {})

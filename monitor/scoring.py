@@ -52,6 +52,8 @@ _GENERIC = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
+    """Weights, bias and threshold that turn similarity features into a fit verdict."""
+
     weights: dict[str, float]
     bias: float
     threshold: float = 0.5
@@ -127,8 +129,10 @@ def surname_within(phrase: str) -> str | None:
 
 
 def extract_entities(brand: BrandDNA) -> list[str]:
-    """Names that signal fit: the brand name, its `entities` (an optional boost) and the capitalised
-    phrases inside its statements; a person's name also by surname ("Sinner" for "Jannik Sinner").
+    """Names that signal fit.
+
+    The brand name, its `entities` (an optional boost) and the capitalised phrases inside its
+    statements; a person's name also by surname ("Sinner" for "Jannik Sinner").
 
     A phrase is a run of capitalised words (connectors like "di"/"of" allowed inside). A run
     at the start of a sentence is kept only when it has two or more words, since the first
@@ -200,6 +204,8 @@ def _entity_pattern(entity: str) -> re.Pattern[str]:
 
 
 class RiskGateLike(Protocol):
+    """What the scorer needs of the risk gate: per-trend flags, then a per-brand assessment."""
+
     def assess_base(self, trends: Sequence[TrendInput], vectors: Vectors | None) -> list[list[RiskFlag]]: ...
 
     def for_brand(self, flags: list[RiskFlag], trend: TrendInput, brand: BrandDNA) -> RiskAssessment: ...

@@ -548,9 +548,11 @@ class Storage:
     def claim_alerts(
         self, ids: list[int], claimant: str, until: datetime, now: datetime | None = None
     ) -> list[OutboxRow]:
-        """Atomically claim those of `ids` that are still pending and unclaimed (or whose claim expired,
-        or that `claimant` already holds). Returns the rows now held by `claimant`; the others are
-        being sent by another process, or are done."""
+        """Atomically claim those of `ids` that are pending and free; returns the rows `claimant` now holds.
+
+        Free: unclaimed, or the claim expired, or `claimant` already holds it. The others are being
+        sent by another process, or are done.
+        """
         if not ids:
             return []
         at = _ts(now or datetime.now(UTC))
@@ -745,8 +747,11 @@ def _row_to_factcheck(row: sqlite3.Row) -> FactCheck:
 
 
 def read_factchecks(path: str | Path, limit: int = 10_000) -> list[FactCheck]:
-    """The debunks kept in a store, read without writing to it: no migration, no WAL switch, no new
-    tables (`onda score --db` may point at any file). A file without Onda's `factchecks` table has none."""
+    """The debunks kept in a store, read without writing to it.
+
+    No migration, no WAL switch, no new tables (`onda score --db` may point at any file). A file
+    without Onda's `factchecks` table has none.
+    """
     try:
         db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:

@@ -1,5 +1,6 @@
-"""Text helpers shared by sources, clustering, scoring, risk, alerts and the TUI: the one line cleaner,
-the language normaliser and guess, lookup lemmas.
+"""Text helpers shared by sources, clustering, scoring, risk, alerts and the TUI.
+
+The one line cleaner, the language normaliser and guess, lookup lemmas.
 
 No trained spaCy pipelines can be installed here, so we use `spacy.blank(lang)` with the
 lookup lemmatizer tables from spacy-lookups-data. Lookup tables are keyed by lowercase
@@ -48,9 +49,11 @@ ERROR_CHARS = 300  # errors shown in health and events are one short human line
 
 
 def clean_text(value: object, max_chars: int = 500, *, strip_tags: bool = False) -> str:
-    """Untrusted text (any value; None is "") -> one safe line: NFC, no control/bidi/zero-width
-    characters or lone surrogates, collapsed spaces, at most `max_chars` (a longer text is cut
-    and ends with "…"). `strip_tags` drops HTML tags first (feed summaries).
+    """Untrusted text (any value; None is "") -> one safe line.
+
+    NFC, no control/bidi/zero-width characters or lone surrogates, collapsed spaces, at most
+    `max_chars` (a longer text is cut and ends with "…"). `strip_tags` drops HTML tags first
+    (feed summaries).
 
     Never normalises megabytes: whitespace is collapsed *before* the safety cut (both are
     linear), so a title padded with thousands of newlines keeps its end; NFC then runs on a
@@ -142,9 +145,11 @@ LANGUAGE_ALIASES = {
 
 
 def normalise_lang(value: object) -> str | None:
-    """A language tag or name as a lowercase code: 'it-IT' / 'IT' / 'ita' / 'Italian' / 'en_GB' ->
-    'it' / 'it' / 'it' / 'it' / 'en'. None for a non-string, a blank, or anything that is not a
-    2-3 letter code once the region is dropped."""
+    """A language tag or name as a lowercase code, or None.
+
+    'it-IT' / 'IT' / 'ita' / 'Italian' / 'en_GB' -> 'it' / 'it' / 'it' / 'it' / 'en'. None for a
+    non-string, a blank, or anything that is not a 2-3 letter code once the region is dropped.
+    """
     if not isinstance(value, str):
         return None
     code = value.strip().lower().replace("_", "-").split("-")[0]
@@ -153,8 +158,11 @@ def normalise_lang(value: object) -> str | None:
 
 
 def import_spacy() -> Any:
-    """Import spaCy without letting thinc import torch: blank pipelines never use it, and the probe
-    alone costs ~4 s and ~200 MB. torch stays importable for a sentence-transformers model later."""
+    """Import spaCy without letting thinc import torch.
+
+    Blank pipelines never use it, and the probe alone costs ~4 s and ~200 MB. torch stays
+    importable for a sentence-transformers model later.
+    """
     import sys
 
     if "spacy" in sys.modules or "torch" in sys.modules:

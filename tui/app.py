@@ -120,8 +120,11 @@ class OndaApp(App[int]):
 
     # -- service events -------------------------------------------------------------------
     def _service_listener(self, event: Event) -> None:
-        """Subscribed listener. post_message is thread-safe in Textual (it hops to the app loop when
-        called from another thread), so events from a model-loading thread are safe too; never blocks."""
+        """Subscribed listener; never blocks.
+
+        post_message is thread-safe in Textual (it hops to the app loop when called from another
+        thread), so events from a model-loading thread are safe too.
+        """
         if self._stopped:
             return
         self.post_message(ServiceEvent(event))

@@ -270,8 +270,10 @@ class BrandPane(Vertical):
         self.save()
 
     def edits_would_be_lost(self, doing: str, then: Callable[[], object]) -> bool:
-        """True when unsaved edits stand in the way of `doing` (quit, switch brand): a dialog asks save /
-        discard / cancel and runs `then` after a successful save or a discard. False: nothing to lose."""
+        """True when unsaved edits stand in the way of `doing` (quit, switch brand); False: nothing to lose.
+
+        A dialog asks save / discard / cancel and runs `then` after a successful save or a discard.
+        """
         if self.saving:
             self.notify("The Brand DNA is being saved: try again when it is done.", severity="warning", markup=False)
             return True

@@ -87,7 +87,7 @@ def parse_language(text: str) -> tuple[str | None, str | None]:
 
 
 def edit_item(brand: BrandDNA, kind: str, index: int | None, text: str | None) -> BrandDNA:
-    """text None removes item `index`; index None appends; otherwise replaces. Never leaves a duplicate."""
+    """Text None removes item `index`; index None appends; otherwise replaces. Never leaves a duplicate."""
     items = list(getattr(brand, kind))
     if text is None:
         if index is not None:

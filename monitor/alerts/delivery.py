@@ -26,14 +26,18 @@ MAX_BODY_READ = 4096
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
+    """What one POST of an alert came to: sent, retry (when), or failed (why)."""
+
     outcome: Outcome
     error: str | None = None
     retry_after_s: float | None = None  # the server's own Retry-After (429), if it said one
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float:
-    """Retry-After as seconds (the sources' parser: delta-seconds or HTTP date, capped at a week);
-    30 s when missing or unreadable."""
+    """Retry-After as seconds; 30 s when missing or unreadable.
+
+    The sources' parser: delta-seconds or HTTP date, capped at a week.
+    """
     secs = parse_retry_after_header(value, now)
     return DEFAULT_RETRY_AFTER_S if secs is None else secs
 

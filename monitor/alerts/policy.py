@@ -109,6 +109,8 @@ def topic_key(title: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RecentAlert:
+    """An alert already sent, remembered so the same topic is not alerted twice."""
+
     brand: str
     kind: str
     topic: str
@@ -166,7 +168,7 @@ def build_payload(trend: Trend, verdict: Verdict, *, brand: str, kind: AlertKind
 
 # -- when to send -----------------------------------------------------------------------------------
 def parse_quiet_hours(spec: str) -> tuple[time, time] | None:
-    """ "22:00-07:00" -> (22:00, 07:00); "" -> None. Raises QuietHoursError on anything else."""
+    """Quiet hours: "22:00-07:00" -> (22:00, 07:00); "" -> None. Raises QuietHoursError on anything else."""
     if not spec.strip():
         return None
     m = _QUIET.match(spec)

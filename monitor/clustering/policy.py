@@ -39,8 +39,11 @@ def _phrase_shared(phrase: Sequence[str], other: TextInfo) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
-    """Thresholds: these defaults were tuned on Italian + English headlines with the packaged MiniLM (see
-    tests/service); another model's cosines live in its profile (`for_model`)."""
+    """Clustering thresholds.
+
+    These defaults were tuned on Italian + English headlines with the packaged MiniLM (see
+    tests/service); another model's cosines live in its profile (`for_model`).
+    """
 
     near_duplicate: float = 0.80  # cosine alone is enough (no subject conflict)
     semantic: float = 0.45  # cosine needed together with lexical overlap ...

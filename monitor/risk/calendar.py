@@ -29,6 +29,8 @@ COMMEMORATIVE = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Anniversary:
+    """A sensitive date (tragedy, memorial day) and the names and dates that refer to it."""
+
     name: str
     day: date
     aliases: re.Pattern[str]
@@ -93,6 +95,8 @@ def days_from_anniversary(day: date, today: date) -> int:
 
 
 class AnniversaryCalendar:
+    """Flags trends that mention an anniversary near today."""
+
     def __init__(self, events: list[Anniversary] | None = None) -> None:
         self.events = events if events is not None else load_calendar()
         # Distances depend only on the day: computed once per day, not per trend.

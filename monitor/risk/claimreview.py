@@ -22,6 +22,8 @@ from monitor.text import MAX_TITLE_CHARS, clean_text
 
 @dataclass(slots=True)
 class ImportResult:
+    """What a ClaimReview import found: the debunks, and the skipped items by reason."""
+
     debunks: list[FactCheck] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
 

@@ -37,6 +37,8 @@ GARM: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class ClassifierHead:
+    """A linear risk classifier over embeddings: weights, bias and flag thresholds per category."""
+
     categories: tuple[RiskCategory, ...]
     weights: np.ndarray  # (n_categories, dim)
     bias: np.ndarray  # (n_categories,)
@@ -84,6 +86,8 @@ def head_for(profile_key: str, path: Path = DATA_FILE) -> ClassifierHead | None:
 
 
 class ClassifierLayer:
+    """The risk gate's classifier layer: flags from a `ClassifierHead` over trend vectors."""
+
     def __init__(self, head: ClassifierHead) -> None:
         self.head = head
 

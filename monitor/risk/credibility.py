@@ -91,6 +91,8 @@ def _parents(domain: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Rating:
+    """How credible a domain is according to the loaded lists, with the entries that say so."""
+
     domain: str
     level: str  # low | high | unknown | neutral
     evidence: tuple[str, ...] = ()
@@ -98,6 +100,8 @@ class Rating:
 
 @dataclass(slots=True)
 class CredibilityIndex:
+    """The source-credibility lists, loaded and indexed by domain."""
+
     low: dict[str, list[str]] = field(default_factory=dict)
     high: dict[str, list[str]] = field(default_factory=dict)
     mid: dict[str, list[str]] = field(default_factory=dict)  # rated, neither low nor high: breaks a lone low vote

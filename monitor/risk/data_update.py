@@ -30,6 +30,8 @@ MANIFEST = "manifest.json"
 
 @dataclass(frozen=True, slots=True)
 class ListSource:
+    """A downloadable credibility list: where it comes from, where it is stored, its licence."""
+
     name: str
     url: str
     filename: str

@@ -40,6 +40,8 @@ DEFAULT_GARM = "Debated Sensitive Social Issues"
 
 @dataclass(frozen=True, slots=True)
 class Group:
+    """A group of risk terms (one topic) with its category and GARM label."""
+
     name: str
     category: RiskCategory
     aliases: tuple[str, ...]
@@ -107,6 +109,8 @@ def load_lexicon_file(path: Path) -> LexiconData:
 
 @dataclass(frozen=True, slots=True)
 class TermHit:
+    """A risk term found in a trend's text, with its group, weight and count."""
+
     term: str
     group: str
     weight: str

@@ -67,6 +67,8 @@ def thresholds_for(lang: str | None, table: dict[str, PrototypeThresholds]) -> P
 
 @dataclass(frozen=True, slots=True)
 class Category:
+    """A risk category described by example sentences, the prototypes trends are compared with."""
+
     name: str
     risk: RiskCategory
     max_level: RiskLevel
@@ -115,6 +117,8 @@ def _digest(cats: list[Category], safe: tuple[str, ...]) -> str:
 
 
 class PrototypeLayer:
+    """The risk gate's prototype layer: flags trends close to a category's example sentences."""
+
     def __init__(
         self,
         embedder: Embedder,

@@ -26,6 +26,8 @@ DEFAULT_CASES = Path(__file__).resolve().parents[2] / "examples" / "risk" / "cas
 
 @dataclass(frozen=True, slots=True)
 class Case:
+    """One labelled trend of the risk evaluation set."""
+
     trend: TrendInput
     label: str
     category: str | None
@@ -60,6 +62,8 @@ def load_cases(path: Path) -> list[Case]:
 
 @dataclass(slots=True)
 class Metrics:
+    """Confusion counts of the risk evaluation, with precision and recall."""
+
     tp: int = 0
     fp: int = 0
     fn: int = 0

@@ -119,8 +119,11 @@ class FactCheckSink(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SourceBuild:
-    """What a built-in source is built from: the settings, the replay server's URL (offline), and the
-    stores the service lends to sources that fill them (the fact-check feeds fill `factchecks`)."""
+    """What a built-in source is built from.
+
+    The settings, the replay server's URL (offline), and the stores the service lends to sources
+    that fill them (the fact-check feeds fill `factchecks`).
+    """
 
     settings: Settings
     base_url: str | None = None

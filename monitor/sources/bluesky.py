@@ -55,6 +55,8 @@ def parse_topics(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
 
 @dataclass
 class BlueskySource:
+    """Trending topics on Bluesky."""
+
     url: str
     interval_s: float = 600.0
     name: str = NAME

@@ -83,6 +83,8 @@ def parse_artlist(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
 
 @dataclass
 class GdeltSource:
+    """What news sites published in the last hour, from the GDELT DOC 2.0 API."""
+
     url: str
     query: str = "sourcelang:italian"
     timespan: str = "1h"

@@ -139,6 +139,8 @@ def parse_trending_rss(body: bytes, *, lang: str | None, source: str = NAME) -> 
 
 @dataclass
 class GoogleTrendsSource:
+    """Google Trends' "Trending now" searches for one country."""
+
     url: str
     geo: str = "IT"
     interval_s: float = 600.0

@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import aiohttp
@@ -50,6 +49,8 @@ class MemoryHttpCache:
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
+    """A fetched HTTP response: status, body (size-capped), content type and headers."""
+
     status: int
     body: bytes
     content_type: str  # lower-case media type without parameters, "" if absent

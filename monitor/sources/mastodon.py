@@ -96,6 +96,8 @@ def parse_links(res: FetchResult, *, source: str = NAME) -> list[SourceItem]:
 
 @dataclass
 class MastodonSource:
+    """Trending tags and links of one Mastodon instance."""
+
     instance: str
     interval_s: float = 600.0
     name: str = NAME

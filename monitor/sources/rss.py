@@ -85,6 +85,8 @@ def parse_feed(body: bytes, *, content_type: str = "", source: str = NAME) -> li
 
 @dataclass
 class RssSource:
+    """Headlines from a list of RSS / Atom news feeds."""
+
     feeds: list[str]
     interval_s: float = 900.0
     name: str = NAME

@@ -117,6 +117,8 @@ def parse_top(res: FetchResult, *, project: str, source: str = NAME, top_n: int 
 
 @dataclass
 class WikipediaSource:
+    """Yesterday's most-read articles of one Wikipedia project."""
+
     base: str
     project: str = "it.wikipedia"
     interval_s: float = 3600.0

@@ -61,6 +61,8 @@ def parse_videos(res: FetchResult, *, source: str = NAME, default_lang: str | No
 
 @dataclass
 class YouTubeSource:
+    """YouTube's most popular videos in one region (needs an API key)."""
+
     url: str
     region: str = "IT"
     interval_s: float = 1800.0

@@ -44,7 +44,7 @@ def test_only_risks() -> None:
 def test_malformed_lines_do_not_crash() -> None:
     assert not passes_filters({"event": "trend", "verdicts": "nope"}, min_fit=0.1, only=None)
     assert not passes_filters({"event": "trend", "verdicts": {"B": {"fit": "x"}}}, min_fit=0.1, only=None)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="--only must be"):
         passes_filters({"event": "trend"}, min_fit=None, only="everything")  # type: ignore[arg-type]
 
 

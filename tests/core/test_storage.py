@@ -152,13 +152,18 @@ def test_feedback(tmp_path: Path) -> None:
     db = Storage(tmp_path / "x.db")
     db.add_feedback("t1", "Lavazza", "used")
     assert db.used_trends("Lavazza") == {"t1"}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown feedback kind"):
         db.add_feedback("t1", "Lavazza", "love")
 
 
 def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
     db = Storage(tmp_path / "x.db")
-    with pytest.raises(RuntimeError), db.transaction() as con:
-        con.execute("INSERT INTO feedback(trend_id, brand, kind, at) VALUES ('a','b','used','now')")
-        raise RuntimeError("crash mid-write")
+
+    def crash_mid_write() -> None:
+        with db.transaction() as con:
+            con.execute("INSERT INTO feedback(trend_id, brand, kind, at) VALUES ('a','b','used','now')")
+            raise RuntimeError("crash mid-write")
+
+    with pytest.raises(RuntimeError, match="crash mid-write"):
+        crash_mid_write()
     assert db.used_trends("b") == set()

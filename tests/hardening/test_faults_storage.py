@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,11 +69,17 @@ def fill_every_table(storage: Storage) -> None:
         ),
         lambda: storage.add_feedback(f"filler{n}", "F", "used"),
     ]
+
+
+    def write_until_full(write: Callable[[], object]) -> None:
+        nonlocal n
+        for _ in range(100_000):
+            n += 1
+            write()
+
     for write in writers:
         with pytest.raises(StorageError):
-            for _ in range(100_000):
-                n += 1
-                write()
+            write_until_full(write)
 
 
 def bad_paths(tmp_path: Path) -> list[Path]:
@@ -95,10 +102,15 @@ def test_disk_full_single_writes_are_atomic_and_clear(tmp_path: Path) -> None:
     storage.save_trend(trend(0))
     fill_up(storage)
     saved = 0
-    with pytest.raises(StorageError) as info:
+
+    def save_until_full() -> None:
+        nonlocal saved
         for i in range(1, 200):
             storage.save_trend(trend(i, size=3000))
             saved = i
+
+    with pytest.raises(StorageError) as info:
+        save_until_full()
     msg = str(info.value)
     assert "full" in msg and str(tmp_path / "onda.db") in msg and msg.startswith("cannot write database")
     failed = saved + 1
@@ -129,11 +141,16 @@ def test_disk_full_inside_a_transaction_rolls_everything_back(tmp_path: Path) ->
         storage.save_trend(trend(i))
         storage.save_verdict("Acme", verdict(i))
     fill_up(storage)
-    with pytest.raises(StorageError, match="full"), storage.transaction():
-        storage.save_trend(trend(100))  # fits
-        storage.save_verdict("Acme", verdict(100))
-        for i in range(101, 200):  # does not
-            storage.save_trend(trend(i, size=3000))
+
+    def fill_in_one_transaction() -> None:
+        with storage.transaction():
+            storage.save_trend(trend(100))  # fits
+            storage.save_verdict("Acme", verdict(100))
+            for i in range(101, 200):  # does not
+                storage.save_trend(trend(i, size=3000))
+
+    with pytest.raises(StorageError, match="full"):
+        fill_in_one_transaction()
     assert storage.get_trend("t100") is None and storage.get_verdict("t100", "Acme") is None
     assert len(storage.recent_trends()) == 5
     # the connection is usable afterwards (no transaction left open)

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from monitor.alerts.delivery import parse_retry_after as alert_retry_after
 from monitor.config import HttpSettings
-from monitor.sources.base import NotModified, SourceError
 from monitor.http_headers import parse_retry_after
+from monitor.sources.base import NotModified, SourceError
 from monitor.sources.http import FetchResult, HttpFetcher
 
 WEEK = 7 * 24 * 3600.0

@@ -114,7 +114,7 @@ def test_all_layers_and_vectors_argument(real_embedder) -> None:  # type: ignore
     assert any(f.layer == "calendar" and f.level == "high" for f in flags[0])
     assert any(isinstance(f.evidence, FactCheckEvidence) and f.evidence.url == "https://f.example/s" for f in flags[1])
     assert not any(f.level == "high" for f in flags[2])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="vectors for"):
         gate.assess_base(trends, vecs[:2])
     assert gate.assess_base([], None) == []
 

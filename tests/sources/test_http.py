@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 
 from monitor.config import HttpSettings
-from monitor.sources.base import NotModified, SourceError
 from monitor.http_headers import parse_retry_after
+from monitor.sources.base import NotModified, SourceError
 from monitor.sources.http import HttpFetcher, endpoint, rebase_url
 from monitor.storage import Storage
 
