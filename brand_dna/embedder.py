@@ -56,7 +56,8 @@ def resolve_precision(precision: str) -> str:
 def normalise_rows(vecs: npt.ArrayLike) -> Vectors:
     """float32 rows scaled to unit length (zero rows stay zero), so inner product = cosine."""
     out = np.asarray(vecs, dtype=np.float32)
-    return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
+    norms: Vectors = np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)  # numpy types norm() as Any
+    return np.divide(out, norms, dtype=np.float32)
 
 
 class Embedder(Protocol):
@@ -290,7 +291,7 @@ def _quantize_dynamic_int8(model: Any) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notices
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)  # type: ignore[no-untyped-call]  # torch: unannotated
 
 
 class HashEmbedder:

@@ -199,7 +199,7 @@ def quiet_progress_bars() -> None:
     if "transformers" in sys.modules:
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # transformers: unannotated
 
 
 def _interactive() -> bool:

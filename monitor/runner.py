@@ -63,7 +63,7 @@ def backoff_delay(
     interval * 2^(failures-1), capped at `max_backoff_s`, spread by +/- `jitter`; a
     server's Retry-After is a floor (capped at one day, never below the backoff).
     """
-    exp = interval_s * (2 ** max(0, failures - 1))
+    exp = interval_s * (2.0 ** max(0, failures - 1))
     delay = min(max_backoff_s, exp)
     if jitter:
         delay *= rand(1 - jitter, 1 + jitter)

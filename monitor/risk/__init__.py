@@ -28,11 +28,11 @@ import numpy as np
 from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, Vectors
 from monitor.evidence import AvoidEvidence, CalendarEvidence, LexiconEvidence, PrototypeEvidence
-from monitor.models import RiskAssessment, RiskCategory, RiskFlag, TrendInput, level_rank
+from monitor.models import FactCheck, RiskAssessment, RiskCategory, RiskFlag, TrendInput, level_rank
 from monitor.risk.calendar import AnniversaryCalendar
 from monitor.risk.classifier import ClassifierLayer, head_for
 from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_lists_notice
-from monitor.risk.factcheck import FactCheck, FactCheckStore, poll_factcheck_feeds
+from monitor.risk.factcheck import FactCheckStore, poll_factcheck_feeds
 from monitor.risk.lexicon import BrandLexicon, Group, Lexicon
 from monitor.risk.prototypes import PrototypeLayer
 from monitor.text import clean_text

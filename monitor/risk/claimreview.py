@@ -16,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.risk.factcheck import FactCheck, _iso_date, is_debunk_rating
+from monitor.models import FactCheck
+from monitor.risk.factcheck import _iso_date, is_debunk_rating
 from monitor.text import MAX_TITLE_CHARS, clean_text
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from monitor.config import Settings
-    from monitor.risk.factcheck import FactCheck
+    from monitor.models import FactCheck
 
 MANIFEST = "manifest.json"
 

@@ -158,7 +158,8 @@ def _as_factory(obj: Any) -> SourceFactory:
     if isinstance(obj, SourceClass):
         return obj.from_settings
     if callable(obj):
-        return obj
+        factory: SourceFactory = obj  # a plugin's entry point: its signature is the plugin's promise
+        return factory
     raise TypeError(f"{obj!r} is neither a factory nor a class with from_settings")
 
 
