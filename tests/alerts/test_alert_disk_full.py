@@ -10,6 +10,7 @@ Two real ways to fill the disk:
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from alerts_support import (
     make_verdict,
     trend_event,
 )
+from sqlite_pragmas import cap_pages, page_count, uncap_pages
 
 from monitor.events import StatusEvent
 from monitor.storage import Storage
@@ -50,7 +52,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 def fill_disk(storage: Storage, ballast: Path) -> None:
     """Empty the WAL (so the next write must grow it), then take every free block of the file system."""
-    storage._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with contextlib.closing(sqlite3.connect(storage.path)) as con:  # any connection may checkpoint
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     with ballast.open("wb", buffering=0) as f:
         for chunk in (65536, 4096, 512):
             with contextlib.suppress(OSError):
@@ -121,8 +124,7 @@ async def test_alerts_that_cannot_be_queued_are_kept_bounded_and_written_when_sp
     settings = make_settings(alerts={"max_per_hour": 1000})
     d = make_dispatcher(settings, storage, session, events, clock, unqueued_max=30)
     d.consider(trend_event(make_trend("t0", "Storia 0"), make_verdict("t0")))
-    pages = storage._db.execute("PRAGMA page_count").fetchone()[0]
-    storage._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full from here on
+    cap_pages(storage, page_count(storage))  # the disk is full from here on
     big = ["x" * 3000]
     for i in range(1, 41):
         d.consider(trend_event(make_trend(f"t{i}", f"Storia {i}", context=big), make_verdict(f"t{i}")))
@@ -133,7 +135,7 @@ async def test_alerts_that_cannot_be_queued_are_kept_bounded_and_written_when_sp
     at_risk = [e for e in events if isinstance(e, StatusEvent) and e.data.get("topic") == "alerts"]
     assert len(at_risk) == 1 and at_risk[0].data["alerts_at_risk"] >= 1
 
-    storage._db.execute("PRAGMA max_page_count = 1073741823")  # space returns
+    uncap_pages(storage)  # space returns
     clock.advance(seconds=5)
     await d.flush()
     rows = storage.outbox()

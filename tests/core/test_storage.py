@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlite_pragmas import pragma
 
 from monitor.evidence import (
     AvoidEvidence,
@@ -41,7 +42,7 @@ def test_wal_schema_version_and_reopen(tmp_path: Path) -> None:
     path = tmp_path / "onda.db"
     db = Storage(path)
     assert db.schema_version == len(MIGRATIONS)
-    assert db._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert pragma(db, "journal_mode") == "wal"
     db.save_trend(make_trend())
     db.close()
     again = Storage(path)

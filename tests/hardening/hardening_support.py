@@ -6,16 +6,12 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-
-from brand_dna.dna import BrandDNA
-from brand_dna.embedder import HashEmbedder
-from monitor.models import RiskAssessment, Trend, Verdict
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,40 +52,6 @@ class LoopbackServer:
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
-
-
-class KeywordScorer:
-    """Scorer stand-in for plumbing tests: fit when a DNA keyword is in the title (no model)."""
-
-    def __init__(self, brands: Sequence[BrandDNA]) -> None:
-        self._brands = list(brands)
-        self.embedder = HashEmbedder()
-
-    @property
-    def brands(self) -> list[BrandDNA]:
-        return list(self._brands)
-
-    def load(self) -> None:
-        return None
-
-    def replace_brand(self, brand: BrandDNA) -> None:
-        self._brands = [brand if b.name == brand.name else b for b in self._brands]
-
-    def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
-        out = []
-        for t in trends:
-            by_brand = {}
-            for b in self._brands:
-                hit = next((k for k in b.dna if k.lower() in t.title.lower()), None)
-                by_brand[b.name] = Verdict(
-                    id=t.id,
-                    verdict="fit" if hit else "off_brand",
-                    fit=0.9 if hit else 0.1,
-                    matched=hit,
-                    risk=RiskAssessment(),
-                )
-            out.append(by_brand)
-        return out
 
 
 def utcnow() -> datetime:

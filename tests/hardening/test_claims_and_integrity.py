@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hardening_support import PYTHON, REPO, KeywordScorer, onda_env
+from fakes import KeywordScorer
+from hardening_support import PYTHON, REPO, onda_env
+from sqlite_pragmas import page_count, pragma
 from test_faults_storage import trend
 
 from brand_dna.dna import BrandDNA
@@ -87,8 +89,8 @@ def corrupt_middle(path: Path) -> None:
     storage = Storage(path)
     for i in range(300):
         storage.save_trend(trend(i, size=400))
-    page_size = storage._db.execute("PRAGMA page_size").fetchone()[0]
-    pages = storage._db.execute("PRAGMA page_count").fetchone()[0]
+    page_size = int(str(pragma(storage, "page_size")))
+    pages = page_count(storage)
     storage.close()  # checkpoints the WAL into the file
     with path.open("r+b") as f:
         f.seek(page_size * (pages // 2))
@@ -133,7 +135,8 @@ def test_watch_on_a_corrupted_file_exits_2_naming_the_file(tmp_path: Path) -> No
 def test_reads_raise_storage_error_only(tmp_path: Path) -> None:
     storage = Storage(tmp_path / "onda.db")
     storage.save_trend(trend(1))
-    storage._db.execute("DROP TABLE trends")  # a damaged schema: the read fails inside SQLite
+    with storage.transaction() as con:
+        con.execute("DROP TABLE trends")  # a damaged schema: the read fails inside SQLite
     with pytest.raises(StorageError, match="cannot read database"):
         storage.recent_trends()
     with pytest.raises(StorageError):
@@ -158,7 +161,8 @@ async def test_a_store_that_keeps_failing_ends_in_a_fatal_status(tmp_path: Path,
     service.subscribe(events.append)
     await service.start()
     try:
-        storage._db.execute("DROP TABLE source_health")  # every health write fails from now on
+        with storage.transaction() as con:
+            con.execute("DROP TABLE source_health")  # every health write fails from now on
         with pytest.raises(StorageError):
             storage.all_health()
         assert service.check_store() is None  # one failure is not fatal yet

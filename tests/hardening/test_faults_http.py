@@ -16,7 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from hardening_support import TEN_MB, KeywordScorer, LoopbackServer, flood, json_response, utcnow, wait_for
+from fakes import KeywordScorer
+from hardening_support import TEN_MB, LoopbackServer, flood, json_response, utcnow, wait_for
 
 from brand_dna.dna import BrandDNA
 from monitor.clustering import Clusterer, TextAnalyser

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from hardening_support import PYTHON, REPO, KeywordScorer, json_response, onda_env, utcnow
+from fakes import KeywordScorer
+from hardening_support import PYTHON, REPO, json_response, onda_env, utcnow
+from sqlite_pragmas import cap_pages, page_count, uncap_pages
 
 from brand_dna.dna import BrandDNA
 from monitor.alerts import AlertDispatcher
@@ -51,8 +53,7 @@ def verdict(i: int) -> Verdict:
 
 def fill_up(storage: Storage) -> None:
     """Cap the file at its current size plus a few pages, so the next big writes hit SQLITE_FULL."""
-    pages = storage._db.execute("PRAGMA page_count").fetchone()[0]
-    storage._db.execute(f"PRAGMA max_page_count = {pages + 4}")
+    cap_pages(storage, page_count(storage) + 4)
 
 
 def fill_every_table(storage: Storage) -> None:
@@ -129,7 +130,7 @@ def test_disk_full_single_writes_are_atomic_and_clear(tmp_path: Path) -> None:
     assert storage.outbox() == []
     assert storage.get_trend("t0") is not None
     # space comes back (disk cleaned up): the same Storage writes again
-    storage._db.execute("PRAGMA max_page_count = 1000000")
+    uncap_pages(storage)
     storage.save_trend(trend(failed, size=3000))
     assert storage.get_trend(f"t{failed}") is not None
     storage.close()
@@ -154,7 +155,7 @@ def test_disk_full_inside_a_transaction_rolls_everything_back(tmp_path: Path) ->
     assert storage.get_trend("t100") is None and storage.get_verdict("t100", "Acme") is None
     assert len(storage.recent_trends()) == 5
     # the connection is usable afterwards (no transaction left open)
-    storage._db.execute("PRAGMA max_page_count = 1000000")
+    uncap_pages(storage)
     with storage.transaction():
         storage.save_trend(trend(100))
     assert storage.get_trend("t100") is not None
@@ -167,8 +168,7 @@ def test_prune_on_a_full_disk_is_all_or_nothing(tmp_path: Path) -> None:
     for i in range(40):
         storage.save_trend(trend(i, size=2000))
         storage.save_verdict("Acme", verdict(i))
-    pages = storage._db.execute("PRAGMA page_count").fetchone()[0]
-    storage._db.execute(f"PRAGMA max_page_count = {pages}")
+    cap_pages(storage, page_count(storage))
     try:
         pruned = storage.prune_trends(NOW + timedelta(days=1))
     except StorageError:
@@ -255,7 +255,7 @@ async def test_service_on_a_full_disk_keeps_polling_and_reporting(
     stored_notices = [m for m in errors if "could not store" in m]
     assert len(stored_notices) == 1 and stored_notices[0].startswith("could not store 5 trend(s): "), errors
     assert svc.health()[0].ok  # the source itself is fine
-    storage._db.execute("PRAGMA max_page_count = 1000000")
+    uncap_pages(storage)
     stored = {t.title for t in storage.recent_trends(limit=10_000)}
     assert not stored & set(titles)  # nothing half-written
     assert not [r for r in storage.outbox(limit=10_000) if r.trend_id in {e.trend.id for e in trends}]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from hardening_support import KeywordScorer, utcnow, wait_for
+from fakes import KeywordScorer
+from hardening_support import utcnow, wait_for
 
 from brand_dna.dna import BrandDNA
 from monitor.clustering import Clusterer, TextAnalyser

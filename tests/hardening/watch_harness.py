@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hardening_support import KeywordScorer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared fakes
+from fakes import KeywordScorer
 
 import monitor.compose
 from brand_dna.dna import load_brand

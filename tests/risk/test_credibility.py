@@ -10,7 +10,7 @@ from monitor.evidence import CredibilityEvidence, SourceRating
 from monitor.explain import flag_text
 from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_lists_notice, url_domain
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "credibility"
+SHIPPED = Path(__file__).resolve().parents[1] / "fixtures" / "credibility"  # own rows in the real file formats
 
 
 def write_lists(d: Path) -> Path:
@@ -106,12 +106,19 @@ def test_installed_lists_and_notice(tmp_path: Path) -> None:
     assert missing_lists_notice(tmp_path / "cred") is None
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared credibility data not present")
-def test_real_shared_lists() -> None:
-    idx = CredibilityIndex.load(SHARED)
-    assert set(idx.lists) == {"iffy", "lin2023", "opensources", "wikipedia_rsp"}
-    assert idx.rate("infowars.com").level == "low"
-    assert idx.rate("imolaoggi.it").level == "low"
+def test_lists_in_their_published_formats() -> None:
+    """The four files as `onda data update` names them, with the quirks of the real ones."""
+    idx = CredibilityIndex.load(SHIPPED)
+    assert idx.lists == ["iffy", "lin2023", "opensources", "wikipedia_rsp"]
+    assert idx.rate("bufalequotidiane.example").level == "low"  # Iffy + pc1 0.18
+    assert idx.rate("complottiora.example").level == "low"  # "https://www." pattern
+    assert idx.rate("notiziestrane.example").level == "low"  # pc1 0.23 + the two-word tag "fake news"
+    assert idx.rate("satiraoggi.example").level == "low"
+    assert idx.rate("tabloidtwo.example").level == "low"  # second domain of a quoted, deprecated row
+    assert idx.rate("agenziaseria.example").level == "high"  # pc1 0.93 + generally reliable
     assert idx.rate("corriere.it").level == "high"
-    [flag] = idx.assess(["https://www.imolaoggi.it/2024/x", "https://www.databaseitalia.it/y"])
+    assert idx.rate("split.example").level == "unknown"  # misspelled "unrealiable" against a mid pc1
+    assert idx.rate("opinionated.example").level == "unknown"  # no consensus is no vote
+    assert "facebook.com" not in idx.low  # page-level pc1 rows are ignored
+    [flag] = idx.assess(["https://www.bufalequotidiane.example/2026/x", "https://notiziestrane.example/y"])
     assert flag.level == "high"

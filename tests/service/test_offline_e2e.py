@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+from fakes import KeywordScorer
 
 from monitor.clustering import Clusterer
 from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, SourceErrorEvent, TrendEvent
-from monitor.models import Trend, Verdict
+from monitor.models import Trend
 from monitor.risk.factcheck import FactCheckStore
 from monitor.service import MonitorService
 from monitor.storage import Storage
@@ -19,27 +19,12 @@ from monitor.storage import Storage
 pytestmark = pytest.mark.model
 
 
-class NoBrandScorer:
-    def __init__(self, embedder) -> None:
-        self.embedder = embedder
-        self.brands = []  # type: ignore[var-annotated]
-
-    def load(self) -> None:
-        pass
-
-    def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
-        return [{} for _ in trends]
-
-    def replace_brand(self, brand) -> None:
-        pass
-
-
 def offline_service(storage: Storage, embedder, factchecks: FactCheckStore | None = None) -> MonitorService:
     settings = Settings()
     return MonitorService(
         settings,
         storage=storage,
-        scorer=NoBrandScorer(embedder),
+        scorer=KeywordScorer([], embedder),
         clusterer=Clusterer(embedder, storage, utcnow),
         connections=HttpConnections(settings, storage, offline=True, factchecks=factchecks),
     )
@@ -50,7 +35,6 @@ def utcnow() -> datetime:
 
 
 async def test_offline_run_once_clusters_the_replayed_day(real_embedder, tmp_path) -> None:
-    pytest.importorskip("monitor.offline.server")
     storage = Storage(tmp_path / "onda.db")
     svc = offline_service(storage, real_embedder)
     events: list[Event] = []

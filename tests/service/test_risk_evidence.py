@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fakes import KeywordScorer
 
 from brand_dna.dna import BrandDNA
-from brand_dna.embedder import HashEmbedder
 from monitor.clustering import Clusterer, TextAnalyser
 from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, TrendEvent
-from monitor.models import RiskAssessment, SourceItem, Trend, Verdict
+from monitor.models import SourceItem
 from monitor.service import MonitorService
 from monitor.sources.base import PollContext, RiskEvidenceSource
 from monitor.storage import Storage
-
-
-class RiskyWhenToldScorer:
-    """Every trend fits; its risk is "high" once `risky` is set (as if a debunk had arrived)."""
-
-    def __init__(self, brand: BrandDNA) -> None:
-        self.brands = [brand]
-        self.embedder = HashEmbedder()
-        self.risky = False
-
-    def load(self) -> None:
-        pass
-
-    def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
-        risk = RiskAssessment(level="high") if self.risky else RiskAssessment()
-        return [
-            {
-                b.name: Verdict(id=t.id, verdict="risky" if self.risky else "fit", fit=0.8, matched=None, risk=risk)
-                for b in self.brands
-            }
-            for t in trends
-        ]
 
 
 class StorySource:
@@ -73,7 +50,7 @@ async def test_new_evidence_rescores_recent_trends(
     settings = Settings()
     settings.storage.path = str(tmp_path / "onda.db")
     storage = Storage(tmp_path / "onda.db")
-    scorer = RiskyWhenToldScorer(brand)
+    scorer = KeywordScorer([brand])  # "caffè sospeso day" fits the one-word brand "caffè"
     evidence = EvidenceSource("evidence", refreshes_risk=refreshes)
     assert isinstance(evidence, RiskEvidenceSource)
     svc = MonitorService(
@@ -89,7 +66,7 @@ async def test_new_evidence_rescores_recent_trends(
     try:
         await svc.run_once()
         assert [e.source for e in events if isinstance(e, TrendEvent)] == ["story"]
-        scorer.risky = True
+        scorer.risky = {"sospeso"}  # as if a debunk had arrived
         evidence.pending = 2
         await svc.poll_now("evidence")
     finally:

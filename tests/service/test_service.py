@@ -11,62 +11,20 @@ from typing import Any
 
 import aiohttp
 import pytest
+from fakes import KeywordScorer
 
 from brand_dna.dna import BrandDNA, load_brand
-from brand_dna.embedder import HashEmbedder
 from monitor.api import Connected
 from monitor.clustering import Clusterer
 from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
-from monitor.models import RiskAssessment, SourceItem, Trend, Verdict
+from monitor.models import SourceItem
 from monitor.runner import backoff_delay
 from monitor.service import MonitorService
 from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.sources.http import HttpFetcher
 from monitor.storage import OutboxRow, Storage
-
-
-class FakeScorer:
-    """fit when a DNA keyword is in the title; `fail` makes scoring raise."""
-
-    def __init__(self, brand: BrandDNA) -> None:
-        self._brands = [brand]
-        self.embedder = HashEmbedder()
-        self.loaded = False
-        self.fail = False
-        self.calls = 0
-        self.risky: set[str] = set()  # title words that make a trend risky (new risk evidence)
-
-    @property
-    def brands(self) -> list[BrandDNA]:
-        return list(self._brands)
-
-    def load(self) -> None:
-        self.loaded = True
-
-    def replace_brand(self, brand: BrandDNA) -> None:
-        self._brands = [brand if b.name == brand.name else b for b in self._brands]
-
-    def score_trends(self, trends: Sequence[Trend]) -> list[dict[str, Verdict]]:
-        self.calls += 1
-        if self.fail:
-            raise RuntimeError("scorer exploded")
-        out = []
-        for t in trends:
-            by_brand = {}
-            for b in self._brands:
-                hit = next((k for k in b.dna if k.lower() in t.title.lower()), None)
-                risky = any(w in t.title.lower() for w in self.risky)
-                by_brand[b.name] = Verdict(
-                    id=t.id,
-                    verdict="risky" if risky else "fit" if hit else "off_brand",
-                    fit=0.8 if hit else 0.1,
-                    matched=hit,
-                    risk=RiskAssessment(level="high") if risky else RiskAssessment(),
-                )
-            out.append(by_brand)
-        return out
 
 
 class FakeAlerts:
@@ -209,7 +167,7 @@ def storage(tmp_path: Path) -> Storage:
 
 
 def make_service(settings, storage, brand, analyser, sources, alerts=None, scorer=None):
-    scorer = scorer or FakeScorer(brand)
+    scorer = scorer or KeywordScorer([brand])
     clusterer = Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser)
     svc = MonitorService(
         settings,
@@ -425,7 +383,7 @@ async def test_new_evidence_rescores_held_trends_and_publishes_only_those_that_m
     ok = OkSource(interval_s=60, titles=("caffè sospeso day", "nuovo treno regionale"))
     feed = DebunkFeed()
     alerts = FakeAlerts()
-    scorer = FakeScorer(brand)
+    scorer = KeywordScorer([brand])
     svc = MonitorService(
         settings,
         storage=storage,
@@ -508,7 +466,7 @@ async def test_failed_start_cleans_up(settings, storage, brand, analyser) -> Non
     from monitor.api import ServiceError
 
     before = other_tasks()
-    scorer = FakeScorer(brand)
+    scorer = KeywordScorer([brand])
     connections = NoReplay()
     svc = MonitorService(
         settings,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 import tui.run
 from brand_dna.dna import BrandFileError
 from monitor.config import Settings
+from monitor.storage import StorageError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,8 +66,8 @@ def test_run_tui_runs_the_app_with_the_built_service(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(OndaApp, "run", fake_run)
     assert tui.run.run_tui(Settings(), offline=True, db="/tmp/x.db") == 0
     assert seen == {"offline": True, "db": "/tmp/x.db", "service": fake}
-    with pytest.raises(sqlite3.ProgrammingError):  # the store was closed when the app ended
-        fake.storage._db.execute("SELECT 1")
+    with pytest.raises(StorageError, match="closed database"):  # the store was closed when the app ended
+        fake.storage.recent_trends()
 
 
 def _repo_state() -> tuple[str, dict[str, bytes]]:
