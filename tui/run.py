@@ -37,14 +37,12 @@ def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: 
     except (BrandFileError, StorageError) as exc:  # one readable line, like the other commands
         sys.stderr.write(f"onda: {exc}\n")
         return 2
-    log_file = _log_to_file()
-    app = OndaApp(service, brand=brand, clock=local_now)
-    if settings.tui.theme == "light":
-        app.theme = "textual-light"
-    try:
+    with service.storage:  # closed on every path, like `onda watch`
+        log_file = _log_to_file()
+        app = OndaApp(service, brand=brand, clock=local_now)
+        if settings.tui.theme == "light":
+            app.theme = "textual-light"
         result = app.run()
-    finally:
-        service.storage.close()
     if log_file is not None and result:
         sys.stderr.write(f"onda: see the log in {log_file}\n")
     return int(result or 0)

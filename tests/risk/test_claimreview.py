@@ -153,6 +153,7 @@ def test_import_then_score_with_db_and_date(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "imported 1 fact-check(s), 0 already known, 1 skipped" in first.stdout
     assert "rated true ('Vero')" in first.stdout
+    assert not Path(f"{db}-wal").exists()  # the command closed the store: the last close checkpoints the WAL away
     second = run_onda(["--db", str(db), "data", "import-factchecks", str(feed)], "", tmp_path)
     assert "imported 0 fact-check(s), 1 already known" in second.stdout
     lines = [
