@@ -58,10 +58,10 @@ class LatestTrends:
                 break
         if len(out) < limit:
             try:
-                for trend in self.storage.recent_trends(limit=limit):
-                    if trend.id in out:
-                        continue
-                    v = self.storage.get_verdict(trend.id, brand)
+                stored = [t for t in self.storage.recent_trends(limit=limit) if t.id not in out]
+                verdicts = self.storage.verdicts_for(brand, [t.id for t in stored])  # one query, not one per trend
+                for trend in stored:
+                    v = verdicts.get(trend.id)
                     if v is not None:
                         out[trend.id] = (trend, v)
                     if len(out) >= limit:
