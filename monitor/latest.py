@@ -45,7 +45,8 @@ class LatestTrends:
         return list(self._items.values())
 
     def newest_first(self) -> Iterator[tuple[Trend, dict[str, Verdict]]]:
-        return reversed(self._items.values())
+        """A snapshot (taken in one step under the GIL): the TUI calls `recent()` from a worker thread."""
+        return iter(list(reversed(self._items.values())))
 
     def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:
         """Latest trends with `brand`'s verdict: in-memory (full breakdown) first, then storage."""
