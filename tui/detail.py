@@ -26,10 +26,9 @@ LEVEL_STYLE = {"none": "dim", "low": "yellow", "medium": "bold yellow", "high": 
 def breakdown_table(verdict: Verdict) -> Table:
     table = Table(expand=True, box=None, pad_edge=False, show_edge=False, header_style="bold")
     table.add_column("Kind", width=4, no_wrap=True)
-    table.add_column("DNA statement", ratio=1, no_wrap=True, overflow="ellipsis")
-    table.add_column("Sem", justify="right", width=5)
-    table.add_column("Lex", justify="right", width=5)
-    table.add_column("Comb", justify="right", width=5)
+    table.add_column("DNA statement", ratio=1, min_width=16, no_wrap=True, overflow="ellipsis")
+    for label in ("Sem", "Lex", "Comb"):  # never squeezed: the statement column gives way (or the screen scrolls)
+        table.add_column(label, justify="right", width=5, min_width=5, no_wrap=True)
     for s in sorted(verdict.breakdown, key=lambda s: -s.score):
         style = "bold green" if s.statement == verdict.matched else ""
         table.add_row(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -17,7 +18,7 @@ from monitor.models import Trend, Verdict
 from monitor.text import clean_text
 from tui.messages import OpenDetail, TrendSeen
 from tui.state import DashboardState, Entry
-from tui.tables import ColumnSpec, Row, fill, selected_key, set_columns
+from tui.tables import ColumnSpec, Row, column_widths, fill, selected_key, set_columns
 from tui.text import age, momentum_arrow, safe, sparkline, trend_counts
 
 OPP_COLUMNS: list[ColumnSpec] = [
@@ -40,6 +41,7 @@ OFF_COLUMNS: list[ColumnSpec] = [
     ("why", "Why", None, 2),
     ("age", "Age", 4, 0),
 ]
+OFF_BY_FEEDBACK = "not for us (your feedback)"
 ARROW_STYLE = {"↑": "bold green", "↓": "red", "→": "yellow"}
 
 
@@ -83,7 +85,7 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
 
 
 def off_brand_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, dismissed: bool) -> Row:
-    why = "not for us (your feedback)" if dismissed else verdict_why(verdict)
+    why = OFF_BY_FEEDBACK if dismissed else verdict_why(verdict)
     return (
         trend.id,
         [
@@ -116,8 +118,7 @@ class OpportunitiesPane(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.state = state
         self.show_off_brand = False
-        self._width = 0
-        self._widths: dict[str, dict[str, int]] = {}
+        self._widths: dict[str, dict[str, int]] = {}  # table id -> its column widths now
 
     def compose(self) -> ComposeResult:
         yield Static(id="opps-label")
@@ -129,22 +130,23 @@ class OpportunitiesPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#offbrand").display = False
-        self._layout(self.size.width or 80)
         self.refresh_view()
 
     def on_resize(self, event: Resize) -> None:
-        if self.size.width and self.size.width != self._width:
-            self._layout(self.size.width)
         self.refresh_view()
 
-    def _layout(self, width: int) -> None:
-        self._width = width
-        panel_inner = width - 2  # the risky panel's border
-        self._widths = {
-            "opps": set_columns(self.query_one("#opps", DataTable), OPP_COLUMNS, width),
-            "offbrand": set_columns(self.query_one("#offbrand", DataTable), OFF_COLUMNS, width),
-            "risky": set_columns(self.query_one("#risky", DataTable), RISKY_COLUMNS, panel_inner),
-        }
+    def _columns(self, table_id: str, specs: list[ColumnSpec], width: int, wants: dict[str, int]) -> str | None:
+        """Re-create a table's columns when the width or the content calls for other widths.
+
+        Returns the row key the cursor was on (re-creating the columns clears the rows)."""
+        table = self.query_one(f"#{table_id}", DataTable)
+        wants = {k: v for k, v in wants.items() if v}  # an empty table keeps the plain shares by weight
+        widths = column_widths(specs, width, wants)
+        if widths == self._widths.get(table_id):
+            return None
+        keep = selected_key(table)
+        self._widths[table_id] = set_columns(table, specs, width, wants)
+        return keep
 
     @property
     def opps_table(self) -> DataTable[Text]:
@@ -158,20 +160,47 @@ class OpportunitiesPane(Vertical):
         dismissed = [e for e in state.store.by_verdict(brand, "fit") if (brand, e[0].id) in state.dismissed]
         off = state.store.by_verdict(brand, "off_brand") + dismissed
         risky = state.store.by_verdict(brand, "risky")
+        width = self.size.width or 80
 
         def age_of(e: Entry) -> str:
             return age(e[0].first_seen, now)
 
+        def widest(values: list[str], extra: int = 0) -> int:
+            return max((cell_len(clean_text(v, 300)) + extra for v in values), default=0)
+
+        keep = self._columns(
+            "opps",
+            OPP_COLUMNS,
+            width,
+            {"title": widest([t.title for t, _ in fits], 2), "matched": widest([v.matched or "—" for _, v in fits])},
+        )
         w = self._widths
         fill(
             self.opps_table,
             [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in state.new_ids) for t, v in fits],
+            keep,
+        )
+        why = [OFF_BY_FEEDBACK if (brand, t.id) in state.dismissed else verdict_why(v) for t, v in off]
+        keep = self._columns(
+            "offbrand", OFF_COLUMNS, width, {"title": widest([t.title for t, _ in off]), "why": widest(why)}
         )
         fill(
             self.query_one("#offbrand", DataTable),
             [off_brand_row(t, v, w["offbrand"], age_of((t, v)), (brand, t.id) in state.dismissed) for t, v in off],
+            keep,
         )
-        fill(self.query_one("#risky", DataTable), [risky_row(t, v, w["risky"], age_of((t, v))) for t, v in risky])
+        reasons = [next(iter(risk_reasons(v.risk)), "") for _, v in risky]
+        keep = self._columns(
+            "risky",
+            RISKY_COLUMNS,
+            width - 2,  # the panel's border
+            {"title": widest([t.title for t, _ in risky]), "reason": widest(reasons)},
+        )
+        fill(
+            self.query_one("#risky", DataTable),
+            [risky_row(t, v, w["risky"], age_of((t, v))) for t, v in risky],
+            keep,
+        )
         panel = self.query_one("#risky-panel")
         panel.border_title = f"⚠ Do not ride ({len(risky)})"
         panel.border_subtitle = "risky for this brand — details: Enter"
@@ -197,24 +226,29 @@ class OpportunitiesPane(Vertical):
         self._split_height(len(off) if self.show_off_brand else len(fits), len(risky), banner_text)
 
     def _split_height(self, main_rows: int, risky_rows: int, banner: Text | None) -> None:
-        """Give the two lists the height their rows need; when both cannot fit, the smaller need wins first."""
+        """Give both lists the height their rows need, the panel right below the list; when both cannot
+        fit, the smaller need is met first and the other list scrolls."""
         used = 1 + (banner.cell_len // max(self.size.width - 2, 1) + 1 if banner is not None else 0)
         avail = max(self.size.height - used, 8)
-        main_need, risky_need = main_rows + 1, risky_rows + 3  # header row; header row and border
-        if main_need + risky_need <= avail or risky_need <= avail // 2:
-            risky_h = risky_need
-        elif main_need <= avail // 2:
-            risky_h = avail - main_need
+        main_need, risky_need = max(main_rows + 1, 4), max(risky_rows + 3, 4)  # header row (+ the border)
+        main = self.main_table()
+        if main_need + risky_need <= avail:
+            main.styles.height, risky_h = main_need, risky_need
         else:
-            risky_h = avail // 2
+            main.styles.height = "1fr"
+            if risky_need <= avail // 2:
+                risky_h = risky_need
+            elif main_need <= avail // 2:
+                risky_h = avail - main_need
+            else:
+                risky_h = avail // 2
         self.query_one("#risky-panel").styles.height = max(min(risky_h, avail - 4), 4)
 
     def action_toggle_off_brand(self) -> None:
         self.show_off_brand = not self.show_off_brand
         self.query_one("#opps").display = not self.show_off_brand
-        off = self.query_one("#offbrand")
-        off.display = self.show_off_brand
-        (off if self.show_off_brand else self.query_one("#opps")).focus()
+        self.query_one("#offbrand").display = self.show_off_brand
+        self.focus_main()
         self.refresh_view()
 
     def main_table(self) -> DataTable[Text]:
