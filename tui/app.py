@@ -8,6 +8,9 @@ Panes read `self.state` (tui.state.DashboardState, passed to them at compose) an
 for actions with messages (tui.messages); only this class calls the service. Reads that
 touch storage run in one thread worker per reload; every worker's error lands in
 `on_worker_state_changed`, which shows it as a notification.
+
+Over 400 lines as one job (events → state, the pane requests, actions and palette entries
+of the one dashboard); the natural next split is the event → state step into tui/state.py.
 """
 
 from __future__ import annotations
