@@ -45,7 +45,8 @@ class LatestTrends:
         return list(self._items.values())
 
     def newest_first(self) -> Iterator[tuple[Trend, dict[str, Verdict]]]:
-        return reversed(self._items.values())
+        """A snapshot (taken in one step under the GIL): the TUI calls `recent()` from a worker thread."""
+        return iter(list(reversed(self._items.values())))
 
     def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:
         """Latest trends with `brand`'s verdict: in-memory (full breakdown) first, then storage."""
@@ -58,10 +59,10 @@ class LatestTrends:
                 break
         if len(out) < limit:
             try:
-                for trend in self.storage.recent_trends(limit=limit):
-                    if trend.id in out:
-                        continue
-                    v = self.storage.get_verdict(trend.id, brand)
+                stored = [t for t in self.storage.recent_trends(limit=limit) if t.id not in out]
+                verdicts = self.storage.verdicts_for(brand, [t.id for t in stored])  # one query, not one per trend
+                for trend in stored:
+                    v = verdicts.get(trend.id)
                     if v is not None:
                         out[trend.id] = (trend, v)
                     if len(out) >= limit:

@@ -437,9 +437,18 @@ class Storage:
 
     def get_verdict(self, trend_id: str, brand: str) -> Verdict | None:
         rows = self._read("SELECT * FROM verdicts WHERE trend_id=? AND brand=?", (trend_id, brand))
-        if not rows:
-            return None
-        row = rows[0]
+        return self._row_to_verdict(rows[0]) if rows else None
+
+    def verdicts_for(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Verdict]:
+        """`brand`'s stored verdicts for these trends in one query (trend id -> verdict; missing ids absent)."""
+        if not trend_ids:
+            return {}
+        marks = ",".join("?" * len(trend_ids))
+        rows = self._read(f"SELECT * FROM verdicts WHERE brand=? AND trend_id IN ({marks})", (brand, *trend_ids))
+        return {row["trend_id"]: self._row_to_verdict(row) for row in rows}
+
+    @staticmethod
+    def _row_to_verdict(row: sqlite3.Row) -> Verdict:
         fit_evidence = json.loads(row["evidence"] or "{}")
         return Verdict(
             id=row["trend_id"],

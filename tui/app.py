@@ -3,6 +3,14 @@
 The service is injected (`OndaApp(service, brand=..., clock=...)`); the app never
 builds one. `service.start()` runs as a worker from `on_mount`, so the first frame
 shows immediately with "loading model…" until the service says `model_ready`.
+
+Panes read `self.state` (tui.state.DashboardState, passed to them at compose) and ask
+for actions with messages (tui.messages); only this class calls the service. Reads that
+touch storage run in one thread worker per reload; every worker's error lands in
+`on_worker_state_changed`, which shows it as a notification.
+
+Over 400 lines as one job (events → state, the pane requests, actions and palette entries
+of the one dashboard); the natural next split is the event → state step into tui/state.py.
 """
 
 from __future__ import annotations
@@ -13,26 +21,39 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, HelpPanel, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from brand_dna.dna import BrandDNA
-from monitor.api import RescoreDiff, ServiceAPI
+from monitor.api import ServiceAPI
 from monitor.events import AlertEvent, Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
-from monitor.models import SourceHealth
+from monitor.models import SourceHealth, Trend, Verdict
 from monitor.text import clean_text
 from tui.brand import BrandPane
 from tui.detail import DetailScreen
-from tui.messages import ServiceEvent
+from tui.help import HelpScreen, PathList, default_paths
+from tui.messages import (
+    BrandSaved,
+    GiveFeedback,
+    OpenDetail,
+    PollSource,
+    ReloadHealth,
+    ServiceEvent,
+    SwitchBrand,
+    TrendSeen,
+)
 from tui.opportunities import OpportunitiesPane
 from tui.sources import AlertsPane, SourcesPane
-from tui.state import TrendStore
+from tui.state import DashboardState
 
 TABS = {"opportunities": "1 Opportunities", "dna": "2 Brand DNA", "sources": "3 Sources", "alerts": "4 Alerts"}
+FEEDBACK_LABEL = {"used": "as used", "not_for_us": "not for us"}
 
 
 def local_now() -> datetime:
@@ -48,6 +69,8 @@ class OndaApp(App[int]):
         Binding("3", "show_tab('sources')", "Sources", show=False),
         Binding("4", "show_tab('alerts')", "Alerts", show=False),
         Binding("b", "next_brand", "Next brand"),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("escape", "close_keys_panel", "Close", show=False, priority=True),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -58,23 +81,14 @@ class OndaApp(App[int]):
         brand: str | None = None,
         clock: Callable[[], datetime] = local_now,
         start_service: bool = True,
+        paths: PathList | None = None,
     ) -> None:
         super().__init__()
         self.service = service
-        self.clock = clock
         self.start_service = start_service
+        self.paths = paths if paths is not None else default_paths()
         names = [b.name for b in service.brands]
-        self.brand_name = brand if brand in names else (names[0] if names else "—")
-        self.store = TrendStore()
-        self.health_map: dict[str, SourceHealth] = {}
-        self.viewing: dict[str, str] = {}  # source -> the other process polling it (this dashboard only views)
-        self.polling: set[str] = set()
-        self.new_ids: set[str] = set()
-        self.dismissed: set[tuple[str, str]] = set()
-        self._feedback: dict[tuple[str, str], set[str]] = {}
-        self.model_state = "loading"  # loading | ready | error | stopped
-        self.status_message = "loading model…"
-        self.last_update: datetime | None = None
+        self.state = DashboardState(brand=brand if brand in names else (names[0] if names else "—"), clock=clock)
         self.events_seen = 0
         self._refresh_pending = False
         self._announce: list[str] = []
@@ -82,18 +96,26 @@ class OndaApp(App[int]):
         self._stopped = False
         self._main_screen: Screen | None = None
 
+    @property
+    def brand_name(self) -> str:
+        return self.state.brand
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.state.clock
+
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≈")
         with TabbedContent(id="tabs", initial="opportunities"):
             with TabPane(TABS["opportunities"], id="opportunities"):
-                yield OpportunitiesPane(id="opps-pane")
+                yield OpportunitiesPane(self.state, id="opps-pane")
             with TabPane(TABS["dna"], id="dna"):
-                yield BrandPane(id="brand-pane")
+                yield BrandPane(self.state, self.service, id="brand-pane")
             with TabPane(TABS["sources"], id="sources"):
-                yield SourcesPane(id="sources-pane")
+                yield SourcesPane(self.state, id="sources-pane")
             with TabPane(TABS["alerts"], id="alerts"):
-                yield AlertsPane(id="alerts-pane")
+                yield AlertsPane(self.state, self.service, id="alerts-pane")
         yield Footer()
 
     @property
@@ -104,8 +126,8 @@ class OndaApp(App[int]):
     def on_mount(self) -> None:
         self._main_screen = self.screen
         self._unsubscribe = self.service.subscribe(self._service_listener)
-        self.reload_trends()
-        self.reload_health(refresh=False)
+        self.state.sources = self._source_names()
+        self.reload()
         self._update_header()
         self.main.query_one("#opps").focus()
         if self.start_service:
@@ -113,10 +135,44 @@ class OndaApp(App[int]):
         self.set_interval(30, self.schedule_refresh)  # ages and "next run" go stale
 
     async def _start(self) -> None:
-        try:
-            await self.service.start()
-        except Exception as exc:  # through the queue, so it lands after the events start() already emitted
-            self.post_message(ServiceEvent(StatusEvent(StatusKind.ERROR, f"service failed to start: {clean_text(exc, 300)}")))
+        await self.service.start()  # a failure reaches on_worker_state_changed
+
+    def on_resize(self, event: Resize) -> None:
+        self._update_header()
+
+    # -- workers --------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker errors are shown (workers run with exit_on_error=False)."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = clean_text(event.worker.error, 300)
+        if event.worker.name == "service-start":
+            self._set_error(f"service failed to start: {error}")
+        else:
+            self.notify(error, title=event.worker.name or "Error", severity="error", markup=False, timeout=10)
+
+    def reload(self) -> None:
+        """Read every brand's recent trends and the sources' health again, in a thread."""
+        self._reload_worker([b.name for b in self.service.brands])
+
+    @work(thread=True, exclusive=True, group="reload", name="reload", exit_on_error=False)
+    def _reload_worker(self, brands: list[str]) -> None:
+        """One recent() per brand and one health(), off the event loop; the newest reload wins."""
+        rows: dict[str, list[tuple[Trend, Verdict]]] = {}
+        for name in brands:
+            try:
+                rows[name] = self.service.recent(name)
+            except Exception as exc:  # the service may not be ready; events will fill the store
+                self.log.warning(f"recent({name}) failed: {exc}")
+        health = self.service.health()
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._apply_reload, rows, health)
+
+    def _apply_reload(self, rows: dict[str, list[tuple[Trend, Verdict]]], health: list[SourceHealth]) -> None:
+        for name, entries in rows.items():
+            self.state.store.load(name, entries)
+        self.state.health.update({h.name: h for h in health})
+        self.schedule_refresh()
 
     # -- service events -------------------------------------------------------------------
     def _service_listener(self, event: Event) -> None:
@@ -132,13 +188,14 @@ class OndaApp(App[int]):
     def on_service_event(self, message: ServiceEvent) -> None:
         event = message.event
         self.events_seen += 1
+        health = self.state.health
         if isinstance(event, TrendEvent):
             self._on_trend(event)
         elif isinstance(event, SourceHealthEvent):
-            self.health_map[event.health.name] = event.health
+            health[event.health.name] = event.health
         elif isinstance(event, SourceErrorEvent):
-            old = self.health_map.get(event.source, SourceHealth(event.source))
-            self.health_map[event.source] = replace(
+            old = health.get(event.source, SourceHealth(event.source))
+            health[event.source] = replace(
                 old,
                 last_error=event.error,
                 last_error_at=self.clock(),
@@ -156,85 +213,93 @@ class OndaApp(App[int]):
         self.schedule_refresh()
 
     def _on_trend(self, event: TrendEvent) -> None:
-        self.last_update = self.clock()
+        self.state.last_update = self.clock()
         for brand, verdict in event.verdicts.items():
-            became_fit = self.store.put(brand, event.trend, verdict)
+            became_fit = self.state.store.put(brand, event.trend, verdict)
             if brand == self.brand_name and became_fit:
-                self.new_ids.add(event.trend.id)
+                self.state.new_ids.add(event.trend.id)
                 self._announce.append(clean_text(event.trend.title, 120))
 
     def _on_status(self, event: StatusEvent) -> None:
+        state = self.state
         if event.kind == StatusKind.MODEL_LOADING:
-            self.model_state, self.status_message = "loading", "loading model…"
+            state.model_state, state.status_message = "loading", "loading model…"
         elif event.kind == StatusKind.MODEL_READY:
-            self.model_state, self.status_message = "ready", "model ready"
-            self.reload_trends()
-            self.reload_health(refresh=False)
-        elif event.kind == StatusKind.ERROR:
+            state.model_state, state.status_message = "ready", "model ready"
+            state.sources = self._source_names()
+            self.reload()
+        elif event.kind in (StatusKind.ERROR, StatusKind.FATAL):
             self._set_error(event.message)
         elif event.kind == StatusKind.RESCORED:
-            brand = event.data.get("brand")
-            self.reload_trends([brand] if isinstance(brand, str) else None)
+            self.reload()
         elif event.kind == StatusKind.STOPPED:
-            self.model_state, self.status_message = "stopped", "stopped"
-        elif event.kind == StatusKind.FATAL:
-            self._set_error(event.message)
+            state.model_state, state.status_message = "stopped", "stopped"
         elif event.kind == StatusKind.NOTICE:
             self.notify(clean_text(event.message, 300), markup=False)
             source = event.data.get("source")
             if event.data.get("topic") == "leases" and isinstance(source, str):
                 if event.data.get("viewing"):  # another process polls it: we show its results
-                    self.viewing[source] = str(event.data.get("polled_by") or "another process")
+                    state.viewing[source] = str(event.data.get("polled_by") or "another process")
                 else:
-                    self.viewing.pop(source, None)
+                    state.viewing.pop(source, None)
                 self._update_header()
 
     def _set_error(self, message: str) -> None:
-        self.model_state, self.status_message = "error", clean_text(message, 300)
-        self.notify(self.status_message, title="Error", severity="error", markup=False, timeout=10)
+        self.state.model_state, self.state.status_message = "error", clean_text(message, 300)
+        self.notify(self.state.status_message, title="Error", severity="error", markup=False, timeout=10)
         self.schedule_refresh()
 
-    # -- state reloads --------------------------------------------------------------------
-    def reload_trends(self, brands: Iterable[str] | None = None) -> None:
-        for name in brands or [b.name for b in self.service.brands]:
-            try:
-                self.store.load(name, self.service.recent(name))
-            except Exception as exc:  # the service may not be ready; events will fill the store
-                self.log.warning(f"recent({name}) failed: {exc}")
-
-    def reload_health(self, refresh: bool = True) -> None:
-        try:
-            self.health_map.update({h.name: h for h in self.service.health()})
-        except Exception as exc:
-            self.log.warning(f"health() failed: {exc}")
-        if refresh:
-            self.schedule_refresh()
-
-    def source_list(self) -> list[str]:
+    def _source_names(self) -> list[str]:
         try:
             return list(self.service.source_names())
         except Exception:
-            return list(self.health_map)
+            return []
 
     def current_brand(self) -> BrandDNA | None:
         return next((b for b in self.service.brands if b.name == self.brand_name), None)
 
-    def feedback_marks(self, trend_id: str, brand: str) -> set[str]:
-        marks = set(self._feedback.get((trend_id, brand), set()))
+    # -- pane requests --------------------------------------------------------------------
+    @on(OpenDetail)
+    def _open_detail(self, message: OpenDetail) -> None:
+        self.open_detail(message.trend_id)
+
+    @on(TrendSeen)
+    def _trend_seen(self, message: TrendSeen) -> None:
+        if message.trend_id in self.state.new_ids:
+            self.state.new_ids.discard(message.trend_id)
+            self.schedule_refresh()
+
+    @on(PollSource)
+    def _poll_source(self, message: PollSource) -> None:
+        self.poll_source(message.source)
+
+    @on(ReloadHealth)
+    def _reload_health(self, message: ReloadHealth) -> None:
+        self.reload()
+
+    @on(GiveFeedback)
+    def _give_feedback(self, message: GiveFeedback) -> None:
+        self.give_feedback(message.trend_id, message.brand, message.kind)
+
+    @on(BrandSaved)
+    def _brand_saved(self, message: BrandSaved) -> None:
+        self.reload()
+
+    @on(SwitchBrand)
+    def _switch_brand(self, message: SwitchBrand) -> None:
+        self.action_next_brand()
+
+    def give_feedback(self, trend_id: str, brand: str, kind: str) -> None:
+        """Store feedback; a storage error is shown and nothing is remembered."""
         try:
-            marks |= self.service.feedback_for(trend_id, brand)
-        except Exception:
-            pass
-        return marks
-
-    def remember_feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        self._feedback.setdefault((trend_id, brand), set()).add(kind)
+            self.service.feedback(trend_id, brand, kind)
+        except Exception as exc:  # storage errors must not kill the dashboard
+            self.notify(f"Could not save feedback: {clean_text(exc, 200)}", severity="error", markup=False)
+            return
+        self.state.feedback.setdefault((trend_id, brand), set()).add(kind)
         if kind == "not_for_us":
-            self.dismissed.add((brand, trend_id))
-        self.schedule_refresh()
-
-    def brand_saved(self, diff: RescoreDiff) -> None:
-        self.reload_trends([diff.brand])
+            self.state.dismissed.add((brand, trend_id))
+        self.notify(f"Marked {FEEDBACK_LABEL.get(kind, kind)}", markup=False)
         self.schedule_refresh()
 
     # -- rendering ------------------------------------------------------------------------
@@ -274,32 +339,13 @@ class OndaApp(App[int]):
             return False
 
     def status_line(self) -> str:
-        names = list(dict.fromkeys([*self.source_list(), *self.health_map]))
-        failing = sum(1 for n in names if (h := self.health_map.get(n)) is not None and not h.ok)
-        parts = [self.status_message if self.model_state != "error" else f"⚠ {self.status_message}"]
-        if names:
-            parts.append(
-                f"{len(names) - failing}/{len(names)} sources ok" + (f", {failing} failing" if failing else "")
-            )
-        if self.viewing:
-            holders = ", ".join(sorted(set(self.viewing.values())))
-            parts.append(f"viewer: {len(self.viewing)} source(s) polled by {holders}")
-        if self.last_update is not None:
-            parts.append(f"updated {self.last_update.astimezone(self.clock().tzinfo):%H:%M:%S}")
-        return " · ".join(parts)
+        return self.state.status_line(self.size.width)
 
     def _update_header(self) -> None:
-        self.title = f"Onda · {clean_text(self.brand_name, 40)}"
-        self.sub_title = clean_text(self.status_line(), 160)
-
-    def banner_text(self, has_rows: bool) -> Text | None:
-        if self.model_state == "error":
-            return Text(f"⚠ {self.status_message}", style="bold")
-        if self.model_state == "loading" and not has_rows:
-            return Text("Loading the language model… trends appear as soon as scoring is ready.", style="italic")
-        if not has_rows:
-            return Text("No trends yet: sources are polling.", style="dim italic")
-        return None
+        width = self.size.width
+        self.title = f"Onda · {clean_text(self.brand_name, 20 if width < 110 else 40)}"
+        # The header centres "title — sub_title" between its icon and the right edge.
+        self.sub_title = clean_text(self.status_line(), max(width - len(self.title) - 14, 20))
 
     # -- actions --------------------------------------------------------------------------
     def _back_to_main(self) -> bool:
@@ -310,18 +356,28 @@ class OndaApp(App[int]):
             self.pop_screen()
         return True
 
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        elif not self.screen.is_modal:
+            self.push_screen(HelpScreen(self.paths))
+
+    def action_close_keys_panel(self) -> None:
+        """Esc closes the Keys panel (palette → Keys) first; otherwise the key goes on as usual."""
+        if not self.screen.query(HelpPanel):
+            raise SkipAction()
+        self.action_hide_help_panel()
+
     def action_show_tab(self, tab: str) -> None:
         if self._back_to_main():
             self.main.query_one(TabbedContent).active = tab
             self._focus_tab(tab)
 
     def _focus_tab(self, tab: str) -> None:
-        target = {
-            "opportunities": "#opps",
-            "dna": "#statements",
-            "sources": "#sources-table",
-            "alerts": "#alerts-table",
-        }
+        if tab == "opportunities":
+            self.main.query_one(OpportunitiesPane).focus_main()
+            return
+        target = {"dna": "#statements", "sources": "#sources-table", "alerts": "#alerts-table"}
         self.main.query_one(target[tab]).focus()
 
     @on(TabbedContent.TabActivated)
@@ -346,8 +402,8 @@ class OndaApp(App[int]):
     def _next_brand(self) -> None:
         names = [b.name for b in self.service.brands]
         i = names.index(self.brand_name) if self.brand_name in names else -1
-        self.brand_name = names[(i + 1) % len(names)]
-        self.new_ids.clear()
+        self.state.brand = names[(i + 1) % len(names)]
+        self.state.new_ids.clear()
         self.main.query_one(BrandPane).load_brand()
         self.main.query_one(OpportunitiesPane).refresh_view()
         self._update_header()
@@ -359,28 +415,36 @@ class OndaApp(App[int]):
         self.main.query_one(TabbedContent).get_tab("dna").label = label
 
     def open_detail(self, trend_id: str) -> None:
-        if self.store.get(self.brand_name, trend_id) is None:
+        if self.state.store.get(self.brand_name, trend_id) is None:
             return
-        self.new_ids.discard(trend_id)
-        self.push_screen(DetailScreen(trend_id, self.brand_name))
+        self.state.new_ids.discard(trend_id)
+        self.push_screen(DetailScreen(trend_id, self.brand_name, self.state))
+        self._load_feedback(trend_id, self.brand_name)
+
+    @work(thread=True, group="feedback", name="feedback", exit_on_error=False)
+    def _load_feedback(self, trend_id: str, brand: str) -> None:
+        marks = self.service.feedback_for(trend_id, brand)
+        self.call_from_thread(self._apply_feedback, trend_id, brand, marks)
+
+    def _apply_feedback(self, trend_id: str, brand: str, marks: set[str]) -> None:
+        self.state.feedback.setdefault((trend_id, brand), set()).update(marks)
+        self.schedule_refresh()
 
     def poll_source(self, name: str) -> None:
-        if name in self.polling:
+        if name in self.state.polling:
             return
-        self.polling.add(name)
+        self.state.polling.add(name)
         self.notify(f"Polling {clean_text(name, 40)}…", markup=False, timeout=2)
         self.schedule_refresh()
         self._poll_worker(name)
 
-    @work(group="poll", exit_on_error=False)
+    @work(group="poll", name="poll", exit_on_error=False)
     async def _poll_worker(self, name: str) -> None:
         try:
             await self.service.poll_now(name)
-        except Exception as exc:
-            self.notify(f"{clean_text(name, 40)}: {clean_text(exc, 200)}", severity="error", markup=False)
         finally:
-            self.polling.discard(name)
-            self.reload_health()
+            self.state.polling.discard(name)
+            self.reload()
 
     async def action_quit(self) -> None:
         """q, ctrl+q and the palette's Quit: asks first when Brand DNA edits would be lost."""
@@ -424,9 +488,7 @@ class OndaApp(App[int]):
         if trend_id is None:
             self.notify("Select a trend first", markup=False)
             return
-        self.service.feedback(trend_id, self.brand_name, kind)
-        self.remember_feedback(trend_id, self.brand_name, kind)
-        self.notify(f"Marked {kind.replace('_', ' ')}", markup=False)
+        self.give_feedback(trend_id, self.brand_name, kind)
 
     def _open_highlighted(self) -> None:
         trend_id = self._highlighted()
@@ -445,6 +507,7 @@ class OndaApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Keys, verdicts, risk levels, where files live (F1 or ?)", self.action_help)
         yield SystemCommand("Opportunities", "Show fit trends (key 1)", lambda: self.action_show_tab("opportunities"))
         yield SystemCommand("Brand DNA", "Edit the brand's statements (key 2)", lambda: self.action_show_tab("dna"))
         yield SystemCommand("Sources", "Source health, poll now (key 3)", lambda: self.action_show_tab("sources"))
@@ -465,7 +528,7 @@ class OndaApp(App[int]):
         yield SystemCommand("Add DNA statement", "Brand DNA: add (key a)", self._in_tab("dna", pane.action_add))
         yield SystemCommand("Save brand DNA", "Re-index and re-score (ctrl+s)", self._in_tab("dna", pane.action_save))
         yield SystemCommand("Revert brand DNA", "Drop unsaved edits (key z)", self._in_tab("dna", pane.action_revert))
-        for name in self.source_list():
+        for name in self._source_names():
             yield SystemCommand(f"Poll {name} now", "Fetch this source immediately", lambda n=name: self.poll_source(n))
         yield SystemCommand("Refresh alerts", "Reload the alert outbox", self.main.query_one(AlertsPane).reload)
 

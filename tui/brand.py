@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, LoadingIndicator, Static
 
 from brand_dna.dna import BrandDNA
-from monitor.api import RescoreDiff, VerdictChange
+from monitor.api import RescoreDiff, ServiceAPI, VerdictChange
 from monitor.explain import verdict_words
 from monitor.text import clean_text
 from tui.brand_dialogs import StatementDialog, UnsavedChangesScreen, UnsavedChoice
@@ -36,11 +36,10 @@ from tui.brand_edit import (
     parse_threshold,
     with_settings,
 )
+from tui.messages import BrandSaved
+from tui.state import DashboardState
 from tui.tables import ColumnSpec, fill, selected_key, set_columns
 from tui.text import safe
-
-if TYPE_CHECKING:
-    from tui.app import OndaApp
 
 COLUMNS: list[ColumnSpec] = [("kind", "Kind", 11, 0), ("statement", "Item", None, 1)]
 FIELDS = {"dna-language": "language", "dna-threshold": "alert_threshold"}
@@ -92,8 +91,10 @@ class BrandPane(Vertical):
 
         unsaved: bool
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, state: DashboardState, service: ServiceAPI, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.state = state
+        self.service = service  # update_brand (save) only; every other read comes from `state`
         self.base: BrandDNA | None = None  # the brand as the service has it
         self.draft: BrandDNA | None = None
         self.field_errors: dict[str, str] = {}  # field -> why its text cannot be saved
@@ -101,10 +102,6 @@ class BrandPane(Vertical):
         self.last_diff: RescoreDiff | None = None
         self._width = 0
         self._was_unsaved = False
-
-    @property
-    def onda(self) -> OndaApp:
-        return cast("OndaApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(id="dna-label")
@@ -149,7 +146,7 @@ class BrandPane(Vertical):
 
     def load_brand(self) -> None:
         """Start a fresh draft from the service's current brand (brand switch, revert, after save)."""
-        self.base = self.draft = self.onda.current_brand()
+        self.base = self.draft = next((b for b in self.service.brands if b.name == self.state.brand), None)
         self.field_errors.clear()
         language = self.draft.language if self.draft else None
         threshold = self.draft.alert_threshold if self.draft else 0.0
@@ -315,7 +312,7 @@ class BrandPane(Vertical):
     async def save_worker(self, draft: BrandDNA, then: Callable[[], object] | None = None) -> RescoreDiff | None:
         """update_brand rebuilds the index in a thread; the UI keeps running meanwhile."""
         try:
-            diff = await self.onda.service.update_brand(draft)
+            diff = await self.service.update_brand(draft)
         except Exception as exc:
             self.notify(f"Save failed: {clean_text(exc, 300)}", severity="error", markup=False, timeout=10)
             return None
@@ -323,7 +320,7 @@ class BrandPane(Vertical):
             self.saving = False
             self.query_one("#dna-progress").display = False
         self.last_diff = diff
-        self.onda.brand_saved(diff)
+        self.post_message(BrandSaved(diff))
         self.load_brand()
         self.query_one("#dna-diff-text", Static).update(diff_text(diff))
         self.query_one("#dna-diff").display = True

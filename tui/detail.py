@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -15,11 +15,9 @@ from textual.widgets import Footer, Header, Static
 
 from monitor.explain import layer_words, risk_lines, verdict_why, verdict_words
 from monitor.models import Trend, Verdict
-from monitor.text import clean_text
+from tui.messages import GiveFeedback
+from tui.state import DashboardState
 from tui.text import age, momentum_arrow, safe, sparkline, summary, trend_counts, when
-
-if TYPE_CHECKING:
-    from tui.app import OndaApp
 
 VERDICT_STYLE = {"fit": "bold green", "off_brand": "yellow", "risky": "bold white on red"}
 LEVEL_STYLE = {"none": "dim", "low": "yellow", "medium": "bold yellow", "high": "bold red"}
@@ -28,10 +26,9 @@ LEVEL_STYLE = {"none": "dim", "low": "yellow", "medium": "bold yellow", "high": 
 def breakdown_table(verdict: Verdict) -> Table:
     table = Table(expand=True, box=None, pad_edge=False, show_edge=False, header_style="bold")
     table.add_column("Kind", width=4, no_wrap=True)
-    table.add_column("DNA statement", ratio=1, no_wrap=True, overflow="ellipsis")
-    table.add_column("Sem", justify="right", width=5)
-    table.add_column("Lex", justify="right", width=5)
-    table.add_column("Comb", justify="right", width=5)
+    table.add_column("DNA statement", ratio=1, min_width=16, no_wrap=True, overflow="ellipsis")
+    for label in ("Sem", "Lex", "Comb"):  # never squeezed: the statement column gives way (or the screen scrolls)
+        table.add_column(label, justify="right", width=5, min_width=5, no_wrap=True)
     for s in sorted(verdict.breakdown, key=lambda s: -s.score):
         style = "bold green" if s.statement == verdict.matched else ""
         table.add_row(
@@ -78,14 +75,11 @@ class DetailScreen(Screen[None]):
         Binding("c", "copy_summary", "Copy"),
     ]
 
-    def __init__(self, trend_id: str, brand: str) -> None:
+    def __init__(self, trend_id: str, brand: str, state: DashboardState) -> None:
         super().__init__()
         self.trend_id = trend_id
         self.brand = brand
-
-    @property
-    def onda(self) -> OndaApp:
-        return cast("OndaApp", self.app)
+        self.state = state
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≈")
@@ -103,7 +97,7 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail").focus()
 
     def entry(self) -> tuple[Trend, Verdict] | None:
-        return self.onda.store.get(self.brand, self.trend_id)
+        return self.state.store.get(self.brand, self.trend_id)
 
     def update_view(self) -> None:
         entry = self.entry()
@@ -111,8 +105,8 @@ class DetailScreen(Screen[None]):
             self.query_one("#d-title", Static).update(Text("This trend is no longer available.", style="bold"))
             return
         trend, verdict = entry
-        now = self.onda.clock()
-        marks = self.onda.feedback_marks(self.trend_id, self.brand)
+        now = self.state.clock()
+        marks = self.state.feedback_marks(self.trend_id, self.brand)
         self.query_one("#d-title", Static).update(safe(trend.title, "bold", 600))
         v = Text.assemble(
             (f" {verdict_words(verdict.verdict).upper()} ", VERDICT_STYLE.get(verdict.verdict, "")),
@@ -170,21 +164,11 @@ class DetailScreen(Screen[None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    def _feedback(self, kind: str, label: str) -> None:
-        try:
-            self.onda.service.feedback(self.trend_id, self.brand, kind)
-        except Exception as exc:  # storage errors must not kill the dashboard
-            self.notify(f"Could not save feedback: {clean_text(exc, 200)}", severity="error", markup=False)
-            return
-        self.onda.remember_feedback(self.trend_id, self.brand, kind)
-        self.notify(f"Marked {label}", markup=False)
-        self.update_view()
-
     def action_mark_used(self) -> None:
-        self._feedback("used", "as used")
+        self.post_message(GiveFeedback(self.trend_id, self.brand, "used"))
 
     def action_not_for_us(self) -> None:
-        self._feedback("not_for_us", "not for us")
+        self.post_message(GiveFeedback(self.trend_id, self.brand, "not_for_us"))
 
     def action_copy_summary(self) -> None:
         entry = self.entry()

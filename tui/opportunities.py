@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.events import Resize
 from textual.widgets import DataTable, Static
 
 from monitor.explain import risk_reasons, verdict_why
 from monitor.models import Trend, Verdict
 from monitor.text import clean_text
-from tui.state import Entry
-from tui.tables import ColumnSpec, Row, fill, selected_key, set_columns
+from tui.messages import OpenDetail, TrendSeen
+from tui.state import DashboardState, Entry
+from tui.tables import ColumnSpec, Row, column_widths, fill, selected_key, set_columns
 from tui.text import age, momentum_arrow, safe, sparkline, trend_counts
-
-if TYPE_CHECKING:
-    from tui.app import OndaApp
 
 OPP_COLUMNS: list[ColumnSpec] = [
     ("title", "Trend", None, 3),
@@ -41,6 +41,7 @@ OFF_COLUMNS: list[ColumnSpec] = [
     ("why", "Why", None, 2),
     ("age", "Age", 4, 0),
 ]
+OFF_BY_FEEDBACK = "not for us (your feedback)"
 ARROW_STYLE = {"↑": "bold green", "↓": "red", "→": "yellow"}
 
 
@@ -84,7 +85,7 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
 
 
 def off_brand_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, dismissed: bool) -> Row:
-    why = "not for us (your feedback)" if dismissed else verdict_why(verdict)
+    why = OFF_BY_FEEDBACK if dismissed else verdict_why(verdict)
     return (
         trend.id,
         [
@@ -110,18 +111,14 @@ class OpportunitiesPane(Vertical):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "toggle_off_brand", "Off-brand"),
-        Binding("d", "focus_risky", "Do not ride"),
+        Binding("d", "toggle_risky", "Do not ride"),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, state: DashboardState, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.state = state
         self.show_off_brand = False
-        self._width = 0
-        self._widths: dict[str, dict[str, int]] = {}
-
-    @property
-    def onda(self) -> OndaApp:
-        return cast("OndaApp", self.app)
+        self._widths: dict[str, dict[str, int]] = {}  # table id -> its column widths now
 
     def compose(self) -> ComposeResult:
         yield Static(id="opps-label")
@@ -133,53 +130,82 @@ class OpportunitiesPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#offbrand").display = False
-        self._layout(self.size.width or 80)
         self.refresh_view()
 
-    def on_resize(self) -> None:
-        if self.size.width and self.size.width != self._width:
-            self._layout(self.size.width)
-            self.refresh_view()
+    def on_resize(self, event: Resize) -> None:
+        self.refresh_view()
 
-    def _layout(self, width: int) -> None:
-        self._width = width
-        panel_inner = width - 2  # the risky panel's border
-        self._widths = {
-            "opps": set_columns(self.query_one("#opps", DataTable), OPP_COLUMNS, width),
-            "offbrand": set_columns(self.query_one("#offbrand", DataTable), OFF_COLUMNS, width),
-            "risky": set_columns(self.query_one("#risky", DataTable), RISKY_COLUMNS, panel_inner),
-        }
+    def _columns(self, table_id: str, specs: list[ColumnSpec], width: int, wants: dict[str, int]) -> str | None:
+        """Re-create a table's columns when the width or the content calls for other widths.
+
+        Returns the row key the cursor was on (re-creating the columns clears the rows).
+        """
+        table = self.query_one(f"#{table_id}", DataTable)
+        wants = {k: v for k, v in wants.items() if v}  # an empty table keeps the plain shares by weight
+        widths = column_widths(specs, width, wants)
+        if widths == self._widths.get(table_id):
+            return None
+        keep = selected_key(table)
+        self._widths[table_id] = set_columns(table, specs, width, wants)
+        return keep
 
     @property
     def opps_table(self) -> DataTable[Text]:
         return self.query_one("#opps", DataTable)
 
     def refresh_view(self) -> None:
-        app = self.onda
-        brand = app.brand_name
-        now = app.clock()
-        fits = [e for e in app.store.by_verdict(brand, "fit") if (brand, e[0].id) not in app.dismissed]
-        dismissed = [e for e in app.store.by_verdict(brand, "fit") if (brand, e[0].id) in app.dismissed]
-        off = app.store.by_verdict(brand, "off_brand") + dismissed
-        risky = app.store.by_verdict(brand, "risky")
+        state = self.state
+        brand = state.brand
+        now = state.clock()
+        fits = [e for e in state.store.by_verdict(brand, "fit") if (brand, e[0].id) not in state.dismissed]
+        dismissed = [e for e in state.store.by_verdict(brand, "fit") if (brand, e[0].id) in state.dismissed]
+        off = state.store.by_verdict(brand, "off_brand") + dismissed
+        risky = state.store.by_verdict(brand, "risky")
+        width = self.size.width or 80
 
         def age_of(e: Entry) -> str:
             return age(e[0].first_seen, now)
 
+        def widest(values: list[str], extra: int = 0) -> int:
+            return max((cell_len(clean_text(v, 300)) + extra for v in values), default=0)
+
+        keep = self._columns(
+            "opps",
+            OPP_COLUMNS,
+            width,
+            {"title": widest([t.title for t, _ in fits], 2), "matched": widest([v.matched or "—" for _, v in fits])},
+        )
         w = self._widths
         fill(
             self.opps_table,
-            [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in app.new_ids) for t, v in fits],
+            [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in state.new_ids) for t, v in fits],
+            keep,
+        )
+        why = [OFF_BY_FEEDBACK if (brand, t.id) in state.dismissed else verdict_why(v) for t, v in off]
+        keep = self._columns(
+            "offbrand", OFF_COLUMNS, width, {"title": widest([t.title for t, _ in off]), "why": widest(why)}
         )
         fill(
             self.query_one("#offbrand", DataTable),
-            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), (brand, t.id) in app.dismissed) for t, v in off],
+            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), (brand, t.id) in state.dismissed) for t, v in off],
+            keep,
         )
-        fill(self.query_one("#risky", DataTable), [risky_row(t, v, w["risky"], age_of((t, v))) for t, v in risky])
+        reasons = [next(iter(risk_reasons(v.risk)), "") for _, v in risky]
+        keep = self._columns(
+            "risky",
+            RISKY_COLUMNS,
+            width - 2,  # the panel's border
+            {"title": widest([t.title for t, _ in risky]), "reason": widest(reasons)},
+        )
+        fill(
+            self.query_one("#risky", DataTable),
+            [risky_row(t, v, w["risky"], age_of((t, v))) for t, v in risky],
+            keep,
+        )
         panel = self.query_one("#risky-panel")
         panel.border_title = f"⚠ Do not ride ({len(risky)})"
         panel.border_subtitle = "risky for this brand — details: Enter"
-        new = sum(1 for t, _ in fits if t.id in app.new_ids)
+        new = sum(1 for t, _ in fits if t.id in state.new_ids)
         if self.show_off_brand:
             label = Text.assemble(
                 (f"Off-brand for {clean_text(brand, 40)}", "bold"), (f" ({len(off)})", "dim"), ("  o: back", "dim")
@@ -193,41 +219,71 @@ class OpportunitiesPane(Vertical):
             )
         self.query_one("#opps-label", Static).update(label)
         banner = self.query_one("#banner", Static)
-        banner_text = app.banner_text(has_rows=bool(fits or off or risky))
+        banner_text = state.banner_text(has_rows=bool(fits or off or risky))
         banner.display = banner_text is not None
         if banner_text is not None:
             banner.update(banner_text)
-            banner.set_class(app.model_state == "error", "error")
+            banner.set_class(state.model_state == "error", "error")
+        self._split_height(len(off) if self.show_off_brand else len(fits), len(risky), banner_text)
+
+    def _split_height(self, main_rows: int, risky_rows: int, banner: Text | None) -> None:
+        """Give both lists the height their rows need, the panel right below its list.
+
+        When both cannot fit, the smaller need is met first and the other list scrolls.
+        """
+        used = 1 + (banner.cell_len // max(self.size.width - 2, 1) + 1 if banner is not None else 0)
+        avail = max(self.size.height - used, 8)
+        main_need, risky_need = max(main_rows + 1, 4), max(risky_rows + 3, 4)  # header row (+ the border)
+        main = self.main_table()
+        if main_need + risky_need <= avail:
+            main.styles.height, risky_h = main_need, risky_need
+        else:
+            main.styles.height = "1fr"
+            if risky_need <= avail // 2:
+                risky_h = risky_need
+            elif main_need <= avail // 2:
+                risky_h = avail - main_need
+            else:
+                risky_h = avail // 2
+        self.query_one("#risky-panel").styles.height = max(min(risky_h, avail - 4), 4)
 
     def action_toggle_off_brand(self) -> None:
         self.show_off_brand = not self.show_off_brand
         self.query_one("#opps").display = not self.show_off_brand
-        off = self.query_one("#offbrand")
-        off.display = self.show_off_brand
-        (off if self.show_off_brand else self.query_one("#opps")).focus()
+        self.query_one("#offbrand").display = self.show_off_brand
+        self.focus_main()
         self.refresh_view()
 
-    def action_focus_risky(self) -> None:
-        self.query_one("#risky").focus()
+    def main_table(self) -> DataTable[Text]:
+        """The list above the "Do not ride" panel: opportunities, or off-brand after `o`."""
+        return self.query_one("#offbrand" if self.show_off_brand else "#opps", DataTable)
+
+    def focus_main(self) -> None:
+        self.main_table().focus()
+
+    def action_toggle_risky(self) -> None:
+        """`d` jumps into "Do not ride" and, pressed there, back to the list above."""
+        risky = self.query_one("#risky", DataTable)
+        if risky.has_focus:
+            self.focus_main()
+        else:
+            risky.focus()
 
     def highlighted_trend(self) -> str | None:
         """The trend id under the cursor of the focused table (or the main table)."""
         focused = self.app.focused
         table = focused if isinstance(focused, DataTable) and focused in self.query(DataTable) else None
-        return selected_key(
-            table or (self.query_one("#offbrand", DataTable) if self.show_off_brand else self.opps_table)
-        )
+        return selected_key(table or self.main_table())
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
-            self.onda.open_detail(event.row_key.value)
+            self.post_message(OpenDetail(event.row_key.value))
 
     @on(DataTable.RowHighlighted, "#opps")
     def _seen(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
         # Refills emit highlights for intermediate rows: only the row really under the cursor counts as seen.
-        if key in self.onda.new_ids and self.has_focus_within and selected_key(self.opps_table) == key:
-            self.onda.new_ids.discard(key)
-            self.onda.schedule_refresh()
+        if key in self.state.new_ids and self.has_focus_within and selected_key(self.opps_table) == key:
+            self.post_message(TrendSeen(key))

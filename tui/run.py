@@ -25,6 +25,7 @@ def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: 
     from monitor.compose import build_service
     from monitor.storage import StorageError
     from tui.app import OndaApp, local_now
+    from tui.help import settings_paths
 
     if offline:
         try:
@@ -39,7 +40,7 @@ def run_tui(settings: Settings, *, offline: bool, db: str | None = None, brand: 
         return 2
     with service.storage:  # closed on every path, like `onda watch`
         log_file = _log_to_file()
-        app = OndaApp(service, brand=brand, clock=local_now)
+        app = OndaApp(service, brand=brand, clock=local_now, paths=settings_paths(settings))
         if settings.tui.theme == "light":
             app.theme = "textual-light"
         result = app.run()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,13 +11,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from monitor.api import ServiceAPI
 from monitor.models import OutboxRow, SourceHealth
 from monitor.text import clean_text
+from tui.messages import PollSource, ReloadHealth
+from tui.state import DashboardState
 from tui.tables import ColumnSpec, Row, fill, selected_key, set_columns
 from tui.text import age, safe, when
-
-if TYPE_CHECKING:
-    from tui.app import OndaApp
 
 SOURCE_COLUMNS: list[ColumnSpec] = [
     ("name", "Source", 14, 0),
@@ -77,14 +77,11 @@ def source_row(
 class SourcesPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("p", "poll", "Poll now"), Binding("r", "reload", "Refresh")]
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, state: DashboardState, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.state = state
         self._width = 0
         self.widths: dict[str, int] = {}
-
-    @property
-    def onda(self) -> OndaApp:
-        return cast("OndaApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(id="sources-label")
@@ -99,19 +96,20 @@ class SourcesPane(Vertical):
             self.refresh_view()
 
     def refresh_view(self) -> None:
-        app = self.onda
+        state = self.state
         table = self.query_one("#sources-table", DataTable)
         width = self.size.width or 80
         if width != self._width or not self.widths:
             self._width = width
             self.widths = set_columns(table, SOURCE_COLUMNS, width)
-        names = list(dict.fromkeys([*app.source_list(), *app.health_map]))
+        names = state.source_names()
+        now = state.clock()
         rows = [
-            source_row(n, app.health_map.get(n), n in app.polling, app.clock(), self.widths, n in app.viewing)
+            source_row(n, state.health.get(n), n in state.polling, now, self.widths, n in state.viewing)
             for n in names
         ]
         fill(table, rows)
-        failing = sum(1 for n in names if (h := app.health_map.get(n)) is not None and not h.ok)
+        failing = state.failing()
         self.query_one("#sources-label", Static).update(
             Text.assemble(
                 ("Sources", "bold"),
@@ -124,10 +122,10 @@ class SourcesPane(Vertical):
 
     def _show_selected(self) -> None:
         name = selected_key(self.query_one("#sources-table", DataTable))
-        h = self.onda.health_map.get(name) if name else None
+        h = self.state.health.get(name) if name else None
         detail = Text()
         if h is not None:
-            now = self.onda.clock()
+            now = self.state.clock()
             detail.append(f"{clean_text(name, 40)}: ", style="bold")
             detail.append(f"last success {when(h.last_success, now)} · next run {when(h.next_run, now)}")
             detail.append(f" · {h.items_last} items last poll", style="dim")
@@ -144,10 +142,10 @@ class SourcesPane(Vertical):
     def action_poll(self) -> None:
         name = selected_key(self.query_one("#sources-table", DataTable))
         if name is not None:
-            self.onda.poll_source(name)
+            self.post_message(PollSource(name))
 
     def action_reload(self) -> None:
-        self.onda.reload_health()
+        self.post_message(ReloadHealth())
 
 
 def alert_row(row: OutboxRow, widths: dict[str, int], now: datetime) -> Row:
@@ -177,16 +175,14 @@ def alert_columns(rows: list[OutboxRow]) -> list[ColumnSpec]:
 class AlertsPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "reload", "Refresh")]
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, state: DashboardState, service: ServiceAPI, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.state = state
+        self.service = service
         self._width = 0
         self.widths: dict[str, int] = {}
         self.rows: list[OutboxRow] = []
         self._specs: list[ColumnSpec] = []
-
-    @property
-    def onda(self) -> OndaApp:
-        return cast("OndaApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(id="alerts-label")
@@ -201,7 +197,7 @@ class AlertsPane(Vertical):
 
     def reload(self) -> None:
         try:
-            self.rows = self.onda.service.outbox(200)
+            self.rows = self.service.outbox(200)
         except Exception as exc:
             self.notify(f"Cannot read the alert outbox: {clean_text(exc, 200)}", severity="error", markup=False)
             self.rows = []
@@ -215,7 +211,7 @@ class AlertsPane(Vertical):
             self._width = width
             self._specs = specs
             self.widths = set_columns(table, specs, width)
-        fill(table, [alert_row(r, self.widths, self.onda.clock()) for r in self.rows])
+        fill(table, [alert_row(r, self.widths, self.state.clock()) for r in self.rows])
         counts = {s: sum(1 for r in self.rows if r.status == s) for s in ("sent", "pending", "failed")}
         self.query_one("#alerts-label", Static).update(
             Text.assemble(

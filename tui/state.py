@@ -5,10 +5,13 @@ Plain Python (no widgets) so ordering and bucketing can be tested as functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from monitor.models import Trend, Verdict
+from rich.text import Text
+
+from monitor.models import SourceHealth, Trend, Verdict
 
 Entry = tuple[Trend, Verdict]
 
@@ -47,3 +50,57 @@ class TrendStore:
     def by_verdict(self, brand: str, verdict: str) -> list[Entry]:
         rows = [e for e in self.entries.get(brand, {}).values() if e[1].verdict == verdict]
         return sorted(rows, key=risky_key if verdict == "risky" else opportunity_key)
+
+
+@dataclass
+class DashboardState:
+    """Everything the panes show. Only the app writes it; panes read it and post messages (tui.messages)."""
+
+    brand: str
+    clock: Callable[[], datetime]
+    store: TrendStore = field(default_factory=TrendStore)
+    sources: list[str] = field(default_factory=list)  # configured source names
+    health: dict[str, SourceHealth] = field(default_factory=dict)
+    viewing: dict[str, str] = field(default_factory=dict)  # source -> the other process polling it
+    polling: set[str] = field(default_factory=set)
+    new_ids: set[str] = field(default_factory=set)
+    dismissed: set[tuple[str, str]] = field(default_factory=set)  # (brand, trend id) marked not for us
+    feedback: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (trend id, brand) -> marks
+    model_state: str = "loading"  # loading | ready | error | stopped
+    status_message: str = "loading model…"
+    last_update: datetime | None = None
+
+    def source_names(self) -> list[str]:
+        """Configured sources first, then any part (an RSS feed) that reported health."""
+        return list(dict.fromkeys([*self.sources, *self.health]))
+
+    def failing(self) -> int:
+        return sum(1 for n in self.source_names() if (h := self.health.get(n)) is not None and not h.ok)
+
+    def feedback_marks(self, trend_id: str, brand: str) -> set[str]:
+        return set(self.feedback.get((trend_id, brand), set()))
+
+    def status_line(self, width: int = 160) -> str:
+        """The header's sub-title; narrower terminals get the short forms."""
+        names = self.source_names()
+        failing = self.failing()
+        short = width < 110
+        parts = [self.status_message if self.model_state != "error" else f"⚠ {self.status_message}"]
+        if names:
+            parts.append(f"{len(names) - failing}/{len(names)} sources ok" + (f", {failing} failing" if failing else ""))
+        if self.viewing:
+            holders = ", ".join(sorted(set(self.viewing.values())))
+            parts.append(f"viewer: {len(self.viewing)}" if short else f"viewer: {len(self.viewing)} source(s) polled by {holders}")
+        if self.last_update is not None:
+            stamp = self.last_update.astimezone(self.clock().tzinfo)
+            parts.append(f"{stamp:%H:%M}" if short else f"updated {stamp:%H:%M:%S}")
+        return " · ".join(parts)
+
+    def banner_text(self, has_rows: bool) -> Text | None:
+        if self.model_state == "error":
+            return Text(f"⚠ {self.status_message}", style="bold")
+        if self.model_state == "loading" and not has_rows:
+            return Text("Loading the language model… trends appear as soon as scoring is ready.", style="italic")
+        if not has_rows:
+            return Text("No trends yet: sources are polling.", style="dim italic")
+        return None

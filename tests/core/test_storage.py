@@ -168,3 +168,20 @@ def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="crash mid-write"):
         crash_mid_write()
     assert db.used_trends("b") == set()
+
+
+def test_verdicts_for_reads_a_brands_verdicts_in_one_query(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "x.db")
+    for tid in ("a", "b", "c"):
+        db.save_trend(make_trend(tid))
+    db.save_verdict("Lavazza", Verdict("a", "fit", 0.6, "stmt", RiskAssessment()))
+    db.save_verdict("Lavazza", Verdict("b", "off_brand", 0.1, "stmt", RiskAssessment()))
+    db.save_verdict("Other", Verdict("c", "fit", 0.7, "stmt", RiskAssessment()))
+    statements: list[str] = []
+    db._db.set_trace_callback(statements.append)
+    got = db.verdicts_for("Lavazza", ["a", "b", "c"])
+    db._db.set_trace_callback(None)
+    assert {k: v.verdict for k, v in got.items()} == {"a": "fit", "b": "off_brand"}
+    assert got["a"] == db.get_verdict("a", "Lavazza")
+    assert len([s for s in statements if s.startswith("SELECT")]) == 1
+    assert db.verdicts_for("Lavazza", []) == {}

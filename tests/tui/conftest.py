@@ -22,8 +22,12 @@ def fake() -> FakeService:
     return FakeService()
 
 
+FIXED_PATHS = [("config file", "/home/me/.config/onda/config.toml"), ("database", "/home/me/.local/share/onda/onda.db")]
+
+
 def make_app(service: FakeService, brand: str | None = None) -> OndaApp:
-    app = OndaApp(service, brand=brand, clock=fixed_clock)
+    """The app over a fake service with a fixed clock and fixed file locations (the help screen shows them)."""
+    app = OndaApp(service, brand=brand, clock=fixed_clock, paths=FIXED_PATHS)
     app.animation_level = "none"
     return app
 

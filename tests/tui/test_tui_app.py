@@ -42,7 +42,7 @@ async def test_first_frame_before_model_ready_then_rows() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert ("start",) in fake.calls  # started from on_mount, not awaited before the first frame
-        assert app.model_state == "loading"
+        assert app.state.model_state == "loading"
         assert "loading model…" in app.sub_title
         banner = app.main.query_one("#banner")
         assert banner.display and "Loading the language model" in rendered(banner)
@@ -52,7 +52,7 @@ async def test_first_frame_before_model_ready_then_rows() -> None:
         await pilot.press("1")
         gate.set()
         await settle(pilot, app)
-        assert app.model_state == "ready"
+        assert app.state.model_state == "ready"
         assert "model ready" in app.sub_title and "3/4 sources ok, 1 failing" in app.sub_title
         assert keys(app.main.query_one("#opps", DataTable)) == ["t-sinner", "t-barista", "t-coffeeday", "t-markup"]
         assert not app.main.query_one("#banner").display
@@ -63,13 +63,13 @@ async def test_start_failure_shows_error_and_keeps_running() -> None:
     app = make_app(fake)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        assert app.model_state == "error"
+        assert app.state.model_state == "error"
         assert "model file is corrupt" in app.sub_title
         assert "model file is corrupt" in rendered(app.main.query_one("#banner"))
         assert any("model file is corrupt" in n.message for n in app._notifications)
         fake.push(StatusEvent("error", "faiss index unreadable"))
         await settle(pilot, app)
-        assert app.status_message == "faiss index unreadable"
+        assert app.state.status_message == "faiss index unreadable"
 
 
 async def test_opportunities_risky_and_off_brand(fake: FakeService) -> None:
@@ -121,11 +121,11 @@ async def test_new_trend_is_announced_and_cursor_stays_on_same_trend(fake: FakeS
         await settle(pilot, app)
         assert keys(table)[0] == "t-new"  # best first
         assert cursor_key(table) == "t-barista"  # not stolen
-        assert app.new_ids == {"t-new"}
+        assert app.state.new_ids == {"t-new"}
         assert "1 new" in rendered(app.main.query_one("#opps-label"))
         assert "● Espresso world record" in rendered(table)
         assert any(n.title == "New opportunity" and "Espresso world record" in n.message for n in app._notifications)
-        assert app.last_update == NOW and "updated 09:30:00" in app.sub_title
+        assert app.state.last_update == NOW and app.sub_title.endswith(" · 09:30")  # 80 columns: the short form
         # an update of an already-fit trend is not announced again
         fake.push(TrendEvent(trend, {"Lavazza": fit_verdict(trend, 0.95)}, "gdelt", False))
         await settle(pilot, app)
@@ -201,7 +201,7 @@ async def test_detail_screen_content_and_keys(fake: FakeService) -> None:
         await settle(pilot, app)
         assert ("feedback", "t-sinner", "Lavazza", "used") in fake.calls
         assert "your feedback: used" in rendered(screen.query_one("#d-verdict"))
-        entry = app.store.get("Lavazza", "t-sinner")
+        entry = app.state.store.get("Lavazza", "t-sinner")
         assert entry is not None
         assert app.clipboard == summary(entry[0], entry[1], "Lavazza")
         assert "Sinner vince" in app.clipboard and "[" not in app.clipboard.splitlines()[0]
@@ -346,7 +346,7 @@ async def test_sources_health_poll_now_and_errors(fake: FakeService) -> None:
         await pilot.press("p")
         await settle(pilot, app)
         assert ("poll_now", "mastodon") in fake.calls
-        assert app.health_map["mastodon"].ok and "failing" not in rendered(table)
+        assert app.state.health["mastodon"].ok and "failing" not in rendered(table)
         assert "4/4 sources ok" in app.sub_title
         fake.push(SourceErrorEvent("gdelt", "timeout after 20 s", 2, None))
         await settle(pilot, app)

@@ -22,8 +22,34 @@ def test_dashboard_80x24(snap_compare) -> None:
     assert snap_compare(make_app(FakeService()), terminal_size=(80, 24), run_before=_ready)
 
 
+def test_dashboard_120x40(snap_compare) -> None:
+    assert snap_compare(make_app(FakeService()), terminal_size=(120, 40), run_before=_ready)
+
+
 def test_dashboard_160x45(snap_compare) -> None:
     assert snap_compare(make_app(FakeService()), terminal_size=(160, 45), run_before=_ready)
+
+
+def test_dashboard_200x60(snap_compare) -> None:
+    assert snap_compare(make_app(FakeService()), terminal_size=(200, 60), run_before=_ready)
+
+
+def test_help_80x24(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await pilot.press("f1")
+        await _ready(pilot)
+
+    assert snap_compare(make_app(FakeService()), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_detail_160x45(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await pilot.press("enter")
+        await _ready(pilot)
+
+    assert snap_compare(make_app(FakeService()), terminal_size=(160, 45), run_before=run_before)
 
 
 def test_detail_80x24(snap_compare) -> None:
