@@ -1,28 +1,27 @@
 """`onda` command line: tui (default), watch, score, eval, init, data update.
 
-Heavy imports (torch, textual, aiohttp) happen inside the command that needs them, so
-`onda --help` and config errors answer at once. Config and input problems print one
-line on stderr and exit 2 (config) or 1 (bad input lines), never a traceback.
-A first run with nothing set up says where the files go and how to create them
-(`onda init`; monitor/starter.py). Longer than most modules: it is the argument
-parsing and glue of every command, while the work lives in the modules they call.
+This module parses the arguments and calls the command; the commands are in monitor/commands/
+(score/eval, init, data), monitor/watch.py and tui/run.py. Heavy imports (torch, textual, aiohttp)
+happen inside the command that needs them, so `onda --help` and config errors answer at once.
+Config and input problems print one line on stderr and exit 2 (config) or 1 (bad input lines),
+never a traceback. A first run with nothing set up says where the files go and how to create them
+(`onda init`; monitor/starter.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Sequence
+from typing import Any
 
+from monitor.commands.common import EXIT_CONFIG, UserError
+from monitor.commands.data import cmd_data_update, cmd_import_factchecks
+from monitor.commands.init import cmd_init, settings_with_brands
+from monitor.commands.score import cmd_eval, cmd_score
 from monitor.config import ConfigError, Settings, load_settings
-from monitor.models import FactCheck
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
 
 
 def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -143,6 +142,7 @@ def _init_parser(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `onda` console entry point: parse, load the settings, run the command; returns the exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("ONDA_LOG_LEVEL", "WARNING").upper(),
@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         if command in ("tui", "watch"):
-            settings = _settings_with_brands(settings, args)
+            settings = settings_with_brands(settings, args)
         if command == "score":
             return cmd_score(settings, args.brand, args.input, db=args.db)
         if command == "eval":
@@ -174,15 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_tui(settings, args)
     except KeyboardInterrupt:
         return 130
-    except _UserError as exc:
+    except UserError as exc:
         print(f"onda: {exc}", file=sys.stderr)
         return exc.code
-
-
-class _UserError(Exception):
-    def __init__(self, message: str, code: int = EXIT_CONFIG) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def quiet_progress_bars() -> None:
@@ -202,226 +196,6 @@ def quiet_progress_bars() -> None:
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # transformers: unannotated
 
 
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    """Write a config and a starter brand: from flags, or by asking on a terminal."""
-    from monitor.starter import StarterError, init_config_path, run_init
-
-    try:
-        done = run_init(
-            init_config_path(getattr(args, "config", None)),
-            name=args.name,
-            statements=args.statement,
-            example=args.example,
-            ask=input if _interactive() else None,
-            say=print,
-        )
-    except StarterError as exc:
-        print(f"onda: init: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    except (EOFError, KeyboardInterrupt):
-        print("\nonda: init: cancelled, nothing written", file=sys.stderr)
-        return 130
-    print("\n".join(done.summary()))
-    return EXIT_OK
-
-
-def _settings_with_brands(settings: Settings, args: argparse.Namespace) -> Settings:
-    """Settings whose brand files exist: on a first run in a terminal, offer to create them; else say how."""
-    from monitor.starter import StarterError, ensure_brands, init_config_path
-
-    try:
-        written = ensure_brands(settings, init_config_path(args.config), ask=input if _interactive() else None, say=print)
-        return settings if written is None else load_settings(str(written))
-    except StarterError as exc:
-        raise _UserError(str(exc)) from None
-    except ConfigError as exc:
-        raise _UserError(f"config error: {exc}") from None
-
-
-def _load_brand_or_exit(path: str) -> Any:
-    from brand_dna.dna import BrandFileError, load_brand
-
-    try:
-        return load_brand(path)
-    except BrandFileError as exc:
-        raise _UserError(f"brand error: {exc}") from None
-
-
-def _open_input(path: str) -> IO[str]:
-    if path == "-":
-        reconfigure = getattr(sys.stdin, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="replace")
-        return sys.stdin
-    try:
-        # errors="replace": one line of broken UTF-8 must not abort the run (it becomes a bad line)
-        return open(path, encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise _UserError(f"cannot read {path}: {exc.strerror}", EXIT_BAD_INPUT) from None
-
-
-def read_trend_batches(
-    stream: IO[str], label: str, *, max_lines: int = 512, wait_s: float = 0.05
-) -> Iterator[list[tuple[int, Any, str | None]]]:
-    """Batches of (line number, TrendInput or None, error) for the non-blank lines, as they arrive.
-
-    A batch is what arrived within `wait_s` of its first line, at most `max_lines` (monitor.linebatch).
-    """
-    from monitor.linebatch import line_batches
-
-    for lines in line_batches(stream, max_lines=max_lines, wait_s=wait_s):
-        yield [(lineno, *parse_trend_line(raw, f"{label}:{lineno}")) for lineno, raw in lines if raw.strip()]
-
-
-def parse_trend_line(raw: str, where: str) -> tuple[Any, str | None]:
-    """(TrendInput, None) for a valid JSON line, else (None, "where: why")."""
-    from monitor.models import TrendInput
-
-    try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return None, f"{where}: invalid JSON ({exc.msg})"
-    except (ValueError, RecursionError) as exc:  # 5000-digit numbers, [[[[... nested too deeply
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else "number too long"
-        return None, f"{where}: invalid JSON ({reason})"
-    try:
-        return TrendInput.from_json(obj), None
-    except ValueError as exc:
-        return None, f"{where}: {exc}"
-
-
-def _scorer_with_stored_factchecks(settings: Settings, brand: Any, db: str | None) -> Any:
-    """The scorer of `score` / `eval`, with the debunks kept in the store (read-only)."""
-    from monitor.compose import build_embedder, build_risk_gate, build_scorer
-
-    embedder = build_embedder(settings)
-    gate = build_risk_gate(settings, embedder, _stored_factchecks(settings, db))
-    return build_scorer(settings, [brand], embedder, gate)
-
-
-def _stored_factchecks(settings: Settings, db: str | None) -> list[FactCheck]:
-    """The debunks a scoring command uses, read-only: --db (must exist), else the user's store if any."""
-    from monitor.storage import StorageError, read_factchecks
-
-    path = Path(db) if db else settings.db_path()
-    if not path.exists():
-        if db:
-            raise _UserError(f"database not found: {db}")
-        return []
-    try:
-        return read_factchecks(path)
-    except StorageError as exc:
-        raise _UserError(str(exc)) from None
-
-
-# Two throw-away titles (Italian, English) scored before the first real line, so the lazily built
-# parts (model, brand index, lemma tables, risk layers) are ready and the first verdict is not late.
-_WARM_UP = (
-    {"id": "warm-up-it", "title": "Oggi a Milano", "lang": "it"},
-    {"id": "warm-up-en", "title": "Today in London", "lang": "en"},
-)
-
-
-def cmd_score(
-    settings: Settings,
-    brand_path: str,
-    input_path: str,
-    *,
-    batch: int = 512,
-    wait_s: float = 0.05,
-    db: str | None = None,
-) -> int:
-    """Stream JSON lines in, verdict lines out (same order), each batch flushed as soon as it is scored.
-
-    The model loads before any input is read. A batch is what arrived within `wait_s` of its first
-    line (at most `batch` lines): a pipe gets verdicts while its input still arrives, a file is
-    scored in full batches.
-    """
-    from monitor.explain import verdict_json
-    from monitor.models import TrendInput
-
-    brand = _load_brand_or_exit(brand_path)
-    chatty = sys.stderr.isatty()
-    if chatty:
-        print(f"onda score: loading the model and {brand.name}'s statements…", file=sys.stderr, flush=True)
-    scorer = _scorer_with_stored_factchecks(settings, brand, db)
-    scorer.score_inputs([TrendInput.from_json(t) for t in _WARM_UP])
-    label = _input_label(input_path)
-    stream = _open_input(input_path)
-    if chatty:
-        hint = ": one JSON trend per line, Ctrl-D to end" if stream.isatty() else ""
-        print(f"onda score: ready, reading {label}{hint}", file=sys.stderr, flush=True)
-    bad = 0
-    try:
-        for lines in read_trend_batches(stream, label, max_lines=batch, wait_s=wait_s):
-            trends: list[Any] = []
-            for _, trend, error in lines:
-                if error is not None:
-                    bad += 1
-                    print(f"onda score: skipped {error}", file=sys.stderr)
-                else:
-                    trends.append(trend)
-            for verdicts in scorer.score_inputs(trends) if trends else []:
-                sys.stdout.write(json.dumps(verdict_json(verdicts[brand.name]), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
-    return EXIT_BAD_INPUT if bad else EXIT_OK
-
-
-def _input_label(path: str) -> str:
-    """How messages name an input: the path, or <stdin> for "-"."""
-    return "<stdin>" if path == "-" else path
-
-
-def cmd_eval(
-    settings: Settings, brand_path: str, labels_path: str, *, show_errors: bool = False, db: str | None = None
-) -> int:
-    from monitor.explain import verdict_why
-    from monitor.fit_eval import evaluate, format_report
-
-    brand = _load_brand_or_exit(brand_path)
-    source = _input_label(labels_path)
-    stream = _open_input(labels_path)
-    rows: list[tuple[Any, str]] = []
-    bad = 0
-    with stream:
-        for lineno, raw in enumerate(stream, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-                if not isinstance(obj, dict):
-                    raise ValueError("a labelled line must be a JSON object")
-                label = obj.get("label")
-                if label not in ("fit", "off_brand", "risky"):
-                    raise ValueError("'label' must be fit, off_brand or risky")
-                from monitor.models import TrendInput
-
-                rows.append((TrendInput.from_json(obj), label))
-            except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-                bad += 1
-                print(f"onda eval: skipped {source}:{lineno}: {exc}", file=sys.stderr)
-    if not rows:
-        raise _UserError(f"{source}: no labelled lines", EXIT_BAD_INPUT)
-    scorer = _scorer_with_stored_factchecks(settings, brand, db)
-    verdicts = [v[brand.name] for v in scorer.score_inputs([t for t, _ in rows])]
-    report = evaluate([label for _, label in rows], [v.verdict for v in verdicts])
-    print(format_report(report, title=f"{brand.name} — {source} ({len(rows)} trends)"))
-    if show_errors:
-        print("\nmisclassified:")
-        for (trend, label), v in zip(rows, verdicts, strict=True):
-            if v.verdict != label:
-                print(f"  {trend.id}: label={label} got={v.verdict} fit={v.fit:.2f}  {trend.title[:70]}")
-                print(f"      {verdict_why(v)[:150]}")
-    return EXIT_BAD_INPUT if bad else EXIT_OK
-
-
 def _trend_changes(value: str) -> frozenset[str]:
     """`--changes new,risk_changed` -> {"new", "risk_changed"}; argparse reports a bad value."""
     from typing import get_args
@@ -437,6 +211,7 @@ def _trend_changes(value: str) -> frozenset[str]:
 
 
 def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
+    """`onda watch`: headless polling, JSON lines on stdout (monitor.watch)."""
     from monitor.watch import run_watch
 
     return run_watch(
@@ -450,48 +225,14 @@ def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
-def cmd_data_update(settings: Settings, db: str | None = None) -> int:
-    from monitor.risk.data_update import run
-
-    return run(settings, db=db)
-
-
-def cmd_import_factchecks(settings: Settings, file: str, db: str | None = None) -> int:
-    """Store a ClaimReview file's debunks; report imported / already known / skipped with reasons."""
-    from monitor.compose import open_storage
-    from monitor.risk.claimreview import parse_claimreview
-    from monitor.storage import StorageError
-
-    try:
-        text = Path(file).read_text("utf-8")
-    except UnicodeDecodeError:
-        raise _UserError(f"cannot read {file}: not UTF-8 text", EXIT_BAD_INPUT) from None
-    except OSError as exc:
-        raise _UserError(f"cannot read {file}: {exc.strerror}", EXIT_BAD_INPUT) from None
-    try:
-        result = parse_claimreview(text)
-    except ValueError as exc:
-        raise _UserError(f"{file}: {exc}", EXIT_BAD_INPUT) from None
-    try:
-        with open_storage(settings, db) as storage:
-            new = storage.save_factchecks(result.debunks, f"import:{Path(file).name}")
-            total = storage.count_factchecks()
-    except StorageError as exc:
-        raise _UserError(str(exc)) from None
-    known = result.already_known(new)
-    print(f"{file}: imported {new} fact-check(s), {known} already known, {result.skipped_total} skipped; {total} stored in {storage.path}")
-    for reason, n in sorted(result.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  skipped {n}: {reason}")
-    return EXIT_OK
-
-
 def cmd_tui(settings: Settings, args: argparse.Namespace) -> int:
+    """`onda` / `onda tui`: the dashboard (found through the `onda.dashboard` entry point)."""
     from monitor.dashboard import DashboardNotInstalled, load_dashboard
 
     try:
         run_dashboard = load_dashboard()
     except DashboardNotInstalled as exc:
-        raise _UserError(str(exc)) from None
+        raise UserError(str(exc)) from None
     return run_dashboard(settings, offline=bool(args.offline), db=args.db)
 
 

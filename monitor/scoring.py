@@ -19,6 +19,9 @@ threshold is fitted with the weights, per embedding model). ``w``, ``b`` and the
 fitted by ``bench/calibrate.py`` on the train brands of ``examples/corpus`` (held-out numbers in
 the README). A trend the risk gate marks ``high`` (or that hits the brand's ``avoid``
 list) is ``risky`` whatever its fit.
+
+The names behind ``ent`` (which a brand's DNA names, how a trend text is searched for them) are in
+monitor/entities.py.
 """
 
 from __future__ import annotations
@@ -39,15 +42,13 @@ import numpy as np
 from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
+from monitor.entities import GENERIC_WORDS, entity_keys, entity_pattern, extract_entities
 from monitor.evidence import FitEvidence
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
 from monitor.risk import trend_text  # one definition: the risk thresholds were calibrated on it
-from monitor.text import content_lemmas, guess_lang, may_match, normalise_lang, run_keys, word_runs
+from monitor.text import content_lemmas, guess_lang, may_match, normalise_lang, word_runs
 
 FEATURES = ("sem", "ent", "kw", "cos")
-_GENERIC = frozenset(
-    ["italian", "italiano", "italiana", "italiani", "family", "famiglia", "new", "nuovo", "nuova", "world", "mondo", "mondiale", "since", "year", "anno", "day", "giorno", "official", "ufficiale", "brand", "marchio", "partner", "partnership", "people", "gente", "life", "vita", "time", "tempo", "great", "grande", "best", "migliore", "first", "primo", "prima", "global", "globale"]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,94 +93,10 @@ def background_statements() -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _background_lemmas() -> frozenset[str]:
-    out: set[str] = set(_GENERIC)
+    out: set[str] = set(GENERIC_WORDS)
     for s in background_statements():
         out |= content_lemmas(s, "en") | content_lemmas(s, "it")
     return frozenset(out)
-
-
-def _is_cap(token: str) -> bool:
-    core = token.lstrip("¡¿\"'“(")
-    return bool(core) and (core[0].isupper() or (core[0].isdigit() and any(c.isupper() for c in core)))
-
-
-@lru_cache(maxsize=1)
-def given_names() -> frozenset[str]:
-    text = resources.files("brand_dna").joinpath("data/given_names.txt").read_text("utf-8")
-    return frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
-
-
-def surname(phrase: str) -> str | None:
-    """'Jannik Sinner' -> 'Sinner': a phrase that starts with a given name is a person, named by surname alone too."""
-    words = phrase.split()
-    if len(words) < 2 or len(words) > 4 or words[0].lower() not in given_names():
-        return None
-    rest = " ".join(words[1:])
-    return rest if len(rest) >= 4 and rest.lower() not in _GENERIC else None
-
-
-def surname_within(phrase: str) -> str | None:
-    """The surname of a person named anywhere in a capitalised phrase ("Official Partner Jannik Sinner")."""
-    words = phrase.split()
-    for k in range(len(words) - 1):
-        name = surname(" ".join(words[k:]))
-        if name:
-            return name
-    return None
-
-
-def extract_entities(brand: BrandDNA) -> list[str]:
-    """Names that signal fit.
-
-    The brand name, its `entities` (an optional boost) and the capitalised phrases inside its
-    statements; a person's name also by surname ("Sinner" for "Jannik Sinner").
-
-    A phrase is a run of capitalised words (connectors like "di"/"of" allowed inside). A run
-    at the start of a sentence is kept only when it has two or more words, since the first
-    word of a sentence is capitalised anyway.
-    """
-    found: dict[str, None] = {brand.name: None}
-    for e in brand.entities:
-        found[e] = None
-    connectors = {"di", "de", "del", "della", "of", "the", "da"}
-    for _, statement in brand.statements:
-        for sentence in re.split(r"[.!?]\s+", statement):
-            tokens = re.findall(r"[^\s,/–—:;()]+|[,/–—:;()]", sentence)
-            run: list[str] = []
-            run_start = 0
-            for pos, tok in enumerate([*tokens, ""]):
-                word = tok.strip("\"'“”,")
-                if word and _is_cap(word):
-                    if not run:
-                        run_start = pos
-                    run.append(word)
-                    continue
-                if run and word.lower() in connectors and pos + 1 < len(tokens) and _is_cap(tokens[pos + 1]):
-                    run.append(word)
-                    continue
-                if run and run_start == 0 and len(run) >= 2 and run[1].lower() in connectors:
-                    run = run[2:]  # "Partner of Jannik Sinner" -> "Jannik Sinner"
-                    run_start = 2
-                if run and (run_start > 0 or len(run) >= 2):
-                    phrase = " ".join(run)
-                    if len(phrase) >= 3 and phrase.lower() not in _GENERIC:
-                        found[phrase] = None
-                name = surname_within(" ".join(run)) if run else None
-                if name:
-                    found[name] = None
-                run = []
-    for e in [brand.name, *brand.entities]:
-        name = surname_within(e)
-        if name:
-            found[name] = None
-    return list(found)
-
-
-def _entity_keys(entity: str) -> frozenset[str] | None:
-    """first_run keys of both forms `_entity_pattern` matches (spaced words, #hashtag); None = always search."""
-    words = entity.lower().split()
-    hashtag = _hashtag(entity)
-    return run_keys([words[0] if words else "", *([hashtag] if hashtag else [])])
 
 
 def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
@@ -189,18 +106,6 @@ def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
         for j, (pattern, keys) in enumerate(zip(model.entity_patterns, model.entity_keys, strict=True))
         if may_match(keys, runs) and pattern.search(lowered)
     ]
-
-
-def _hashtag(entity: str) -> str:
-    """The hashtag form of a name: its words run together, apostrophes dropped ("Pallone d'Oro" -> "pallonedoro")."""
-    return "".join(entity.lower().split()).replace("'", "").replace("’", "")
-
-
-def _entity_pattern(entity: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in entity.lower().split()]
-    spaced = r"[\s_-]+".join(words)
-    hashtag = _hashtag(entity)
-    return re.compile(rf"(?<![\w#]){spaced}(?!\w)" + (rf"|#{re.escape(hashtag)}(?!\w)" if hashtag else ""))
 
 
 class RiskGateLike(Protocol):
@@ -236,8 +141,8 @@ class BrandModel:
         bg_z = (bg_cos - mu_b) / sd_b
         self.stmt_center = bg_z.mean(axis=0)  # (n_s,)
         self.entities = extract_entities(brand)
-        self.entity_patterns = [_entity_pattern(e) for e in self.entities]
-        self.entity_keys = [_entity_keys(e) for e in self.entities]
+        self.entity_patterns = [entity_pattern(e) for e in self.entities]
+        self.entity_keys = [entity_keys(e) for e in self.entities]
         # Key terms exclude generic words and the words of names (names count once, as `ent`).
         generic = set(_background_lemmas())
         for e in self.entities:

@@ -25,6 +25,10 @@ written as single conditional statements so they carry over to PostgreSQL:
   on a clean stop; a crashed holder's lease simply expires.
 
 Times are stored as ISO 8601 UTC text with microseconds, so text order is time order.
+
+Longer than most modules on purpose: it is the one place that speaks SQL, so the schema, its
+migrations and every statement on it stay together (the claims above hold only while every
+writer goes through these statements).
 """
 
 from __future__ import annotations

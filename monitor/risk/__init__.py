@@ -9,7 +9,7 @@ headlines* and keeps every piece of evidence in readable reasons:
 - GARM category prototypes (embeddings)         -> monitor.risk.prototypes
 - a classifier trained on labelled titles       -> monitor.risk.classifier
 - source credibility of the context URLs        -> monitor.risk.credibility
-- recent fact-checks (debunks)                  -> monitor.risk.factcheck
+- recent fact-checks (debunks)                  -> monitor.risk.factcheck (feeds: factcheck_feeds)
 
 `assess_base` is brand-independent and batched; `for_brand` applies a brand's `avoid` / `allow`.
 Importing this package loads neither spaCy nor torch: both are built on first use.
@@ -32,7 +32,8 @@ from monitor.models import FactCheck, RiskAssessment, RiskCategory, RiskFlag, Tr
 from monitor.risk.calendar import AnniversaryCalendar
 from monitor.risk.classifier import ClassifierLayer, head_for
 from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_lists_notice
-from monitor.risk.factcheck import FactCheckStore, poll_factcheck_feeds
+from monitor.risk.factcheck import FactCheckStore
+from monitor.risk.factcheck_feeds import poll_factcheck_feeds
 from monitor.risk.lexicon import BrandLexicon, Group, Lexicon
 from monitor.risk.prototypes import PrototypeLayer
 from monitor.text import clean_text

@@ -14,11 +14,20 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from monitor.models import FactCheck
-from monitor.risk.factcheck import _iso_date, is_debunk_rating
+from monitor.models import FactCheck, parse_seen_date
+from monitor.risk.factcheck import is_debunk_rating
 from monitor.text import MAX_TITLE_CHARS, clean_text
+
+
+def _iso_date(value: Any) -> date | None:
+    """A review's ISO date or datetime (untrusted: anything else is no date)."""
+    try:
+        return parse_seen_date(value) if isinstance(value, str) and value.strip() else None
+    except ValueError:
+        return None
 
 
 @dataclass(slots=True)

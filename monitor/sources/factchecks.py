@@ -13,7 +13,8 @@ import logging
 from collections.abc import Sequence
 
 from monitor.models import SourceItem
-from monitor.risk.factcheck import FactCheckStore, poll_factcheck_feeds
+from monitor.risk.factcheck import FactCheckStore
+from monitor.risk.factcheck_feeds import poll_factcheck_feeds
 from monitor.sources.base import FactCheckSink, PollContext, SourceBuild, SourceError
 from monitor.sources.http import FetchResult
 from monitor.sources.polling import fetch_parsed

@@ -409,7 +409,7 @@ async def test_own_session_is_created_and_closed(
     d.consider(trend_event())
     await d.flush()
     assert fake_slack.delivered
-    own = d._own_session
+    own = d._sender._own_session
     await d.close()
     assert own is not None and own.closed
     assert d.consider(trend_event(make_trend("t9", "Altro"), make_verdict("t9"))) == []

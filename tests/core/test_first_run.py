@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import monitor.commands.init
 from brand_dna.dna import load_brand
 from monitor import cli
 from monitor.config import Settings, load_settings
@@ -216,7 +217,7 @@ def test_first_run_in_a_terminal_creates_the_files_and_goes_on(
 ) -> None:
     answers = iter(["", "Acme", "Anvils for coyotes", "Rockets", "Desert deliveries"])
     monkeypatch.setattr("builtins.input", lambda _prompt="": next(answers))
-    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(monitor.commands.init, "interactive", lambda: True)
     started: list[Settings] = []
     monkeypatch.setattr(cli, "cmd_watch", lambda settings, args: started.append(settings) or 0)
     assert cli.main(["watch", "--once"]) == 0

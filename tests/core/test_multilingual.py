@@ -10,10 +10,11 @@ from brand_dna.dna import BrandDNA
 from brand_dna.embedder import EmbedderError, SentenceEmbedder, UseEmbedder, make_embedder
 from brand_dna.index import StatementIndex
 from monitor.config import ModelSettings
+from monitor.entities import extract_entities, surname
 from monitor.explain import verdict_why
 from monitor.models import TrendInput
 from monitor.profiles import MINILM, profile_for, profile_key
-from monitor.scoring import Calibration, MultiBrandScorer, extract_entities, surname
+from monitor.scoring import Calibration, MultiBrandScorer
 
 # A brand file as a new user writes it: a name and plain English sentences, no entities.
 PASTA = BrandDNA(

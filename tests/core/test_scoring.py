@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from brand_dna.dna import BrandDNA, load_brand
+from monitor.entities import extract_entities
 from monitor.evidence import LexiconEvidence, TermCount
 from monitor.explain import verdict_json, verdict_why
 from monitor.models import RiskAssessment, RiskFlag, TrendInput
-from monitor.scoring import MultiBrandScorer, extract_entities, trend_text
+from monitor.scoring import MultiBrandScorer, trend_text
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.entities import entity_keys, entity_pattern
 from monitor.risk.calendar import _alias_keys, _alternation
-from monitor.scoring import _entity_keys, _entity_pattern
 from monitor.text import first_run, word_runs
 
 # Words like names in DNA files and anniversaries: letters (incl. accented), digits, apostrophes, dots.
@@ -21,9 +21,9 @@ def test_word_runs_and_first_run() -> None:
     assert first_run("'ndrangheta") == "ndrangheta"
     assert first_run("&") is None
     for entity, text in [("Valentino Rossi", "ieri valentino-rossi ha vinto"), ("Pallone d'Oro", "il #pallonedoro a sinner"), ("Lavazza", "lavazza, caffè")]:
-        keys = _entity_keys(entity)
-        assert _entity_pattern(entity).search(text) and keys is not None and not keys.isdisjoint(word_runs(text))
-    assert _entity_keys("Lavazza") is not None and _entity_keys("Lavazza").isdisjoint(word_runs("un caffè al bar"))  # type: ignore[union-attr]
+        keys = entity_keys(entity)
+        assert entity_pattern(entity).search(text) and keys is not None and not keys.isdisjoint(word_runs(text))
+    assert entity_keys("Lavazza") is not None and entity_keys("Lavazza").isdisjoint(word_runs("un caffè al bar"))  # type: ignore[union-attr]
 
 
 @settings(max_examples=400, deadline=None)
@@ -32,8 +32,8 @@ def test_entity_prefilter_never_hides_a_match(entity: str, before: str, after: s
     words = entity.lower().split()
     inner = "#" + "".join(words).replace("'", "") if hashtag else " ".join(words)
     text = (before + inner + after).lower()
-    if _entity_pattern(entity).search(text):
-        keys = _entity_keys(entity)
+    if entity_pattern(entity).search(text):
+        keys = entity_keys(entity)
         assert keys is None or not keys.isdisjoint(word_runs(text)), (entity, text, keys)
 
 

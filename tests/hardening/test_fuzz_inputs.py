@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from brand_dna.dna import KNOWN_KEYS, BrandDNA, BrandFileError, load_brand, parse_brand
-from monitor.cli import _open_input, read_trend_batches
+from monitor.commands.common import open_input
+from monitor.commands.score import read_trend_batches
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.models import TrendInput
 
@@ -224,7 +225,7 @@ def test_score_lines_bytes_from_file(chunks: list[bytes]) -> None:
     """A file with broken UTF-8 still yields one result per line (bad bytes never abort the run)."""
     data = b"\n".join(chunks) + b"\n"
     path = write_tmp("lines.jsonl", data)
-    stream = _open_input(str(path))
+    stream = open_input(str(path))
     try:
         out = read_trend_lines(stream, str(path))
     finally:
@@ -419,7 +420,7 @@ def test_score_stdin_with_broken_utf8_is_read_not_raised(monkeypatch: pytest.Mon
     """`onda score` reads stdin (strict UTF-8 by default): bad bytes become a bad line, not a crash."""
     raw = b'{"id": 1, "title": "ok"}\n\xff\xfe{"id": 2\n{"id": 3, "title": "caf\xe9"}\n'
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict"))
-    stream = _open_input("-")
+    stream = open_input("-")
     out = read_trend_lines(stream, "<stdin>")
     assert [n for n, _, _ in out] == [1, 2, 3]
     assert out[0][1] is not None and out[0][1].title == "ok"
@@ -431,11 +432,12 @@ def test_eval_labels_with_only_hostile_lines_is_one_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`onda eval` reads its labels like `onda score`: every bad line is reported, then one error, no traceback."""
-    from monitor.cli import _UserError, cmd_eval
+    from monitor.commands.common import UserError
+    from monitor.commands.score import cmd_eval
 
     labels = tmp_path / "labels.jsonl"
     labels.write_bytes(b"[" * 50_000 + b"\n" + b'{"id": 1, "title": ' + b"9" * 5000 + b"}\n\xff\xfe\n[1, 2]\n")
-    with clean_env(), pytest.raises(_UserError, match="no labelled lines"):
+    with clean_env(), pytest.raises(UserError, match="no labelled lines"):
         cmd_eval(Settings(), str(REPO / "examples" / "brands" / "lavazza.toml"), str(labels))
     err = capsys.readouterr().err.splitlines()
     assert [line.split("labels.jsonl:")[1].split(":")[0] for line in err] == ["1", "2", "3", "4"], err

@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.models import SourceItem
-from monitor.risk.factcheck import FactCheck, parse_google_claims
-from monitor.risk.factcheck import parse_feed as parse_factcheck_feed
+from monitor.risk.factcheck import FactCheck
+from monitor.risk.factcheck_feeds import parse_feed as parse_factcheck_feed
+from monitor.risk.factcheck_feeds import parse_google_claims
 from monitor.sources.base import SourceError
 from monitor.sources.bluesky import parse_topics
 from monitor.sources.gdelt import parse_artlist

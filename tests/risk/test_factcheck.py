@@ -11,13 +11,8 @@ from aiohttp import web
 
 from monitor.evidence import FactCheckEvidence
 from monitor.explain import flag_text
-from monitor.risk.factcheck import (
-    FactCheck,
-    FactCheckStore,
-    content_terms,
-    parse_google_claims,
-    poll_factcheck_feeds,
-)
+from monitor.risk.factcheck import FactCheck, FactCheckStore, content_terms
+from monitor.risk.factcheck_feeds import parse_google_claims, poll_factcheck_feeds
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel>

@@ -1,0 +1,117 @@
+"""Names that signal brand fit: the ones a brand's DNA names, and how a trend text is searched for them.
+
+A name is the brand's own, one of its `entities`, or a capitalised phrase inside its statements;
+a person's name ("Jannik Sinner") is also found by surname alone and as a #hashtag.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from brand_dna.dna import BrandDNA
+from monitor.text import run_keys
+
+# Words too common to be (part of) a name that signals fit; also left out of the key terms (monitor.scoring).
+GENERIC_WORDS = frozenset(
+    ["italian", "italiano", "italiana", "italiani", "family", "famiglia", "new", "nuovo", "nuova", "world", "mondo", "mondiale", "since", "year", "anno", "day", "giorno", "official", "ufficiale", "brand", "marchio", "partner", "partnership", "people", "gente", "life", "vita", "time", "tempo", "great", "grande", "best", "migliore", "first", "primo", "prima", "global", "globale"]
+)
+
+
+def _is_capitalised(token: str) -> bool:
+    core = token.lstrip("¡¿\"'“(")
+    return bool(core) and (core[0].isupper() or (core[0].isdigit() and any(c.isupper() for c in core)))
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Lower-cased given names (brand_dna/data/given_names.txt): a phrase starting with one is a person."""
+    text = resources.files("brand_dna").joinpath("data/given_names.txt").read_text("utf-8")
+    return frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+
+
+def surname(phrase: str) -> str | None:
+    """'Jannik Sinner' -> 'Sinner': a phrase that starts with a given name is a person, named by surname alone too."""
+    words = phrase.split()
+    if len(words) < 2 or len(words) > 4 or words[0].lower() not in given_names():
+        return None
+    rest = " ".join(words[1:])
+    return rest if len(rest) >= 4 and rest.lower() not in GENERIC_WORDS else None
+
+
+def surname_within(phrase: str) -> str | None:
+    """The surname of a person named anywhere in a capitalised phrase ("Official Partner Jannik Sinner")."""
+    words = phrase.split()
+    for k in range(len(words) - 1):
+        name = surname(" ".join(words[k:]))
+        if name:
+            return name
+    return None
+
+
+def extract_entities(brand: BrandDNA) -> list[str]:
+    """Names that signal fit.
+
+    The brand name, its `entities` (an optional boost) and the capitalised phrases inside its
+    statements; a person's name also by surname ("Sinner" for "Jannik Sinner").
+
+    A phrase is a run of capitalised words (connectors like "di"/"of" allowed inside). A run
+    at the start of a sentence is kept only when it has two or more words, since the first
+    word of a sentence is capitalised anyway.
+    """
+    found: dict[str, None] = {brand.name: None}
+    for e in brand.entities:
+        found[e] = None
+    connectors = {"di", "de", "del", "della", "of", "the", "da"}
+    for _, statement in brand.statements:
+        for sentence in re.split(r"[.!?]\s+", statement):
+            tokens = re.findall(r"[^\s,/–—:;()]+|[,/–—:;()]", sentence)
+            run: list[str] = []
+            run_start = 0
+            for pos, tok in enumerate([*tokens, ""]):
+                word = tok.strip("\"'“”,")
+                if word and _is_capitalised(word):
+                    if not run:
+                        run_start = pos
+                    run.append(word)
+                    continue
+                if run and word.lower() in connectors and pos + 1 < len(tokens) and _is_capitalised(tokens[pos + 1]):
+                    run.append(word)
+                    continue
+                if run and run_start == 0 and len(run) >= 2 and run[1].lower() in connectors:
+                    run = run[2:]  # "Partner of Jannik Sinner" -> "Jannik Sinner"
+                    run_start = 2
+                if run and (run_start > 0 or len(run) >= 2):
+                    phrase = " ".join(run)
+                    if len(phrase) >= 3 and phrase.lower() not in GENERIC_WORDS:
+                        found[phrase] = None
+                name = surname_within(" ".join(run)) if run else None
+                if name:
+                    found[name] = None
+                run = []
+    for e in [brand.name, *brand.entities]:
+        name = surname_within(e)
+        if name:
+            found[name] = None
+    return list(found)
+
+
+def entity_keys(entity: str) -> frozenset[str] | None:
+    """first_run keys of both forms `entity_pattern` matches (spaced words, #hashtag); None = always search."""
+    words = entity.lower().split()
+    hashtag = _hashtag(entity)
+    return run_keys([words[0] if words else "", *([hashtag] if hashtag else [])])
+
+
+def _hashtag(entity: str) -> str:
+    """The hashtag form of a name: its words run together, apostrophes dropped ("Pallone d'Oro" -> "pallonedoro")."""
+    return "".join(entity.lower().split()).replace("'", "").replace("’", "")
+
+
+def entity_pattern(entity: str) -> re.Pattern[str]:
+    """The name as whole words (spaces, _ or - between them, any case) or as its #hashtag."""
+    words = [re.escape(w) for w in entity.lower().split()]
+    spaced = r"[\s_-]+".join(words)
+    hashtag = _hashtag(entity)
+    return re.compile(rf"(?<![\w#]){spaced}(?!\w)" + (rf"|#{re.escape(hashtag)}(?!\w)" if hashtag else ""))
