@@ -6,6 +6,9 @@ Its brands have no file: a Brand DNA save re-scores in memory and writes nothing
 model, no network). `--live` keeps adding a trend every few seconds and makes one
 source fail, to watch the dashboard move. The data includes a headline full of
 Textual markup to show that it renders literally.
+
+Over 400 lines because most of it is the fixed day itself (trends, verdicts and evidence as
+data); the behaviour is a small ServiceAPI implementation.
 """
 
 from __future__ import annotations
