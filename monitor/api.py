@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from brand_dna.dna import BrandDNA
 from monitor.events import Event, Listener, TrendEvent
-from monitor.models import OutboxRow, SourceHealth, Trend, Verdict
+from monitor.models import Mark, OutboxRow, SourceHealth, Trend, Verdict
 
 if TYPE_CHECKING:  # the source adapters import aiohttp and feed parsers: not needed to read the contracts
     import aiohttp
@@ -142,10 +142,14 @@ class ServiceAPI(Protocol):
     def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:
         """Latest trends with that brand's verdict (full breakdown when scored in this process)."""
 
-    def feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        """kind: 'used' | 'not_for_us' (stored; 'used' trends turning risky raise a pull-the-post alert)."""
+    def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
+        """The brand's one current mark on a story, stored: 'used' (a used story turning risky raises a
+        pull-the-post alert) or 'not_for_us'; setting one replaces the other, None clears it."""
 
-    def feedback_for(self, trend_id: str, brand: str) -> set[str]: ...
+    def mark_for(self, trend_id: str, brand: str) -> Mark | None: ...
+
+    def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
+        """The brand's marks on those stories (unmarked ones are absent), in one query."""
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
         """Write the brand file (with backup), rebuild its index in a thread, re-score recent trends."""

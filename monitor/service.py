@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from monitor.api import AlertSink, Connections, RescoreDiff, TrendScorer
 from monitor.clustering import Clusterer
 from monitor.config import Settings
 from monitor.events import EventBus, Listener, StatusKind
-from monitor.models import OutboxRow, SourceHealth, Trend, Verdict
+from monitor.models import Mark, OutboxRow, SourceHealth, Trend, Verdict
 from monitor.processing import TrendProcessor
 from monitor.runner import RunnerContext, SourceRunner
 from monitor.storage import Storage, StorageError, new_holder_id
@@ -337,11 +337,14 @@ class MonitorService:
         """Latest trends with `brand`'s verdict: in-memory (full breakdown) first, then storage."""
         return self.processor.latest.recent(brand, limit)
 
-    def feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        self.storage.add_feedback(trend_id, brand, kind)
+    def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
+        self.storage.set_mark(trend_id, brand, mark)
 
-    def feedback_for(self, trend_id: str, brand: str) -> set[str]:
-        return self.storage.feedback_for(trend_id, brand)
+    def mark_for(self, trend_id: str, brand: str) -> Mark | None:
+        return self.storage.mark_for(trend_id, brand)
+
+    def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
+        return self.storage.marks(brand, trend_ids)
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]:
         return self.storage.outbox(limit=limit)

@@ -22,11 +22,13 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from brand_dna.dna import BrandDNA
 from monitor.api import RescoreDiff, ServiceAPI
+from monitor.clustering.title import display_title
 from monitor.events import AlertEvent, Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
-from monitor.models import SourceHealth
+from monitor.models import Mark, SourceHealth
 from monitor.text import clean_text
 from tui.brand import BrandPane
 from tui.detail import DetailScreen
+from tui.marks import MarkBook
 from tui.messages import ServiceEvent
 from tui.opportunities import OpportunitiesPane
 from tui.sources import AlertsPane, SourcesPane
@@ -48,6 +50,7 @@ class OndaApp(App[int]):
         Binding("3", "show_tab('sources')", "Sources", show=False),
         Binding("4", "show_tab('alerts')", "Alerts", show=False),
         Binding("b", "next_brand", "Next brand"),
+        Binding("ctrl+z", "undo_mark", "Undo mark", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -70,8 +73,7 @@ class OndaApp(App[int]):
         self.viewing: dict[str, str] = {}  # source -> the other process polling it (this dashboard only views)
         self.polling: set[str] = set()
         self.new_ids: set[str] = set()
-        self.dismissed: set[tuple[str, str]] = set()
-        self._feedback: dict[tuple[str, str], set[str]] = {}
+        self.marks = MarkBook(service)
         self.model_state = "loading"  # loading | ready | error | stopped
         self.status_message = "loading model…"
         self.last_update: datetime | None = None
@@ -156,9 +158,10 @@ class OndaApp(App[int]):
         self.last_update = self.clock()
         for brand, verdict in event.verdicts.items():
             became_fit = self.store.put(brand, event.trend, verdict)
+            self.marks.note(brand, event.trend.id, event.marks.get(brand))
             if brand == self.brand_name and became_fit:
                 self.new_ids.add(event.trend.id)
-                self._announce.append(clean_text(event.trend.title, 120))
+                self._announce.append(clean_text(display_title(event.trend), 120))
 
     def _on_status(self, event: StatusEvent) -> None:
         if event.kind == StatusKind.MODEL_LOADING:
@@ -196,6 +199,7 @@ class OndaApp(App[int]):
         for name in brands or [b.name for b in self.service.brands]:
             try:
                 self.store.load(name, self.service.recent(name))
+                self.marks.load(name, self.store.ids(name))
             except Exception as exc:  # the service may not be ready; events will fill the store
                 self.log.warning(f"recent({name}) failed: {exc}")
 
@@ -216,18 +220,23 @@ class OndaApp(App[int]):
     def current_brand(self) -> BrandDNA | None:
         return next((b for b in self.service.brands if b.name == self.brand_name), None)
 
-    def feedback_marks(self, trend_id: str, brand: str) -> set[str]:
-        marks = set(self._feedback.get((trend_id, brand), set()))
+    def toggle_mark(self, trend_id: str, brand: str, mark: Mark) -> None:
+        """u / n: set the brand's mark on a story, or clear it when it is already that mark."""
         try:
-            marks |= self.service.feedback_for(trend_id, brand)
-        except Exception:
-            pass
-        return marks
+            change = self.marks.toggle(brand, trend_id, mark)
+        except Exception as exc:  # storage errors must not kill the dashboard
+            self.notify(f"Could not save feedback: {clean_text(exc, 200)}", severity="error", markup=False)
+            return
+        self.notify(f"{change.describe()} · ctrl+z undoes", markup=False)
+        self.schedule_refresh()
 
-    def remember_feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        self._feedback.setdefault((trend_id, brand), set()).add(kind)
-        if kind == "not_for_us":
-            self.dismissed.add((brand, trend_id))
+    def action_undo_mark(self) -> None:
+        try:
+            change = self.marks.undo()
+        except Exception as exc:
+            self.notify(f"Could not undo: {clean_text(exc, 200)}", severity="error", markup=False)
+            return
+        self.notify(f"Undone: {change.describe()}" if change else "Nothing to undo", markup=False)
         self.schedule_refresh()
 
     def brand_saved(self, diff: RescoreDiff) -> None:
@@ -416,14 +425,12 @@ class OndaApp(App[int]):
         except Exception:
             return None
 
-    def _feedback_cmd(self, kind: str) -> None:
+    def _feedback_cmd(self, mark: Mark) -> None:
         trend_id = self._highlighted()
         if trend_id is None:
             self.notify("Select a trend first", markup=False)
             return
-        self.service.feedback(trend_id, self.brand_name, kind)
-        self.remember_feedback(trend_id, self.brand_name, kind)
-        self.notify(f"Marked {kind.replace('_', ' ')}", markup=False)
+        self.toggle_mark(trend_id, self.brand_name, mark)
 
     def _open_highlighted(self) -> None:
         trend_id = self._highlighted()
@@ -454,8 +461,11 @@ class OndaApp(App[int]):
             self._on_main(self.main.query_one(OpportunitiesPane).action_toggle_off_brand),
         )
         yield SystemCommand("Open trend detail", "Detail of the highlighted trend (Enter)", self._open_highlighted)
-        yield SystemCommand("Mark used", "We rode this trend (key u)", lambda: self._feedback_cmd("used"))
-        yield SystemCommand("Mark not for us", "Hide this trend (key n)", lambda: self._feedback_cmd("not_for_us"))
+        yield SystemCommand("Mark used", "We rode this trend; again: unmark (key u)", lambda: self._feedback_cmd("used"))
+        yield SystemCommand(
+            "Mark not for us", "Move it to off-brand; again: unmark (key n)", lambda: self._feedback_cmd("not_for_us")
+        )
+        yield SystemCommand("Undo last mark", "Put back the previous mark (ctrl+z)", self.action_undo_mark)
         if len(self.service.brands) > 1:
             yield SystemCommand("Next brand", "Cycle the brand shown (key b)", self.action_next_brand)
         pane = self.main.query_one(BrandPane)

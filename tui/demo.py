@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from monitor.evidence import (
     SourceRating,
     TermCount,
 )
-from monitor.models import OutboxRow, RiskAssessment, RiskFlag, SourceHealth, StatementScore, Trend, Verdict
+from monitor.models import Mark, OutboxRow, RiskAssessment, RiskFlag, SourceHealth, StatementScore, Trend, Verdict
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DEMO_THRESHOLD = 0.5  # the fit the hand-written verdicts are judged against
@@ -290,7 +290,7 @@ class DemoService:
         }
         self._health = {h.name: h for h in demo_health(start)}
         self._outbox = demo_outbox(start)
-        self._feedback: dict[tuple[str, str], set[str]] = {}
+        self._marks: dict[tuple[str, str], Mark] = {}
         self._task: asyncio.Task[None] | None = None
 
     # -- ServiceAPI -------------------------------------------------------------------
@@ -356,12 +356,18 @@ class DemoService:
         verdicts = self.verdicts.get(brand, {})
         return [(t, verdicts[t.id]) for t in list(self.trends.values())[:limit] if t.id in verdicts]
 
-    def feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        self.calls.append(("feedback", trend_id, brand, kind))
-        self._feedback.setdefault((trend_id, brand), set()).add(kind)
+    def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
+        self.calls.append(("set_mark", trend_id, brand, mark))
+        if mark is None:
+            self._marks.pop((trend_id, brand), None)
+        else:
+            self._marks[(trend_id, brand)] = mark
 
-    def feedback_for(self, trend_id: str, brand: str) -> set[str]:
-        return set(self._feedback.get((trend_id, brand), set()))
+    def mark_for(self, trend_id: str, brand: str) -> Mark | None:
+        return self._marks.get((trend_id, brand))
+
+    def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
+        return {tid: m for tid in trend_ids if (m := self._marks.get((tid, brand))) is not None}
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
         """Fake rescoring: new statements sharing a word with a title make it fit; removed ones unmatch."""

@@ -13,9 +13,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from monitor.clustering.title import display_title
 from monitor.explain import layer_words, risk_lines, verdict_why, verdict_words
 from monitor.models import Trend, Verdict
-from monitor.text import clean_text
+from tui.marks import MARK_WORDS
 from tui.text import age, momentum_arrow, safe, sparkline, summary, trend_counts, when
 
 if TYPE_CHECKING:
@@ -112,8 +113,8 @@ class DetailScreen(Screen[None]):
             return
         trend, verdict = entry
         now = self.onda.clock()
-        marks = self.onda.feedback_marks(self.trend_id, self.brand)
-        self.query_one("#d-title", Static).update(safe(trend.title, "bold", 600))
+        mark = self.onda.marks.get(self.brand, self.trend_id)
+        self.query_one("#d-title", Static).update(safe(display_title(trend), "bold", 600))
         v = Text.assemble(
             (f" {verdict_words(verdict.verdict).upper()} ", VERDICT_STYLE.get(verdict.verdict, "")),
             f"  fit {verdict.fit:.2f} for ",
@@ -125,9 +126,10 @@ class DetailScreen(Screen[None]):
         if verdict.verdict != "risky":  # a risky trend's reasons are the risk layers below
             v.append("\nwhy: ", style="dim")
             v.append_text(safe(verdict_why(verdict), "", 400))
-        if marks:
+        if mark is not None:
             v.append("\nyour feedback: ", style="dim")
-            v.append(", ".join(sorted(m.replace("_", " ") for m in marks)), style="bold cyan")
+            v.append(MARK_WORDS[mark], style="bold cyan")
+            v.append("  (same key again: unmark · ctrl+z: undo)", style="dim")
         self.query_one("#d-verdict", Static).update(v)
         counts = trend_counts(trend)
         meta = Text.assemble(
@@ -170,21 +172,11 @@ class DetailScreen(Screen[None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    def _feedback(self, kind: str, label: str) -> None:
-        try:
-            self.onda.service.feedback(self.trend_id, self.brand, kind)
-        except Exception as exc:  # storage errors must not kill the dashboard
-            self.notify(f"Could not save feedback: {clean_text(exc, 200)}", severity="error", markup=False)
-            return
-        self.onda.remember_feedback(self.trend_id, self.brand, kind)
-        self.notify(f"Marked {label}", markup=False)
-        self.update_view()
-
     def action_mark_used(self) -> None:
-        self._feedback("used", "as used")
+        self.onda.toggle_mark(self.trend_id, self.brand, "used")
 
     def action_not_for_us(self) -> None:
-        self._feedback("not_for_us", "not for us")
+        self.onda.toggle_mark(self.trend_id, self.brand, "not_for_us")
 
     def action_copy_summary(self) -> None:
         entry = self.entry()

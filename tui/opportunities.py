@@ -11,9 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from monitor.clustering.title import display_title
 from monitor.explain import risk_reasons, verdict_why
-from monitor.models import Trend, Verdict
+from monitor.models import Mark, Trend, Verdict
 from monitor.text import clean_text
+from tui.marks import MARK_WORDS
 from tui.state import Entry
 from tui.tables import ColumnSpec, Row, fill, selected_key, set_columns
 from tui.text import age, momentum_arrow, safe, sparkline, trend_counts
@@ -49,9 +51,22 @@ def momentum_cell(trend: Trend) -> Text:
     return Text.assemble((arrow, ARROW_STYLE[arrow]), " ", (sparkline(trend_counts(trend), 6), "cyan"))
 
 
-def opportunity_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, new: bool) -> Row:
-    title_w = widths["title"] - (2 if new else 0)
-    title = Text.assemble(("● ", "bold yellow") if new else "", safe(trend.title, "bold" if new else "", title_w))
+def mark_tag(mark: Mark | None) -> Text:
+    """The brand's feedback mark in front of a title ("" when none): the same words as the detail."""
+    return Text(f"{MARK_WORDS[mark]} · ", style="bold cyan") if mark else Text("")
+
+
+def titled(trend: Trend, mark: Mark | None, style: str, width: int, prefix: Text | None = None) -> Text:
+    """Title cell: optional prefix, the mark, then the display title cut to what is left of `width`."""
+    head = Text.assemble(prefix or "", mark_tag(mark))
+    return Text.assemble(head, safe(display_title(trend), style, max(width - head.cell_len, 1)))
+
+
+def opportunity_row(
+    trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, new: bool, mark: Mark | None = None
+) -> Row:
+    new_dot = Text("● ", "bold yellow") if new else None
+    title = titled(trend, mark, "bold" if new else "", widths["title"], new_dot)
     sources = str(trend.corroboration)
     return (
         trend.id,
@@ -66,7 +81,7 @@ def opportunity_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_
     )
 
 
-def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str) -> Row:
+def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, mark: Mark | None = None) -> Row:
     risk = verdict.risk
     category = risk.categories[0] if risk.categories else ("avoid" if risk.avoid_hit else "risk")
     label = f"{risk.level} {category}"
@@ -75,7 +90,7 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
     return (
         trend.id,
         [
-            safe(trend.title, "", widths["title"]),
+            titled(trend, mark, "", widths["title"]),
             Text(clean_text(label, widths["risk"]), style="bold red"),
             safe(reason, "", widths["reason"]),
             Text(now_age, style="dim"),
@@ -83,12 +98,13 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
     )
 
 
-def off_brand_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, dismissed: bool) -> Row:
+def off_brand_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, mark: Mark | None = None) -> Row:
+    dismissed = mark == "not_for_us"
     why = "not for us (your feedback)" if dismissed else verdict_why(verdict)
     return (
         trend.id,
         [
-            safe(trend.title, "dim" if dismissed else "", widths["title"]),
+            titled(trend, None if dismissed else mark, "dim" if dismissed else "", widths["title"]),
             Text(f"{verdict.fit:.2f}", style="dim"),
             safe(why, "dim", widths["why"]),
             Text(now_age, style="dim"),
@@ -111,6 +127,8 @@ class OpportunitiesPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "toggle_off_brand", "Off-brand"),
         Binding("d", "focus_risky", "Do not ride"),
+        Binding("u", "mark('used')", "Used", show=False),
+        Binding("n", "mark('not_for_us')", "Not for us", show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -158,8 +176,12 @@ class OpportunitiesPane(Vertical):
         app = self.onda
         brand = app.brand_name
         now = app.clock()
-        fits = [e for e in app.store.by_verdict(brand, "fit") if (brand, e[0].id) not in app.dismissed]
-        dismissed = [e for e in app.store.by_verdict(brand, "fit") if (brand, e[0].id) in app.dismissed]
+        def mark(e: Entry) -> Mark | None:
+            return app.marks.get(brand, e[0].id)
+
+        # A fit story marked not for us leaves Opportunities for the off-brand list (key o), labelled so.
+        fits = [e for e in app.store.by_verdict(brand, "fit") if mark(e) != "not_for_us"]
+        dismissed = [e for e in app.store.by_verdict(brand, "fit") if mark(e) == "not_for_us"]
         off = app.store.by_verdict(brand, "off_brand") + dismissed
         risky = app.store.by_verdict(brand, "risky")
 
@@ -169,13 +191,16 @@ class OpportunitiesPane(Vertical):
         w = self._widths
         fill(
             self.opps_table,
-            [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in app.new_ids) for t, v in fits],
+            [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in app.new_ids, mark((t, v))) for t, v in fits],
         )
         fill(
             self.query_one("#offbrand", DataTable),
-            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), (brand, t.id) in app.dismissed) for t, v in off],
+            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), mark((t, v))) for t, v in off],
         )
-        fill(self.query_one("#risky", DataTable), [risky_row(t, v, w["risky"], age_of((t, v))) for t, v in risky])
+        fill(
+            self.query_one("#risky", DataTable),
+            [risky_row(t, v, w["risky"], age_of((t, v)), mark((t, v))) for t, v in risky],
+        )
         panel = self.query_one("#risky-panel")
         panel.border_title = f"⚠ Do not ride ({len(risky)})"
         panel.border_subtitle = "risky for this brand — details: Enter"
@@ -206,6 +231,12 @@ class OpportunitiesPane(Vertical):
         off.display = self.show_off_brand
         (off if self.show_off_brand else self.query_one("#opps")).focus()
         self.refresh_view()
+
+    def action_mark(self, mark: Mark) -> None:
+        """u / n on a row: toggle the brand's mark on that story (the app stores it; ctrl+z undoes)."""
+        trend_id = self.highlighted_trend()
+        if trend_id is not None:
+            self.onda.toggle_mark(trend_id, self.onda.brand_name, mark)
 
     def action_focus_risky(self) -> None:
         self.query_one("#risky").focus()

@@ -41,6 +41,9 @@ class TrendStore:
         """Replace a brand's entries with what the service reports (start, brand switch, rescore)."""
         self.entries[brand] = {t.id: (t, v) for t, v in rows}
 
+    def ids(self, brand: str) -> list[str]:
+        return list(self.entries.get(brand, {}))
+
     def get(self, brand: str, trend_id: str) -> Entry | None:
         return self.entries.get(brand, {}).get(trend_id)
 

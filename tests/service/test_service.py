@@ -402,7 +402,7 @@ async def test_update_brand_returns_rescore_diff(settings, storage, brand, analy
     await svc.start()
     try:
         await svc.run_once()
-        svc.feedback(svc.recent("Acme")[0][0].id, "Acme", "used")
+        svc.set_mark(svc.recent("Acme")[0][0].id, "Acme", "used")
         edited = brand.with_lists(dna=["Sinner", "treno"])
         diff = await svc.update_brand(edited)
     finally:

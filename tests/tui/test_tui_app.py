@@ -199,7 +199,7 @@ async def test_detail_screen_content_and_keys(fake: FakeService) -> None:
         await pilot.press("u")
         await pilot.press("c")
         await settle(pilot, app)
-        assert ("feedback", "t-sinner", "Lavazza", "used") in fake.calls
+        assert ("set_mark", "t-sinner", "Lavazza", "used") in fake.calls
         assert "your feedback: used" in rendered(screen.query_one("#d-verdict"))
         entry = app.store.get("Lavazza", "t-sinner")
         assert entry is not None
@@ -209,7 +209,8 @@ async def test_detail_screen_content_and_keys(fake: FakeService) -> None:
 
         await pilot.press("n")
         await settle(pilot, app)
-        assert ("feedback", "t-sinner", "Lavazza", "not_for_us") in fake.calls
+        assert ("set_mark", "t-sinner", "Lavazza", "not_for_us") in fake.calls
+        assert "your feedback: not for us" in rendered(screen.query_one("#d-verdict"))
         await pilot.press("escape")
         await settle(pilot, app)
         assert not isinstance(app.screen, DetailScreen)
@@ -424,7 +425,7 @@ async def test_command_palette_runs_actions(fake: FakeService) -> None:
         assert ("poll_now", "gdelt") in fake.calls
         cmd = next(c for c in app.get_system_commands(app.screen) if c.title == "Mark used")
         cmd.callback()
-        assert ("feedback", "t-sinner", "Lavazza", "used") in fake.calls
+        assert fake.calls[-1] == ("set_mark", "t-sinner", "Lavazza", "used")
 
 
 async def test_quit_stops_the_service(fake: FakeService) -> None:
