@@ -67,6 +67,9 @@ class AlertSink(Protocol):
     async def close(self) -> None:
         """Stop sending: cancel a flush in progress, let POSTs on the wire finish, release claims."""
 
+    def channels_for(self, brand: str) -> list[str]:
+        """Where the brand's alerts go: 'slack' and/or 'webhook', or ['log'] when neither is configured."""
+
 
 @dataclass(frozen=True, slots=True)
 class Connected:
@@ -155,3 +158,10 @@ class ServiceAPI(Protocol):
         """Write the brand file (with backup), rebuild its index in a thread, re-score recent trends."""
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]: ...
+
+    def alert_channels(self, brand: str) -> list[str]:
+        """Where the brand's alerts go: 'slack' and/or 'webhook'; ['log'] when neither is configured (they are
+        only logged); [] when this service sends no alerts at all."""
+
+    def alert_preview(self, row: OutboxRow) -> str:
+        """The alert as its channel gets it (Slack text, or the webhook's JSON body), every secret redacted."""

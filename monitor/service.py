@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
 from brand_dna.dna import BrandDNA, save_brand
+from monitor.alerts.preview import alert_secrets, preview_text
 from monitor.api import AlertSink, Connections, RescoreDiff, TrendScorer
 from monitor.clustering import Clusterer
 from monitor.config import Settings
@@ -348,6 +350,12 @@ class MonitorService:
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]:
         return self.storage.outbox(limit=limit)
+
+    def alert_channels(self, brand: str) -> list[str]:
+        return self.alerts.channels_for(brand) if self.alerts is not None else []
+
+    def alert_preview(self, row: OutboxRow) -> str:
+        return preview_text(row, alert_secrets(self.settings, os.environ))
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
         """Save the brand file (with backup), rebuild its index in a thread, re-score recent trends."""

@@ -26,12 +26,13 @@ from monitor.clustering.title import display_title
 from monitor.events import AlertEvent, Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
 from monitor.models import Mark, SourceHealth
 from monitor.text import clean_text
+from tui.alerts import AlertsPane
 from tui.brand import BrandPane
 from tui.detail import DetailScreen
 from tui.marks import MarkBook
 from tui.messages import ServiceEvent
 from tui.opportunities import OpportunitiesPane
-from tui.sources import AlertsPane, SourcesPane
+from tui.sources import SourcesPane
 from tui.state import TrendStore
 
 TABS = {"opportunities": "1 Opportunities", "dna": "2 Brand DNA", "sources": "3 Sources", "alerts": "4 Alerts"}

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from brand_dna.dna import BrandDNA
+from monitor.alerts.preview import preview_text
 from monitor.api import RescoreDiff, VerdictChange
 from monitor.events import Event, Listener, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
 from monitor.evidence import (
@@ -291,6 +292,7 @@ class DemoService:
         self._health = {h.name: h for h in demo_health(start)}
         self._outbox = demo_outbox(start)
         self._marks: dict[tuple[str, str], Mark] = {}
+        self.channels: list[str] = ["slack"]  # where alerts go (alert_channels); ["log"]: none configured
         self._task: asyncio.Task[None] | None = None
 
     # -- ServiceAPI -------------------------------------------------------------------
@@ -368,6 +370,12 @@ class DemoService:
 
     def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
         return {tid: m for tid in trend_ids if (m := self._marks.get((tid, brand))) is not None}
+
+    def alert_channels(self, brand: str) -> list[str]:
+        return list(self.channels)
+
+    def alert_preview(self, row: OutboxRow) -> str:
+        return preview_text(row, [])  # the demo has no webhook URL or key to hide
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
         """Fake rescoring: new statements sharing a word with a title make it fit; removed ones unmatch."""

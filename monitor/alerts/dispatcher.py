@@ -64,6 +64,7 @@ from monitor.alerts.policy import (
     parse_quiet_hours,
     quiet_until,
 )
+from monitor.alerts.preview import alert_secrets
 from monitor.config import ConfigError, Settings
 from monitor.events import AlertEvent, Event, StatusEvent, StatusKind, TrendEvent
 from monitor.models import OutboxRow
@@ -186,13 +187,7 @@ class AlertDispatcher:
 
     def _secrets(self) -> list[str]:
         """Everything to redact from error texts: every webhook URL and the HMAC key."""
-        url = webhook.webhook_url(self.settings)
-        key = webhook.webhook_secret(self.settings, self.env)
-        return (
-            slack.all_webhooks(self.settings, self.env)
-            + ([url] if url else [])
-            + ([key.decode("utf-8", "replace")] if key else [])
-        )
+        return alert_secrets(self.settings, self.env)
 
     def _safe_error(self, text: str, limit: int = 200) -> str:
         """Redact first, then cut: a cut must never leave part of a token behind."""

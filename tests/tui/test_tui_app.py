@@ -364,9 +364,9 @@ async def test_alerts_log_and_alert_events(fake: FakeService) -> None:
         table = app.main.query_one("#alerts-table", DataTable)
         assert keys(table) == ["3", "2", "1"]
         text = rendered(table)
-        assert "pending" in text and "sent" in text and "failed" in text and "HTTP 500 from" in text
+        assert "waiting" in text and "sent" in text and "failed" in text and "HTTP 500 from" in text
         assert "[bold red]BREAKING[/" in text
-        assert "1 sent · 1 pending · 1 failed" in rendered(app.main.query_one("#alerts-label"))
+        assert "Slack: 1 delivered · 1 waiting · 1 failed" in rendered(app.main.query_one("#alerts-channels"))
         before = fake.calls.count(("outbox",))
         fake.push(AlertEvent("failed", demo_outbox()[0], error="HTTP 403 [b]x[/b]"))
         await settle(pilot, app)
