@@ -287,7 +287,8 @@ class TrendProcessor:
                 self.latest.put(job.trend, verdicts)
         self._store(cause, kept, source=source, brand=brand)
         if cause is not Cause.BRAND:
-            marks = self._marks([job.trend.id for job, _ in kept], brands={name for _, verdicts in kept for name in verdicts})
+            brands = {name for _, verdicts in kept for name in verdicts}
+            marks = self._marks([job.trend.id for job, _ in kept], brands=brands)
             self._publish(
                 [
                     TrendEvent(

@@ -746,8 +746,9 @@ class Storage:
             ids = list(dict.fromkeys(trend_ids))
             for start in range(0, len(ids), 500):  # SQLite caps bound parameters
                 chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows += self._read(f"SELECT trend_id, mark FROM marks WHERE brand=? AND trend_id IN ({marks})", [brand, *chunk])
+                places = ",".join("?" * len(chunk))
+                sql = f"SELECT trend_id, mark FROM marks WHERE brand=? AND trend_id IN ({places})"
+                rows += self._read(sql, [brand, *chunk])
         return {r[0]: cast(Mark, r[1]) for r in rows}
 
     def used_trends(self, brand: str) -> set[str]:

@@ -462,7 +462,7 @@ class OndaApp(App[int]):
             self._on_main(self.main.query_one(OpportunitiesPane).action_toggle_off_brand),
         )
         yield SystemCommand("Open trend detail", "Detail of the highlighted trend (Enter)", self._open_highlighted)
-        yield SystemCommand("Mark used", "We rode this trend; again: unmark (key u)", lambda: self._feedback_cmd("used"))
+        yield SystemCommand("Mark used", "We rode it; again: unmark (key u)", lambda: self._feedback_cmd("used"))
         yield SystemCommand(
             "Mark not for us", "Move it to off-brand; again: unmark (key n)", lambda: self._feedback_cmd("not_for_us")
         )

@@ -419,7 +419,8 @@ class DemoService:
         self.trends[trend.id] = trend
         for b, v in verdicts.items():
             self.verdicts.setdefault(b, {})[trend.id] = v
-        self.emit(TrendEvent(trend, verdicts, source, is_new))
+        marks = {b: m for b in verdicts if (m := self._marks.get((trend.id, b))) is not None}
+        self.emit(TrendEvent(trend, verdicts, source, is_new, marks=marks))
 
     async def _live(self) -> None:
         i = 0

@@ -98,7 +98,9 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
     )
 
 
-def off_brand_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, mark: Mark | None = None) -> Row:
+def off_brand_row(
+    trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, mark: Mark | None = None
+) -> Row:
     dismissed = mark == "not_for_us"
     why = "not for us (your feedback)" if dismissed else verdict_why(verdict)
     return (

@@ -58,7 +58,8 @@ def display_title(trend: Trend) -> str:
     query = _words(title.lstrip("#"))
     if not query:
         return title
-    headlines = list(dict.fromkeys(line for line in (clean_text(c, MAX_TITLE_CHARS + 1) for c in trend.context) if _is_headline(line)))
+    cleaned = (clean_text(c, MAX_TITLE_CHARS + 1) for c in trend.context)
+    headlines = list(dict.fromkeys(line for line in cleaned if _is_headline(line)))
     words = {line: set(_words(line)) for line in headlines}
     best: tuple[float, int, str] | None = None
     for line in headlines:

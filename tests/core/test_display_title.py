@@ -58,7 +58,8 @@ def test_titles_that_are_already_headlines_stay() -> None:
 
 
 def test_a_query_without_a_matching_headline_stays() -> None:
-    assert display_title(trend("terremoto oggi", ["Terremoto in Calabria, magnitudo 5.8: tre morti"])) == "terremoto oggi"
+    quake = trend("terremoto oggi", ["Terremoto in Calabria, magnitudo 5.8: tre morti"])
+    assert display_title(quake) == "terremoto oggi"
     assert display_title(trend("alcaraz", ["Carlos Alcaraz"])) == "alcaraz"  # a name, not a headline
     assert display_title(trend("sinner", [])) == "sinner"
 

@@ -87,7 +87,8 @@ def test_each_trend_line_has_the_feedback_mark_per_brand() -> None:
     trend = Trend(id="t1", title="sinner", lang="it", first_seen=now, last_seen=now, context=["Sinner vince a Torino"])
     verdict = Verdict(id="t1", verdict="fit", fit=0.8, matched="Sinner", risk=RiskAssessment())
     out = io.StringIO()
-    JsonLinePrinter(out)(TrendEvent(trend, {"Lavazza": verdict, "Ducati": verdict}, "rss", True, marks={"Lavazza": "used"}))
+    verdicts = {"Lavazza": verdict, "Ducati": verdict}
+    JsonLinePrinter(out)(TrendEvent(trend, verdicts, "rss", is_new=True, marks={"Lavazza": "used"}))
     line = json.loads(out.getvalue())
     assert line["feedback"] == {"Lavazza": "used", "Ducati": None}
     assert line["id"] == "t1" and line["title"] == "Sinner vince a Torino"

@@ -135,3 +135,16 @@ async def test_marks_survive_a_restart_on_the_same_store(tmp_path: Path) -> None
         assert last_toast(app) == "Nothing to undo"
     assert second.storage.marks("Lavazza", ["t-sinner", "t-barista"]) == {"t-sinner": "not_for_us", "t-barista": "used"}
     second.storage.close()
+
+
+async def test_an_update_of_a_marked_story_keeps_its_mark(fake: FakeService) -> None:
+    app = make_app(fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        trend, verdict = fake.trends["t-sinner"], fake.verdicts["Lavazza"]["t-sinner"]
+        fake.add_trend(trend, {"Lavazza": verdict})  # the service reports the story again, with its mark
+        await settle(pilot, app)
+        assert app.marks.get("Lavazza", "t-sinner") == "not_for_us"
+        assert "t-sinner" not in keys(app.main.query_one("#opps", DataTable))
