@@ -10,6 +10,7 @@ shows the same title for the same story.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from monitor.models import Trend
@@ -52,13 +53,17 @@ def display_title(trend: Trend) -> str:
     sharing the most words with its other headlines (so one outlet's terse or foreign-language line loses
     to what most outlets wrote), then the shortest, then the first in alphabetical order.
     """
-    title = trend.title
-    if not is_query_like(title):
-        return title
+    if not is_query_like(trend.title):
+        return trend.title
+    return _clearest_headline(trend.title, tuple(trend.context))
+
+
+@functools.lru_cache(maxsize=4096)  # every list refresh asks again for the same stories
+def _clearest_headline(title: str, context: tuple[str, ...]) -> str:
     query = _words(title.lstrip("#"))
     if not query:
         return title
-    cleaned = (clean_text(c, MAX_TITLE_CHARS + 1) for c in trend.context)
+    cleaned = (clean_text(c, MAX_TITLE_CHARS + 1) for c in context)
     headlines = list(dict.fromkeys(line for line in cleaned if _is_headline(line)))
     words = {line: set(_words(line)) for line in headlines}
     best: tuple[float, int, str] | None = None
