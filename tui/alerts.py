@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 ALERT_COLUMNS: list[ColumnSpec] = [
     ("time", "Time", 5, 0),
-    ("status", "Status", 11, 0),
+    ("status", "Status", 7, 0),  # 11 when a row says "logged only"
     ("brand", "Brand", 8, 0),
     ("kind", "Kind", 11, 0),
     ("via", "Via", 5, 0),  # shown when alerts go out on more than one channel (Slack and the webhook)
@@ -118,10 +118,13 @@ def alert_row(row: OutboxRow, widths: dict[str, int], now: datetime) -> Row:
 
 
 def alert_columns(rows: list[OutboxRow]) -> list[ColumnSpec]:
-    """One row per alert per channel; the Via column only when there is more than one channel to tell apart."""
+    """One row per alert per channel; the Via column only when there is more than one channel to tell apart,
+    a wider Status column only when a row says "logged only"."""
+    status_width = max((len(status_word(r)) for r in rows), default=7)
+    specs = [("status", "Status", max(status_width, 7), 0) if c[0] == "status" else c for c in ALERT_COLUMNS]
     if len({r.channel for r in rows}) > 1:
-        return ALERT_COLUMNS
-    return [c for c in ALERT_COLUMNS if c[0] != "via"]
+        return specs
+    return [c for c in specs if c[0] != "via"]
 
 
 def alert_facts(row: OutboxRow, now: datetime) -> Text:
