@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from brand_dna.dna import BrandDNA
 from monitor.events import Event, Listener, TrendEvent
-from monitor.models import OutboxRow, SourceHealth, Trend, Verdict
+from monitor.models import Mark, OutboxRow, SourceHealth, Trend, Verdict
 
 if TYPE_CHECKING:  # the source adapters import aiohttp and feed parsers: not needed to read the contracts
     import aiohttp
@@ -68,6 +68,9 @@ class AlertSink(Protocol):
 
     async def close(self) -> None:
         """Stop sending: cancel a flush in progress, let POSTs on the wire finish, release claims."""
+
+    def channels_for(self, brand: str) -> list[str]:
+        """Where the brand's alerts go: 'slack' and/or 'webhook', or ['log'] when neither is configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +151,27 @@ class ServiceAPI(Protocol):
     def recent(self, brand: str, limit: int = 500) -> list[tuple[Trend, Verdict]]:
         """Latest trends with that brand's verdict (full breakdown when scored in this process)."""
 
-    def feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        """kind: 'used' | 'not_for_us' (stored; 'used' trends turning risky raise a pull-the-post alert)."""
+    def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
+        """Store the brand's one current mark on a story; setting one replaces the other, None clears it.
 
-    def feedback_for(self, trend_id: str, brand: str) -> set[str]: ...
+        'used' (a used story turning risky raises a pull-the-post alert) or 'not_for_us'.
+        """
+
+    def mark_for(self, trend_id: str, brand: str) -> Mark | None: ...
+
+    def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
+        """The brand's marks on those stories (unmarked ones are absent), in one query."""
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
         """Write the brand file (with backup), rebuild its index in a thread, re-score recent trends."""
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]: ...
+
+    def alert_channels(self, brand: str) -> list[str]:
+        """Where the brand's alerts go: 'slack' and/or 'webhook'.
+
+        ['log'] when neither is configured (they are only logged); [] when this service sends no alerts.
+        """
+
+    def alert_preview(self, row: OutboxRow) -> str:
+        """The alert as its channel gets it (Slack text, or the webhook's JSON body), every secret redacted."""

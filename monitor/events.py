@@ -14,8 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, TypedDict, Unpack
 
+from monitor.clustering.title import display_title
 from monitor.explain import verdict_json
-from monitor.models import OutboxRow, SourceHealth, Trend, Verdict
+from monitor.models import Mark, OutboxRow, SourceHealth, Trend, Verdict
 from monitor.models import iso_or_none as _iso
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class TrendEvent:
     source: str  # the source whose poll produced this update
     is_new: bool
     risk_changed: bool = False  # re-scored (a new fact-check) and a verdict or risk level moved
+    marks: dict[str, Mark] = field(default_factory=dict)  # brand name -> its current feedback mark (absent: none)
 
     @property
     def change(self) -> TrendChange:
@@ -45,7 +47,7 @@ class TrendEvent:
         return {
             "event": "trend",
             "id": t.id,
-            "title": t.title,
+            "title": display_title(t),
             "lang": t.lang,
             "change": self.change,
             "source": self.source,
@@ -59,6 +61,7 @@ class TrendEvent:
             "context": t.context[:5],
             "urls": t.urls[:5],
             "verdicts": {brand: verdict_json(v) for brand, v in self.verdicts.items()},
+            "feedback": {brand: self.marks.get(brand) for brand in self.verdicts},
         }
 
 

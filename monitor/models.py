@@ -19,6 +19,8 @@ Day = date  # a field below is named `date`: the type keeps its own name
 VerdictName = Literal["fit", "off_brand", "risky"]
 RiskLevel = Literal["none", "low", "medium", "high"]
 RiskCategory = Literal["tragedy", "polarizing", "misinformation"]
+Mark = Literal["used", "not_for_us"]  # a brand's feedback on a story: we rode it / not for us
+MARKS: tuple[Mark, ...] = ("used", "not_for_us")
 
 VERDICTS: tuple[VerdictName, ...] = ("fit", "off_brand", "risky")
 RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "low", "medium", "high")

@@ -22,7 +22,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -31,11 +31,11 @@ from typing import Any
 
 from brand_dna.dna import BrandDNA
 from monitor.api import AlertSink, TrendScorer, VerdictChange
-from monitor.clustering import RESTORE_LIMIT, Clusterer
+from monitor.clustering import RESTORE_LIMIT, Clusterer, display_title
 from monitor.events import EventBus, StatusKind, TrendEvent
 from monitor.latest import LatestTrends
-from monitor.models import SourceItem, Trend, Verdict
-from monitor.storage import Storage
+from monitor.models import Mark, SourceItem, Trend, Verdict
+from monitor.storage import Storage, StorageError
 from monitor.text import ERROR_CHARS, clean_text
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ class TrendProcessor:
                 changes.append(
                     VerdictChange(
                         trend_id=job.trend.id,
-                        title=job.trend.title,
+                        title=display_title(job.trend),
                         before=old.verdict,
                         after=new.verdict,
                         fit_before=old.fit,
@@ -290,6 +290,8 @@ class TrendProcessor:
                 self.latest.put(job.trend, verdicts)
         self._store(cause, kept, source=source, brand=brand)
         if cause is not Cause.BRAND:
+            brands = {name for _, verdicts in kept for name in verdicts}
+            marks = self._marks([job.trend.id for job, _ in kept], brands=brands)
             self._publish(
                 [
                     TrendEvent(
@@ -298,6 +300,7 @@ class TrendProcessor:
                         source=source or "",
                         is_new=job.is_new,
                         risk_changed=cause is Cause.EVIDENCE,
+                        marks=marks.get(job.trend.id, {}),
                     )
                     for job, verdicts in kept
                 ]
@@ -332,6 +335,22 @@ class TrendProcessor:
         else:
             self.bus.status(StatusKind.ERROR, message, source=source)
 
+    def _marks(self, trend_ids: list[str], brands: Collection[str]) -> dict[str, dict[str, Mark]]:
+        """Each story's current feedback mark per brand (trend id -> brand -> mark), for the events.
+
+        A store that cannot be read gives no marks: the events still go out (the store watchdog reports it).
+        """
+        out: dict[str, dict[str, Mark]] = {}
+        for brand in brands:
+            try:
+                found = self.storage.marks(brand, trend_ids)
+            except StorageError as exc:
+                log.warning("could not read feedback marks for %s: %s", brand, exc)
+                continue
+            for tid, mark in found.items():
+                out.setdefault(tid, {})[brand] = mark
+        return out
+
     def _publish(self, events: list[TrendEvent]) -> None:
         """Emit scored trends, let the alert policy see each, and tell the alerts there is work."""
         started = time.perf_counter()
@@ -363,9 +382,10 @@ class TrendProcessor:
             if any(v is None for v in verdicts.values()):
                 continue  # the poller is still writing its verdicts: next tick
             scored = {b: v for b, v in verdicts.items() if v is not None}
+            marks = self._marks([trend.id], brands=scored).get(trend.id, {})
             self.latest.put(trend, scored)
             is_new = since is None or trend.first_seen >= since
-            events.append(TrendEvent(trend=trend, verdicts=scored, source="store", is_new=is_new))
+            events.append(TrendEvent(trend=trend, verdicts=scored, source="store", is_new=is_new, marks=marks))
             if since is None or trend.last_seen > since:
                 self._synced_at = trend.last_seen
         for event in events:

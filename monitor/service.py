@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+import os
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,11 +42,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
 from brand_dna.dna import BrandDNA, save_brand
+from monitor.alerts.preview import alert_secrets, preview_text
 from monitor.api import AlertSink, Connections, RescoreDiff, TrendScorer
 from monitor.clustering import Clusterer
 from monitor.config import Settings
 from monitor.events import EventBus, Listener, StatusKind
-from monitor.models import OutboxRow, SourceHealth, Trend, Verdict
+from monitor.models import Mark, OutboxRow, SourceHealth, Trend, Verdict
 from monitor.processing import TrendProcessor
 from monitor.runner import RunnerContext, SourceRunner
 from monitor.storage import Storage, StorageError, new_holder_id
@@ -337,14 +339,23 @@ class MonitorService:
         """Latest trends with `brand`'s verdict: in-memory (full breakdown) first, then storage."""
         return self.processor.latest.recent(brand, limit)
 
-    def feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        self.storage.add_feedback(trend_id, brand, kind)
+    def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
+        self.storage.set_mark(trend_id, brand, mark)
 
-    def feedback_for(self, trend_id: str, brand: str) -> set[str]:
-        return self.storage.feedback_for(trend_id, brand)
+    def mark_for(self, trend_id: str, brand: str) -> Mark | None:
+        return self.storage.mark_for(trend_id, brand)
+
+    def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
+        return self.storage.marks(brand, trend_ids)
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]:
         return self.storage.outbox(limit=limit)
+
+    def alert_channels(self, brand: str) -> list[str]:
+        return self.alerts.channels_for(brand) if self.alerts is not None else []
+
+    def alert_preview(self, row: OutboxRow) -> str:
+        return preview_text(row, alert_secrets(self.settings, os.environ))
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
         """Save the brand file (with backup), rebuild its index in a thread, re-score recent trends."""

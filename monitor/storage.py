@@ -1,4 +1,4 @@
-"""SQLite storage (WAL): trends, verdicts, source health, HTTP cache, alert outbox, feedback, leases.
+"""SQLite storage (WAL): trends, verdicts, source health, HTTP cache, alert outbox, feedback marks, leases.
 
 One `Storage` per process. All methods are synchronous and short; the service
 calls them from the event loop (they take well under a millisecond each with
@@ -44,10 +44,10 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from monitor.evidence import FitEvidence
-from monitor.models import FactCheck, OutboxRow, RiskAssessment, SourceHealth, Trend, Verdict, iso_or_none
+from monitor.models import MARKS, FactCheck, Mark, OutboxRow, RiskAssessment, SourceHealth, Trend, Verdict, iso_or_none
 
 
 class StorageError(Exception):
@@ -192,6 +192,19 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE verdicts RENAME COLUMN why TO evidence;
     UPDATE verdicts SET evidence = '{}';
+    """,
+    # v5: feedback is state, not a log: one current mark per brand and story (the latest old row wins)
+    """
+    CREATE TABLE marks (
+        trend_id TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        mark TEXT NOT NULL CHECK (mark IN ('used', 'not_for_us')),
+        at TEXT NOT NULL,
+        PRIMARY KEY (trend_id, brand)
+    );
+    INSERT OR REPLACE INTO marks(trend_id, brand, mark, at)
+        SELECT trend_id, brand, kind, at FROM feedback WHERE kind IN ('used', 'not_for_us') ORDER BY at, rowid;
+    DROP TABLE feedback;
     """,
 ]
 
@@ -723,22 +736,38 @@ class Storage:
     def count_factchecks(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM factchecks")[0][0])
 
-    # -- feedback -------------------------------------------------------------------------
-    def add_feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        if kind not in ("used", "not_for_us"):
-            raise ValueError(f"unknown feedback kind {kind!r}")
+    # -- feedback marks ---------------------------------------------------------------------
+    def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
+        """The brand's current mark on a story; None clears it (one mark per brand and story)."""
+        if mark is None:
+            self._write("DELETE FROM marks WHERE trend_id=? AND brand=?", (trend_id, brand))
+            return
+        if mark not in MARKS:
+            raise ValueError(f"unknown feedback mark {mark!r}")
         self._write(
-            "INSERT OR REPLACE INTO feedback(trend_id, brand, kind, at) VALUES (?,?,?,?)",
-            (trend_id, brand, kind, _now()),
+            "INSERT OR REPLACE INTO marks(trend_id, brand, mark, at) VALUES (?,?,?,?)",
+            (trend_id, brand, mark, _now()),
         )
 
-    def feedback_for(self, trend_id: str, brand: str) -> set[str]:
-        rows = self._read("SELECT kind FROM feedback WHERE trend_id=? AND brand=?", (trend_id, brand))
-        return {r[0] for r in rows}
+    def mark_for(self, trend_id: str, brand: str) -> Mark | None:
+        return self.marks(brand, [trend_id]).get(trend_id)
+
+    def marks(self, brand: str, trend_ids: Sequence[str] | None = None) -> dict[str, Mark]:
+        """The brand's marks by story id: of `trend_ids`, or all of them."""
+        if trend_ids is None:
+            rows = self._read("SELECT trend_id, mark FROM marks WHERE brand=?", (brand,))
+        else:
+            rows = []
+            ids = list(dict.fromkeys(trend_ids))
+            for start in range(0, len(ids), 500):  # SQLite caps bound parameters
+                chunk = ids[start : start + 500]
+                places = ",".join("?" * len(chunk))
+                sql = f"SELECT trend_id, mark FROM marks WHERE brand=? AND trend_id IN ({places})"
+                rows += self._read(sql, [brand, *chunk])
+        return {r[0]: cast(Mark, r[1]) for r in rows}
 
     def used_trends(self, brand: str) -> set[str]:
-        rows = self._read("SELECT trend_id FROM feedback WHERE brand=? AND kind='used'", (brand,))
-        return {r[0] for r in rows}
+        return {tid for tid, mark in self.marks(brand).items() if mark == "used"}
 
 
 # An undated debunk counts from the day Onda first stored it.

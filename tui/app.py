@@ -32,12 +32,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from brand_dna.dna import BrandDNA
 from monitor.api import ServiceAPI
+from monitor.clustering.title import display_title
 from monitor.events import AlertEvent, Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
-from monitor.models import SourceHealth, Trend, Verdict
+from monitor.models import Mark, SourceHealth, Trend, Verdict
 from monitor.text import clean_text
+from tui.alerts import AlertsPane
 from tui.brand import BrandPane
 from tui.detail import DetailScreen
 from tui.help import HelpScreen, PathList, default_paths
+from tui.marks import MarkBook
 from tui.messages import (
     BrandSaved,
     GiveFeedback,
@@ -49,11 +52,10 @@ from tui.messages import (
     TrendSeen,
 )
 from tui.opportunities import OpportunitiesPane
-from tui.sources import AlertsPane, SourcesPane
+from tui.sources import SourcesPane
 from tui.state import DashboardState
 
 TABS = {"opportunities": "1 Opportunities", "dna": "2 Brand DNA", "sources": "3 Sources", "alerts": "4 Alerts"}
-FEEDBACK_LABEL = {"used": "as used", "not_for_us": "not for us"}
 
 
 def local_now() -> datetime:
@@ -71,6 +73,7 @@ class OndaApp(App[int]):
         Binding("b", "next_brand", "Next brand"),
         Binding("f1,question_mark", "help", "Help"),
         Binding("escape", "close_keys_panel", "Close", show=False, priority=True),
+        Binding("ctrl+z", "undo_mark", "Undo mark", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -88,7 +91,9 @@ class OndaApp(App[int]):
         self.start_service = start_service
         self.paths = paths if paths is not None else default_paths()
         names = [b.name for b in service.brands]
-        self.state = DashboardState(brand=brand if brand in names else (names[0] if names else "—"), clock=clock)
+        self.state = DashboardState(
+            brand=brand if brand in names else (names[0] if names else "—"), clock=clock, marks=MarkBook(service)
+        )
         self.events_seen = 0
         self._refresh_pending = False
         self._announce: list[str] = []
@@ -159,18 +164,27 @@ class OndaApp(App[int]):
     def _reload_worker(self, brands: list[str]) -> None:
         """One recent() per brand and one health(), off the event loop; the newest reload wins."""
         rows: dict[str, list[tuple[Trend, Verdict]]] = {}
+        marks: dict[str, dict[str, Mark]] = {}
         for name in brands:
             try:
                 rows[name] = self.service.recent(name)
+                marks[name] = self.service.marks(name, [t.id for t, _ in rows[name]])
             except Exception as exc:  # the service may not be ready; events will fill the store
                 self.log.warning(f"recent({name}) failed: {exc}")
         health = self.service.health()
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_reload, rows, health)
+            self.call_from_thread(self._apply_reload, rows, marks, health)
 
-    def _apply_reload(self, rows: dict[str, list[tuple[Trend, Verdict]]], health: list[SourceHealth]) -> None:
+    def _apply_reload(
+        self,
+        rows: dict[str, list[tuple[Trend, Verdict]]],
+        marks: dict[str, dict[str, Mark]],
+        health: list[SourceHealth],
+    ) -> None:
         for name, entries in rows.items():
             self.state.store.load(name, entries)
+        for name, found in marks.items():
+            self.state.marks.replace(name, found)
         self.state.health.update({h.name: h for h in health})
         self.schedule_refresh()
 
@@ -216,9 +230,10 @@ class OndaApp(App[int]):
         self.state.last_update = self.clock()
         for brand, verdict in event.verdicts.items():
             became_fit = self.state.store.put(brand, event.trend, verdict)
+            self.state.marks.note(brand, event.trend.id, event.marks.get(brand))
             if brand == self.brand_name and became_fit:
                 self.state.new_ids.add(event.trend.id)
-                self._announce.append(clean_text(event.trend.title, 120))
+                self._announce.append(clean_text(display_title(event.trend), 120))
 
     def _on_status(self, event: StatusEvent) -> None:
         state = self.state
@@ -279,7 +294,7 @@ class OndaApp(App[int]):
 
     @on(GiveFeedback)
     def _give_feedback(self, message: GiveFeedback) -> None:
-        self.give_feedback(message.trend_id, message.brand, message.kind)
+        self.toggle_mark(message.trend_id, message.brand, message.mark)
 
     @on(BrandSaved)
     def _brand_saved(self, message: BrandSaved) -> None:
@@ -289,17 +304,25 @@ class OndaApp(App[int]):
     def _switch_brand(self, message: SwitchBrand) -> None:
         self.action_next_brand()
 
-    def give_feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        """Store feedback; a storage error is shown and nothing is remembered."""
+    def toggle_mark(self, trend_id: str, brand: str, mark: Mark) -> None:
+        """U / n: set the brand's mark on a story, or clear it when it is already that mark."""
         try:
-            self.service.feedback(trend_id, brand, kind)
+            change = self.state.marks.toggle(brand, trend_id, mark)
         except Exception as exc:  # storage errors must not kill the dashboard
             self.notify(f"Could not save feedback: {clean_text(exc, 200)}", severity="error", markup=False)
             return
-        self.state.feedback.setdefault((trend_id, brand), set()).add(kind)
-        if kind == "not_for_us":
-            self.state.dismissed.add((brand, trend_id))
-        self.notify(f"Marked {FEEDBACK_LABEL.get(kind, kind)}", markup=False)
+        self.notify(f"{change.describe()} · ctrl+z undoes", markup=False)
+        self.schedule_refresh()
+
+    def action_undo_mark(self) -> None:
+        try:
+            change = self.state.marks.undo()
+        except Exception as exc:
+            self.notify(f"Could not undo: {clean_text(exc, 200)}", severity="error", markup=False)
+            return
+        self.notify(f"Undone: {change.describe()}" if change else "Nothing to undo", markup=False)
+        self.schedule_refresh()
+
         self.schedule_refresh()
 
     # -- rendering ------------------------------------------------------------------------
@@ -419,16 +442,6 @@ class OndaApp(App[int]):
             return
         self.state.new_ids.discard(trend_id)
         self.push_screen(DetailScreen(trend_id, self.brand_name, self.state))
-        self._load_feedback(trend_id, self.brand_name)
-
-    @work(thread=True, group="feedback", name="feedback", exit_on_error=False)
-    def _load_feedback(self, trend_id: str, brand: str) -> None:
-        marks = self.service.feedback_for(trend_id, brand)
-        self.call_from_thread(self._apply_feedback, trend_id, brand, marks)
-
-    def _apply_feedback(self, trend_id: str, brand: str, marks: set[str]) -> None:
-        self.state.feedback.setdefault((trend_id, brand), set()).update(marks)
-        self.schedule_refresh()
 
     def poll_source(self, name: str) -> None:
         if name in self.state.polling:
@@ -483,12 +496,12 @@ class OndaApp(App[int]):
         except Exception:
             return None
 
-    def _feedback_cmd(self, kind: str) -> None:
+    def _feedback_cmd(self, mark: Mark) -> None:
         trend_id = self._highlighted()
         if trend_id is None:
             self.notify("Select a trend first", markup=False)
             return
-        self.give_feedback(trend_id, self.brand_name, kind)
+        self.toggle_mark(trend_id, self.brand_name, mark)
 
     def _open_highlighted(self) -> None:
         trend_id = self._highlighted()
@@ -520,8 +533,11 @@ class OndaApp(App[int]):
             self._on_main(self.main.query_one(OpportunitiesPane).action_toggle_off_brand),
         )
         yield SystemCommand("Open trend detail", "Detail of the highlighted trend (Enter)", self._open_highlighted)
-        yield SystemCommand("Mark used", "We rode this trend (key u)", lambda: self._feedback_cmd("used"))
-        yield SystemCommand("Mark not for us", "Hide this trend (key n)", lambda: self._feedback_cmd("not_for_us"))
+        yield SystemCommand("Mark used", "We rode it; again: unmark (key u)", lambda: self._feedback_cmd("used"))
+        yield SystemCommand(
+            "Mark not for us", "Move it to off-brand; again: unmark (key n)", lambda: self._feedback_cmd("not_for_us")
+        )
+        yield SystemCommand("Undo last mark", "Put back the previous mark (ctrl+z)", self.action_undo_mark)
         if len(self.service.brands) > 1:
             yield SystemCommand("Next brand", "Cycle the brand shown (key b)", self.action_next_brand)
         pane = self.main.query_one(BrandPane)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from brand_dna.dna import BrandDNA
+from monitor.alerts.preview import preview_text
 from monitor.api import RescoreDiff, VerdictChange
 from monitor.events import Event, Listener, SourceErrorEvent, SourceHealthEvent, StatusEvent, StatusKind, TrendEvent
 from monitor.evidence import (
@@ -31,7 +32,7 @@ from monitor.evidence import (
     SourceRating,
     TermCount,
 )
-from monitor.models import OutboxRow, RiskAssessment, RiskFlag, SourceHealth, StatementScore, Trend, Verdict
+from monitor.models import Mark, OutboxRow, RiskAssessment, RiskFlag, SourceHealth, StatementScore, Trend, Verdict
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DEMO_THRESHOLD = 0.5  # the fit the hand-written verdicts are judged against
@@ -293,7 +294,8 @@ class DemoService:
         }
         self._health = {h.name: h for h in demo_health(start)}
         self._outbox = demo_outbox(start)
-        self._feedback: dict[tuple[str, str], set[str]] = {}
+        self._marks: dict[tuple[str, str], Mark] = {}
+        self.channels: list[str] = ["slack"]  # where alerts go (alert_channels); ["log"]: none configured
         self._task: asyncio.Task[None] | None = None
 
     # -- ServiceAPI -------------------------------------------------------------------
@@ -359,12 +361,24 @@ class DemoService:
         verdicts = self.verdicts.get(brand, {})
         return [(t, verdicts[t.id]) for t in list(self.trends.values())[:limit] if t.id in verdicts]
 
-    def feedback(self, trend_id: str, brand: str, kind: str) -> None:
-        self.calls.append(("feedback", trend_id, brand, kind))
-        self._feedback.setdefault((trend_id, brand), set()).add(kind)
+    def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
+        self.calls.append(("set_mark", trend_id, brand, mark))
+        if mark is None:
+            self._marks.pop((trend_id, brand), None)
+        else:
+            self._marks[(trend_id, brand)] = mark
 
-    def feedback_for(self, trend_id: str, brand: str) -> set[str]:
-        return set(self._feedback.get((trend_id, brand), set()))
+    def mark_for(self, trend_id: str, brand: str) -> Mark | None:
+        return self._marks.get((trend_id, brand))
+
+    def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
+        return {tid: m for tid in trend_ids if (m := self._marks.get((tid, brand))) is not None}
+
+    def alert_channels(self, brand: str) -> list[str]:
+        return list(self.channels)
+
+    def alert_preview(self, row: OutboxRow) -> str:
+        return preview_text(row, [])  # the demo has no webhook URL or key to hide
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
         """Fake rescoring: new statements sharing a word with a title make it fit; removed ones unmatch."""
@@ -408,7 +422,8 @@ class DemoService:
         self.trends[trend.id] = trend
         for b, v in verdicts.items():
             self.verdicts.setdefault(b, {})[trend.id] = v
-        self.emit(TrendEvent(trend, verdicts, source, is_new))
+        marks = {b: m for b in verdicts if (m := self._marks.get((trend.id, b))) is not None}
+        self.emit(TrendEvent(trend, verdicts, source, is_new, marks=marks))
 
     async def _live(self) -> None:
         i = 0

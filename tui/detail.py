@@ -13,8 +13,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from monitor.clustering.title import display_title
 from monitor.explain import layer_words, risk_lines, verdict_why, verdict_words
 from monitor.models import Trend, Verdict
+from tui.marks import MARK_WORDS
 from tui.messages import GiveFeedback
 from tui.state import DashboardState
 from tui.text import age, momentum_arrow, safe, sparkline, summary, trend_counts, when
@@ -106,8 +108,8 @@ class DetailScreen(Screen[None]):
             return
         trend, verdict = entry
         now = self.state.clock()
-        marks = self.state.feedback_marks(self.trend_id, self.brand)
-        self.query_one("#d-title", Static).update(safe(trend.title, "bold", 600))
+        mark = self.state.marks.get(self.brand, self.trend_id)
+        self.query_one("#d-title", Static).update(safe(display_title(trend), "bold", 600))
         v = Text.assemble(
             (f" {verdict_words(verdict.verdict).upper()} ", VERDICT_STYLE.get(verdict.verdict, "")),
             f"  fit {verdict.fit:.2f} for ",
@@ -119,9 +121,10 @@ class DetailScreen(Screen[None]):
         if verdict.verdict != "risky":  # a risky trend's reasons are the risk layers below
             v.append("\nwhy: ", style="dim")
             v.append_text(safe(verdict_why(verdict), "", 400))
-        if marks:
+        if mark is not None:
             v.append("\nyour feedback: ", style="dim")
-            v.append(", ".join(sorted(m.replace("_", " ") for m in marks)), style="bold cyan")
+            v.append(MARK_WORDS[mark], style="bold cyan")
+            v.append("  (same key again: unmark · ctrl+z: undo)", style="dim")
         self.query_one("#d-verdict", Static).update(v)
         counts = trend_counts(trend)
         meta = Text.assemble(

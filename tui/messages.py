@@ -12,6 +12,7 @@ from textual.message import Message
 
 from monitor.api import RescoreDiff
 from monitor.events import Event
+from monitor.models import Mark
 
 
 class ServiceEvent(Message):
@@ -49,11 +50,11 @@ class ReloadHealth(Message):
 
 @dataclass
 class GiveFeedback(Message):
-    """Store the user's feedback on a trend for a brand (kind: used | not_for_us)."""
+    """Toggle the brand's feedback mark on a trend (the same mark again clears it; ctrl+z undoes)."""
 
     trend_id: str
     brand: str
-    kind: str
+    mark: Mark
 
 
 @dataclass

@@ -13,10 +13,12 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import DataTable, Static
 
+from monitor.clustering.title import display_title
 from monitor.explain import risk_reasons, verdict_why
-from monitor.models import Trend, Verdict
+from monitor.models import Mark, Trend, Verdict
 from monitor.text import clean_text
-from tui.messages import OpenDetail, TrendSeen
+from tui.marks import MARK_WORDS
+from tui.messages import GiveFeedback, OpenDetail, TrendSeen
 from tui.state import DashboardState, Entry
 from tui.tables import ColumnSpec, Row, column_widths, fill, selected_key, set_columns
 from tui.text import age, momentum_arrow, safe, sparkline, trend_counts
@@ -50,9 +52,22 @@ def momentum_cell(trend: Trend) -> Text:
     return Text.assemble((arrow, ARROW_STYLE[arrow]), " ", (sparkline(trend_counts(trend), 6), "cyan"))
 
 
-def opportunity_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, new: bool) -> Row:
-    title_w = widths["title"] - (2 if new else 0)
-    title = Text.assemble(("● ", "bold yellow") if new else "", safe(trend.title, "bold" if new else "", title_w))
+def mark_tag(mark: Mark | None) -> Text:
+    """The brand's feedback mark in front of a title ("" when none): the same words as the detail."""
+    return Text(f"{MARK_WORDS[mark]} · ", style="bold cyan") if mark else Text("")
+
+
+def titled(trend: Trend, mark: Mark | None, style: str, width: int, prefix: Text | None = None) -> Text:
+    """Title cell: optional prefix, the mark, then the display title cut to what is left of `width`."""
+    head = Text.assemble(prefix or "", mark_tag(mark))
+    return Text.assemble(head, safe(display_title(trend), style, max(width - head.cell_len, 1)))
+
+
+def opportunity_row(
+    trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, new: bool, mark: Mark | None = None
+) -> Row:
+    new_dot = Text("● ", "bold yellow") if new else None
+    title = titled(trend, mark, "bold" if new else "", widths["title"], new_dot)
     sources = str(trend.corroboration)
     return (
         trend.id,
@@ -67,7 +82,7 @@ def opportunity_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_
     )
 
 
-def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str) -> Row:
+def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, mark: Mark | None = None) -> Row:
     risk = verdict.risk
     category = risk.categories[0] if risk.categories else ("avoid" if risk.avoid_hit else "risk")
     label = f"{risk.level} {category}"
@@ -76,7 +91,7 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
     return (
         trend.id,
         [
-            safe(trend.title, "", widths["title"]),
+            titled(trend, mark, "", widths["title"]),
             Text(clean_text(label, widths["risk"]), style="bold red"),
             safe(reason, "", widths["reason"]),
             Text(now_age, style="dim"),
@@ -84,12 +99,15 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
     )
 
 
-def off_brand_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, dismissed: bool) -> Row:
+def off_brand_row(
+    trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, mark: Mark | None = None
+) -> Row:
+    dismissed = mark == "not_for_us"
     why = OFF_BY_FEEDBACK if dismissed else verdict_why(verdict)
     return (
         trend.id,
         [
-            safe(trend.title, "dim" if dismissed else "", widths["title"]),
+            titled(trend, None if dismissed else mark, "dim" if dismissed else "", widths["title"]),
             Text(f"{verdict.fit:.2f}", style="dim"),
             safe(why, "dim", widths["why"]),
             Text(now_age, style="dim"),
@@ -112,6 +130,8 @@ class OpportunitiesPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "toggle_off_brand", "Off-brand"),
         Binding("d", "toggle_risky", "Do not ride"),
+        Binding("u", "mark('used')", "Used", show=False),
+        Binding("n", "mark('not_for_us')", "Not for us", show=False),
     ]
 
     def __init__(self, state: DashboardState, **kwargs: object) -> None:
@@ -157,8 +177,13 @@ class OpportunitiesPane(Vertical):
         state = self.state
         brand = state.brand
         now = state.clock()
-        fits = [e for e in state.store.by_verdict(brand, "fit") if (brand, e[0].id) not in state.dismissed]
-        dismissed = [e for e in state.store.by_verdict(brand, "fit") if (brand, e[0].id) in state.dismissed]
+
+        def mark(e: Entry) -> Mark | None:
+            return state.marks.get(brand, e[0].id)
+
+        # A fit story marked not for us leaves Opportunities for the off-brand list (key o), labelled so.
+        fits = [e for e in state.store.by_verdict(brand, "fit") if mark(e) != "not_for_us"]
+        dismissed = [e for e in state.store.by_verdict(brand, "fit") if mark(e) == "not_for_us"]
         off = state.store.by_verdict(brand, "off_brand") + dismissed
         risky = state.store.by_verdict(brand, "risky")
         width = self.size.width or 80
@@ -173,21 +198,21 @@ class OpportunitiesPane(Vertical):
             "opps",
             OPP_COLUMNS,
             width,
-            {"title": widest([t.title for t, _ in fits], 2), "matched": widest([v.matched or "—" for _, v in fits])},
+            {"title": widest([display_title(t) for t, _ in fits], 2), "matched": widest([v.matched or "—" for _, v in fits])},
         )
         w = self._widths
         fill(
             self.opps_table,
-            [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in state.new_ids) for t, v in fits],
+            [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in state.new_ids, mark((t, v))) for t, v in fits],
             keep,
         )
-        why = [OFF_BY_FEEDBACK if (brand, t.id) in state.dismissed else verdict_why(v) for t, v in off]
+        why = [OFF_BY_FEEDBACK if mark((t, v)) == "not_for_us" else verdict_why(v) for t, v in off]
         keep = self._columns(
-            "offbrand", OFF_COLUMNS, width, {"title": widest([t.title for t, _ in off]), "why": widest(why)}
+            "offbrand", OFF_COLUMNS, width, {"title": widest([display_title(t) for t, _ in off]), "why": widest(why)}
         )
         fill(
             self.query_one("#offbrand", DataTable),
-            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), (brand, t.id) in state.dismissed) for t, v in off],
+            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), mark((t, v))) for t, v in off],
             keep,
         )
         reasons = [next(iter(risk_reasons(v.risk)), "") for _, v in risky]
@@ -195,11 +220,11 @@ class OpportunitiesPane(Vertical):
             "risky",
             RISKY_COLUMNS,
             width - 2,  # the panel's border
-            {"title": widest([t.title for t, _ in risky]), "reason": widest(reasons)},
+            {"title": widest([display_title(t) for t, _ in risky]), "reason": widest(reasons)},
         )
         fill(
             self.query_one("#risky", DataTable),
-            [risky_row(t, v, w["risky"], age_of((t, v))) for t, v in risky],
+            [risky_row(t, v, w["risky"], age_of((t, v)), mark((t, v))) for t, v in risky],
             keep,
         )
         panel = self.query_one("#risky-panel")
@@ -268,6 +293,12 @@ class OpportunitiesPane(Vertical):
             self.focus_main()
         else:
             risky.focus()
+
+    def action_mark(self, mark: Mark) -> None:
+        """U / n on a row: toggle the brand's mark on that story (the app stores it; ctrl+z undoes)."""
+        trend_id = self.highlighted_trend()
+        if trend_id is not None:
+            self.post_message(GiveFeedback(trend_id, self.state.brand, mark))
 
     def highlighted_trend(self) -> str | None:
         """The trend id under the cursor of the focused table (or the main table)."""

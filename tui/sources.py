@@ -1,4 +1,4 @@
-"""Sources pane: health per source and "poll now"; Alerts pane: the outbox."""
+"""Sources pane: health per source and "poll now" (the Alerts pane is tui.alerts)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from monitor.api import ServiceAPI
-from monitor.models import OutboxRow, SourceHealth
+from monitor.models import SourceHealth
 from monitor.text import clean_text
 from tui.messages import PollSource, ReloadHealth
 from tui.state import DashboardState
@@ -27,18 +26,7 @@ SOURCE_COLUMNS: list[ColumnSpec] = [
     ("next", "Next run", 8, 0),
     ("fails", "Fails", 5, 0),
 ]
-ALERT_COLUMNS: list[ColumnSpec] = [
-    ("time", "Time", 5, 0),
-    ("status", "Status", 7, 0),
-    ("brand", "Brand", 8, 0),
-    ("kind", "Kind", 11, 0),
-    ("via", "Via", 5, 0),  # shown when alerts go out on more than one channel (Slack and the webhook)
-    ("title", "Title", None, 3),
-    ("error", "Last error", None, 2),
-]
-CHANNEL_LABEL = {"slack": "slack", "webhook": "hook"}
 STATUS_STYLE = {"ok": "bold green", "failing": "bold red", "polling": "bold yellow", "waiting": "dim", "remote": "cyan"}
-OUTBOX_STYLE = {"sent": "green", "pending": "yellow", "failed": "bold red"}
 
 
 def source_row(
@@ -146,81 +134,3 @@ class SourcesPane(Vertical):
 
     def action_reload(self) -> None:
         self.post_message(ReloadHealth())
-
-
-def alert_row(row: OutboxRow, widths: dict[str, int], now: datetime) -> Row:
-    at = row.sent_at or row.created_at
-    local = at.astimezone(now.tzinfo) if at.tzinfo is not None else at
-    return (
-        str(row.id),
-        [
-            Text(f"{local:%H:%M}"),
-            Text(row.status, style=OUTBOX_STYLE.get(row.status, "")),
-            safe(row.brand, "", widths["brand"]),
-            safe(row.kind.replace("_", " "), "", widths["kind"]),
-            *([safe(CHANNEL_LABEL.get(row.channel, row.channel), "dim", widths["via"])] if "via" in widths else []),
-            safe(row.payload.get("title") or row.trend_id, "", widths["title"]),
-            safe(row.last_error or "", "red", widths["error"]),
-        ],
-    )
-
-
-def alert_columns(rows: list[OutboxRow]) -> list[ColumnSpec]:
-    """One row per alert per channel; the Via column only when there is more than one channel to tell apart."""
-    if len({r.channel for r in rows}) > 1:
-        return ALERT_COLUMNS
-    return [c for c in ALERT_COLUMNS if c[0] != "via"]
-
-
-class AlertsPane(Vertical):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "reload", "Refresh")]
-
-    def __init__(self, state: DashboardState, service: ServiceAPI, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.state = state
-        self.service = service
-        self._width = 0
-        self.widths: dict[str, int] = {}
-        self.rows: list[OutboxRow] = []
-        self._specs: list[ColumnSpec] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="alerts-label")
-        yield DataTable(id="alerts-table", cursor_type="row")
-
-    def on_mount(self) -> None:
-        self.reload()
-
-    def on_resize(self) -> None:
-        if self.size.width and self.size.width != self._width:
-            self.refresh_view()
-
-    def reload(self) -> None:
-        try:
-            self.rows = self.service.outbox(200)
-        except Exception as exc:
-            self.notify(f"Cannot read the alert outbox: {clean_text(exc, 200)}", severity="error", markup=False)
-            self.rows = []
-        self.refresh_view()
-
-    def refresh_view(self) -> None:
-        table = self.query_one("#alerts-table", DataTable)
-        width = self.size.width or 80
-        specs = alert_columns(self.rows)
-        if width != self._width or not self.widths or specs != self._specs:
-            self._width = width
-            self._specs = specs
-            self.widths = set_columns(table, specs, width)
-        fill(table, [alert_row(r, self.widths, self.state.clock()) for r in self.rows])
-        counts = {s: sum(1 for r in self.rows if r.status == s) for s in ("sent", "pending", "failed")}
-        self.query_one("#alerts-label", Static).update(
-            Text.assemble(
-                ("Alerts", "bold"),
-                (f"  {counts['sent']} sent", "green"),
-                (f" · {counts['pending']} pending", "yellow"),
-                (f" · {counts['failed']} failed", "bold red" if counts["failed"] else "dim"),
-            )
-        )
-
-    def action_reload(self) -> None:
-        self.reload()

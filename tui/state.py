@@ -11,7 +11,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from monitor.models import SourceHealth, Trend, Verdict
+from monitor.models import Mark, SourceHealth, Trend, Verdict
+from tui.marks import MarkBook
 
 Entry = tuple[Trend, Verdict]
 
@@ -44,6 +45,9 @@ class TrendStore:
         """Replace a brand's entries with what the service reports (start, brand switch, rescore)."""
         self.entries[brand] = {t.id: (t, v) for t, v in rows}
 
+    def ids(self, brand: str) -> list[str]:
+        return list(self.entries.get(brand, {}))
+
     def get(self, brand: str, trend_id: str) -> Entry | None:
         return self.entries.get(brand, {}).get(trend_id)
 
@@ -58,14 +62,13 @@ class DashboardState:
 
     brand: str
     clock: Callable[[], datetime]
+    marks: MarkBook  # the current feedback mark per (brand, story); the app changes them, panes read
     store: TrendStore = field(default_factory=TrendStore)
     sources: list[str] = field(default_factory=list)  # configured source names
     health: dict[str, SourceHealth] = field(default_factory=dict)
     viewing: dict[str, str] = field(default_factory=dict)  # source -> the other process polling it
     polling: set[str] = field(default_factory=set)
     new_ids: set[str] = field(default_factory=set)
-    dismissed: set[tuple[str, str]] = field(default_factory=set)  # (brand, trend id) marked not for us
-    feedback: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (trend id, brand) -> marks
     model_state: str = "loading"  # loading | ready | error | stopped
     status_message: str = "loading model…"
     last_update: datetime | None = None
@@ -77,8 +80,9 @@ class DashboardState:
     def failing(self) -> int:
         return sum(1 for n in self.source_names() if (h := self.health.get(n)) is not None and not h.ok)
 
-    def feedback_marks(self, trend_id: str, brand: str) -> set[str]:
-        return set(self.feedback.get((trend_id, brand), set()))
+    def mark(self, trend_id: str) -> Mark | None:
+        """The current brand's mark on a story."""
+        return self.marks.get(self.brand, trend_id)
 
     def status_line(self, width: int = 160) -> str:
         """The header's sub-title; narrower terminals get the short forms."""

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from rich.text import Text
 
+from monitor.clustering.title import display_title
 from monitor.explain import level_words, risk_reasons, verdict_words
 from monitor.models import Trend, Verdict
 from monitor.text import clean_text
@@ -84,7 +85,7 @@ def when(dt: datetime | None, now: datetime) -> str:
 def summary(trend: Trend, verdict: Verdict, brand: str) -> str:
     """Plain-text summary for the clipboard (no markup: it is pasted into chat tools)."""
     lines = [
-        clean_text(trend.title, 300),
+        clean_text(display_title(trend), 300),
         f"Brand: {brand} — verdict: {verdict_words(verdict.verdict)} (fit {verdict.fit:.2f})",
     ]
     if verdict.verdict == "fit" and verdict.matched:

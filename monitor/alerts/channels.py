@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from monitor.alerts import slack, webhook
 from monitor.alerts.escape import redact
+from monitor.alerts.preview import alert_secrets
 from monitor.config import Settings
 from monitor.text import clean_text
 
@@ -76,13 +77,7 @@ class Channels:
 
     def secrets(self) -> list[str]:
         """Everything to redact from error texts: every webhook URL and the HMAC key."""
-        url = webhook.webhook_url(self.settings)
-        key = self.webhook_key()
-        return (
-            slack.all_webhooks(self.settings, self.env)
-            + ([url] if url else [])
-            + ([key.decode("utf-8", "replace")] if key else [])
-        )
+        return alert_secrets(self.settings, self.env)
 
     def safe_error(self, text: str, limit: int = 200) -> str:
         """Redact first, then cut: a cut must never leave part of a token behind."""

@@ -154,6 +154,10 @@ class AlertDispatcher:
         """Pick up edited brands (alert_threshold) after a DNA save."""
         self._brands = {b.name: b for b in brands}
 
+    def channels_for(self, brand: str) -> list[str]:
+        """Where this brand's alerts go (`log` alone when no Slack or webhook is configured)."""
+        return self._channels.for_brand(brand)
+
     @property
     def alerts_at_risk(self) -> int:
         """Alerts that exist only in this process's memory (not queued, or sent but not recorded)."""

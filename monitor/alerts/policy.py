@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
+from monitor.clustering.title import display_title
 from monitor.explain import risk_reasons, verdict_why
 from monitor.models import Trend, Verdict
 from monitor.text import clean_text
@@ -143,7 +144,7 @@ def build_payload(trend: Trend, verdict: Verdict, *, brand: str, kind: AlertKind
         "kind": kind,
         "brand": clean_text(brand, 100),
         "trend_id": trend.id,
-        "title": clean_text(trend.title, 300),
+        "title": clean_text(display_title(trend), 300),
         "topic": topic_key(trend.title),
         "lang": trend.lang,
         "verdict": verdict.verdict,

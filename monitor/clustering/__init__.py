@@ -13,13 +13,15 @@ Two signals, because a sentence embedding alone loves shared templates ("X vince
   differ never merge, whatever the cosine.
 
 The decision itself is the pure function `match_score` (`policy`, thresholds in
-`ClusterConfig`); `momentum` measures how a trend moves over time.
+`ClusterConfig`); `momentum` measures how a trend moves over time; `title` picks the display
+title (the clearest headline) every edge shows.
 """
 
 from monitor.clustering.analysis import TextAnalyser, TextInfo, canonical_text
 from monitor.clustering.momentum import TrafficHistory, momentum
 from monitor.clustering.policy import ClusterConfig, jaccard, match_score, subject_conflict
 from monitor.clustering.state import RESTORE_LIMIT, Clusterer, trend_id_for
+from monitor.clustering.title import display_title, is_query_like
 
 __all__ = [
     "RESTORE_LIMIT",
@@ -29,6 +31,8 @@ __all__ = [
     "TextInfo",
     "TrafficHistory",
     "canonical_text",
+    "display_title",
+    "is_query_like",
     "jaccard",
     "match_score",
     "momentum",

@@ -285,7 +285,7 @@ async def test_hostile_text_cannot_ping_or_mislink(
     if kind == "opportunity":
         verdict = make_verdict("evil")
     else:
-        storage.add_feedback("evil", "Lavazza", "used")
+        storage.set_mark("evil", "Lavazza", "used")
         verdict = make_verdict("evil", "risky", level="high", terms=("<!here> tragedy: <@U1> @channel",))
     d = make_dispatcher(make_settings(), storage, session, events, clock)
     d.consider(trend_event(trend, verdict))

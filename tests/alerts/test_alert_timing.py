@@ -161,7 +161,7 @@ async def test_quiet_hours_hold_opportunities_but_not_pull_the_post(
     clock.now = clock.now.replace(hour=23, minute=15)
     d = make_dispatcher(make_settings(alerts={"quiet_hours": "22:00-07:00"}), storage, session, events, clock)
     d.consider(story(1))
-    storage.add_feedback("t2", "Lavazza", "used")
+    storage.set_mark("t2", "Lavazza", "used")
     d.consider(trend_event(make_trend("t2", "Used story"), make_verdict("t2", "risky", level="high", terms=("r",))))
     await d.flush()
     rows = {r.trend_id: r for r in storage.outbox()}
@@ -222,7 +222,7 @@ async def test_used_turned_risky_is_sent_once_and_looks_different(
     d = make_dispatcher(make_settings(), storage, session, events, clock)
     d.consider(story(1))
     await d.flush()
-    storage.add_feedback("t1", "Lavazza", "used")
+    storage.set_mark("t1", "Lavazza", "used")
     risky = make_verdict(
         "t1", "risky", fit=0.4, level="high", categories=("tragedy",), terms=("lutto",)
     )

@@ -79,6 +79,46 @@ def test_v3_verdicts_keep_level_and_categories_after_the_evidence_migration(tmp_
     assert risk_reasons(got.risk) == ["do not ride (tragedy): scored before evidence was kept"]
 
 
+def test_v4_feedback_log_becomes_one_current_mark_per_brand_and_story(tmp_path: Path) -> None:
+    path = tmp_path / "onda.db"
+    con = sqlite3.connect(path)
+    for script in MIGRATIONS[:4]:
+        con.executescript(script)
+    con.execute("PRAGMA user_version=4")
+    rows = [  # the old log: both kinds piled up on t1, the latest is "not_for_us"
+        ("t1", "Lavazza", "used", "2026-11-20T10:00:00.000000+00:00"),
+        ("t1", "Lavazza", "not_for_us", "2026-11-21T10:00:00.000000+00:00"),
+        ("t2", "Lavazza", "not_for_us", "2026-11-20T09:00:00.000000+00:00"),
+        ("t2", "Lavazza", "used", "2026-11-22T09:00:00.000000+00:00"),
+        ("t1", "Acme", "used", "2026-11-19T09:00:00.000000+00:00"),
+    ]
+    con.executemany("INSERT INTO feedback(trend_id, brand, kind, at) VALUES (?,?,?,?)", rows)
+    con.commit()
+    con.close()
+    db = Storage(path)
+    assert db.schema_version == len(MIGRATIONS) == 5
+    assert db.marks("Lavazza", ["t1", "t2", "t3"]) == {"t1": "not_for_us", "t2": "used"}
+    assert db.mark_for("t1", "Acme") == "used"
+    assert db.used_trends("Lavazza") == {"t2"}
+
+
+def test_one_mark_per_brand_and_story_replaced_and_cleared(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "x.db")
+    db.set_mark("t1", "Lavazza", "used")
+    db.set_mark("t1", "Lavazza", "not_for_us")  # replaces, does not pile up
+    db.set_mark("t1", "Acme", "used")  # another brand's mark is its own
+    assert db.mark_for("t1", "Lavazza") == "not_for_us"
+    assert db.used_trends("Lavazza") == set()
+    db.set_mark("t1", "Lavazza", None)
+    assert db.mark_for("t1", "Lavazza") is None
+    assert db.marks("Acme", ["t1"]) == {"t1": "used"}
+    db.set_mark("t1", "Lavazza", None)  # clearing nothing is fine
+    many = [f"t{i}" for i in range(1200)]  # more ids than SQLite binds in one statement
+    for tid in many[::300]:
+        db.set_mark(tid, "Lavazza", "used")
+    assert db.marks("Lavazza", many) == dict.fromkeys(many[::300], "used")
+
+
 def test_read_only_location_gives_clear_error(tmp_path: Path) -> None:
     # Tests may run as root, where permission bits do not stop writes: use a file as "directory".
     blocker = tmp_path / "not-a-dir"
@@ -142,7 +182,7 @@ def test_storage_is_a_context_manager_that_closes(tmp_path: Path) -> None:
     from monitor.config import Settings
 
     with open_storage(Settings(), str(tmp_path / "x.db")) as db:
-        db.add_feedback("t1", "Lavazza", "used")
+        db.set_mark("t1", "Lavazza", "used")
     with pytest.raises(StorageError):  # closed on leaving the block
         db.used_trends("Lavazza")
     with Storage(tmp_path / "x.db") as again:
@@ -151,10 +191,10 @@ def test_storage_is_a_context_manager_that_closes(tmp_path: Path) -> None:
 
 def test_feedback(tmp_path: Path) -> None:
     db = Storage(tmp_path / "x.db")
-    db.add_feedback("t1", "Lavazza", "used")
+    db.set_mark("t1", "Lavazza", "used")
     assert db.used_trends("Lavazza") == {"t1"}
-    with pytest.raises(ValueError, match="unknown feedback kind"):
-        db.add_feedback("t1", "Lavazza", "love")
+    with pytest.raises(ValueError, match="mark"):
+        db.set_mark("t1", "Lavazza", "love")  # type: ignore[arg-type]
 
 
 def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
@@ -162,7 +202,7 @@ def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
 
     def crash_mid_write() -> None:
         with db.transaction() as con:
-            con.execute("INSERT INTO feedback(trend_id, brand, kind, at) VALUES ('a','b','used','now')")
+            con.execute("INSERT INTO marks(trend_id, brand, mark, at) VALUES ('a','b','used','now')")
             raise RuntimeError("crash mid-write")
 
     with pytest.raises(RuntimeError, match="crash mid-write"):

@@ -68,7 +68,7 @@ def fill_every_table(storage: Storage) -> None:
         lambda: storage.enqueue_alert(
             dedupe_key=f"filler{n}", brand="F", trend_id="t", kind="opportunity", channel="log", payload={}
         ),
-        lambda: storage.add_feedback(f"filler{n}", "F", "used"),
+        lambda: storage.set_mark(f"filler{n}", "F", "used"),
     ]
 
 

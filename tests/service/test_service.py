@@ -360,7 +360,7 @@ async def test_update_brand_returns_rescore_diff(settings, storage, brand, analy
     await svc.start()
     try:
         await svc.run_once()
-        svc.feedback(svc.recent("Acme")[0][0].id, "Acme", "used")
+        svc.set_mark(svc.recent("Acme")[0][0].id, "Acme", "used")
         edited = brand.with_lists(dna=["Sinner", "treno"])
         diff = await svc.update_brand(edited)
     finally:
@@ -536,3 +536,37 @@ async def test_new_stories_are_published_before_updates_of_known_ones(settings, 
     ]
     assert trend_events[2].trend.traffic == 5000
     assert scorer.calls == 3  # poll 1; poll 2 = new group + update group
+
+
+class LateSource:
+    """Nothing on its first poll; then one more headline of an already known story."""
+
+    def __init__(self, title: str) -> None:
+        self.name = "late"
+        self.interval_s = 60.0
+        self.title = title
+        self.polls = 0
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        self.polls += 1
+        return [] if self.polls == 1 else [SourceItem(source=self.name, title=self.title, item_id="late-1")]
+
+
+async def test_trend_events_carry_the_current_feedback_mark(settings, storage, brand, analyser) -> None:
+    ok = OkSource(interval_s=60, titles=("caffè sospeso day",))
+    svc, events, _ = make_service(settings, storage, brand, analyser, [ok, LateSource("caffè sospeso day")])
+    await svc.start()
+    try:
+        await svc.run_once()
+        first = [e for e in events if isinstance(e, TrendEvent)]
+        assert [e.to_json()["feedback"] for e in first] == [{"Acme": None}]
+        svc.set_mark(first[0].trend.id, "Acme", "used")
+        svc.set_mark(first[0].trend.id, "Acme", "not_for_us")  # replaces
+        await svc.poll_now("late")
+    finally:
+        await svc.stop()
+    update = [e for e in events if isinstance(e, TrendEvent)][-1]
+    assert update.trend.id == first[0].trend.id and update.change == "update"
+    line = update.to_json()
+    assert line["feedback"] == {"Acme": "not_for_us"}
+    assert svc.mark_for(first[0].trend.id, "Acme") == "not_for_us"

@@ -14,7 +14,7 @@ import pytest
 
 from monitor.cli import build_parser
 from monitor.events import TrendEvent
-from monitor.models import Trend
+from monitor.models import RiskAssessment, Trend, Verdict
 from monitor.watch import JsonLinePrinter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,3 +80,15 @@ def test_watch_once_with_changes_new_gives_each_story_once(tmp_path: Path) -> No
     ids = [t["id"] for t in trends]
     assert len(ids) >= 10 and len(ids) == len(set(ids))  # the replayed day: each story once
     assert {t["change"] for t in trends} == {"new"}
+
+
+def test_each_trend_line_has_the_feedback_mark_per_brand() -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    trend = Trend(id="t1", title="sinner", lang="it", first_seen=now, last_seen=now, context=["Sinner vince a Torino"])
+    verdict = Verdict(id="t1", verdict="fit", fit=0.8, matched="Sinner", risk=RiskAssessment())
+    out = io.StringIO()
+    verdicts = {"Lavazza": verdict, "Ducati": verdict}
+    JsonLinePrinter(out)(TrendEvent(trend, verdicts, "rss", is_new=True, marks={"Lavazza": "used"}))
+    line = json.loads(out.getvalue())
+    assert line["feedback"] == {"Lavazza": "used", "Ducati": None}
+    assert line["id"] == "t1" and line["title"] == "Sinner vince a Torino"

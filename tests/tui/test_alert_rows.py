@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from monitor.storage import OutboxRow
-from tui.sources import alert_columns, alert_row
+from tui.alerts import alert_columns, alert_row
 from tui.tables import column_widths
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

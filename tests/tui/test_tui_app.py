@@ -199,7 +199,7 @@ async def test_detail_screen_content_and_keys(fake: FakeService) -> None:
         await pilot.press("u")
         await pilot.press("c")
         await settle(pilot, app)
-        assert ("feedback", "t-sinner", "Lavazza", "used") in fake.calls
+        assert ("set_mark", "t-sinner", "Lavazza", "used") in fake.calls
         assert "your feedback: used" in rendered(screen.query_one("#d-verdict"))
         entry = app.state.store.get("Lavazza", "t-sinner")
         assert entry is not None
@@ -209,7 +209,8 @@ async def test_detail_screen_content_and_keys(fake: FakeService) -> None:
 
         await pilot.press("n")
         await settle(pilot, app)
-        assert ("feedback", "t-sinner", "Lavazza", "not_for_us") in fake.calls
+        assert ("set_mark", "t-sinner", "Lavazza", "not_for_us") in fake.calls
+        assert "your feedback: not for us" in rendered(screen.query_one("#d-verdict"))
         await pilot.press("escape")
         await settle(pilot, app)
         assert not isinstance(app.screen, DetailScreen)
@@ -363,9 +364,9 @@ async def test_alerts_log_and_alert_events(fake: FakeService) -> None:
         table = app.main.query_one("#alerts-table", DataTable)
         assert keys(table) == ["3", "2", "1"]
         text = rendered(table)
-        assert "pending" in text and "sent" in text and "failed" in text and "HTTP 500 from" in text
+        assert "waiting" in text and "sent" in text and "failed" in text and "HTTP 500 from" in text
         assert "[bold red]BREAKING[/" in text
-        assert "1 sent · 1 pending · 1 failed" in rendered(app.main.query_one("#alerts-label"))
+        assert "Slack: 1 delivered · 1 waiting · 1 failed" in rendered(app.main.query_one("#alerts-channels"))
         before = fake.calls.count(("outbox",))
         fake.push(AlertEvent("failed", demo_outbox()[0], error="HTTP 403 [b]x[/b]"))
         await settle(pilot, app)
@@ -424,7 +425,7 @@ async def test_command_palette_runs_actions(fake: FakeService) -> None:
         assert ("poll_now", "gdelt") in fake.calls
         cmd = next(c for c in app.get_system_commands(app.screen) if c.title == "Mark used")
         cmd.callback()
-        assert ("feedback", "t-sinner", "Lavazza", "used") in fake.calls
+        assert fake.calls[-1] == ("set_mark", "t-sinner", "Lavazza", "used")
 
 
 async def test_quit_stops_the_service(fake: FakeService) -> None:
