@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="One JSON object per line per event. A story's updates share its stable \"id\"; each "
         'trend line says why it was sent in "change": "new" (first sighting), "update" (more headlines, '
         'momentum) or "risk_changed" (re-judged, e.g. after a debunk). A script that wants each story once: '
-        "--changes new; the latest state of each story: keep the last line per id.",
+        "--changes new; the latest state of each story: keep the last line per id. \"feedback\" holds each "
+        'brand\'s current mark on the story ("used", "not_for_us" or null).',
     )
     _common(watch)
     _runtime(watch)

@@ -38,6 +38,7 @@ import os
 import shlex
 import socket
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -234,14 +235,7 @@ class Storage:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._check_integrity()
-            self._migrate()
+            self._open_with_retry()
         except StorageError:
             self._close_quietly()
             raise
@@ -250,6 +244,31 @@ class Storage:
             if isinstance(exc, sqlite3.DatabaseError) and _error_code(exc) in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
                 raise self._corrupt(str(exc)) from exc
             raise StorageError(f"cannot open database {self.path}: {exc}", code=_error_code(exc)) from exc
+
+    def _open_with_retry(self, patience_s: float = 15.0) -> None:
+        """Connect, switch to WAL, check and migrate; several processes may be doing it at once.
+
+        Switching a new file to WAL and SQLite's WAL recovery can answer "database is locked" at once,
+        without waiting for the busy timeout, while another process opens the same file: wait and retry
+        (for `patience_s`) instead of failing the start of a second worker.
+        """
+        deadline = time.monotonic() + patience_s
+        while True:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5.0)
+            self._db.row_factory = sqlite3.Row
+            try:
+                self._db.execute("PRAGMA busy_timeout=5000")
+                if self.path != ":memory:":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._check_integrity()
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                if _error_code(exc) not in ("SQLITE_BUSY", "SQLITE_LOCKED") or time.monotonic() > deadline:
+                    raise
+                self._close_quietly()
+                time.sleep(0.2)
 
     def _close_quietly(self) -> None:
         db = getattr(self, "_db", None)

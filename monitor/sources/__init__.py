@@ -17,6 +17,7 @@ and read their settings from `settings.sources.plugins["hackernews"]` (`enabled 
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,46 +83,14 @@ class Registration:
     offline: bool  # built with the replay server's URL under --offline (has a bundled snapshot)
 
 
-def _google_trends(b: SourceBuild) -> Source:
-    from monitor.sources.google_trends import GoogleTrendsSource
+def _adapter(module: str, cls: str) -> Callable[[SourceBuild], Source]:
+    """A built-in adapter class's `from_settings`, importing its module only when the source is built."""
 
-    return GoogleTrendsSource.from_settings(b.settings, b.base_url)
+    def build(b: SourceBuild) -> Source:
+        adapter: SourceClass = getattr(importlib.import_module(f"monitor.sources.{module}"), cls)
+        return adapter.from_settings(b.settings, b.base_url)
 
-
-def _rss(b: SourceBuild) -> Source:
-    from monitor.sources.rss import RssSource
-
-    return RssSource.from_settings(b.settings, b.base_url)
-
-
-def _gdelt(b: SourceBuild) -> Source:
-    from monitor.sources.gdelt import GdeltSource
-
-    return GdeltSource.from_settings(b.settings, b.base_url)
-
-
-def _wikipedia(b: SourceBuild) -> Source:
-    from monitor.sources.wikipedia import WikipediaSource
-
-    return WikipediaSource.from_settings(b.settings, b.base_url)
-
-
-def _mastodon(b: SourceBuild) -> Source:
-    from monitor.sources.mastodon import MastodonSource
-
-    return MastodonSource.from_settings(b.settings, b.base_url)
-
-
-def _bluesky(b: SourceBuild) -> Source:
-    from monitor.sources.bluesky import BlueskySource
-
-    return BlueskySource.from_settings(b.settings, b.base_url)
-
-
-def _youtube(b: SourceBuild) -> Source:
-    from monitor.sources.youtube import YouTubeSource
-
-    return YouTubeSource.from_settings(b.settings, b.base_url)
+    return build
 
 
 def _factchecks(b: SourceBuild) -> Source:
@@ -131,13 +100,25 @@ def _factchecks(b: SourceBuild) -> Source:
 
 
 _REGISTRY: dict[str, Registration] = {
-    "google_trends": Registration(_google_trends, lambda b: b.settings.sources.google_trends.enabled, offline=True),
-    "rss": Registration(_rss, lambda b: b.settings.sources.rss.enabled, offline=True),
-    "gdelt": Registration(_gdelt, lambda b: b.settings.sources.gdelt.enabled, offline=True),
-    "wikipedia": Registration(_wikipedia, lambda b: b.settings.sources.wikipedia.enabled, offline=True),
-    "mastodon": Registration(_mastodon, lambda b: b.settings.sources.mastodon.enabled, offline=True),
-    "bluesky": Registration(_bluesky, lambda b: b.settings.sources.bluesky.enabled, offline=True),
-    "youtube": Registration(_youtube, lambda b: b.settings.sources.youtube.enabled, offline=False),  # needs a key
+    "google_trends": Registration(
+        _adapter("google_trends", "GoogleTrendsSource"),
+        lambda b: b.settings.sources.google_trends.enabled,
+        offline=True,
+    ),
+    "rss": Registration(_adapter("rss", "RssSource"), lambda b: b.settings.sources.rss.enabled, offline=True),
+    "gdelt": Registration(_adapter("gdelt", "GdeltSource"), lambda b: b.settings.sources.gdelt.enabled, offline=True),
+    "wikipedia": Registration(
+        _adapter("wikipedia", "WikipediaSource"), lambda b: b.settings.sources.wikipedia.enabled, offline=True
+    ),
+    "mastodon": Registration(
+        _adapter("mastodon", "MastodonSource"), lambda b: b.settings.sources.mastodon.enabled, offline=True
+    ),
+    "bluesky": Registration(
+        _adapter("bluesky", "BlueskySource"), lambda b: b.settings.sources.bluesky.enabled, offline=True
+    ),
+    "youtube": Registration(
+        _adapter("youtube", "YouTubeSource"), lambda b: b.settings.sources.youtube.enabled, offline=False
+    ),  # needs a key
     "factchecks": Registration(
         _factchecks, lambda b: b.factchecks is not None and bool(b.settings.risk.factcheck_feeds), offline=True
     ),
