@@ -105,6 +105,11 @@ class Clusterer:
     def __len__(self) -> int:
         return len(self._clusters)
 
+    @property
+    def indexed(self) -> int:
+        """Vectors in the FAISS index (titles and headlines of the trends held); 0 before the first item."""
+        return 0 if self._index is None else int(self._index.ntotal)
+
     def get(self, trend_id: str) -> Trend | None:
         c = self._clusters.get(trend_id)
         return c.trend if c else None

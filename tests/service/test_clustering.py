@@ -177,11 +177,11 @@ def test_expired_trends_leave_memory_and_index(real_embedder, clock, analyser) -
     clusterer = Clusterer(real_embedder, None, clock, analyser=analyser, config=ClusterConfig(window=timedelta(hours=48)))
     clusterer.ingest(OTHER_STORIES)
     assert len(clusterer) == len(OTHER_STORIES)
-    assert clusterer._index.ntotal == len(OTHER_STORIES)
+    assert clusterer.indexed == len(OTHER_STORIES)
     clock.advance(hours=49)
     changed = clusterer.ingest([rss("Juventus vince a Torino", 10)])  # same url, but its trend is gone
     assert len(clusterer) == 1 and changed[0][1] is True
-    assert clusterer._index.ntotal == 1
+    assert clusterer.indexed == 1
 
 
 def test_canonical_text_strips_controls_and_collapses() -> None:
@@ -239,7 +239,7 @@ def test_memory_is_capped(clock, analyser) -> None:
         clock.advance(minutes=1)
         clusterer.ingest([rss(f"Xyz{i} Qwe{i}", i)])
     assert len(clusterer) == 5
-    assert clusterer._index.ntotal == 5
+    assert clusterer.indexed == 5
     assert {t.title for t in clusterer.trends()} == {f"Xyz{i} Qwe{i}" for i in range(7, 12)}
 
 
