@@ -99,11 +99,16 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
     )
 
 
+def off_brand_why(verdict: Verdict, mark: Mark | None) -> str:
+    """The off-brand list's Why: the user's "not for us", else what the verdict missed."""
+    return OFF_BY_FEEDBACK if mark == "not_for_us" else verdict_why(verdict)
+
+
 def off_brand_row(
     trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, mark: Mark | None = None
 ) -> Row:
     dismissed = mark == "not_for_us"
-    why = OFF_BY_FEEDBACK if dismissed else verdict_why(verdict)
+    why = off_brand_why(verdict, mark)
     return (
         trend.id,
         [
@@ -178,12 +183,11 @@ class OpportunitiesPane(Vertical):
         brand = state.brand
         now = state.clock()
 
-        def mark(e: Entry) -> Mark | None:
-            return state.marks.get(brand, e[0].id)
-
         # A fit story marked not for us leaves Opportunities for the off-brand list (key o), labelled so.
-        fits = [e for e in state.store.by_verdict(brand, "fit") if mark(e) != "not_for_us"]
-        dismissed = [e for e in state.store.by_verdict(brand, "fit") if mark(e) == "not_for_us"]
+        fits: list[Entry] = []
+        dismissed: list[Entry] = []
+        for entry in state.store.by_verdict(brand, "fit"):
+            (dismissed if state.mark(entry[0].id) == "not_for_us" else fits).append(entry)
         off = state.store.by_verdict(brand, "off_brand") + dismissed
         risky = state.store.by_verdict(brand, "risky")
         width = self.size.width or 80
@@ -203,16 +207,16 @@ class OpportunitiesPane(Vertical):
         w = self._widths
         fill(
             self.opps_table,
-            [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in state.new_ids, mark((t, v))) for t, v in fits],
+            [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in state.new_ids, state.mark(t.id)) for t, v in fits],
             keep,
         )
-        why = [OFF_BY_FEEDBACK if mark((t, v)) == "not_for_us" else verdict_why(v) for t, v in off]
+        why = [off_brand_why(v, state.mark(t.id)) for t, v in off]
         keep = self._columns(
             "offbrand", OFF_COLUMNS, width, {"title": widest([display_title(t) for t, _ in off]), "why": widest(why)}
         )
         fill(
             self.query_one("#offbrand", DataTable),
-            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), mark((t, v))) for t, v in off],
+            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), state.mark(t.id)) for t, v in off],
             keep,
         )
         reasons = [next(iter(risk_reasons(v.risk)), "") for _, v in risky]
@@ -224,7 +228,7 @@ class OpportunitiesPane(Vertical):
         )
         fill(
             self.query_one("#risky", DataTable),
-            [risky_row(t, v, w["risky"], age_of((t, v)), mark((t, v))) for t, v in risky],
+            [risky_row(t, v, w["risky"], age_of((t, v)), state.mark(t.id)) for t, v in risky],
             keep,
         )
         panel = self.query_one("#risky-panel")
