@@ -373,7 +373,7 @@ class TrendProcessor:
         Raises StorageError (nothing is emitted then; the next tick tries again).
         """
         since = self._synced_at
-        events: list[TrendEvent] = []
+        found: list[tuple[Trend, dict[str, Verdict]]] = []
         for trend in reversed(self.storage.recent_trends(limit=500, since=since)):  # oldest first
             known = self.latest.get(trend.id)
             if known is not None and known[0].last_seen >= trend.last_seen:
@@ -381,11 +381,15 @@ class TrendProcessor:
             verdicts = {b: self.storage.get_verdict(trend.id, b) for b in brands}
             if any(v is None for v in verdicts.values()):
                 continue  # the poller is still writing its verdicts: next tick
-            scored = {b: v for b, v in verdicts.items() if v is not None}
-            marks = self._marks([trend.id], brands=scored).get(trend.id, {})
+            found.append((trend, {b: v for b, v in verdicts.items() if v is not None}))
+        marks = self._marks([trend.id for trend, _ in found], brands=brands) if found else {}
+        events: list[TrendEvent] = []
+        for trend, scored in found:
             self.latest.put(trend, scored)
             is_new = since is None or trend.first_seen >= since
-            events.append(TrendEvent(trend=trend, verdicts=scored, source="store", is_new=is_new, marks=marks))
+            events.append(
+                TrendEvent(trend=trend, verdicts=scored, source="store", is_new=is_new, marks=marks.get(trend.id, {}))
+            )
             if since is None or trend.last_seen > since:
                 self._synced_at = trend.last_seen
         for event in events:
