@@ -254,7 +254,7 @@ class Storage:
         """
         deadline = time.monotonic() + patience_s
         while True:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5.0)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             try:
                 self._db.execute("PRAGMA busy_timeout=5000")
