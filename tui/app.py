@@ -305,7 +305,7 @@ class OndaApp(App[int]):
         self.action_next_brand()
 
     def toggle_mark(self, trend_id: str, brand: str, mark: Mark) -> None:
-        """U / n: set the brand's mark on a story, or clear it when it is already that mark."""
+        """The u and n keys: set the brand's mark on a story, or clear it when it is already that mark."""
         try:
             change = self.state.marks.toggle(brand, trend_id, mark)
         except Exception as exc:  # storage errors must not kill the dashboard
