@@ -108,6 +108,7 @@ class TrendProcessor:
         self._model_ready: asyncio.Event | None = None
         self._model_error: str | None = None
         self._synced_at: datetime | None = None  # viewer: last_seen of the newest stored trend replayed
+        self._peers_seen_at: datetime | None = None  # poller: last_seen of the newest stored trend taken in
 
     # -- life-cycle ------------------------------------------------------------------------------
     def start(self, *, replay_since: datetime) -> None:
@@ -142,6 +143,7 @@ class TrendProcessor:
             await asyncio.to_thread(self.clusterer.analyser.ensure)
             since = self.clock() - self.clusterer.config.window
             stored = self.storage.recent_trends(limit=RESTORE_LIMIT, since=since)  # on the loop: one DB user
+            self._peers_seen_at = max((t.last_seen for t in stored), default=None)
             restored = await asyncio.to_thread(self.clusterer.restore, stored)
         except asyncio.CancelledError:
             raise
@@ -186,7 +188,8 @@ class TrendProcessor:
         async with self._work_lock:
             t0 = time.perf_counter()
             try:
-                changed = await asyncio.to_thread(self._ingest_snapshot, items)
+                peers = self._stored_by_peers()
+                changed = await asyncio.to_thread(self._ingest_snapshot, items, peers)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -217,7 +220,25 @@ class TrendProcessor:
                 1000 * (t1 - t0),
             )
 
-    def _ingest_snapshot(self, items: list[SourceItem]) -> list[Job]:
+    def _stored_by_peers(self) -> list[Trend]:
+        """Trends stored since we last looked, by us or by other workers sharing the store (read on the loop).
+
+        The clusterer takes them in before a poll is clustered, so one story stays one row whichever
+        worker saw it first. A store that cannot be read gives none: clustering goes on with what we hold.
+        """
+        since = self._peers_seen_at or (self.clock() - self.clusterer.config.window)
+        try:
+            stored = self.storage.recent_trends(limit=RESTORE_LIMIT, since=since)
+        except StorageError as exc:
+            log.warning("could not read the trends other workers stored: %s", exc)
+            return []
+        if stored:
+            self._peers_seen_at = max(t.last_seen for t in stored)
+        return stored
+
+    def _ingest_snapshot(self, items: list[SourceItem], peers: Sequence[Trend] = ()) -> list[Job]:
+        if peers:
+            self.clusterer.sync(peers)
         return [Job(snapshot(t), is_new=new) for t, new in self.clusterer.ingest(items)]
 
     def _failed(self, source: str, exc: Exception) -> None:

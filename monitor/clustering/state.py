@@ -138,37 +138,96 @@ class Clusterer:
                 stored = self.storage.recent_trends(limit=limit, since=now - self.config.window)
             cutoff = now - self.config.window
             stored = [t for t in stored if t.id not in self._clusters and t.last_seen >= cutoff][:limit]
-            if not stored:
-                return 0
-            texts: list[list[str]] = [[t.title, *t.context[:RESTORE_CONTEXT_TEXTS]] for t in stored]
-            flat = [canonical_text(x) for group in texts for x in group]
-            vecs = self.embedder.encode(flat) if flat else None
-            pos = 0
-            # Oldest first, so the cap on trends evicts the right ones.
-            offsets = []
-            for group in texts:
-                offsets.append(pos)
-                pos += len(group)
-            for i in sorted(range(len(stored)), key=lambda k: stored[k].last_seen):
-                trend = stored[i]
-                infos = [self.analyser.analyse(x, trend.lang) for x in texts[i]]
-                assert vecs is not None
-                cluster = _Cluster(trend=trend, title_info=infos[0], touched=trend.last_seen)
-                self._clusters[trend.id] = cluster
-                for j, info in enumerate(infos):
-                    self._add_member(cluster, info, vecs[offsets[i] + j], is_title=(j == 0))
-                cluster.context_norm = {canonical_text(c).lower() for c in trend.context}
-                for source in set(trend.sources):
-                    for url in trend.urls:
-                        cluster.keys.add((source, "u", url))
-                    for text in [trend.title, *trend.context]:
-                        cluster.keys.add((source, "t", canonical_text(text).lower()))
-                for key in cluster.keys:
-                    self._seen[key] = trend.id
-                if trend.traffic:
-                    cluster.traffic.restore(trend.traffic, trend.last_seen)
+            return self._adopt(stored)
+
+    def sync(self, stored: Sequence[Trend]) -> int:
+        """Take in the stories other processes sharing the store created or grew; returns how many changed here.
+
+        Several `onda watch` workers poll different sources into one store. Before a worker clusters a
+        poll it passes the trends stored since its last look: an unknown story is adopted (indexed like a
+        restored one), so an item of the same story joins that row whichever worker saw it first; a held
+        story seen later elsewhere gains the other worker's sources, headlines, links and last sighting.
+        Our own writes come back too and change nothing.
+        """
+        with self._lock:
+            if not self._restored:
+                return self.restore(stored)
+            cutoff = self.clock() - self.config.window
+            fresh: list[Trend] = []
+            grown = 0
+            for trend in stored:
+                if trend.last_seen < cutoff:
+                    continue
+                held = self._clusters.get(trend.id)
+                if held is None:
+                    fresh.append(trend)
+                elif trend.last_seen > held.trend.last_seen:
+                    self._merge_stored(held, trend)
+                    grown += 1
+            adopted = self._adopt(fresh)
             self._enforce_cap()
-            return len(stored)
+            return adopted + grown
+
+    def _merge_stored(self, cluster: _Cluster, stored: Trend) -> None:
+        """Another worker's later view of a story we hold: union of what each saw, latest sighting."""
+        trend = cluster.trend
+        for source in stored.sources:
+            if source not in trend.sources:
+                trend.sources.append(source)
+        for text in stored.context:
+            low = canonical_text(text).lower()
+            if low not in cluster.context_norm and len(trend.context) < MAX_TREND_HEADLINES:
+                trend.context.append(text)
+                cluster.context_norm.add(low)
+        for url in stored.urls:
+            if url not in trend.urls and len(trend.urls) < MAX_URLS:
+                trend.urls.append(url)
+        mine = dict(trend.mentions)
+        for bucket, count in stored.mentions:
+            mine[bucket] = max(count, mine.get(bucket, 0))
+        trend.mentions = sorted(mine.items())[-self.config.max_buckets :]
+        trend.last_seen = stored.last_seen
+        if trend.lang is None:
+            trend.lang = stored.lang
+        self._add_keys(cluster, stored)
+
+    def _adopt(self, stored: Sequence[Trend]) -> int:
+        """Index stored trends as clusters (title + first headline re-embedded); returns how many."""
+        if not stored:
+            return 0
+        texts: list[list[str]] = [[t.title, *t.context[:RESTORE_CONTEXT_TEXTS]] for t in stored]
+        flat = [canonical_text(x) for group in texts for x in group]
+        vecs = self.embedder.encode(flat) if flat else None
+        pos = 0
+        # Oldest first, so the cap on trends evicts the right ones.
+        offsets = []
+        for group in texts:
+            offsets.append(pos)
+            pos += len(group)
+        for i in sorted(range(len(stored)), key=lambda k: stored[k].last_seen):
+            trend = stored[i]
+            infos = [self.analyser.analyse(x, trend.lang) for x in texts[i]]
+            assert vecs is not None
+            cluster = _Cluster(trend=trend, title_info=infos[0], touched=trend.last_seen)
+            self._clusters[trend.id] = cluster
+            for j, info in enumerate(infos):
+                self._add_member(cluster, info, vecs[offsets[i] + j], is_title=(j == 0))
+            cluster.context_norm = {canonical_text(c).lower() for c in trend.context}
+            self._add_keys(cluster, trend)
+            if trend.traffic:
+                cluster.traffic.restore(trend.traffic, trend.last_seen)
+        self._enforce_cap()
+        return len(stored)
+
+    def _add_keys(self, cluster: _Cluster, trend: Trend) -> None:
+        """Seen-item keys of a stored trend, so a re-poll of its items finds it without an embedding."""
+        for source in set(trend.sources):
+            for url in trend.urls:
+                cluster.keys.add((source, "u", url))
+            for text in [trend.title, *trend.context]:
+                cluster.keys.add((source, "t", canonical_text(text).lower()))
+        for key in cluster.keys:
+            self._seen[key] = cluster.trend.id
 
     def ingest(self, items: list[SourceItem]) -> list[tuple[Trend, bool]]:
         """Cluster a poll's items; returns the trends that changed (new or grown), with is_new."""

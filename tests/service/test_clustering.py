@@ -262,3 +262,50 @@ def test_italian_and_english_reports_of_one_story_are_one_trend(clusterer: Clust
         clusterer.ingest([item])
     assert len(clusterer) == 1, [t.title for t in clusterer.trends()]
     assert set(clusterer.trends()[0].sources) == {"bluesky", "google_trends"}
+
+
+def test_workers_sharing_a_store_keep_one_row_per_story(real_embedder, clock, analyser, tmp_path) -> None:
+    """Two workers poll different sources into one store: the second joins the first one's story row."""
+    path = tmp_path / "team.db"
+    with Storage(path) as store_a, Storage(path) as store_b:
+        worker_a = Clusterer(real_embedder, store_a, clock, analyser=analyser)
+        worker_b = Clusterer(real_embedder, store_b, clock, analyser=analyser)
+        worker_a.restore()
+        worker_b.restore()  # both start on an empty store
+        (first, is_new), *_ = worker_a.ingest([rss("Sinner vince le ATP Finals a Torino", 1)])
+        assert is_new
+        store_a.save_trend(first)
+        clock.advance(minutes=5)
+
+        gdelt = SourceItem(source="gdelt", title="Jannik Sinner trionfa alle ATP Finals di Torino", url="https://gdelt.example/s")
+        assert worker_b.sync(store_b.recent_trends()) == 1  # A's story adopted
+        [(joined, joined_new)] = worker_b.ingest([gdelt])
+        assert joined.id == first.id
+        assert not joined_new
+        assert set(joined.sources) == {"rss", "gdelt"}
+        store_b.save_trend(joined)
+
+        # A later learns what B added to the row; a re-poll of A's own item costs no new story.
+        assert worker_a.sync(store_a.recent_trends(since=first.last_seen)) == 1
+        held = worker_a.get(first.id)
+        assert held is not None
+        assert set(held.sources) == {"rss", "gdelt"}
+        assert "https://gdelt.example/s" in held.urls
+        assert held.last_seen == joined.last_seen
+        assert worker_a.sync(store_a.recent_trends()) == 0  # nothing newer: nothing changes
+        assert len(worker_a) == len(worker_b) == 1
+
+
+def test_a_worker_without_the_sync_would_split_the_story(real_embedder, clock, analyser, tmp_path) -> None:
+    """The counter-case of the test above: no sync, two rows for one story (what sync prevents)."""
+    with Storage(tmp_path / "team.db") as store:
+        worker_a = Clusterer(real_embedder, store, clock, analyser=analyser)
+        worker_b = Clusterer(real_embedder, store, clock, analyser=analyser)
+        worker_a.restore()
+        worker_b.restore()
+        [(first, _)] = worker_a.ingest([rss("Sinner vince le ATP Finals a Torino", 1)])
+        store.save_trend(first)
+        gdelt = SourceItem(source="gdelt", title="Jannik Sinner trionfa alle ATP Finals di Torino", url="https://gdelt.example/s")
+        [(other, other_new)] = worker_b.ingest([gdelt])
+        assert other_new
+        assert other.id != first.id
