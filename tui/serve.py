@@ -1,0 +1,78 @@
+"""`onda serve`: the dashboard in a browser, one dashboard process per browser session (textual-serve).
+
+textual-serve runs a shell command for each websocket session; that command is `python -m tui` with
+the options this server was started with, shell-quoted. Secrets never go on that command line: the
+Slack webhook and any storage credentials reach each session the way they reach `onda tui`, through
+the inherited environment and the config file. The server has no authentication of its own, so it
+binds to 127.0.0.1 unless told otherwise, and says so when told otherwise.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+import sys
+
+from monitor.config import Settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def session_command(settings: Settings, *, offline: bool, db: str | None, brand: str | None) -> str:
+    """The shell command textual-serve runs per browser session: this dashboard with these options."""
+    argv = [sys.executable, "-m", "tui"]
+    if settings.source_file:  # else the session finds the same defaults (same environment and folder)
+        argv += ["--config", settings.source_file]
+    if offline:
+        argv.append("--offline")
+    if db is not None:
+        argv += ["--db", db]
+    if brand is not None:
+        argv += ["--brand", brand]
+    return shlex.join(argv)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def no_auth_warning(host: str, port: int) -> str:
+    return (
+        f"onda: warning: serving on {host}:{port}, reachable from other machines; the dashboard has no"
+        " authentication of its own: put it behind a reverse proxy that asks for one"
+        " (README, 'Running Onda for a team')"
+    )
+
+
+def serve_dashboard(
+    settings: Settings,
+    *,
+    offline: bool,
+    db: str | None,
+    brand: str | None,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    public_url: str | None = None,
+) -> int:
+    """Serve the dashboard at http://host:port until Ctrl+C or SIGTERM; returns the exit code."""
+    from textual_serve.server import Server
+
+    from tui.app import OndaApp
+
+    if not is_loopback(host):
+        sys.stderr.write(no_auth_warning(host, port) + "\n")
+    command = session_command(settings, offline=offline, db=db, brand=brand)
+    server = Server(command, host=host, port=port, title=OndaApp.TITLE, public_url=public_url)
+    try:
+        server.serve()
+    except OSError as exc:  # the port is taken, the address is not this machine's
+        sys.stderr.write(f"onda: cannot serve on {host}:{port}: {exc.strerror or exc}\n")
+        return 2
+    return 0
