@@ -4,7 +4,9 @@ textual-serve runs a shell command for each websocket session; that command is `
 the options this server was started with, shell-quoted. Secrets never go on that command line: the
 Slack webhook and any storage credentials reach each session the way they reach `onda tui`, through
 the inherited environment and the config file. The server has no authentication of its own, so it
-binds to 127.0.0.1 unless told otherwise, and says so when told otherwise.
+binds to 127.0.0.1 unless told otherwise, and says so when told otherwise. When the server stops
+(Ctrl+C, SIGTERM) it closes every session's websocket first, so each dashboard is told to quit and
+waited for instead of being left running without its server.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from __future__ import annotations
 import ipaddress
 import shlex
 import sys
+
+from aiohttp import WSCloseCode, web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
 
 from monitor.config import Settings
 
@@ -51,6 +57,28 @@ def no_auth_warning(host: str, port: int) -> str:
     )
 
 
+class SessionServer(Server):
+    """textual-serve's Server that ends its browser sessions (and so their dashboards) when it stops."""
+
+    def __init__(self, command: str, *, host: str, port: int, title: str, public_url: str | None) -> None:
+        super().__init__(command, host=host, port=port, title=title, public_url=public_url)
+        self.sessions: set[web.WebSocketResponse] = set()
+
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+        # Runs for the life of one session; when it returns, textual-serve tells the dashboard to quit
+        # and waits for its process to end.
+        self.sessions.add(websocket)
+        try:
+            await super()._process_messages(websocket, app_service)
+        finally:
+            self.sessions.discard(websocket)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Before aiohttp waits for the open requests: close each session so its dashboard quits."""
+        for websocket in list(self.sessions):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping")
+
+
 def serve_dashboard(
     settings: Settings,
     *,
@@ -62,14 +90,12 @@ def serve_dashboard(
     public_url: str | None = None,
 ) -> int:
     """Serve the dashboard at http://host:port until Ctrl+C or SIGTERM; returns the exit code."""
-    from textual_serve.server import Server
-
     from tui.app import OndaApp
 
     if not is_loopback(host):
         sys.stderr.write(no_auth_warning(host, port) + "\n")
     command = session_command(settings, offline=offline, db=db, brand=brand)
-    server = Server(command, host=host, port=port, title=OndaApp.TITLE, public_url=public_url)
+    server = SessionServer(command, host=host, port=port, title=OndaApp.TITLE, public_url=public_url)
     try:
         server.serve()
     except OSError as exc:  # the port is taken, the address is not this machine's
