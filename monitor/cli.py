@@ -125,7 +125,9 @@ def _serve_parser(sub: Any) -> None:
     )
     _common(serve)
     _runtime(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--brand", default=None, metavar="NAME", help="the brand each session shows first")
     serve.add_argument(
@@ -261,7 +263,6 @@ def cmd_tui(settings: Settings, args: argparse.Namespace) -> int:
     except DashboardNotInstalled as exc:
         raise UserError(str(exc)) from None
     return run_dashboard(settings, offline=bool(args.offline), db=args.db)
-
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -5,12 +5,14 @@ the options this server was started with, shell-quoted. Secrets never go on that
 Slack webhook and any storage credentials reach each session the way they reach `onda tui`, through
 the inherited environment and the config file. The server has no authentication of its own, so it
 binds to 127.0.0.1 unless told otherwise, and says so when told otherwise. When the server stops
-(Ctrl+C, SIGTERM) it closes every session's websocket first, so each dashboard is told to quit and
-waited for instead of being left running without its server.
+(Ctrl+C, SIGTERM) it closes every session's websocket first, so each dashboard is told to quit, and
+waits for the dashboards' processes (a dashboard still loading its model quits when the load ends)
+instead of leaving them running without their server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import shlex
 import sys
@@ -23,6 +25,7 @@ from monitor.config import Settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+SESSION_QUIT_TIMEOUT_S = 120.0
 
 
 def session_command(settings: Settings, *, offline: bool, db: str | None, brand: str | None) -> str:
@@ -62,21 +65,32 @@ class SessionServer(Server):
 
     def __init__(self, command: str, *, host: str, port: int, title: str, public_url: str | None) -> None:
         super().__init__(command, host=host, port=port, title=title, public_url=public_url)
-        self.sessions: set[web.WebSocketResponse] = set()
+        self.sessions: dict[web.WebSocketResponse, asyncio.subprocess.Process] = {}
 
     async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
-        # Runs for the life of one session; when it returns, textual-serve tells the dashboard to quit
-        # and waits for its process to end.
-        self.sessions.add(websocket)
+        # Runs for the life of one session; when it returns, textual-serve tells the dashboard to quit.
+        process = app_service._process  # textual-serve keeps no public handle on the session's process
+        if process is not None:
+            self.sessions[websocket] = process
         try:
             await super()._process_messages(websocket, app_service)
         finally:
-            self.sessions.discard(websocket)
+            self.sessions.pop(websocket, None)
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """Before aiohttp waits for the open requests: close each session so its dashboard quits."""
-        for websocket in list(self.sessions):
+        """Before aiohttp waits for the open requests: close each session, then wait for its dashboard."""
+        sessions = list(self.sessions.items())
+        if not sessions:
+            return
+        sys.stderr.write(f"onda: stopping {len(sessions)} dashboard session(s)\n")
+        for websocket, _ in sessions:
             await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping")
+        processes = [process for _, process in sessions]
+        try:
+            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), SESSION_QUIT_TIMEOUT_S)
+        except TimeoutError:
+            pids = ", ".join(str(p.pid) for p in processes if p.returncode is None)
+            sys.stderr.write(f"onda: dashboard session processes still running: {pids}\n")
 
 
 def serve_dashboard(
