@@ -23,8 +23,6 @@ from textual_serve.server import Server
 
 from monitor.config import Settings
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
 SESSION_QUIT_TIMEOUT_S = 120.0
 
 
@@ -99,9 +97,9 @@ def serve_dashboard(
     offline: bool,
     db: str | None,
     brand: str | None,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    public_url: str | None = None,
+    host: str,
+    port: int,
+    public_url: str | None,
 ) -> int:
     """Serve the dashboard at http://host:port until Ctrl+C or SIGTERM; returns the exit code."""
     from tui.app import OndaApp
