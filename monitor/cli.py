@@ -1,7 +1,8 @@
-"""`onda` command line: tui (default), watch, score, eval, init, data update.
+"""`onda` command line: tui (default), serve, watch, score, eval, init, data update.
 
 This module parses the arguments and calls the command; the commands are in monitor/commands/
-(score/eval, init, data), monitor/watch.py and tui/run.py. Heavy imports (torch, textual, aiohttp)
+(score/eval, init, data), monitor/watch.py, tui/run.py and tui/serve.py (the last two found through
+entry points, monitor/dashboard.py). Heavy imports (torch, textual, aiohttp)
 happen inside the command that needs them, so `onda --help` and config errors answer at once.
 Config and input problems print one line on stderr and exit 2 (config) or 1 (bad input lines),
 never a traceback. A first run with nothing set up says where the files go and how to create them
@@ -62,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(tui)
     _runtime(tui)
 
+    _serve_parser(sub)
+
     watch = sub.add_parser(
         "watch",
         help="headless: poll, score, alert; JSON lines on stdout",
@@ -112,6 +115,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _serve_parser(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="the dashboard in a browser (textual-serve); one dashboard per browser session",
+        description="Serves the dashboard at http://HOST:PORT; each browser session runs its own dashboard with "
+        "these options. It has no authentication of its own: keep the default 127.0.0.1, or put it behind a "
+        "reverse proxy that asks for one (README, 'Running Onda for a team').",
+    )
+    _common(serve)
+    _runtime(serve)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    serve.add_argument("--brand", default=None, metavar="NAME", help="the brand each session shows first")
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="the address browsers use, e.g. https://onda.example.com behind a reverse proxy (default: http://HOST:PORT)",
+    )
+
+
 def _init_parser(sub: Any) -> None:
     from monitor.starter import DEFAULT_EXAMPLE, example_brand_names
 
@@ -160,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"onda: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        if command in ("tui", "watch"):
+        if command in ("tui", "serve", "watch"):
             settings = settings_with_brands(settings, args)
         if command == "score":
             return cmd_score(settings, args.brand, args.input, db=args.db)
@@ -168,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_eval(settings, args.brand, args.labels, show_errors=args.errors, db=args.db)
         if command == "watch":
             return cmd_watch(settings, args)
+        if command == "serve":
+            return cmd_serve(settings, args)
         if command == "data" and args.data_command == "import-factchecks":
             return cmd_import_factchecks(settings, args.file, db=args.db)
         if command == "data":
@@ -235,6 +263,25 @@ def cmd_tui(settings: Settings, args: argparse.Namespace) -> int:
     except DashboardNotInstalled as exc:
         raise UserError(str(exc)) from None
     return run_dashboard(settings, offline=bool(args.offline), db=args.db)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """`onda serve`: the dashboard in a browser (found through the `onda.dashboard_server` entry point)."""
+    from monitor.dashboard import DashboardNotInstalled, load_dashboard_server
+
+    try:
+        serve_dashboard = load_dashboard_server()
+    except DashboardNotInstalled as exc:
+        raise UserError(str(exc)) from None
+    return serve_dashboard(
+        settings,
+        offline=bool(args.offline),
+        db=args.db,
+        brand=args.brand,
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

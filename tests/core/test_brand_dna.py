@@ -101,9 +101,9 @@ def test_importing_core_does_not_import_torch_or_textual() -> None:
     import sys
 
     code = (
-        "import sys, monitor, monitor.cli, monitor.scoring, monitor.storage, monitor.config, brand_dna.embedder, "
-        "brand_dna.index, brand_dna.dna\n"
-        "bad = [m for m in ('torch', 'sentence_transformers', 'textual') if m in sys.modules]\n"
+        "import sys, monitor, monitor.cli, monitor.dashboard, monitor.scoring, monitor.storage, monitor.config, "
+        "brand_dna.embedder, brand_dna.index, brand_dna.dna\n"
+        "bad = [m for m in ('torch', 'sentence_transformers', 'textual', 'textual_serve') if m in sys.modules]\n"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -14,7 +14,7 @@ import sys
 
 from hardening_support import REPO
 
-HEAVY = ("textual", "torch", "sentence_transformers", "tui")
+HEAVY = ("textual", "textual_serve", "torch", "sentence_transformers", "tui")
 
 
 MODULES = ("monitor.service", "monitor.sources", "monitor.risk", "monitor.alerts", "monitor.watch")

@@ -1,0 +1,116 @@
+"""`onda serve`: the dashboard in a browser, one dashboard process per browser session (textual-serve).
+
+textual-serve runs a shell command for each websocket session; that command is `python -m tui` with
+the options this server was started with, shell-quoted. Secrets never go on that command line: the
+Slack webhook and any storage credentials reach each session the way they reach `onda tui`, through
+the inherited environment and the config file. The server has no authentication of its own, so it
+binds to 127.0.0.1 unless told otherwise, and says so when told otherwise. When the server stops
+(Ctrl+C, SIGTERM) it closes every session's websocket first, so each dashboard is told to quit, and
+waits for the dashboards' processes (a dashboard still loading its model quits when the load ends)
+instead of leaving them running without their server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import shlex
+import sys
+
+from aiohttp import WSCloseCode, web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
+
+from monitor.config import Settings
+
+SESSION_QUIT_TIMEOUT_S = 120.0
+
+
+def session_command(settings: Settings, *, offline: bool, db: str | None, brand: str | None) -> str:
+    """The shell command textual-serve runs per browser session: this dashboard with these options."""
+    argv = [sys.executable, "-m", "tui"]
+    if settings.source_file:  # else the session finds the same defaults (same environment and folder)
+        argv += ["--config", settings.source_file]
+    if offline:
+        argv.append("--offline")
+    if db is not None:
+        argv += ["--db", db]
+    if brand is not None:
+        argv += ["--brand", brand]
+    return shlex.join(argv)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def no_auth_warning(host: str, port: int) -> str:
+    return (
+        f"onda: warning: serving on {host}:{port}, reachable from other machines; the dashboard has no"
+        " authentication of its own: put it behind a reverse proxy that asks for one"
+        " (README, 'Running Onda for a team')"
+    )
+
+
+class SessionServer(Server):
+    """textual-serve's Server that ends its browser sessions (and so their dashboards) when it stops."""
+
+    def __init__(self, command: str, *, host: str, port: int, title: str, public_url: str | None) -> None:
+        super().__init__(command, host=host, port=port, title=title, public_url=public_url)
+        self.sessions: dict[web.WebSocketResponse, asyncio.subprocess.Process] = {}
+
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+        # Runs for the life of one session; when it returns, textual-serve tells the dashboard to quit.
+        process = app_service._process  # textual-serve keeps no public handle on the session's process
+        if process is not None:
+            self.sessions[websocket] = process
+        try:
+            await super()._process_messages(websocket, app_service)
+        finally:
+            self.sessions.pop(websocket, None)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Before aiohttp waits for the open requests: close each session, then wait for its dashboard."""
+        sessions = list(self.sessions.items())
+        if not sessions:
+            return
+        sys.stderr.write(f"onda: stopping {len(sessions)} dashboard session(s)\n")
+        for websocket, _ in sessions:
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping")
+        processes = [process for _, process in sessions]
+        try:
+            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), SESSION_QUIT_TIMEOUT_S)
+        except TimeoutError:
+            pids = ", ".join(str(p.pid) for p in processes if p.returncode is None)
+            sys.stderr.write(f"onda: dashboard session processes still running: {pids}\n")
+
+
+def serve_dashboard(
+    settings: Settings,
+    *,
+    offline: bool,
+    db: str | None,
+    brand: str | None,
+    host: str,
+    port: int,
+    public_url: str | None,
+) -> int:
+    """Serve the dashboard at http://host:port until Ctrl+C or SIGTERM; returns the exit code."""
+    from tui.app import OndaApp
+
+    if not is_loopback(host):
+        sys.stderr.write(no_auth_warning(host, port) + "\n")
+    command = session_command(settings, offline=offline, db=db, brand=brand)
+    server = SessionServer(command, host=host, port=port, title=OndaApp.TITLE, public_url=public_url)
+    try:
+        server.serve()
+    except OSError as exc:  # the port is taken, the address is not this machine's
+        sys.stderr.write(f"onda: cannot serve on {host}:{port}: {exc.strerror or exc}\n")
+        return 2
+    return 0
