@@ -297,10 +297,18 @@ class Settings(BaseSettings):
         return [self.resolve(f) for f in self.brand.files]
 
     def store_target(self, db: str | None = None) -> str | Path:
-        """Where the store is: `db` (--db: a path or a URL), else `[storage] url`, else the SQLite file."""
+        """Where the store is: `db` (--db), else `[storage] url`, else `[storage] path` / the user data dir.
+
+        A PostgreSQL URL comes back as it is (str); a SQLite store as its file (a Path).
+        """
+        from monitor.db import sqlite_path
+
         if db:
-            return db if "://" in db or db.startswith("sqlite:") else Path(db)
-        return self.storage.url or self.db_path()
+            return sqlite_path(db) or db
+        if self.storage.url:
+            path = sqlite_path(self.storage.url)
+            return self.storage.url if path is None else self.resolve(str(path))
+        return self.db_path()
 
     def db_path(self) -> Path:
         if self.storage.path:

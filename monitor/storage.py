@@ -340,6 +340,9 @@ class Storage:
         except BackendError as exc:
             raise self._failed("read", exc) from exc
 
+    def count_trends(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM trends")[0][0])
+
     def table_rows(self, table: str, batch: int = 1000) -> Iterator[list[dict[str, Any]]]:
         """Every row of `table` (one of `tables()`), as column -> value, `batch` rows at a time."""
         if table not in self.tables():

@@ -19,16 +19,24 @@ def describe_target(target: str | Path) -> str:
     return redact(str(target)) if is_postgres(target) else str(target)
 
 
+def sqlite_path(target: str | Path) -> Path | None:
+    """The file of a SQLite target (`sqlite:PATH`, `sqlite:///abs/path` or a plain path); None for a URL."""
+    if is_postgres(target):
+        return None
+    if isinstance(target, str) and target.startswith("sqlite:"):
+        target = target.removeprefix("sqlite:")
+        target = target.removeprefix("//") if target.startswith("///") else target
+    return Path(target)
+
+
 def open_backend(target: str | Path) -> Backend:
     """The backend for `target`: `postgresql://…` (or `postgres://…`), `sqlite:PATH` or a plain path.
 
     Raises StorageError when the store cannot be opened (the message never shows a password).
     """
-    if is_postgres(target):
+    path = sqlite_path(target)
+    if path is None:
         from monitor.db.postgres import PostgresBackend  # psycopg is imported only for a PostgreSQL store
 
         return PostgresBackend(str(target))
-    if isinstance(target, str) and target.startswith("sqlite:"):
-        target = target.removeprefix("sqlite:")
-        target = target.removeprefix("//") if target.startswith("///") else target
-    return SqliteBackend(target)
+    return SqliteBackend(target if str(target) == ":memory:" else path)

@@ -168,7 +168,13 @@ class PostgresBackend:
             self._depth = 0
 
     def schema_version(self) -> int:
-        if self.execute("SELECT to_regclass('onda_schema') IS NULL").fetchall()[0][0]:
+        # pg_class is read with this statement's snapshot: it sees a table another process created while we
+        # waited for the migration lock (to_regclass could answer from this backend's stale catalog cache).
+        found = self.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = 'onda_schema' AND c.relkind = 'r' AND n.nspname = current_schema())"
+        ).fetchall()
+        if not found[0][0]:
             return 0
         row = self.execute("SELECT version FROM onda_schema").fetchone()
         return int(row[0]) if row else 0
@@ -201,7 +207,10 @@ class PostgresBackend:
             statement = pgsql.SQL(
                 "SELECT setval(pg_get_serial_sequence({name}, {col}), COALESCE((SELECT MAX({ident}) FROM {tbl}), 0) + 1, false)"
             ).format(
-                name=pgsql.Literal(table), col=pgsql.Literal(column), ident=pgsql.Identifier(column), tbl=pgsql.Identifier(table)
+                name=pgsql.Literal(table),
+                col=pgsql.Literal(column),
+                ident=pgsql.Identifier(column),
+                tbl=pgsql.Identifier(table),
             )
             try:
                 self._live().execute(statement)

@@ -170,7 +170,9 @@ class SqliteBackend:
                 self.execute(statement)
 
     def tables(self) -> list[str]:
-        rows = self.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%' ORDER BY rowid")
+        rows = self.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%' ORDER BY rowid"
+        )
         return [str(r[0]) for r in rows.fetchall()]
 
     def after_bulk_insert(self, table: str) -> None:
