@@ -286,7 +286,7 @@ class Storage:
     def _write_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """One statement with RETURNING: its rows are read before the statement completes (and commits)."""
         try:
-            rows = self._db.execute(sql, params).fetchall()
+            rows = self._db.fetch(sql, params)
         except BackendError as exc:
             raise self._failed("write", exc) from exc
         self.failing_since = None
@@ -294,7 +294,7 @@ class Storage:
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
-            return self._db.execute(sql, params).fetchall()
+            return self._db.fetch(sql, params)
         except BackendError as exc:
             raise self._failed("read", exc) from exc
 
@@ -348,8 +348,7 @@ class Storage:
         if table not in self.tables():
             raise StorageError(f"no table {table!r} in database {self.path}")
         try:
-            cursor = self._db.execute(f"SELECT * FROM {table}")
-            while rows := cursor.fetchmany(batch):
+            for rows in self._db.batches(f"SELECT * FROM {table}", batch):
                 # keys(): a sqlite3.Row iterates its values
                 yield [{key: row[key] for key in row.keys()} for row in rows]  # noqa: SIM118
         except BackendError as exc:
@@ -434,7 +433,7 @@ class Storage:
     def prune_trends(self, older_than: datetime) -> int:
         """Forget trends (and their verdicts) not seen since `older_than`; keeps the DB bounded."""
         with self.transaction() as db:
-            ids = [r[0] for r in db.execute("SELECT id FROM trends WHERE last_seen < ?", (older_than.isoformat(),)).fetchall()]
+            ids = [r[0] for r in db.fetch("SELECT id FROM trends WHERE last_seen < ?", (older_than.isoformat(),))]
             db.executemany("DELETE FROM verdicts WHERE trend_id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM trends WHERE id=?", [(i,) for i in ids])
         return len(ids)

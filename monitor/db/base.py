@@ -59,8 +59,6 @@ class Result(Protocol):
 
     def fetchall(self) -> list[Any]: ...
 
-    def fetchmany(self, size: int = ...) -> list[Any]: ...
-
 
 class Backend(Protocol):
     """One connection to one store. Every method raises BackendError (or StorageError when opening)."""
@@ -75,6 +73,14 @@ class Backend(Protocol):
     """Appended to the SELECT that picks rows to claim: '' (SQLite's one writer) or ' FOR UPDATE SKIP LOCKED'."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result: ...
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run `sql` and read all its rows (errors while reading count too: SQLite runs RETURNING as it reads)."""
+        ...
+
+    def batches(self, sql: str, size: int) -> Iterator[list[Any]]:
+        """The rows of `sql`, `size` at a time."""
+        ...
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """Run `sql` once per row; returns the number of rows changed."""

@@ -136,6 +136,21 @@ class PostgresBackend:
         except psycopg.Error as exc:
             raise self._failed(exc) from None
 
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        cursor = self.execute(sql, params)
+        try:
+            return cursor.fetchall()
+        except psycopg.Error as exc:
+            raise self._failed(exc) from None
+
+    def batches(self, sql: str, size: int) -> Iterator[list[Any]]:
+        cursor = self.execute(sql)
+        try:
+            while rows := cursor.fetchmany(size):
+                yield rows
+        except psycopg.Error as exc:
+            raise self._failed(exc) from None
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         if not rows:
             return 0
@@ -170,14 +185,14 @@ class PostgresBackend:
     def schema_version(self) -> int:
         # pg_class is read with this statement's snapshot: it sees a table another process created while we
         # waited for the migration lock (to_regclass could answer from this backend's stale catalog cache).
-        found = self.execute(
+        found = self.fetch(
             "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE c.relname = 'onda_schema' AND c.relkind = 'r' AND n.nspname = current_schema())"
-        ).fetchall()
+        )
         if not found[0][0]:
             return 0
-        row = self.execute("SELECT version FROM onda_schema").fetchone()
-        return int(row[0]) if row else 0
+        rows = self.fetch("SELECT version FROM onda_schema")
+        return int(rows[0][0]) if rows else 0
 
     def set_schema_version(self, version: int) -> None:
         self.execute("CREATE TABLE IF NOT EXISTS onda_schema (version INTEGER NOT NULL)")
@@ -190,19 +205,19 @@ class PostgresBackend:
                 self.execute(translate_ddl(statement))
 
     def tables(self) -> list[str]:
-        rows = self.execute(
+        rows = self.fetch(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname <> 'onda_schema' ORDER BY c.oid"
         )
-        return [str(r[0]) for r in rows.fetchall()]
+        return [str(r[0]) for r in rows]
 
     def after_bulk_insert(self, table: str) -> None:
         """Move each identity column's sequence past the largest id (rows were inserted with their ids)."""
-        columns = self.execute(
+        columns = self.fetch(
             "SELECT column_name FROM information_schema.columns "
             "WHERE table_schema = current_schema() AND table_name = ? AND is_identity = 'YES'",
             (table,),
-        ).fetchall()
+        )
         for (column,) in ((r[0],) for r in columns):
             statement = pgsql.SQL(
                 "SELECT setval(pg_get_serial_sequence({name}, {col}), COALESCE((SELECT MAX({ident}) FROM {tbl}), 0) + 1, false)"

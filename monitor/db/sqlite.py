@@ -113,6 +113,20 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise _failed(exc) from exc
 
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _failed(exc) from exc
+
+    def batches(self, sql: str, size: int) -> Iterator[list[Any]]:
+        try:
+            cursor = self._db.execute(sql)
+            while rows := cursor.fetchmany(size):
+                yield rows
+        except sqlite3.Error as exc:
+            raise _failed(exc) from exc
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         try:
             before = self._db.total_changes
@@ -159,7 +173,7 @@ class SqliteBackend:
                 pass
 
     def schema_version(self) -> int:
-        return int(self.execute("PRAGMA user_version").fetchone()[0])
+        return int(self.fetch("PRAGMA user_version")[0][0])
 
     def set_schema_version(self, version: int) -> None:
         self.execute(f"PRAGMA user_version={int(version)}")
@@ -170,10 +184,10 @@ class SqliteBackend:
                 self.execute(statement)
 
     def tables(self) -> list[str]:
-        rows = self.execute(
+        rows = self.fetch(
             "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%' ORDER BY rowid"
         )
-        return [str(r[0]) for r in rows.fetchall()]
+        return [str(r[0]) for r in rows]
 
     def after_bulk_insert(self, table: str) -> None:
         """Nothing to do: AUTOINCREMENT continues after the largest id inserted."""

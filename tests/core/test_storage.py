@@ -222,13 +222,13 @@ def test_verdicts_for_reads_a_brands_verdicts_in_one_query(store_target: str, mo
     db.save_verdict("Lavazza", Verdict("b", "off_brand", 0.1, "stmt", RiskAssessment()))
     db.save_verdict("Other", Verdict("c", "fit", 0.7, "stmt", RiskAssessment()))
     statements: list[str] = []
-    backend_execute = db._db.execute
+    backend_fetch = db._db.fetch
 
-    def execute(sql: str, params: Any = ()) -> Any:
+    def fetch(sql: str, params: Any = ()) -> Any:
         statements.append(sql)
-        return backend_execute(sql, params)
+        return backend_fetch(sql, params)
 
-    monkeypatch.setattr(db._db, "execute", execute)
+    monkeypatch.setattr(db._db, "fetch", fetch)
     got = db.verdicts_for("Lavazza", ["a", "b", "c"])
     monkeypatch.undo()
     assert {k: v.verdict for k, v in got.items()} == {"a": "fit", "b": "off_brand"}
