@@ -34,6 +34,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+LOCKED_ROLE = "locked"
+"""A role that logs in only with its password, LOCKED_PASSWORD (created by `pg_server`)."""
+LOCKED_PASSWORD = "right-horse"
+
+
 class PgServer:
     """A running server; `url(db)` connects as the trusted superuser `onda`."""
 
@@ -64,6 +69,8 @@ def pg_server() -> Iterator[PgServer]:
             [bin_dir / "initdb", "-D", data, "-U", "onda", "--auth=trust", "-E", "UTF8", "--no-sync"],
             check=True, capture_output=True, env=env, **run_as,
         )  # fmt: skip
+        hba = data / "pg_hba.conf"  # one role must give a password (refused-login tests); the rest is trusted
+        hba.write_text(f"host all {LOCKED_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         options = (
             f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=200"
@@ -77,7 +84,12 @@ def pg_server() -> Iterator[PgServer]:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"cannot start PostgreSQL: {exc.stderr.decode(errors='replace')} {log}") from exc
     try:
-        yield PgServer(port)
+        server = PgServer(port)
+        import psycopg
+
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {LOCKED_ROLE} LOGIN PASSWORD '{LOCKED_PASSWORD}'")  # type: ignore[arg-type]
+        yield server
     finally:
         subprocess.run(
             [bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], capture_output=True, env=env, **run_as

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pg_server import LOCKED_PASSWORD, LOCKED_ROLE
 from test_storage import make_trend
 
 from monitor.cli import main
@@ -215,6 +216,19 @@ def test_onda_db_migrate_prints_the_version_and_names_a_bad_store_without_its_pa
     assert main(["db", "migrate", "--url", wrong]) == 2
     err = capsys.readouterr().err
     assert "onda:***@" in err and "s3cret" not in err and "no_such_db" in err and "Traceback" not in err
+
+
+def test_a_refused_password_is_one_line_exit_2_without_the_password(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = pg_url.replace("onda@", f"{LOCKED_ROLE}:wrong-horse@")
+    assert main(["db", "migrate", "--url", wrong]) == 2
+    err = capsys.readouterr().err
+    assert "password authentication failed" in err and f"{LOCKED_ROLE}:***@" in err
+    assert "wrong-horse" not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    right = pg_url.replace("onda@", f"{LOCKED_ROLE}:{LOCKED_PASSWORD}@")
+    with psycopg.connect(right) as conn:  # the right one gets in
+        assert conn.execute("SELECT current_user").fetchone() == (LOCKED_ROLE,)
 
 
 def test_onda_db_with_a_bad_url_or_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
