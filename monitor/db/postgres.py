@@ -218,9 +218,10 @@ class PostgresBackend:
             "WHERE table_schema = current_schema() AND table_name = ? AND is_identity = 'YES'",
             (table,),
         )
-        for (column,) in ((r[0],) for r in columns):
+        for row in columns:
+            column = str(row[0])
             statement = pgsql.SQL(
-                "SELECT setval(pg_get_serial_sequence({name}, {col}), COALESCE((SELECT MAX({ident}) FROM {tbl}), 0) + 1, false)"
+                "SELECT setval(pg_get_serial_sequence({name}, {col}), COALESCE(MAX({ident}), 0) + 1, false) FROM {tbl}"
             ).format(
                 name=pgsql.Literal(table),
                 col=pgsql.Literal(column),
