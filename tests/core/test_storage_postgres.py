@@ -248,3 +248,20 @@ def test_the_configured_url_is_the_store_of_every_command(pg_url: str, monkeypat
     settings = load_settings(None)
     with open_storage(settings) as db:
         assert db.kind == "postgresql"
+
+
+def test_a_dropped_connection_fails_one_call_then_the_store_reconnects(pg_url: str) -> None:
+    db = Storage(pg_url)
+    db.save_trend(make_trend("t1"))
+    with psycopg.connect(pg_url, autocommit=True) as admin:  # the server ends the store's session (restart, failover)
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    with pytest.raises(StorageError, match="cannot read database"):
+        db.get_trend("t1")
+    assert db.failing_since is not None
+    trend = db.get_trend("t1")  # a new connection
+    assert trend is not None and trend.id == "t1"
+    db.save_trend(make_trend("t2"))
+    assert db.failing_since is None
+    db.close()
