@@ -1,7 +1,7 @@
-"""`onda` command line: tui (default), serve, watch, score, eval, init, data update.
+"""`onda` command line: tui (default), serve, watch, score, eval, init, data update, db migrate|copy.
 
 This module parses the arguments and calls the command; the commands are in monitor/commands/
-(score/eval, init, data), monitor/watch.py, tui/run.py and tui/serve.py (the last two found through
+(score/eval, init, data, db), monitor/watch.py, tui/run.py and tui/serve.py (the last two found through
 entry points, monitor/dashboard.py). Heavy imports (torch, textual, aiohttp)
 happen inside the command that needs them, so `onda --help` and config errors answer at once.
 Config and input problems print one line on stderr and exit 2 (config) or 1 (bad input lines),
@@ -20,6 +20,7 @@ from typing import Any
 
 from monitor.commands.common import EXIT_CONFIG, UserError
 from monitor.commands.data import cmd_data_update, cmd_import_factchecks
+from monitor.commands.db import cmd_db_copy, cmd_db_migrate
 from monitor.commands.init import cmd_init, settings_with_brands
 from monitor.commands.score import cmd_eval, cmd_score
 from monitor.config import ConfigError, Settings, load_settings
@@ -36,7 +37,10 @@ def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
 
 def _db(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     p.add_argument(
-        "--db", metavar="PATH", default=None if top else argparse.SUPPRESS, help="SQLite file (default: user data dir)"
+        "--db",
+        metavar="PATH",
+        default=None if top else argparse.SUPPRESS,
+        help="SQLite file or postgresql:// URL (default: [storage] url, else user data dir)",
     )
 
 
@@ -112,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(imp)
     _runtime(imp)  # global options work after the command too (--offline is ignored here)
     imp.add_argument("file", metavar="FILE", help="DataFeed JSON, JSON array, JSON lines or claims:search JSON")
+    _db_parser(sub)
     return parser
 
 
@@ -136,6 +141,32 @@ def _serve_parser(sub: Any) -> None:
         metavar="URL",
         help="the address browsers use, e.g. https://onda.example.com behind a reverse proxy (default: http://HOST:PORT)",
     )
+
+
+def _db_parser(sub: Any) -> None:
+    db = sub.add_parser("db", help="create/upgrade a store, or copy one into another (e.g. SQLite to PostgreSQL)")
+    _common(db)
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    migrate = db_sub.add_parser("migrate", help="create or upgrade the store's schema; prints its version")
+    _common(migrate)
+    _db(migrate)
+    migrate.add_argument(
+        "--url", default=None, metavar="URL", help="postgresql://… or sqlite:PATH (default: the configured store)"
+    )
+    copy = db_sub.add_parser(
+        "copy",
+        help="copy every table of one store into another",
+        description="Copies all tables, one transaction per table; rows already in the target are kept, never "
+        "copied twice. Refuses a target that already has trends unless --force.",
+    )
+    _common(copy)
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="STORE", help="sqlite:PATH, a path or postgresql://…"
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="STORE", help="postgresql://…, sqlite:PATH or a path"
+    )
+    copy.add_argument("--force", action="store_true", help="copy into a target that already has trends")
 
 
 def _init_parser(sub: Any) -> None:
@@ -200,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_import_factchecks(settings, args.file, db=args.db)
         if command == "data":
             return cmd_data_update(settings, db=args.db)
+        if command == "db" and args.db_command == "migrate":
+            return cmd_db_migrate(settings, args.url, db=args.db)
+        if command == "db":
+            return cmd_db_copy(args.source, args.target, force=args.force)
         return cmd_tui(settings, args)
     except KeyboardInterrupt:
         return 130

@@ -77,10 +77,10 @@ def build_scorer(
 
 
 def open_storage(settings: Settings, db: str | None = None) -> Storage:
-    """The store (`--db` or the configured path); a context manager: open it in a `with` block."""
+    """The store (`--db`, else `[storage] url`, else the SQLite file); a context manager: open it in a `with` block."""
     from monitor.storage import Storage
 
-    return Storage(Path(db) if db else settings.db_path())
+    return Storage(settings.store_target(db))
 
 
 class HttpConnections:

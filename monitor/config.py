@@ -76,10 +76,13 @@ class ModelSettings(Section):
 
 
 class StorageSettings(Section):
-    """The `[storage]` section: where the SQLite store lives and how long trends are kept."""
+    """The `[storage]` section: where the store lives (a SQLite file, or PostgreSQL for a team) and how long trends are kept."""
 
     path: str = ""
     """SQLite file; empty = onda.db in the user data dir."""
+    url: str = ""
+    """PostgreSQL store shared by a team, `postgresql://user@host:5432/db`; wins over `path`. Better keep the
+    password out of it (PGPASSWORD, ~/.pgpass or a libpq service file work); messages show it as ***."""
     keep_days: int = Field(default=14, ge=1)
     """Trends not seen for this many days are pruned."""
 
@@ -292,6 +295,20 @@ class Settings(BaseSettings):
 
     def brand_files(self) -> list[Path]:
         return [self.resolve(f) for f in self.brand.files]
+
+    def store_target(self, db: str | None = None) -> str | Path:
+        """Where the store is: `db` (--db), else `[storage] url`, else `[storage] path` / the user data dir.
+
+        A PostgreSQL URL comes back as it is (str); a SQLite store as its file (a Path).
+        """
+        from monitor.db import sqlite_path
+
+        if db:
+            return sqlite_path(db) or db
+        if self.storage.url:
+            path = sqlite_path(self.storage.url)
+            return self.storage.url if path is None else self.resolve(str(path))
+        return self.db_path()
 
     def db_path(self) -> Path:
         if self.storage.path:

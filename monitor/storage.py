@@ -1,28 +1,30 @@
-"""SQLite storage (WAL): trends, verdicts, source health, HTTP cache, alert outbox, feedback marks, leases.
+"""Onda's store: trends, verdicts, source health, HTTP cache, alert outbox, feedback marks, leases.
 
-One `Storage` per process. All methods are synchronous and short; the service
-calls them from the event loop (they take well under a millisecond each with
-WAL). Schema changes go through `MIGRATIONS`, one entry per version, so an
-old database file is upgraded in place, never dropped. Every read and write
-raises `StorageError` (never a raw `sqlite3` error), and the file is checked
-with `PRAGMA quick_check` when it is opened.
+One `Storage` per process, on SQLite (default: a WAL file) or PostgreSQL (a team's shared store,
+`postgresql://…`); the engine-specific part (connection, transactions, placeholders, DDL types,
+schema version, errors) is a `monitor.db` backend, and every statement here is written once, with
+`?` placeholders and SQL both engines run. All methods are synchronous and short; the service
+calls them from the event loop. Schema changes go through `MIGRATIONS`, one entry per version, so
+an old store is upgraded in place, never dropped. Every read and write raises `StorageError`
+(never a raw driver error); a SQLite file is checked with `PRAGMA quick_check` when it is opened.
 
-Several processes may share one file (`onda watch` as a service plus `onda tui`
-during the day). They coordinate through two kinds of time-limited claims, both
-written as single conditional statements so they carry over to PostgreSQL:
+Several processes may share one store (`onda watch` workers plus `onda tui` during the day). They
+coordinate through two kinds of time-limited claims, both written as single conditional statements:
 
-- an outbox row is *claimed* (`claimed_by`, `claim_expires`) right before its POST
-  by `UPDATE ... WHERE status='pending' AND (claimed_by IS NULL OR claim_expires < now
-  OR claimed_by = me) RETURNING *`; only the claimant may then mark it sent, retry or
-  failed (`... WHERE claimed_by = me AND status='pending'`). SQLite runs each UPDATE
-  under its single writer lock, so two processes can never both win one row; on
-  PostgreSQL the same statement is atomic per row (add `FOR UPDATE SKIP LOCKED` to
-  the inner SELECT to avoid waiting on a row another process is claiming).
+- an outbox row is *claimed* (`claimed_by`, `claim_expires`) right before its POST by
+  `UPDATE ... WHERE id IN (SELECT id ... WHERE status='pending' AND (claimed_by IS NULL OR
+  claim_expires < now OR claimed_by = me) [FOR UPDATE SKIP LOCKED]) RETURNING *`; only the claimant
+  may then mark it sent, retry or failed (`... WHERE claimed_by = me AND status='pending'`). SQLite
+  runs each UPDATE under its single writer lock, so two processes can never both win one row; on
+  PostgreSQL the inner SELECT locks the rows it picks and skips those another worker is claiming.
 - a source is *leased* (`source_leases`) by one process: an upsert that only takes
   over a row whose holder is the caller or whose lease has expired
   (`INSERT ... ON CONFLICT(name) DO UPDATE ... WHERE holder = me OR expires < now
   RETURNING holder`). The holder renews its leases while it runs and releases them
   on a clean stop; a crashed holder's lease simply expires.
+
+Writes of trends, verdicts and marks notify listeners on other connections at commit
+(`listen_changes`, PostgreSQL only), for live dashboards.
 
 Times are stored as ISO 8601 UTC text with microseconds, so text order is time order.
 
@@ -35,52 +37,36 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import socket
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from threading import Event
 from types import TracebackType
 from typing import Any, Self, cast
 
+from monitor.db import open_backend
+from monitor.db.base import Backend, BackendError, Result, StorageCorrupt, StorageError
 from monitor.evidence import FitEvidence
 from monitor.models import MARKS, FactCheck, Mark, OutboxRow, RiskAssessment, SourceHealth, Trend, Verdict, iso_or_none
 
+__all__ = [
+    "MIGRATIONS",
+    "OutboxRow",
+    "SourceHealth",
+    "Storage",
+    "StorageCorrupt",
+    "StorageError",
+    "describe_holder",
+    "new_holder_id",
+    "read_factchecks",
+]
 
-class StorageError(Exception):
-    """The database cannot be opened, read or written (read-only path, disk full, corruption, newer schema).
-
-    `code` is SQLite's error name when there is one (`SQLITE_FULL`, `SQLITE_CORRUPT`, ...).
-    """
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-    @property
-    def disk_full(self) -> bool:
-        """Out of space: writes work again once space returns (nothing is wrong with the file)."""
-        return self.code == "SQLITE_FULL"
-
-    @property
-    def corrupt(self) -> bool:
-        return self.code in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
-
-
-class StorageCorrupt(StorageError):
-    """The file fails SQLite's integrity check: Onda will not run on it (the message says how to start afresh)."""
-
-
-def _error_code(exc: BaseException) -> str | None:
-    """SQLite's primary error name ('SQLITE_IOERR' for 'SQLITE_IOERR_WRITE'), None when unknown."""
-    name = getattr(exc, "sqlite_errorname", None)
-    if not isinstance(name, str):
-        return None
-    return "_".join(name.split("_")[:2])
+CHANGES_CHANNEL = "onda_changes"
+"""The notification channel of `Storage.listen_changes`; payloads are "trend", "verdict" or "mark"."""
 
 
 def new_holder_id() -> str:
@@ -92,14 +78,6 @@ def describe_holder(holder: str) -> str:
     """'pid 1234 on host' from a holder id, for messages."""
     parts = holder.split(":")
     return f"pid {parts[1]} on {parts[0]}" if len(parts) >= 3 else holder
-
-
-def backup_command(path: str | Path) -> str:
-    """The one shell command that moves a broken database (and its -wal/-shm files) aside."""
-    p = Path(path)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    aside = p.parent / f"{p.stem}-corrupt-{stamp}"  # not matched by the glob below
-    return f"mkdir {shlex.quote(str(aside))} && mv -- {shlex.quote(str(p))}* {shlex.quote(str(aside))}/"
 
 
 MIGRATIONS: list[str] = [
@@ -203,8 +181,10 @@ MIGRATIONS: list[str] = [
         at TEXT NOT NULL,
         PRIMARY KEY (trend_id, brand)
     );
-    INSERT OR REPLACE INTO marks(trend_id, brand, mark, at)
-        SELECT trend_id, brand, kind, at FROM feedback WHERE kind IN ('used', 'not_for_us') ORDER BY at, rowid;
+    INSERT INTO marks(trend_id, brand, mark, at)
+        SELECT f.trend_id, f.brand, f.kind, f.at FROM feedback f WHERE f.kind IN ('used', 'not_for_us')
+        AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.trend_id = f.trend_id AND g.brand = f.brand
+            AND g.kind IN ('used', 'not_for_us') AND (g.at > f.at OR (g.at = f.at AND g.kind > f.kind)));
     DROP TABLE feedback;
     """,
 ]
@@ -224,161 +204,103 @@ def _parse(dt: str | None) -> datetime | None:
 
 
 class Storage:
-    """Thin typed wrapper over one SQLite connection."""
+    """Onda's store: typed reads and writes over one backend connection (SQLite file or PostgreSQL).
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
+    `target` is a SQLite path (`Path`, a plain path or `sqlite:PATH`) or a `postgresql://` URL. The
+    schema is created or upgraded on open (`MIGRATIONS`; safe with several processes opening at once).
+    """
+
+    def __init__(self, target: str | Path) -> None:
         self.failing_since: datetime | None = None
         """Start of the current run of failed reads/writes (not counting a full disk); None while healthy."""
         self.corrupted = False
         """Set for good when SQLite reports the file corrupt during the run."""
+        self._db: Backend = open_backend(target)
+        self.path = self._db.label
+        """How messages name the store: the SQLite path, or the URL with its password as ***."""
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._open_with_retry()
-        except StorageError:
-            self._close_quietly()
+            self._migrate()
+        except BaseException:
+            self._db.close()
             raise
-        except (sqlite3.Error, OSError) as exc:
-            self._close_quietly()
-            if isinstance(exc, sqlite3.DatabaseError) and _error_code(exc) in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
-                raise self._corrupt(str(exc)) from exc
-            raise StorageError(f"cannot open database {self.path}: {exc}", code=_error_code(exc)) from exc
 
-    def _open_with_retry(self, patience_s: float = 15.0) -> None:
-        """Connect, switch to WAL, check and migrate; several processes may be doing it at once.
+    @property
+    def kind(self) -> str:
+        """The engine: "sqlite" or "postgresql"."""
+        return self._db.kind
 
-        Switching a new file to WAL and SQLite's WAL recovery can answer "database is locked" at once,
-        without waiting for the busy timeout, while another process opens the same file: wait and retry
-        (for `patience_s`) instead of failing the start of a second worker.
-        """
-        deadline = time.monotonic() + patience_s
-        while True:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            try:
-                self._db.execute("PRAGMA busy_timeout=5000")
-                if self.path != ":memory:":
-                    self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._check_integrity()
-                self._migrate()
-                return
-            except sqlite3.OperationalError as exc:
-                if _error_code(exc) not in ("SQLITE_BUSY", "SQLITE_LOCKED") or time.monotonic() > deadline:
-                    raise
-                self._close_quietly()
-                time.sleep(0.2)
-
-    def _close_quietly(self) -> None:
-        db = getattr(self, "_db", None)
-        if db is not None:
-            try:
-                db.close()
-            except sqlite3.Error:
-                pass
-
-    def _corrupt(self, detail: str) -> StorageCorrupt:
-        return StorageCorrupt(
-            f"database {self.path} is corrupted ({' '.join(detail.split())[:200]}); "
-            f"to keep it aside and start afresh run: {backup_command(self.path)}",
-            code="SQLITE_CORRUPT",
-        )
-
-    def _check_integrity(self) -> None:
-        """PRAGMA quick_check (O(size), no index cross-checks): refuse a damaged file before using it."""
-        if self.path == ":memory:":
-            return
-        rows = self._db.execute("PRAGMA quick_check").fetchall()
-        problems = [str(r[0]) for r in rows if str(r[0]) != "ok"]
-        if problems:
-            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise self._corrupt(problems[0] + more)
+    @property
+    def supports_notify(self) -> bool:
+        """Whether other processes see this store's changes as they happen (`listen_changes`; PostgreSQL)."""
+        return self._db.supports_notify
 
     # -- schema -----------------------------------------------------------------
     @property
     def schema_version(self) -> int:
-        return int(self._read("PRAGMA user_version")[0][0])
+        try:
+            return self._db.schema_version()
+        except BackendError as exc:
+            raise self._failed("read", exc) from exc
 
     def _migrate(self) -> None:
         version = self.schema_version
         if version > len(MIGRATIONS):
             raise StorageError(f"database {self.path} has schema v{version}, newer than this Onda (v{len(MIGRATIONS)})")
         for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.transaction():
+            with self.transaction(exclusive=True):
                 if self.schema_version >= target:
-                    continue  # another process starting on the same file migrated it while we waited for the lock
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={target}")
+                    continue  # another process starting on the same store migrated it while we waited for the lock
+                self._db.run_script(script)
+                self._db.set_schema_version(target)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT; rolled back on any error, so nothing is half-written."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise self._failed("write", exc) from exc
-        try:
-            yield self._db
-        except sqlite3.Error as exc:
-            self._rollback()
-            raise self._failed("write", exc) from exc
-        except BaseException:
-            self._rollback()
-            raise
-        else:
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise self._failed("write", exc) from exc
-            self.failing_since = None
+    def transaction(self, *, exclusive: bool = False) -> Iterator[Backend]:
+        """BEGIN … COMMIT (SQLite: BEGIN IMMEDIATE); rolled back on any error, so nothing is half-written.
 
-    def _rollback(self) -> None:
-        # SQLite itself rolls back on SQLITE_FULL / IOERR; a second ROLLBACK would raise and hide the real error.
-        if self._db.in_transaction:
-            try:
-                self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
+        Calls inside the block join it. `exclusive` also holds the store-wide writer lock (migrations).
+        Yields the backend, whose `execute(sql, params)` runs a raw statement.
+        """
+        try:
+            with self._db.transaction(exclusive=exclusive):
+                yield self._db
+        except BackendError as exc:
+            raise self._failed("write", exc) from exc
+        self.failing_since = None
 
-    def _failed(self, verb: str, exc: sqlite3.Error) -> StorageError:
-        """Turn a sqlite3 error into StorageError and note it for the service's watchdog."""
-        code = _error_code(exc)
-        if code in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+    def _failed(self, verb: str, exc: BackendError) -> StorageError:
+        """Turn a backend error into StorageError and note it for the service's watchdog."""
+        if exc.code in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
             self.corrupted = True
-        if code not in ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED") and self.failing_since is None:
+        if exc.code not in ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED") and self.failing_since is None:
             self.failing_since = datetime.now(UTC)
-        return StorageError(f"cannot {verb} database {self.path}: {exc}", code=code)
+        return StorageError(f"cannot {verb} database {self.path}: {exc.detail}", code=exc.code)
 
-    def _write(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> Result:
         try:
             cur = self._db.execute(sql, params)
-        except sqlite3.Error as exc:
+        except BackendError as exc:
             raise self._failed("write", exc) from exc
         self.failing_since = None
         return cur
 
-    def _write_returning(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+    def _write_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """One statement with RETURNING: its rows are read before the statement completes (and commits)."""
         try:
-            rows = self._db.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+            rows = self._db.fetch(sql, params)
+        except BackendError as exc:
             raise self._failed("write", exc) from exc
         self.failing_since = None
         return rows
 
-    def _read(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
-            return self._db.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+            return self._db.fetch(sql, params)
+        except BackendError as exc:
             raise self._failed("read", exc) from exc
 
     def close(self) -> None:
-        """Close the connection (idempotent; the last connection to close checkpoints the WAL)."""
-        self._close_quietly()
+        """Close the connection (idempotent; on SQLite the last connection to close checkpoints the WAL)."""
+        self._db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -387,6 +309,69 @@ class Storage:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    # -- change notifications ------------------------------------------------------------
+    def _notify_change(self, kind: str) -> None:
+        """Tell listeners (`listen_changes`) that a `kind` row changed; a no-op on SQLite.
+
+        Called inside the write's transaction, so it is delivered at commit and never for a rolled-back write.
+        """
+        try:
+            self._db.notify(CHANGES_CHANNEL, kind)
+        except BackendError as exc:
+            raise self._failed("write", exc) from exc
+
+    def listen_changes(self, stop: Event, poll_s: float = 0.25) -> Iterator[str]:
+        """The kinds of change ("trend", "verdict", "mark") any process commits, as they happen, until `stop`.
+
+        Blocks between changes (run it in a thread); a dedicated connection listens. Only where
+        `supports_notify` (PostgreSQL): on SQLite it raises StorageError.
+        """
+        try:
+            yield from self._db.listen(CHANGES_CHANNEL, stop, poll_s)
+        except BackendError as exc:
+            raise self._failed("read", exc) from exc
+
+    # -- whole tables (`onda db copy`) ------------------------------------------------------
+    def tables(self) -> list[str]:
+        """Onda's tables in this store, in the order they were created."""
+        try:
+            return self._db.tables()
+        except BackendError as exc:
+            raise self._failed("read", exc) from exc
+
+    def count_trends(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM trends")[0][0])
+
+    def table_rows(self, table: str, batch: int = 1000) -> Iterator[list[dict[str, Any]]]:
+        """Every row of `table` (one of `tables()`), as column -> value, `batch` rows at a time."""
+        if table not in self.tables():
+            raise StorageError(f"no table {table!r} in database {self.path}")
+        try:
+            for rows in self._db.batches(f"SELECT * FROM {table}", batch):
+                # keys(): a sqlite3.Row iterates its values
+                yield [{key: row[key] for key in row.keys()} for row in rows]  # noqa: SIM118
+        except BackendError as exc:
+            raise self._failed("read", exc) from exc
+
+    def add_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert rows into `table` (one of `tables()`) keeping their ids; rows whose key exists are skipped.
+
+        Returns how many were added. Call it inside `transaction()` to add many batches at once.
+        """
+        if not rows:
+            return 0
+        if table not in self.tables():
+            raise StorageError(f"no table {table!r} in database {self.path}")
+        columns = list(rows[0])
+        sql = (
+            f"INSERT INTO {table}({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "
+            "ON CONFLICT DO NOTHING"
+        )
+        with self.transaction() as db:
+            added = db.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+            db.after_bulk_insert(table)
+        return added
 
     # -- trends -------------------------------------------------------------------
     def save_trend(self, trend: Trend) -> None:
@@ -398,22 +383,24 @@ class Storage:
             "momentum": trend.momentum,
             "mentions": [(iso_or_none(t), n) for t, n in trend.mentions],
         }
-        self._write(
-            "INSERT INTO trends(id, title, lang, first_seen, last_seen, data) VALUES (?,?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET title=excluded.title, lang=excluded.lang, "
-            "last_seen=excluded.last_seen, data=excluded.data",
-            (
-                trend.id,
-                trend.title,
-                trend.lang,
-                trend.first_seen.isoformat(),
-                trend.last_seen.isoformat(),
-                json.dumps(data, ensure_ascii=False),
-            ),
-        )
+        with self.transaction():
+            self._write(
+                "INSERT INTO trends(id, title, lang, first_seen, last_seen, data) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET title=excluded.title, lang=excluded.lang, "
+                "last_seen=excluded.last_seen, data=excluded.data",
+                (
+                    trend.id,
+                    trend.title,
+                    trend.lang,
+                    trend.first_seen.isoformat(),
+                    trend.last_seen.isoformat(),
+                    json.dumps(data, ensure_ascii=False),
+                ),
+            )
+            self._notify_change("trend")
 
     @staticmethod
-    def _row_to_trend(row: sqlite3.Row) -> Trend:
+    def _row_to_trend(row: Any) -> Trend:
         data = json.loads(row["data"])
         return Trend(
             id=row["id"],
@@ -446,7 +433,7 @@ class Storage:
     def prune_trends(self, older_than: datetime) -> int:
         """Forget trends (and their verdicts) not seen since `older_than`; keeps the DB bounded."""
         with self.transaction() as db:
-            ids = [r[0] for r in db.execute("SELECT id FROM trends WHERE last_seen < ?", (older_than.isoformat(),))]
+            ids = [r[0] for r in db.fetch("SELECT id FROM trends WHERE last_seen < ?", (older_than.isoformat(),))]
             db.executemany("DELETE FROM verdicts WHERE trend_id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM trends WHERE id=?", [(i,) for i in ids])
         return len(ids)
@@ -454,22 +441,24 @@ class Storage:
     # -- verdicts -------------------------------------------------------------------
     def save_verdict(self, brand: str, verdict: Verdict) -> None:
         fit_evidence = verdict.fit_evidence.to_json() if verdict.fit_evidence is not None else {}
-        self._write(
-            "INSERT INTO verdicts(trend_id, brand, verdict, fit, matched, risk, evidence, scored_at) "
-            "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(trend_id, brand) DO UPDATE SET verdict=excluded.verdict, "
-            "fit=excluded.fit, matched=excluded.matched, risk=excluded.risk, evidence=excluded.evidence, "
-            "scored_at=excluded.scored_at",
-            (
-                verdict.id,
-                brand,
-                verdict.verdict,
-                verdict.fit,
-                verdict.matched,
-                json.dumps(verdict.risk.to_json(), ensure_ascii=False),
-                json.dumps(fit_evidence, ensure_ascii=False),
-                _now(),
-            ),
-        )
+        with self.transaction():
+            self._write(
+                "INSERT INTO verdicts(trend_id, brand, verdict, fit, matched, risk, evidence, scored_at) "
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(trend_id, brand) DO UPDATE SET verdict=excluded.verdict, "
+                "fit=excluded.fit, matched=excluded.matched, risk=excluded.risk, evidence=excluded.evidence, "
+                "scored_at=excluded.scored_at",
+                (
+                    verdict.id,
+                    brand,
+                    verdict.verdict,
+                    verdict.fit,
+                    verdict.matched,
+                    json.dumps(verdict.risk.to_json(), ensure_ascii=False),
+                    json.dumps(fit_evidence, ensure_ascii=False),
+                    _now(),
+                ),
+            )
+            self._notify_change("verdict")
 
     def get_verdict(self, trend_id: str, brand: str) -> Verdict | None:
         rows = self._read("SELECT * FROM verdicts WHERE trend_id=? AND brand=?", (trend_id, brand))
@@ -484,7 +473,7 @@ class Storage:
         return {row["trend_id"]: self._row_to_verdict(row) for row in rows}
 
     @staticmethod
-    def _row_to_verdict(row: sqlite3.Row) -> Verdict:
+    def _row_to_verdict(row: Any) -> Verdict:
         fit_evidence = json.loads(row["evidence"] or "{}")
         return Verdict(
             id=row["trend_id"],
@@ -523,7 +512,7 @@ class Storage:
         return [self._row_to_health(r) for r in rows]
 
     @staticmethod
-    def _row_to_health(row: sqlite3.Row) -> SourceHealth:
+    def _row_to_health(row: Any) -> SourceHealth:
         return SourceHealth(
             name=row["name"],
             last_success=_parse(row["last_success"]),
@@ -560,9 +549,10 @@ class Storage:
     ) -> int | None:
         """Write an alert before it is sent. Returns its id, or None if that key was already queued/sent."""
         now = _now()
-        cur = self._write(
-            "INSERT OR IGNORE INTO alert_outbox(dedupe_key, brand, trend_id, kind, channel, payload, status, "
-            "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,'pending',?,?)",
+        rows = self._write_returning(
+            "INSERT INTO alert_outbox(dedupe_key, brand, trend_id, kind, channel, payload, status, "
+            "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,'pending',?,?) "
+            "ON CONFLICT(dedupe_key) DO NOTHING RETURNING id",
             (
                 dedupe_key,
                 brand,
@@ -574,7 +564,7 @@ class Storage:
                 iso_or_none(not_before) or now,
             ),
         )
-        return cur.lastrowid if cur.rowcount else None
+        return int(rows[0]["id"]) if rows else None
 
     def due_alerts(self, now: datetime | None = None, channel: str | None = None) -> list[OutboxRow]:
         """Pending rows whose time has come and that nobody holds a live claim on (candidates, not claimed)."""
@@ -603,8 +593,9 @@ class Storage:
         at = _ts(now or datetime.now(UTC))
         marks = ",".join("?" * len(ids))
         rows = self._write_returning(
-            f"UPDATE alert_outbox SET claimed_by=?, claim_expires=? WHERE id IN ({marks}) AND status='pending' "
-            "AND (claimed_by IS NULL OR claim_expires < ? OR claimed_by = ?) RETURNING *",
+            f"UPDATE alert_outbox SET claimed_by=?, claim_expires=? WHERE id IN (SELECT id FROM alert_outbox "
+            f"WHERE id IN ({marks}) AND status='pending' AND (claimed_by IS NULL OR claim_expires < ? OR claimed_by = ?)"
+            f"{self._db.row_lock}) RETURNING *",
             [claimant, _ts(until), *ids, at, claimant],
         )
         return sorted((self._row_to_outbox(r) for r in rows), key=lambda r: r.id)
@@ -705,7 +696,7 @@ class Storage:
         return int(self._read(sql, params)[0][0])
 
     @staticmethod
-    def _row_to_outbox(row: sqlite3.Row) -> OutboxRow:
+    def _row_to_outbox(row: Any) -> OutboxRow:
         return OutboxRow(
             id=row["id"],
             dedupe_key=row["dedupe_key"],
@@ -728,10 +719,9 @@ class Storage:
     def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> int:
         """Store debunks (by URL: a known one is left as it is); returns how many were new."""
         with self.transaction() as db:
-            before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO factchecks(url, title, claim, publisher, published, rating, origin, added_at)"
-                " VALUES (?,?,?,?,?,?,?,?)",
+            return db.executemany(
+                "INSERT INTO factchecks(url, title, claim, publisher, published, rating, origin, added_at)"
+                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(url) DO NOTHING",
                 [
                     (
                         fc.url,
@@ -746,7 +736,6 @@ class Storage:
                     for fc in items
                 ],
             )
-            return db.total_changes - before
 
     def load_factchecks(self, limit: int = 10_000) -> list[FactCheck]:
         """The most recently published debunks (at most `limit`), oldest first."""
@@ -759,14 +748,19 @@ class Storage:
     def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
         """The brand's current mark on a story; None clears it (one mark per brand and story)."""
         if mark is None:
-            self._write("DELETE FROM marks WHERE trend_id=? AND brand=?", (trend_id, brand))
+            with self.transaction():
+                self._write("DELETE FROM marks WHERE trend_id=? AND brand=?", (trend_id, brand))
+                self._notify_change("mark")
             return
         if mark not in MARKS:
             raise ValueError(f"unknown feedback mark {mark!r}")
-        self._write(
-            "INSERT OR REPLACE INTO marks(trend_id, brand, mark, at) VALUES (?,?,?,?)",
-            (trend_id, brand, mark, _now()),
-        )
+        with self.transaction():
+            self._write(
+                "INSERT INTO marks(trend_id, brand, mark, at) VALUES (?,?,?,?) "
+                "ON CONFLICT(trend_id, brand) DO UPDATE SET mark=excluded.mark, at=excluded.at",
+                (trend_id, brand, mark, _now()),
+            )
+            self._notify_change("mark")
 
     def mark_for(self, trend_id: str, brand: str) -> Mark | None:
         return self.marks(brand, [trend_id]).get(trend_id)
@@ -792,11 +786,11 @@ class Storage:
 # An undated debunk counts from the day Onda first stored it.
 _LOAD_FACTCHECKS = (
     "SELECT * FROM (SELECT *, COALESCE(published, substr(added_at, 1, 10)) AS day FROM factchecks"
-    " ORDER BY day DESC LIMIT ?) ORDER BY day"
+    " ORDER BY day DESC LIMIT ?) AS latest ORDER BY day"
 )
 
 
-def _row_to_factcheck(row: sqlite3.Row) -> FactCheck:
+def _row_to_factcheck(row: Any) -> FactCheck:
     return FactCheck(
         title=row["title"],
         url=row["url"],

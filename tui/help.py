@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from monitor.config import APP_NAME, Settings, user_config_path
+from monitor.db import describe_target
 from monitor.explain import level_words, verdict_words
 
 PathList = list[tuple[str, str]]  # (what, where)
@@ -83,7 +84,7 @@ def settings_paths(settings: Settings) -> PathList:
     config = settings.source_file or f"{user_config_path()} (not found: defaults in use)"
     return [
         ("config file", config),
-        ("database", str(settings.db_path())),
+        ("database", describe_target(settings.store_target())),
         *[("brand file", str(p)) for p in settings.brand_files()],
         ("model cache", str(settings.cache_dir())),
         ("log", str(Path(platformdirs.user_log_dir(APP_NAME)) / "onda.log")),

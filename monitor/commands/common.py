@@ -63,10 +63,20 @@ def scorer_with_stored_factchecks(settings: Settings, brand: Any, db: str | None
 
 
 def stored_factchecks(settings: Settings, db: str | None) -> list[FactCheck]:
-    """The debunks a scoring command uses, read-only: --db (must exist), else the user's store if any."""
-    from monitor.storage import StorageError, read_factchecks
+    """The debunks a scoring command uses: --db (must exist), else the configured store if any.
 
-    path = Path(db) if db else settings.db_path()
+    A SQLite file is only read (any file will do); a PostgreSQL store is opened like any command does.
+    """
+    from monitor.storage import Storage, StorageError, read_factchecks
+
+    target = settings.store_target(db)
+    if not isinstance(target, Path):  # a URL
+        try:
+            with Storage(target) as storage:
+                return storage.load_factchecks()
+        except StorageError as exc:
+            raise UserError(str(exc)) from None
+    path = target
     if not path.exists():
         if db:
             raise UserError(f"database not found: {db}")

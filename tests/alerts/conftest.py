@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -45,12 +44,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "onda.db"
+def db_path(store_target: str) -> str:
+    """The outbox's store, once per backend: a SQLite file, or a fresh PostgreSQL database (tests/conftest.py)."""
+    return store_target
 
 
 @pytest.fixture
-def storage(db_path: Path) -> Iterator[Storage]:
+def storage(db_path: str) -> Iterator[Storage]:
     s = Storage(db_path)
     yield s
     s.close()

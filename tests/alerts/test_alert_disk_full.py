@@ -36,6 +36,12 @@ from monitor.storage import Storage
 
 
 @pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    """A full disk is a SQLite matter (a file capped with max_page_count): these tests run on SQLite only."""
+    return str(tmp_path / "onda.db")
+
+
+@pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount = tmp_path / "small-disk"
     mount.mkdir()

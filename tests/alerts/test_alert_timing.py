@@ -134,7 +134,7 @@ async def test_max_per_hour_defers_not_drops(
 
 
 async def test_max_per_hour_survives_restart(
-    slack_env: str, fake_slack: FakeSlack, db_path: Path, session: aiohttp.ClientSession, events: Events, clock: Clock
+    slack_env: str, fake_slack: FakeSlack, db_path: str, session: aiohttp.ClientSession, events: Events, clock: Clock
 ) -> None:
     settings = make_settings(alerts={"max_per_hour": 1})
     s1 = Storage(db_path)

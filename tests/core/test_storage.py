@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlite_pragmas import pragma
@@ -38,14 +39,17 @@ def make_trend(tid: str = "t1", seen: datetime = T0) -> Trend:
     )
 
 
-def test_wal_schema_version_and_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "onda.db"
-    db = Storage(path)
+def test_sqlite_is_a_wal_file(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "onda.db")
+    assert pragma(db, "journal_mode") == "wal" and db.kind == "sqlite"
+
+
+def test_schema_version_and_reopen(store_target: str) -> None:
+    db = Storage(store_target)
     assert db.schema_version == len(MIGRATIONS)
-    assert pragma(db, "journal_mode") == "wal"
     db.save_trend(make_trend())
     db.close()
-    again = Storage(path)
+    again = Storage(store_target)
     trend = again.get_trend("t1")
     assert trend is not None and trend.corroboration == 2 and trend.mentions == [(T0, 3)]
 
@@ -102,8 +106,8 @@ def test_v4_feedback_log_becomes_one_current_mark_per_brand_and_story(tmp_path: 
     assert db.used_trends("Lavazza") == {"t2"}
 
 
-def test_one_mark_per_brand_and_story_replaced_and_cleared(tmp_path: Path) -> None:
-    db = Storage(tmp_path / "x.db")
+def test_one_mark_per_brand_and_story_replaced_and_cleared(store_target: str) -> None:
+    db = Storage(store_target)
     db.set_mark("t1", "Lavazza", "used")
     db.set_mark("t1", "Lavazza", "not_for_us")  # replaces, does not pile up
     db.set_mark("t1", "Acme", "used")  # another brand's mark is its own
@@ -127,8 +131,8 @@ def test_read_only_location_gives_clear_error(tmp_path: Path) -> None:
         Storage(blocker / "onda.db")
 
 
-def test_verdict_round_trip_and_prune(tmp_path: Path) -> None:
-    db = Storage(tmp_path / "x.db")
+def test_verdict_round_trip_and_prune(store_target: str) -> None:
+    db = Storage(store_target)
     db.save_trend(make_trend("old", T0 - timedelta(days=30)))
     db.save_trend(make_trend("new", T0))
     morti = RiskFlag("tragedy", "high", "Death, Injury or Military Conflict", LexiconEvidence("death", (TermCount("morti", 2, "death"),)))
@@ -149,8 +153,8 @@ def test_verdict_round_trip_and_prune(tmp_path: Path) -> None:
     assert [t.id for t in db.recent_trends()] == ["new"]
 
 
-def test_outbox_dedupe_and_lifecycle(tmp_path: Path) -> None:
-    db = Storage(tmp_path / "x.db")
+def test_outbox_dedupe_and_lifecycle(store_target: str) -> None:
+    db = Storage(store_target)
     args = dict(dedupe_key="Lavazza:t1:opportunity", brand="Lavazza", trend_id="t1", kind="opportunity",
                 channel="slack", payload={"title": "x"})
     first = db.enqueue_alert(**args)  # type: ignore[arg-type]
@@ -167,8 +171,8 @@ def test_outbox_dedupe_and_lifecycle(tmp_path: Path) -> None:
     assert db.count_sent_since(datetime.now(UTC) - timedelta(minutes=1)) == 1
 
 
-def test_health_and_http_cache(tmp_path: Path) -> None:
-    db = Storage(tmp_path / "x.db")
+def test_health_and_http_cache(store_target: str) -> None:
+    db = Storage(store_target)
     db.save_health(SourceHealth("gdelt", last_error="HTTP 500", last_error_at=T0, consecutive_failures=2))
     h = db.get_health("gdelt")
     assert h is not None and not h.ok and h.consecutive_failures == 2
@@ -177,28 +181,28 @@ def test_health_and_http_cache(tmp_path: Path) -> None:
     assert db.get_http_cache("https://y") == (None, None)
 
 
-def test_storage_is_a_context_manager_that_closes(tmp_path: Path) -> None:
+def test_storage_is_a_context_manager_that_closes(store_target: str) -> None:
     from monitor.compose import open_storage
     from monitor.config import Settings
 
-    with open_storage(Settings(), str(tmp_path / "x.db")) as db:
+    with open_storage(Settings(), store_target) as db:
         db.set_mark("t1", "Lavazza", "used")
     with pytest.raises(StorageError):  # closed on leaving the block
         db.used_trends("Lavazza")
-    with Storage(tmp_path / "x.db") as again:
+    with Storage(store_target) as again:
         assert again.used_trends("Lavazza") == {"t1"}
 
 
-def test_feedback(tmp_path: Path) -> None:
-    db = Storage(tmp_path / "x.db")
+def test_feedback(store_target: str) -> None:
+    db = Storage(store_target)
     db.set_mark("t1", "Lavazza", "used")
     assert db.used_trends("Lavazza") == {"t1"}
     with pytest.raises(ValueError, match="mark"):
         db.set_mark("t1", "Lavazza", "love")  # type: ignore[arg-type]
 
 
-def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
-    db = Storage(tmp_path / "x.db")
+def test_failed_transaction_writes_nothing(store_target: str) -> None:
+    db = Storage(store_target)
 
     def crash_mid_write() -> None:
         with db.transaction() as con:
@@ -210,17 +214,23 @@ def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
     assert db.used_trends("b") == set()
 
 
-def test_verdicts_for_reads_a_brands_verdicts_in_one_query(tmp_path: Path) -> None:
-    db = Storage(tmp_path / "x.db")
+def test_verdicts_for_reads_a_brands_verdicts_in_one_query(store_target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = Storage(store_target)
     for tid in ("a", "b", "c"):
         db.save_trend(make_trend(tid))
     db.save_verdict("Lavazza", Verdict("a", "fit", 0.6, "stmt", RiskAssessment()))
     db.save_verdict("Lavazza", Verdict("b", "off_brand", 0.1, "stmt", RiskAssessment()))
     db.save_verdict("Other", Verdict("c", "fit", 0.7, "stmt", RiskAssessment()))
     statements: list[str] = []
-    db._db.set_trace_callback(statements.append)
+    backend_fetch = db._db.fetch
+
+    def fetch(sql: str, params: Any = ()) -> Any:
+        statements.append(sql)
+        return backend_fetch(sql, params)
+
+    monkeypatch.setattr(db._db, "fetch", fetch)
     got = db.verdicts_for("Lavazza", ["a", "b", "c"])
-    db._db.set_trace_callback(None)
+    monkeypatch.undo()
     assert {k: v.verdict for k, v in got.items()} == {"a": "fit", "b": "off_brand"}
     assert got["a"] == db.get_verdict("a", "Lavazza")
     assert len([s for s in statements if s.startswith("SELECT")]) == 1

@@ -1,7 +1,7 @@
-"""Outbox claims and source leases between two connections on one file; integrity checks at start and during a run.
+"""Outbox claims and source leases between two connections on one store; integrity checks at start and during a run.
 
-Two `Storage` objects on one SQLite file are two independent connections, exactly what two processes
-have; the multi-process drill itself is in test_multiprocess.py.
+Two `Storage` objects on one SQLite file (or one PostgreSQL database) are two independent connections,
+exactly what two processes have; the multi-process drill itself is in test_multiprocess.py.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ def queue(storage: Storage, n: int) -> list[int]:
     return ids
 
 
-def test_a_row_is_claimed_by_one_connection_and_recorded_only_by_its_claimant(tmp_path: Path) -> None:
+def test_a_row_is_claimed_by_one_connection_and_recorded_only_by_its_claimant(store_target: str) -> None:
     now = a_minute_on()
-    a, b = Storage(tmp_path / "onda.db"), Storage(tmp_path / "onda.db")
+    a, b = Storage(store_target), Storage(store_target)
     ids = queue(a, 3)
     until = now + timedelta(seconds=60)
     got_a = a.claim_alerts(ids[:2], "A", until, now)
@@ -68,9 +68,9 @@ def test_a_row_is_claimed_by_one_connection_and_recorded_only_by_its_claimant(tm
     b.close()
 
 
-def test_one_process_leases_a_source_until_it_expires_or_is_released(tmp_path: Path) -> None:
+def test_one_process_leases_a_source_until_it_expires_or_is_released(store_target: str) -> None:
     now = a_minute_on()
-    a, b = Storage(tmp_path / "onda.db"), Storage(tmp_path / "onda.db")
+    a, b = Storage(store_target), Storage(store_target)
     until = now + timedelta(seconds=60)
     assert a.acquire_lease("rss", "A", until, now) == "A"
     assert b.acquire_lease("rss", "B", until, now) == "A"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -162,8 +162,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Storage:
-    return Storage(tmp_path / "onda.db")
+def storage(store_target: str) -> Iterator[Storage]:
+    """The service's store, once per backend: its source leases, trends and verdicts on SQLite and PostgreSQL."""
+    with Storage(store_target) as store:
+        yield store
 
 
 def make_service(settings, storage, brand, analyser, sources, alerts=None, scorer=None):
