@@ -46,9 +46,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from monitor.offline import BLUESKY_PATH, GDELT_PATH, GOOGLE_TRENDS_PATH  # noqa: E402
-from monitor.offline.server import ReplayServer  # noqa: E402
-from pg_server import create_database, pg_server  # noqa: E402
+import itertools
+
+from pg_server import create_database, pg_server
+
+from monitor.offline import BLUESKY_PATH, GDELT_PATH, GOOGLE_TRENDS_PATH
+from monitor.offline.server import ReplayServer
 
 ONDA = str(Path(sys.executable).with_name("onda"))
 LEASE_S = 60.0  # MonitorService's default lease
@@ -60,13 +63,7 @@ SOURCE_OF_PATH = {
     BLUESKY_PATH: "bluesky",
     "/drill/live.xml": "rss",
 }
-CITIES = (
-    "Torino Milano Genova Bologna Firenze Roma Napoli Bari Palermo Catania Cagliari Verona Padova Trieste Venezia "
-    "Parma Modena Perugia Ancona Pescara Lecce Salerno Brescia Bergamo Como Varese Novara Asti Cuneo Alba Pavia "
-    "Cremona Mantova Trento Bolzano Udine Treviso Vicenza Rovigo Ferrara Ravenna Rimini Pesaro Urbino Siena Pisa "
-    "Livorno Lucca Arezzo Grosseto Viterbo Latina Frosinone Caserta Avellino Benevento Potenza Matera Cosenza "
-    "Reggio Messina Siracusa Ragusa Trapani Sassari Nuoro Oristano Aosta Imperia Savona Spezia Massa Prato Pistoia"
-).split()
+CITIES = ["Torino", "Milano", "Genova", "Bologna", "Firenze", "Roma", "Napoli", "Bari", "Palermo", "Catania", "Cagliari", "Verona", "Padova", "Trieste", "Venezia", "Parma", "Modena", "Perugia", "Ancona", "Pescara", "Lecce", "Salerno", "Brescia", "Bergamo", "Como", "Varese", "Novara", "Asti", "Cuneo", "Alba", "Pavia", "Cremona", "Mantova", "Trento", "Bolzano", "Udine", "Treviso", "Vicenza", "Rovigo", "Ferrara", "Ravenna", "Rimini", "Pesaro", "Urbino", "Siena", "Pisa", "Livorno", "Lucca", "Arezzo", "Grosseto", "Viterbo", "Latina", "Frosinone", "Caserta", "Avellino", "Benevento", "Potenza", "Matera", "Cosenza", "Reggio", "Messina", "Siracusa", "Ragusa", "Trapani", "Sassari", "Nuoro", "Oristano", "Aosta", "Imperia", "Savona", "Spezia", "Massa", "Prato", "Pistoia"]
 BRAND = """[brand]
 name = "Drill Caffè"
 language = "it"
@@ -232,7 +229,7 @@ def check_polls(drill: Drill, kills: list[tuple[float, str]], workers: list[str]
     for source, seq in by_source.items():
         seq.sort()
         half = INTERVAL_S[source] / 2
-        for (t0, w0), (t1, w1) in zip(seq, seq[1:], strict=False):
+        for (t0, w0), (t1, w1) in itertools.pairwise(seq):
             if w0 != w1 and t1 - t0 < half and not any(t0 - 1 <= kt <= t1 for kt, _ in kills):
                 overlaps.append(f"{source}: {w0} at {t0:.1f}s and {w1} at {t1:.1f}s")
     takeovers: list[float] = []
@@ -272,7 +269,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "TOKENIZERS_PARALLELISM": "false",
             "OMP_NUM_THREADS": "1",
         }
-        subprocess.run([ONDA, "--config", str(config), "db", "migrate"], env=common, check=True, capture_output=True)
+        await asyncio.to_thread(
+            subprocess.run, [ONDA, "--config", str(config), "db", "migrate"], env=common, check=True, capture_output=True
+        )
         workers = []
         for i in range(args.workers):
             name = f"drill-w{i + 1}"
