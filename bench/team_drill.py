@@ -88,18 +88,30 @@ class Drill:
         return time.monotonic() - self.started
 
 
+FIRST = ["Giulia", "Marco", "Sara", "Luca", "Elena", "Paolo", "Chiara", "Davide", "Marta", "Fabio", "Anna", "Stefano"]
+LAST = ["Bianchi", "Ferrari", "Esposito", "Romano", "Colombo", "Ricci", "Marino", "Greco", "Bruno", "Gallo", "Conti", "Costa"]
+TEMPLATES = [
+    "{first} {last} apre a {city} la caffetteria dell'anno",
+    "A {city} il barista {first} {last} serve l'espresso perfetto",
+    "{first} {last} di {city} vince il campionato baristi",
+]
+
+
+def story(k: int) -> str:
+    """The k-th live story: a different person each time (144 before a name repeats), so each is its own trend."""
+    first, last = FIRST[k % 12], LAST[(k % 12 + k // 12) % 12]
+    return TEMPLATES[k % 3].format(first=first, last=last, city=CITIES[k % len(CITIES)])
+
+
 def live_feed(drill: Drill) -> str:
     """An RSS feed that gains one story every 5 s (the last 20 are listed)."""
     n = int(drill.now() // 5) + 1
     items = []
     for k in range(max(0, n - 20), n):
-        city = CITIES[k % len(CITIES)]
-        round_ = k // len(CITIES)
-        title = f"Apre a {city} una nuova torrefazione di caffè espresso" + (f" (n. {round_ + 1})" if round_ else "")
         link = f"https://drill.example/caffe/{k}"
         pub = format_datetime(datetime.now(UTC))
         items.append(
-            f"<item><title>{escape(title)}</title><link>{link}</link><guid>{link}</guid><pubDate>{pub}</pubDate></item>"
+            f"<item><title>{escape(story(k))}</title><link>{link}</link><guid>{link}</guid><pubDate>{pub}</pubDate></item>"
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Drill</title>'
@@ -130,7 +142,7 @@ class DrillServer(ReplayServer):
 
         async def slack(request: web.Request) -> web.Response:
             body = await request.json()
-            found = re.search(r"Onda · (\S+) · trend (\S+)", json.dumps(body, ensure_ascii=False))
+            found = re.search(r"Onda · (\w+) · trend ([0-9a-f]+)", json.dumps(body, ensure_ascii=False))
             if found is None:
                 drill.slack_bad += 1
             else:
@@ -167,7 +179,7 @@ feeds = ["{base}/drill/live.xml"]
 enabled = false
 
 [risk]
-factcheck_interval_s = 3600
+factcheck_feeds = []
 
 [alerts]
 require_rising = false

@@ -124,6 +124,7 @@ class StatusKind(StrEnum):
     NOTICE = "notice"  # something the user should know; the service goes on
     ERROR = "error"  # something failed; the service goes on
     RESCORED = "rescored"  # a DNA edit re-scored recent trends
+    STORE_CHANGED = "store_changed"  # another process sharing the store wrote what `changes` names
     STOPPED = "stopped"
     FATAL = "fatal"  # the store keeps failing: `onda watch` exits non-zero
 
@@ -143,6 +144,7 @@ class StatusData(TypedDict, total=False):
     changed: int
     new_opportunities: int
     lost_opportunities: int
+    changes: list[str]  # store_changed: the kinds written ("trend", "verdict", "mark", ...)
 
 
 @dataclass(frozen=True, slots=True)

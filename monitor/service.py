@@ -51,6 +51,7 @@ from monitor.models import Mark, OutboxRow, SourceHealth, Trend, Verdict
 from monitor.processing import TrendProcessor
 from monitor.runner import RunnerContext, SourceRunner
 from monitor.storage import Storage, StorageError, new_holder_id
+from monitor.store_changes import ChangeListener
 from monitor.text import ERROR_CHARS, clean_text
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class MonitorService:
         )
         self._runners: dict[str, SourceRunner] = {}
         self._scheduler: AsyncIOScheduler | None = None
+        self._changes: ChangeListener | None = None
         self._started = False
 
     # -- events ------------------------------------------------------------------------------------
@@ -167,6 +169,9 @@ class MonitorService:
         self._add_job(self._watchdog_job, max(0.05, min(5.0, self.store_failure_limit_s / 4)), WATCHDOG_JOB)
         if self.alerts is not None:  # retries and held-back alerts fall due without new trends
             self._add_job(self._flush_job, self.flush_interval_s, FLUSH_JOB, first_run=now)
+        if self.storage.supports_notify:  # PostgreSQL: others' writes show within a second, not at the next tick
+            self._changes = ChangeListener(self.storage, self._on_store_changes)
+            self._changes.start()
 
     def _add_job(
         self,
@@ -202,6 +207,9 @@ class MonitorService:
             return
         for runner in self._runners.values():
             runner.detach()
+        if self._changes is not None:
+            await self._changes.stop()
+            self._changes = None
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None and scheduler.running:
             scheduler.pause()  # no new job tasks from here on
@@ -301,6 +309,12 @@ class MonitorService:
                 runner.reschedule(0.0)
         if self.polled_elsewhere():
             self._sync_from_store()
+
+    def _on_store_changes(self, kinds: frozenset[str]) -> None:
+        """Writes committed by any process on the store (ours included): show others' at once."""
+        if kinds & {"trend", "verdict"} and self.polled_elsewhere():
+            self._sync_from_store()
+        self.events.status(StatusKind.STORE_CHANGED, "the shared store changed", changes=sorted(kinds))
 
     def _sync_from_store(self) -> None:
         """Viewer: show the health and the trends another process stored since we last looked."""

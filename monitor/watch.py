@@ -56,6 +56,8 @@ class JsonLinePrinter:
         line = event.to_json()
         if line["event"] == "source_health":
             return  # health is kept in storage and shown by the TUI; too chatty for scripts
+        if isinstance(event, StatusEvent) and event.kind == StatusKind.STORE_CHANGED:
+            return  # a dashboard's cue to reload; the trend lines already carry what changed
         if isinstance(event, TrendEvent) and not _passes(line, self.min_fit, self.only, self.changes):
             return
         try:

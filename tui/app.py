@@ -247,6 +247,8 @@ class OndaApp(App[int]):
             self._set_error(event.message)
         elif event.kind == StatusKind.RESCORED:
             self.reload()
+        elif event.kind == StatusKind.STORE_CHANGED and "mark" in event.data.get("changes", ()):
+            self.reload()  # a colleague's feedback (PostgreSQL store): the lists and marks are re-read
         elif event.kind == StatusKind.STOPPED:
             state.model_state, state.status_message = "stopped", "stopped"
         elif event.kind == StatusKind.NOTICE:
