@@ -143,6 +143,7 @@ class StatusData(TypedDict, total=False):
     changed: int
     new_opportunities: int
     lost_opportunities: int
+    edited_by: str  # rescored: who stored the brand version another process re-scored (absent for a local edit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,9 +44,10 @@ from apscheduler.util import undefined
 from brand_dna.dna import BrandDNA, save_brand
 from monitor.alerts.preview import alert_secrets, preview_text
 from monitor.api import AlertSink, Connections, RescoreDiff, TrendScorer
+from monitor.brands import BrandBook
 from monitor.clustering import Clusterer
 from monitor.config import Settings
-from monitor.events import EventBus, Listener, StatusKind
+from monitor.events import EventBus, Listener, StatusData, StatusEvent, StatusKind
 from monitor.models import Mark, OutboxRow, SourceHealth, Trend, Verdict
 from monitor.processing import TrendProcessor
 from monitor.runner import RunnerContext, SourceRunner
@@ -83,8 +84,12 @@ class MonitorService:
         lease_s: float = 60.0,
         store_failure_limit_s: float = 60.0,
         credibility_dir: Path | None = None,
+        user: str | None = None,
     ) -> None:
-        """`credibility_dir`: where the source-credibility lists live (None: the scorer has no risk gate)."""
+        """`credibility_dir`: where the source-credibility lists live (None: the scorer has no risk gate).
+
+        `user`: who marks stories and edits brands here (default: `settings.user_name()`).
+        """
         self.settings = settings
         self.storage = storage
         self.scorer = scorer
@@ -99,6 +104,10 @@ class MonitorService:
         self.lease_s = lease_s
         self.store_failure_limit_s = store_failure_limit_s
         self.fatal_error: str | None = None
+        self.user = user or settings.user_name()
+        self.brand_book = BrandBook(storage, self.user)
+        self._brand_versions: dict[str, int] = {}  # brand -> the stored version this process scores with
+        self._brand_reload: asyncio.Task[None] | None = None
         self.events = EventBus()
         self.processor = TrendProcessor(
             storage=storage,
@@ -135,6 +144,7 @@ class MonitorService:
 
     async def _start(self) -> None:
         self._prune()
+        self._brand_versions = self._stored_versions() or {}
         connected = await self.connections.open()
         for notice in connected.notices:
             self.events.status(StatusKind.NOTICE, notice)
@@ -210,6 +220,8 @@ class MonitorService:
             for _ in range(2):
                 await asyncio.sleep(0)
         pending = [t for r in self._runners.values() for t in r.in_flight()] + self.processor.in_flight()
+        if self._brand_reload is not None and not self._brand_reload.done():
+            pending.append(self._brand_reload)
         for task in pending:
             task.cancel()
         if pending:
@@ -301,6 +313,7 @@ class MonitorService:
                 runner.reschedule(0.0)
         if self.polled_elsewhere():
             self._sync_from_store()
+        self._check_brand_versions()
 
     def _sync_from_store(self) -> None:
         """Viewer: show the health and the trends another process stored since we last looked."""
@@ -312,6 +325,43 @@ class MonitorService:
             self.processor.replay_stored([b.name for b in self.brands])
         except StorageError as exc:
             log.warning("could not read what the other process stored: %s", exc)
+
+    def _stored_versions(self) -> dict[str, int] | None:
+        try:
+            return self.brand_book.versions()
+        except StorageError as exc:
+            log.warning("could not read the brand versions: %s", exc)
+            return None
+
+    def _check_brand_versions(self) -> None:
+        """Another process stored a newer brand version: reload and re-score it (one reload at a time)."""
+        if self._brand_reload is not None and not self._brand_reload.done():
+            return
+        versions = self._stored_versions()
+        if versions is None:
+            return
+        newer = [name for name, v in versions.items() if v > self._brand_versions.get(name, 0)]
+        if newer:
+            self._brand_reload = asyncio.get_running_loop().create_task(
+                self._reload_brands(newer), name="onda-brand-reload"
+            )
+
+    async def _reload_brands(self, names: list[str]) -> None:
+        paths = {b.name: b.path for b in self.brands}
+        for name in names:
+            try:
+                stored = self.brand_book.get(name)
+                loaded = self.brand_book.load(name, paths.get(name))
+                if stored is None or loaded is None:
+                    continue
+                brand, version = loaded
+                self._brand_versions[name] = version
+                await self._rescore(brand, version, edited_by=stored.updated_by)
+            except Exception as exc:  # a bad stored brand must not stop the tick; the next version is tried again
+                log.exception("reloading brand %s from the store failed", name)
+                self.events.status(
+                    StatusKind.ERROR, f"could not reload brand {name}: {clean_text(str(exc), ERROR_CHARS)}", brand=name
+                )
 
     async def _watchdog_job(self) -> None:
         self.check_store()
@@ -340,7 +390,10 @@ class MonitorService:
         return self.processor.latest.recent(brand, limit)
 
     def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
-        self.storage.set_mark(trend_id, brand, mark)
+        self.storage.set_mark(trend_id, brand, mark, by=self.user)
+
+    def mark_authors(self, brand: str, trend_ids: Sequence[str]) -> dict[str, str]:
+        return self.storage.mark_authors(brand, trend_ids)
 
     def mark_for(self, trend_id: str, brand: str) -> Mark | None:
         return self.storage.mark_for(trend_id, brand)
@@ -358,17 +411,45 @@ class MonitorService:
         return preview_text(row, alert_secrets(self.settings, os.environ))
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
-        """Save the brand file (with backup), rebuild its index in a thread, re-score recent trends."""
-        backup = await asyncio.to_thread(save_brand, brand) if save else None
+        """Store the edit as a new version (and write the brand file, with backup, when it has one), re-score.
+
+        `save` False only re-scores. Other processes on the store notice the new version on their lease
+        tick and re-score too (`_check_brand_versions`).
+        """
+        backup: Path | None = None
+        version: int | None = None
+        if save:
+            file_text: str | None = None
+            if brand.path is not None:
+                backup = await asyncio.to_thread(save_brand, brand)
+                file_text = await asyncio.to_thread(brand.path.read_text, encoding="utf-8")
+            saved = self.brand_book.save_edit(brand, file_text)
+            self._brand_versions[brand.name] = saved.version
+            version = saved.version if saved.created else None
+        diff = await self._rescore(brand, version, edited_by=None)
+        return RescoreDiff(
+            brand=diff.brand, rescored=diff.rescored, changes=diff.changes, backup=str(backup) if backup else None
+        )
+
+    async def _rescore(self, brand: BrandDNA, version: int | None, *, edited_by: str | None) -> RescoreDiff:
+        """The one path after a brand changed (here or in another process): swap it in, re-score, record, tell."""
         rescored, changes = await self.processor.rescore_brand(brand, self.settings.tui.recent_rescore)
-        diff = RescoreDiff(brand=brand.name, rescored=rescored, changes=changes, backup=str(backup) if backup else None)
-        self.events.status(
-            StatusKind.RESCORED,
-            f"{brand.name}: re-scored {diff.rescored} trends, {len(changes)} changed",
+        diff = RescoreDiff(brand=brand.name, rescored=rescored, changes=changes)
+        if version is not None:
+            try:
+                self.brand_book.record_rescore(brand.name, version, rescored, changes)
+            except StorageError as exc:
+                log.warning("could not record the re-score of %s v%d: %s", brand.name, version, exc)
+        data = StatusData(
             brand=brand.name,
             rescored=diff.rescored,
             changed=len(changes),
             new_opportunities=len(diff.new_opportunities),
             lost_opportunities=len(diff.lost_opportunities),
         )
+        if edited_by:
+            data["edited_by"] = edited_by
+        by = f" (edited by {edited_by})" if edited_by else ""
+        message = f"{brand.name}{by}: re-scored {diff.rescored} trends, {len(changes)} changed"
+        self.events.emit(StatusEvent(StatusKind.RESCORED, message, data))
         return diff
