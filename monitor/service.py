@@ -13,7 +13,8 @@ wires them at start():
 
 The service itself keeps the life-cycle (start/stop leave nothing behind), the event bus, the
 periodic jobs (lease renewal, store watchdog, alert tick) and answers queries, feedback and brand
-edits. A failure anywhere is logged and emitted as an event; it never stops the other sources.
+edits. Brand edits are stored as versions (monitor.brands); the lease tick also checks the stored
+versions (one query) and re-scores a brand another process changed, the same way as a local edit. A failure anywhere is logged and emitted as an event; it never stops the other sources.
 
 Several processes may run a service on one database (a headless `onda watch` and the dashboard).
 Each source is polled by one of them at a time, through its lease; a process that finds a source
