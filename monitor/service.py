@@ -331,7 +331,7 @@ class MonitorService:
         try:
             return self.brand_book.versions()
         except StorageError as exc:
-            log.warning("could not read the brand versions: %s", exc)
+            log.debug("could not read the brand versions: %s", exc)  # the store watchdog reports a failing store
             return None
 
     def _check_brand_versions(self) -> None:
