@@ -89,12 +89,12 @@ class BrandBook:
     def versions(self) -> dict[str, int]:
         return self.storage.brand_versions()
 
-    def load(self, name: str, path: Path | None = None) -> tuple[BrandDNA, int] | None:
-        """The stored brand `name` (with `path` as its file) and its version; None when not stored."""
+    def load(self, name: str, path: Path | None = None) -> tuple[BrandDNA, StoredBrand] | None:
+        """The stored brand `name` (with `path` as its file) and its stored row; None when not stored."""
         stored = self.storage.get_brand(name)
         if stored is None:
             return None
-        return replace(parse_brand_text(stored.toml, f"stored brand {name!r}"), path=path), stored.version
+        return replace(parse_brand_text(stored.toml, f"stored brand {name!r}"), path=path), stored
 
     def history(self, name: str) -> list[BrandRevision]:
         return self.storage.brand_history(name)

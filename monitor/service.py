@@ -14,7 +14,8 @@ wires them at start():
 The service itself keeps the life-cycle (start/stop leave nothing behind), the event bus, the
 periodic jobs (lease renewal, store watchdog, alert tick) and answers queries, feedback and brand
 edits. Brand edits are stored as versions (monitor.brands); the lease tick also checks the stored
-versions (one query) and re-scores a brand another process changed, the same way as a local edit. A failure anywhere is logged and emitted as an event; it never stops the other sources.
+versions (one query) and re-scores a brand another process changed, the same way as a local edit.
+A failure anywhere is logged and emitted as an event; it never stops the other sources.
 
 Several processes may run a service on one database (a headless `onda watch` and the dashboard).
 Each source is polled by one of them at a time, through its lease; a process that finds a source
@@ -341,24 +342,24 @@ class MonitorService:
         versions = self._stored_versions()
         if versions is None:
             return
-        newer = [name for name, v in versions.items() if v > self._brand_versions.get(name, 0)]
+        newer = {name: v for name, v in versions.items() if v > self._brand_versions.get(name, 0)}
         if newer:
             self._brand_reload = asyncio.get_running_loop().create_task(
                 self._reload_brands(newer), name="onda-brand-reload"
             )
 
-    async def _reload_brands(self, names: list[str]) -> None:
+    async def _reload_brands(self, newer: dict[str, int]) -> None:
         paths = {b.name: b.path for b in self.brands}
-        for name in names:
+        for name, version in newer.items():
+            self._brand_versions[name] = version  # a version that cannot be loaded is reported once, not each tick
             try:
-                stored = self.brand_book.get(name)
                 loaded = self.brand_book.load(name, paths.get(name))
-                if stored is None or loaded is None:
+                if loaded is None:
                     continue
-                brand, version = loaded
-                self._brand_versions[name] = version
-                await self._rescore(brand, version, edited_by=stored.updated_by)
-            except Exception as exc:  # a bad stored brand must not stop the tick; the next version is tried again
+                brand, stored = loaded
+                self._brand_versions[name] = stored.version
+                await self._rescore(brand, stored.version, edited_by=stored.updated_by)
+            except Exception as exc:  # a bad stored brand must not stop the tick or the other brands
                 log.exception("reloading brand %s from the store failed", name)
                 self.events.status(
                     StatusKind.ERROR, f"could not reload brand {name}: {clean_text(str(exc), ERROR_CHARS)}", brand=name
