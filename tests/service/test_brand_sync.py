@@ -140,3 +140,22 @@ async def test_a_store_only_brand_edit_keeps_the_stored_text_and_writes_no_file(
     assert stored.toml.startswith("# kept comment\n") and "# the one idea" in stored.toml
     assert 'avoid = ["politica"]' in stored.toml
     assert [n for n in os.listdir(tmp_path) if n.endswith(".toml")] == []  # no brand file was written
+
+
+async def test_a_stored_version_that_cannot_be_read_is_reported_once(
+    tmp_path: Path, brand: BrandDNA, analyser: TextAnalyser
+) -> None:
+    db = tmp_path / "onda.db"
+    svc, seen = service(Settings(), db, brand, analyser, user="bob", poll=False)
+    await svc.start()
+    try:
+        with Storage(db) as other:  # a broken document written by some other tool
+            other.write_brand("Acme", toml="[brand]\nname = 1\n", data={}, by="x", summary="?", expected_version=0)
+        await wait_for(lambda: any(isinstance(e, StatusEvent) and e.kind == StatusKind.ERROR for e in seen))
+        await asyncio.sleep(0.5)  # more ticks
+    finally:
+        await svc.stop()
+        svc.storage.close()
+    errors = [e for e in seen if isinstance(e, StatusEvent) and e.kind == StatusKind.ERROR]
+    assert len(errors) == 1 and "could not reload brand Acme" in errors[0].message
+    assert svc.brands == [brand] and not rescored(seen)  # still scoring with the brand it had
