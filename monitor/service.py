@@ -43,13 +43,14 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
-from brand_dna.dna import BrandDNA, save_brand
+from brand_dna.dna import BrandDNA
 from monitor.alerts.preview import alert_secrets, preview_text
 from monitor.api import AlertSink, Connections, RescoreDiff, TrendScorer
+from monitor.brand_edits import BrandEdits
 from monitor.brands import BrandBook
 from monitor.clustering import Clusterer
 from monitor.config import Settings
-from monitor.events import EventBus, Listener, StatusData, StatusEvent, StatusKind
+from monitor.events import EventBus, Listener, StatusKind
 from monitor.models import Mark, OutboxRow, SourceHealth, Trend, Verdict
 from monitor.processing import TrendProcessor
 from monitor.runner import RunnerContext, SourceRunner
@@ -107,9 +108,6 @@ class MonitorService:
         self.store_failure_limit_s = store_failure_limit_s
         self.fatal_error: str | None = None
         self.user = user or settings.user_name()
-        self.brand_book = BrandBook(storage, self.user)
-        self._brand_versions: dict[str, int] = {}  # brand -> the stored version this process scores with
-        self._brand_reload: asyncio.Task[None] | None = None
         self.events = EventBus()
         self.processor = TrendProcessor(
             storage=storage,
@@ -119,6 +117,9 @@ class MonitorService:
             bus=self.events,
             clock=clock,
             credibility_dir=credibility_dir,
+        )
+        self.brand_edits = BrandEdits(
+            BrandBook(storage, self.user), self.processor, self.events, rescore_limit=settings.tui.recent_rescore
         )
         self._runners: dict[str, SourceRunner] = {}
         self._scheduler: AsyncIOScheduler | None = None
@@ -146,7 +147,7 @@ class MonitorService:
 
     async def _start(self) -> None:
         self._prune()
-        self._brand_versions = self._stored_versions() or {}
+        self.brand_edits.start()
         connected = await self.connections.open()
         for notice in connected.notices:
             self.events.status(StatusKind.NOTICE, notice)
@@ -222,8 +223,7 @@ class MonitorService:
             for _ in range(2):
                 await asyncio.sleep(0)
         pending = [t for r in self._runners.values() for t in r.in_flight()] + self.processor.in_flight()
-        if self._brand_reload is not None and not self._brand_reload.done():
-            pending.append(self._brand_reload)
+        pending += self.brand_edits.in_flight()
         for task in pending:
             task.cancel()
         if pending:
@@ -315,7 +315,7 @@ class MonitorService:
                 runner.reschedule(0.0)
         if self.polled_elsewhere():
             self._sync_from_store()
-        self._check_brand_versions()
+        self.brand_edits.check_versions({b.name: b.path for b in self.brands})
 
     def _sync_from_store(self) -> None:
         """Viewer: show the health and the trends another process stored since we last looked."""
@@ -327,43 +327,6 @@ class MonitorService:
             self.processor.replay_stored([b.name for b in self.brands])
         except StorageError as exc:
             log.warning("could not read what the other process stored: %s", exc)
-
-    def _stored_versions(self) -> dict[str, int] | None:
-        try:
-            return self.brand_book.versions()
-        except StorageError as exc:
-            log.debug("could not read the brand versions: %s", exc)  # the store watchdog reports a failing store
-            return None
-
-    def _check_brand_versions(self) -> None:
-        """Another process stored a newer brand version: reload and re-score it (one reload at a time)."""
-        if self._brand_reload is not None and not self._brand_reload.done():
-            return
-        versions = self._stored_versions()
-        if versions is None:
-            return
-        newer = {name: v for name, v in versions.items() if v > self._brand_versions.get(name, 0)}
-        if newer:
-            self._brand_reload = asyncio.get_running_loop().create_task(
-                self._reload_brands(newer), name="onda-brand-reload"
-            )
-
-    async def _reload_brands(self, newer: dict[str, int]) -> None:
-        paths = {b.name: b.path for b in self.brands}
-        for name, version in newer.items():
-            self._brand_versions[name] = version  # a version that cannot be loaded is reported once, not each tick
-            try:
-                loaded = self.brand_book.load(name, paths.get(name))
-                if loaded is None:
-                    continue
-                brand, stored = loaded
-                self._brand_versions[name] = stored.version
-                await self._rescore(brand, stored.version, edited_by=stored.updated_by)
-            except Exception as exc:  # a bad stored brand must not stop the tick or the other brands
-                log.exception("reloading brand %s from the store failed", name)
-                self.events.status(
-                    StatusKind.ERROR, f"could not reload brand {name}: {clean_text(str(exc), ERROR_CHARS)}", brand=name
-                )
 
     async def _watchdog_job(self) -> None:
         self.check_store()
@@ -416,42 +379,6 @@ class MonitorService:
         """Store the edit as a new version (and write the brand file, with backup, when it has one), re-score.
 
         `save` False only re-scores. Other processes on the store notice the new version on their lease
-        tick and re-score too (`_check_brand_versions`).
+        tick and re-score too (monitor.brand_edits).
         """
-        backup: Path | None = None
-        version: int | None = None
-        if save:
-            file_text: str | None = None
-            if brand.path is not None:
-                backup = await asyncio.to_thread(save_brand, brand)
-                file_text = await asyncio.to_thread(brand.path.read_text, encoding="utf-8")
-            saved = self.brand_book.save_edit(brand, file_text)
-            self._brand_versions[brand.name] = saved.version
-            version = saved.version if saved.created else None
-        diff = await self._rescore(brand, version, edited_by=None)
-        return RescoreDiff(
-            brand=diff.brand, rescored=diff.rescored, changes=diff.changes, backup=str(backup) if backup else None
-        )
-
-    async def _rescore(self, brand: BrandDNA, version: int | None, *, edited_by: str | None) -> RescoreDiff:
-        """The one path after a brand changed (here or in another process): swap it in, re-score, record, tell."""
-        rescored, changes = await self.processor.rescore_brand(brand, self.settings.tui.recent_rescore)
-        diff = RescoreDiff(brand=brand.name, rescored=rescored, changes=changes)
-        if version is not None:
-            try:
-                self.brand_book.record_rescore(brand.name, version, rescored, changes)
-            except StorageError as exc:
-                log.warning("could not record the re-score of %s v%d: %s", brand.name, version, exc)
-        data = StatusData(
-            brand=brand.name,
-            rescored=diff.rescored,
-            changed=len(changes),
-            new_opportunities=len(diff.new_opportunities),
-            lost_opportunities=len(diff.lost_opportunities),
-        )
-        if edited_by:
-            data["edited_by"] = edited_by
-        by = f" (edited by {edited_by})" if edited_by else ""
-        message = f"{brand.name}{by}: re-scored {diff.rescored} trends, {len(changes)} changed"
-        self.events.emit(StatusEvent(StatusKind.RESCORED, message, data))
-        return diff
+        return await self.brand_edits.update(brand, save=save)
