@@ -31,7 +31,7 @@ from typing import Any
 
 from brand_dna.dna import LIST_KEYS, BrandDNA, BrandFileError, brand_text, brand_values, parse_brand_text
 from monitor.api import VerdictChange
-from monitor.models import BrandRevision, StoredBrand
+from monitor.models import StoredBrand
 from monitor.storage import Storage
 
 _WRITE_ATTEMPTS = 5  # another process writing the same brand at the same moment: read again and retry
@@ -83,9 +83,6 @@ class BrandBook:
         self.user = user
 
     # -- reading ---------------------------------------------------------------------------------
-    def get(self, name: str) -> StoredBrand | None:
-        return self.storage.get_brand(name)
-
     def versions(self) -> dict[str, int]:
         return self.storage.brand_versions()
 
@@ -95,9 +92,6 @@ class BrandBook:
         if stored is None:
             return None
         return replace(parse_brand_text(stored.toml, f"stored brand {name!r}"), path=path), stored
-
-    def history(self, name: str) -> list[BrandRevision]:
-        return self.storage.brand_history(name)
 
     # -- writing ---------------------------------------------------------------------------------
     def record_rescore(self, name: str, version: int, rescored: int, changes: Sequence[VerdictChange]) -> bool:
@@ -128,13 +122,12 @@ class BrandBook:
             text = text_for(old_text)
             if stored is not None and stored.toml == text:
                 return Saved(brand, stored.version, created=False)
-            before = parse_brand_text(old_text, f"stored brand {brand.name!r}") if old_text is not None else None
             version = self.storage.write_brand(
                 brand.name,
                 toml=text,
                 data=_json_values(brand),
                 by=self.user,
-                summary=change_summary(before, brand),
+                summary=_summary(old_text, brand),
                 expected_version=stored.version if stored is not None else 0,
             )
             if version is not None:
@@ -163,6 +156,17 @@ class BrandBook:
             if stored.name not in named:
                 brands.append(parse_brand_text(stored.toml, f"stored brand {stored.name!r}"))
         return brands
+
+
+def _summary(old_text: str | None, brand: BrandDNA) -> str:
+    """change_summary against the stored text; a stored text that no longer reads as a brand is replaced whole."""
+    if old_text is None:
+        return change_summary(None, brand)
+    try:
+        before = parse_brand_text(old_text, f"stored brand {brand.name!r}")
+    except BrandFileError:
+        return "replaced a stored version that did not read as a brand"
+    return change_summary(before, brand)
 
 
 def _json_values(brand: BrandDNA) -> dict[str, Any]:

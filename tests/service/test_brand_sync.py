@@ -159,3 +159,7 @@ async def test_a_stored_version_that_cannot_be_read_is_reported_once(
     errors = [e for e in seen if isinstance(e, StatusEvent) and e.kind == StatusKind.ERROR]
     assert len(errors) == 1 and "could not reload brand Acme" in errors[0].message
     assert svc.brands == [brand] and not rescored(seen)  # still scoring with the brand it had
+    with Storage(db) as fixing:  # a good import replaces the broken version
+        assert brand.path is not None
+        saved = BrandBook(fixing, "anna").import_file(brand.path)
+        assert saved.version == 2 and fixing.brand_history("Acme")[1].summary.startswith("replaced a stored version")
