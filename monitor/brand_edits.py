@@ -39,6 +39,7 @@ class BrandEdits:
         self.rescore_limit = rescore_limit
         self._versions: dict[str, int] = {}  # brand -> the stored version this process scores with
         self._reload: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # one edit or reload at a time: an older version never lands after a newer one
 
     def start(self) -> None:
         """Take the stored versions as the ones scored now (the service was built from them)."""
@@ -52,15 +53,16 @@ class BrandEdits:
         """A local edit: write the file (if any) and store the version, re-score; `save` False only re-scores."""
         backup: Path | None = None
         version: int | None = None
-        if save:
-            file_text: str | None = None
-            if brand.path is not None:
-                backup = await asyncio.to_thread(save_brand, brand)
-                file_text = await asyncio.to_thread(brand.path.read_text, encoding="utf-8")
-            saved = self.book.save_edit(brand, file_text)
-            self._versions[brand.name] = saved.version  # our own version: the tick does not reload it
-            version = saved.version if saved.created else None
-        diff = await self._rescore(brand, version, edited_by=None)
+        async with self._lock:
+            if save:
+                file_text: str | None = None
+                if brand.path is not None:
+                    backup = await asyncio.to_thread(save_brand, brand)
+                    file_text = await asyncio.to_thread(brand.path.read_text, encoding="utf-8")
+                saved = self.book.save_edit(brand, file_text)
+                self._versions[brand.name] = saved.version  # our own version: the tick does not reload it
+                version = saved.version if saved.created else None
+            diff = await self._rescore(brand, version, edited_by=None)
         return dataclasses.replace(diff, backup=str(backup) if backup else None)
 
     def check_versions(self, paths: dict[str, Path | None]) -> None:
@@ -88,19 +90,23 @@ class BrandEdits:
 
     async def _reload_brands(self, newer: dict[str, int], paths: dict[str, Path | None]) -> None:
         for name, version in newer.items():
-            self._versions[name] = version  # a version that cannot be loaded is reported once, not each tick
-            try:
-                loaded = self.book.load(name, paths.get(name))
-                if loaded is None:
-                    continue
-                brand, stored = loaded
-                self._versions[name] = stored.version
-                await self._rescore(brand, stored.version, edited_by=stored.updated_by)
-            except Exception as exc:  # a bad stored brand must not stop the tick or the other brands
-                log.exception("reloading brand %s from the store failed", name)
-                self.bus.status(
-                    StatusKind.ERROR, f"could not reload brand {name}: {clean_text(str(exc), ERROR_CHARS)}", brand=name
-                )
+            async with self._lock:
+                try:
+                    loaded = self.book.load(name, paths.get(name))  # the newest version now, read under the lock
+                    if loaded is None or loaded[1].version <= self._versions.get(name, 0):
+                        continue  # saved here meanwhile
+                    brand, stored = loaded
+                    self._versions[name] = stored.version
+                    await self._rescore(brand, stored.version, edited_by=stored.updated_by)
+                except Exception as exc:  # a bad stored brand must not stop the tick or the other brands
+                    # reported once, not at each tick: the next version is tried
+                    self._versions[name] = max(version, self._versions.get(name, 0))
+                    log.exception("reloading brand %s from the store failed", name)
+                    self.bus.status(
+                        StatusKind.ERROR,
+                        f"could not reload brand {name}: {clean_text(str(exc), ERROR_CHARS)}",
+                        brand=name,
+                    )
 
     async def _rescore(self, brand: BrandDNA, version: int | None, *, edited_by: str | None) -> RescoreDiff:
         """Swap the brand in, re-score, keep the diff in the version's history, tell the listeners."""
