@@ -167,12 +167,7 @@ def save_brand(
         original = None
     except (OSError, UnicodeDecodeError) as exc:
         raise BrandFileError(f"{target}: cannot read: {exc}") from None
-    current = _parsed(original, target)
-    # a file that holds no readable brand gets every key written; a new file only those that are set
-    changes = brand_values(brand) if original is not None and current is None else changed_values(current, brand)
-    text = edit_table(original, "brand", changes)
-    if parse_brand(tomllib.loads(text), str(target)) != brand:
-        raise BrandFileError(f"{target}: the edited file would not read back as the brand shown; nothing written")
+    text = brand_text(brand, original, str(target))
     if text == original:
         return None
     backup = _backup(target, original, backup_dir or default_backup_dir(), keep) if original is not None else None
@@ -180,12 +175,38 @@ def save_brand(
     return backup
 
 
-def _parsed(text: str | None, target: Path) -> BrandDNA | None:
-    """The brand the file holds now, or None when it holds none we can read (then every key is written)."""
+def brand_text(brand: BrandDNA, original: str | None, source: str) -> str:
+    """The TOML text of `brand`: `original` (a file's or the store's text) with only the changed keys edited.
+
+    Comments, order and layout of everything else are kept; `original` None starts a new document.
+    Raises BrandFileError (naming `source`) when the result would not read back as `brand`.
+    """
+    current = _parsed(original, source)
+    # a text that holds no readable brand gets every key written; a new one only those that are set
+    changes = brand_values(brand) if original is not None and current is None else changed_values(current, brand)
+    text = edit_table(original, "brand", changes)
+    if parse_brand(tomllib.loads(text), source) != brand:
+        raise BrandFileError(f"{source}: the edited text would not read back as the brand shown; nothing written")
+    return text
+
+
+def parse_brand_text(text: str, source: str) -> BrandDNA:
+    """A brand from TOML text (a file's or the store's); raises BrandFileError naming `source`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BrandFileError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise BrandFileError(f"{source}: not valid TOML: nested too deeply") from None
+    return parse_brand(data, source)
+
+
+def _parsed(text: str | None, source: str) -> BrandDNA | None:
+    """The brand the text holds now, or None when it holds none we can read (then every key is written)."""
     if text is None:
         return None
     try:
-        return parse_brand(tomllib.loads(text), str(target))
+        return parse_brand(tomllib.loads(text), source)
     except (tomllib.TOMLDecodeError, BrandFileError):
         return None
 

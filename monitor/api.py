@@ -130,6 +130,10 @@ class ServiceAPI(Protocol):
     @property
     def brands(self) -> list[BrandDNA]: ...
 
+    @property
+    def user(self) -> str:
+        """Who is at this dashboard: recorded on the marks set and the brand edits saved here."""
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Register for events; returns the unsubscribe function."""
 
@@ -162,8 +166,14 @@ class ServiceAPI(Protocol):
     def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
         """The brand's marks on those stories (unmarked ones are absent), in one query."""
 
+    def mark_authors(self, brand: str, trend_ids: Sequence[str]) -> dict[str, str]:
+        """Who set the brand's current mark on those stories (unknown or unmarked ones are absent)."""
+
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
-        """Write the brand file (with backup), rebuild its index in a thread, re-score recent trends."""
+        """Store the edit as a new version (with history), re-score recent trends.
+
+        Also writes the brand file (with backup) when it has one; other processes on the store re-score too.
+        """
 
     def outbox(self, limit: int = 200) -> list[OutboxRow]: ...
 

@@ -1,7 +1,8 @@
-"""`onda` command line: tui (default), serve, watch, score, eval, init, data update, db migrate|copy.
+"""`onda` command line: tui, serve, watch, score, eval, init, data update, db, brand.
 
-This module parses the arguments and calls the command; the commands are in monitor/commands/
-(score/eval, init, data, db), monitor/watch.py, tui/run.py and tui/serve.py (the last two found through
+Sub-commands: tui (default), serve, watch, score, eval, init, data update|import-factchecks, db migrate|copy,
+brand import|export|history. This module parses the arguments and calls the command; the commands are in monitor/commands/
+(score/eval, init, data, db, brand), monitor/watch.py, tui/run.py and tui/serve.py (the last two found through
 entry points, monitor/dashboard.py). Heavy imports (torch, textual, aiohttp)
 happen inside the command that needs them, so `onda --help` and config errors answer at once.
 Config and input problems print one line on stderr and exit 2 (config) or 1 (bad input lines),
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from monitor.commands.brand import cmd_brand_export, cmd_brand_history, cmd_brand_import
 from monitor.commands.common import EXIT_CONFIG, UserError
 from monitor.commands.data import cmd_data_update, cmd_import_factchecks
 from monitor.commands.db import cmd_db_copy, cmd_db_migrate
@@ -117,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     _runtime(imp)  # global options work after the command too (--offline is ignored here)
     imp.add_argument("file", metavar="FILE", help="DataFeed JSON, JSON array, JSON lines or claims:search JSON")
     _db_parser(sub)
+    _brand_parser(sub)
     return parser
 
 
@@ -167,6 +170,27 @@ def _db_parser(sub: Any) -> None:
         "--to", dest="target", required=True, metavar="STORE", help="postgresql://…, sqlite:PATH or a path"
     )
     copy.add_argument("--force", action="store_true", help="copy into a target that already has trends")
+
+
+def _brand_parser(sub: Any) -> None:
+    brand = sub.add_parser(
+        "brand",
+        help="brand DNA kept in the store: import, export, history",
+        description="The store keeps each brand's DNA with its history; running dashboards and workers re-score "
+        "when it changes. A configured brand file is imported at start when it changed since its last import.",
+    )
+    _common(brand)
+    brand_sub = brand.add_subparsers(dest="brand_command", required=True)
+    imp = brand_sub.add_parser("import", help="store a brand file (TOML) as the brand's new version")
+    imp.add_argument("file", metavar="FILE", help="a brand DNA file (DESIGN.md format)")
+    exp = brand_sub.add_parser("export", help="write the stored brand as a brand file (TOML)")
+    exp.add_argument("name", metavar="NAME", help="the brand's name")
+    exp.add_argument("-o", "--output", metavar="FILE", default=None, help="file to write (default: stdout)")
+    hist = brand_sub.add_parser("history", help="who changed the brand, when, and what")
+    hist.add_argument("name", metavar="NAME", help="the brand's name")
+    for p in (imp, exp, hist):
+        _common(p)
+        _runtime(p)  # global options work after the command too (--offline is ignored here)
 
 
 def _init_parser(sub: Any) -> None:
@@ -235,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_db_migrate(settings, args.url, db=args.db)
         if command == "db":
             return cmd_db_copy(args.source, args.target, force=args.force)
+        if command == "brand":
+            return cmd_brand(settings, args)
         return cmd_tui(settings, args)
     except KeyboardInterrupt:
         return 130
@@ -272,6 +298,15 @@ def _trend_changes(value: str) -> frozenset[str]:
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(f"{', '.join(unknown) or 'nothing'}: expected a comma list of {', '.join(valid)}")
     return chosen
+
+
+def cmd_brand(settings: Settings, args: argparse.Namespace) -> int:
+    """`onda brand import|export|history` (monitor.commands.brand)."""
+    if args.brand_command == "import":
+        return cmd_brand_import(settings, args.file, db=args.db)
+    if args.brand_command == "export":
+        return cmd_brand_export(settings, args.name, args.output, db=args.db)
+    return cmd_brand_history(settings, args.name, db=args.db)
 
 
 def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:

@@ -167,12 +167,14 @@ def _utcnow() -> datetime:
 
 def build_service(settings: Settings, *, offline: bool, db: str | None = None) -> MonitorService:
     from monitor.alerts import AlertDispatcher
+    from monitor.brands import BrandBook
     from monitor.clustering import Clusterer
     from monitor.service import MonitorService
 
-    brands = load_brands(settings)
     storage = open_storage(settings, db)
     try:
+        # the configured files, imported into the store when they changed, then the store's other brands
+        brands = BrandBook(storage, settings.user_name()).sync_files(settings.brand_files())
         embedder = build_embedder(settings)
         gate = build_risk_gate(settings, embedder, storage.load_factchecks())
         scorer = build_scorer(settings, brands, embedder, gate)

@@ -18,6 +18,7 @@ into it; splitting the model from its validation would put each key in two place
 from __future__ import annotations
 
 import difflib
+import getpass
 import os
 import re
 import tomllib
@@ -246,6 +247,13 @@ class TuiSettings(Section):
     theme: Literal["dark", "light"] = "dark"
 
 
+class UserSettings(Section):
+    """The `[user]` section: who is at this dashboard or worker."""
+
+    name: str = ""
+    """Recorded on feedback marks and brand DNA edits; empty = the login name ($USER)."""
+
+
 class Settings(BaseSettings):
     """All of Onda's settings: defaults, then config.toml, then ONDA_ environment variables on top."""
 
@@ -269,6 +277,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     tui: TuiSettings = Field(default_factory=TuiSettings)
+    user: UserSettings = Field(default_factory=UserSettings)
 
     # Not settable by file or env: where the file came from (for relative paths and messages).
     source_file: str = Field(default="", exclude=True)
@@ -309,6 +318,15 @@ class Settings(BaseSettings):
             path = sqlite_path(self.storage.url)
             return self.storage.url if path is None else self.resolve(str(path))
         return self.db_path()
+
+    def user_name(self) -> str:
+        """Who marks stories and edits brands here: `[user] name`, else the login name, else "unknown"."""
+        if self.user.name.strip():
+            return self.user.name.strip()
+        try:
+            return getpass.getuser()
+        except (OSError, KeyError):  # no USER/LOGNAME and no passwd entry (some containers)
+            return "unknown"
 
     def db_path(self) -> Path:
         if self.storage.path:

@@ -145,6 +145,7 @@ class StatusData(TypedDict, total=False):
     new_opportunities: int
     lost_opportunities: int
     changes: list[str]  # store_changed: the kinds written ("trend", "verdict", "mark", ...)
+    edited_by: str  # rescored: who stored the brand version another process re-scored (absent for a local edit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -339,3 +339,31 @@ class OutboxRow:
     sent_at: datetime | None
     claimed_by: str | None = None
     claim_expires: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBrand:
+    """A brand's current DNA document in the store (monitor.brands): its TOML text and version."""
+
+    name: str
+    toml: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+    file_digest: str | None = None
+    """Digest of the brand file's text when it was last imported from that file (None: never)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrandRevision:
+    """One version of a brand in its history: who changed it, when, from what to what, and what it re-scored."""
+
+    brand: str
+    version: int
+    at: datetime
+    by: str
+    before: str | None  # TOML text replaced; None for the first version
+    after: str
+    summary: str  # what changed, in words
+    rescore: dict[str, Any] | None = None
+    """{"rescored": n, "changed": {"fit->off_brand": 2, ...}}; None until a service re-scored this version."""

@@ -13,7 +13,9 @@ wires them at start():
 
 The service itself keeps the life-cycle (start/stop leave nothing behind), the event bus, the
 periodic jobs (lease renewal, store watchdog, alert tick) and answers queries, feedback and brand
-edits. A failure anywhere is logged and emitted as an event; it never stops the other sources.
+edits. Brand edits are stored as versions (monitor.brands); the lease tick also checks the stored
+versions (one query) and re-scores a brand another process changed, the same way as a local edit.
+A failure anywhere is logged and emitted as an event; it never stops the other sources.
 
 Several processes may run a service on one database (a headless `onda watch` and the dashboard).
 Each source is polled by one of them at a time, through its lease; a process that finds a source
@@ -41,9 +43,11 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 
-from brand_dna.dna import BrandDNA, save_brand
+from brand_dna.dna import BrandDNA
 from monitor.alerts.preview import alert_secrets, preview_text
 from monitor.api import AlertSink, Connections, RescoreDiff, TrendScorer
+from monitor.brand_edits import BrandEdits
+from monitor.brands import BrandBook
 from monitor.clustering import Clusterer
 from monitor.config import Settings
 from monitor.events import EventBus, Listener, StatusKind
@@ -84,8 +88,12 @@ class MonitorService:
         lease_s: float = 60.0,
         store_failure_limit_s: float = 60.0,
         credibility_dir: Path | None = None,
+        user: str | None = None,
     ) -> None:
-        """`credibility_dir`: where the source-credibility lists live (None: the scorer has no risk gate)."""
+        """`credibility_dir`: where the source-credibility lists live (None: the scorer has no risk gate).
+
+        `user`: who marks stories and edits brands here (default: `settings.user_name()`).
+        """
         self.settings = settings
         self.storage = storage
         self.scorer = scorer
@@ -100,6 +108,7 @@ class MonitorService:
         self.lease_s = lease_s
         self.store_failure_limit_s = store_failure_limit_s
         self.fatal_error: str | None = None
+        self.user = user or settings.user_name()
         self.events = EventBus()
         self.processor = TrendProcessor(
             storage=storage,
@@ -109,6 +118,9 @@ class MonitorService:
             bus=self.events,
             clock=clock,
             credibility_dir=credibility_dir,
+        )
+        self.brand_edits = BrandEdits(
+            BrandBook(storage, self.user), self.processor, self.events, rescore_limit=settings.tui.recent_rescore
         )
         self._runners: dict[str, SourceRunner] = {}
         self._scheduler: AsyncIOScheduler | None = None
@@ -137,6 +149,7 @@ class MonitorService:
 
     async def _start(self) -> None:
         self._prune()
+        self.brand_edits.start()
         connected = await self.connections.open()
         for notice in connected.notices:
             self.events.status(StatusKind.NOTICE, notice)
@@ -218,6 +231,7 @@ class MonitorService:
             for _ in range(2):
                 await asyncio.sleep(0)
         pending = [t for r in self._runners.values() for t in r.in_flight()] + self.processor.in_flight()
+        pending += self.brand_edits.in_flight()
         for task in pending:
             task.cancel()
         if pending:
@@ -309,6 +323,7 @@ class MonitorService:
                 runner.reschedule(0.0)
         if self.polled_elsewhere():
             self._sync_from_store()
+        self.brand_edits.check_versions({b.name: b.path for b in self.brands})
 
     def _on_store_changes(self, kinds: frozenset[str]) -> None:
         """Writes committed by any process on the store (ours included): show others' at once."""
@@ -354,7 +369,10 @@ class MonitorService:
         return self.processor.latest.recent(brand, limit)
 
     def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
-        self.storage.set_mark(trend_id, brand, mark)
+        self.storage.set_mark(trend_id, brand, mark, by=self.user)
+
+    def mark_authors(self, brand: str, trend_ids: Sequence[str]) -> dict[str, str]:
+        return self.storage.mark_authors(brand, trend_ids)
 
     def mark_for(self, trend_id: str, brand: str) -> Mark | None:
         return self.storage.mark_for(trend_id, brand)
@@ -372,17 +390,9 @@ class MonitorService:
         return preview_text(row, alert_secrets(self.settings, os.environ))
 
     async def update_brand(self, brand: BrandDNA, *, save: bool = True) -> RescoreDiff:
-        """Save the brand file (with backup), rebuild its index in a thread, re-score recent trends."""
-        backup = await asyncio.to_thread(save_brand, brand) if save else None
-        rescored, changes = await self.processor.rescore_brand(brand, self.settings.tui.recent_rescore)
-        diff = RescoreDiff(brand=brand.name, rescored=rescored, changes=changes, backup=str(backup) if backup else None)
-        self.events.status(
-            StatusKind.RESCORED,
-            f"{brand.name}: re-scored {diff.rescored} trends, {len(changes)} changed",
-            brand=brand.name,
-            rescored=diff.rescored,
-            changed=len(changes),
-            new_opportunities=len(diff.new_opportunities),
-            lost_opportunities=len(diff.lost_opportunities),
-        )
-        return diff
+        """Store the edit as a new version (and write the brand file, with backup, when it has one), re-score.
+
+        `save` False only re-scores. Other processes on the store notice the new version on their lease
+        tick and re-score too (monitor.brand_edits).
+        """
+        return await self.brand_edits.update(brand, save=save)

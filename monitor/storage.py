@@ -51,7 +51,19 @@ from typing import Any, Self, cast
 from monitor.db import open_backend
 from monitor.db.base import Backend, BackendError, Result, StorageCorrupt, StorageError
 from monitor.evidence import FitEvidence
-from monitor.models import MARKS, FactCheck, Mark, OutboxRow, RiskAssessment, SourceHealth, Trend, Verdict, iso_or_none
+from monitor.models import (
+    MARKS,
+    BrandRevision,
+    FactCheck,
+    Mark,
+    OutboxRow,
+    RiskAssessment,
+    SourceHealth,
+    StoredBrand,
+    Trend,
+    Verdict,
+    iso_or_none,
+)
 
 __all__ = [
     "MIGRATIONS",
@@ -186,6 +198,30 @@ MIGRATIONS: list[str] = [
         AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.trend_id = f.trend_id AND g.brand = f.brand
             AND g.kind IN ('used', 'not_for_us') AND (g.at > f.at OR (g.at = f.at AND g.kind > f.kind)));
     DROP TABLE feedback;
+    """,
+    # v6: brand DNA kept in the store with its history (monitor.brands); who set each feedback mark
+    """
+    ALTER TABLE marks ADD COLUMN by TEXT NOT NULL DEFAULT '';
+    CREATE TABLE brands (
+        name TEXT PRIMARY KEY,
+        toml TEXT NOT NULL,               -- the brand file's text (DESIGN.md format): export writes it back
+        data TEXT NOT NULL,               -- JSON: the parsed [brand] table
+        version INTEGER NOT NULL,         -- 1, 2, ...: one per change of the text
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        file_digest TEXT                  -- digest of the brand file's text when it was last imported at start
+    );
+    CREATE TABLE brand_history (
+        brand TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        before TEXT,                      -- the TOML text replaced (NULL for the first version)
+        after TEXT NOT NULL,
+        summary TEXT NOT NULL,            -- what changed, in words ("dna +1 -0, avoid +1")
+        rescore TEXT,                     -- JSON: the re-score diff, recorded by the first service that re-scored
+        PRIMARY KEY (brand, version)
+    );
     """,
 ]
 
@@ -745,8 +781,8 @@ class Storage:
         return int(self._read("SELECT COUNT(*) FROM factchecks")[0][0])
 
     # -- feedback marks ---------------------------------------------------------------------
-    def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
-        """The brand's current mark on a story; None clears it (one mark per brand and story)."""
+    def set_mark(self, trend_id: str, brand: str, mark: Mark | None, by: str = "") -> None:
+        """The brand's current mark on a story, set by user `by`; None clears it (one mark per brand and story)."""
         if mark is None:
             with self.transaction():
                 self._write("DELETE FROM marks WHERE trend_id=? AND brand=?", (trend_id, brand))
@@ -756,9 +792,9 @@ class Storage:
             raise ValueError(f"unknown feedback mark {mark!r}")
         with self.transaction():
             self._write(
-                "INSERT INTO marks(trend_id, brand, mark, at) VALUES (?,?,?,?) "
-                "ON CONFLICT(trend_id, brand) DO UPDATE SET mark=excluded.mark, at=excluded.at",
-                (trend_id, brand, mark, _now()),
+                "INSERT INTO marks(trend_id, brand, mark, at, by) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(trend_id, brand) DO UPDATE SET mark=excluded.mark, at=excluded.at, by=excluded.by",
+                (trend_id, brand, mark, _now(), by),
             )
             self._notify_change("mark")
 
@@ -781,6 +817,98 @@ class Storage:
 
     def used_trends(self, brand: str) -> set[str]:
         return {tid for tid, mark in self.marks(brand).items() if mark == "used"}
+
+    def mark_authors(self, brand: str, trend_ids: Sequence[str]) -> dict[str, str]:
+        """Who set the brand's current mark on each of these stories (unknown authors absent)."""
+        ids = list(dict.fromkeys(trend_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):  # SQLite caps bound parameters
+            chunk = ids[start : start + 500]
+            places = ",".join("?" * len(chunk))
+            sql = f"SELECT trend_id, by FROM marks WHERE brand=? AND by <> '' AND trend_id IN ({places})"
+            found.update({str(r[0]): str(r[1]) for r in self._read(sql, [brand, *chunk])})
+        return found
+
+    # -- brands (monitor.brands decides what to write; these only read and write rows) ----------------
+    def get_brand(self, name: str) -> StoredBrand | None:
+        rows = self._read("SELECT * FROM brands WHERE name=?", (name,))
+        return self._row_to_brand(rows[0]) if rows else None
+
+    def stored_brands(self) -> list[StoredBrand]:
+        return [self._row_to_brand(r) for r in self._read("SELECT * FROM brands ORDER BY name")]
+
+    def brand_versions(self) -> dict[str, int]:
+        """Brand name -> current version: the one cheap query a running service repeats to notice edits."""
+        return {str(r[0]): int(r[1]) for r in self._read("SELECT name, version FROM brands")}
+
+    def write_brand(
+        self, name: str, *, toml: str, data: dict[str, Any], by: str, summary: str, expected_version: int
+    ) -> int | None:
+        """Store a new version of `name` if its current version is still `expected_version` (0: not stored yet).
+
+        Writes the document and its history row in one transaction; returns the new version, or None
+        when another process changed the brand meanwhile (read it again and retry).
+        """
+        now = _now()
+        data_json = json.dumps(data, ensure_ascii=False)
+        with self.transaction(exclusive=True):  # PostgreSQL: the version check and the write under one lock
+            before = self._read("SELECT toml, version FROM brands WHERE name=?", (name,))
+            current = int(before[0]["version"]) if before else 0
+            if current != expected_version:
+                return None
+            version = current + 1
+            self._write(
+                "INSERT INTO brands(name, toml, data, version, updated_at, updated_by) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT(name) DO UPDATE SET toml=excluded.toml, data=excluded.data, version=excluded.version, "
+                "updated_at=excluded.updated_at, updated_by=excluded.updated_by",
+                (name, toml, data_json, version, now, by),
+            )
+            self._write(
+                "INSERT INTO brand_history(brand, version, at, by, before, after, summary) VALUES (?,?,?,?,?,?,?)",
+                (name, version, now, by, before[0]["toml"] if before else None, toml, summary),
+            )
+            self._notify_change("brand")
+        return version
+
+    def set_brand_file_digest(self, name: str, digest: str) -> None:
+        """Note which brand file text was last imported into `name` (no new version)."""
+        self._write("UPDATE brands SET file_digest=? WHERE name=?", (digest, name))
+
+    def record_brand_rescore(self, name: str, version: int, rescore: dict[str, Any]) -> bool:
+        """Keep the re-score diff of a version; only the first service to re-score it records (True)."""
+        cur = self._write(
+            "UPDATE brand_history SET rescore=? WHERE brand=? AND version=? AND rescore IS NULL",
+            (json.dumps(rescore, ensure_ascii=False), name, version),
+        )
+        return cur.rowcount > 0
+
+    def brand_history(self, name: str) -> list[BrandRevision]:
+        """Every version of `name`, oldest first."""
+        rows = self._read("SELECT * FROM brand_history WHERE brand=? ORDER BY version", (name,))
+        return [
+            BrandRevision(
+                brand=r["brand"],
+                version=int(r["version"]),
+                at=datetime.fromisoformat(r["at"]),
+                by=r["by"],
+                before=r["before"],
+                after=r["after"],
+                summary=r["summary"],
+                rescore=json.loads(r["rescore"]) if r["rescore"] else None,
+            )
+            for r in rows
+        ]
+
+    @staticmethod
+    def _row_to_brand(row: Any) -> StoredBrand:
+        return StoredBrand(
+            name=row["name"],
+            toml=row["toml"],
+            version=int(row["version"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+            updated_by=row["updated_by"],
+            file_digest=row["file_digest"],
+        )
 
 
 # An undated debunk counts from the day Onda first stored it.

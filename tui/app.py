@@ -165,26 +165,30 @@ class OndaApp(App[int]):
         """One recent() per brand and one health(), off the event loop; the newest reload wins."""
         rows: dict[str, list[tuple[Trend, Verdict]]] = {}
         marks: dict[str, dict[str, Mark]] = {}
+        authors: dict[str, dict[str, str]] = {}
         for name in brands:
             try:
                 rows[name] = self.service.recent(name)
-                marks[name] = self.service.marks(name, [t.id for t, _ in rows[name]])
+                ids = [t.id for t, _ in rows[name]]
+                marks[name] = self.service.marks(name, ids)
+                authors[name] = self.service.mark_authors(name, ids)
             except Exception as exc:  # the service may not be ready; events will fill the store
                 self.log.warning(f"recent({name}) failed: {exc}")
         health = self.service.health()
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_reload, rows, marks, health)
+            self.call_from_thread(self._apply_reload, rows, marks, authors, health)
 
     def _apply_reload(
         self,
         rows: dict[str, list[tuple[Trend, Verdict]]],
         marks: dict[str, dict[str, Mark]],
+        authors: dict[str, dict[str, str]],
         health: list[SourceHealth],
     ) -> None:
         for name, entries in rows.items():
             self.state.store.load(name, entries)
         for name, found in marks.items():
-            self.state.marks.replace(name, found)
+            self.state.marks.replace(name, found, authors.get(name, {}))
         self.state.health.update({h.name: h for h in health})
         self.schedule_refresh()
 
@@ -247,6 +251,11 @@ class OndaApp(App[int]):
             self._set_error(event.message)
         elif event.kind == StatusKind.RESCORED:
             self.reload()
+            if event.data.get("edited_by"):  # another dashboard saved this brand: say so, show it unless editing
+                self.notify(clean_text(event.message, 300), markup=False)
+                pane = self.main.query_one(BrandPane)
+                if not pane.unsaved and not pane.saving:
+                    pane.load_brand()
         elif event.kind == StatusKind.STORE_CHANGED and "mark" in event.data.get("changes", ()):
             self.reload()  # a colleague's feedback (PostgreSQL store): the lists and marks are re-read
         elif event.kind == StatusKind.STOPPED:

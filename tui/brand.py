@@ -210,7 +210,7 @@ class BrandPane(Vertical):
         elif self.unsaved:
             state = ("  ● unsaved changes — ctrl+s saves, z reverts", "bold yellow")
         else:
-            where = str(draft.path) if draft and draft.path else "(no file: saves stay in this session)"
+            where = str(draft.path) if draft and draft.path else "(no file: saved in the store)"
             state = (f"  {clean_text(where, 80)}", "dim")
         self.query_one("#dna-label", Static).update(Text.assemble((f"Brand DNA: {name}", "bold"), state))
 

@@ -295,6 +295,8 @@ class DemoService:
         self._health = {h.name: h for h in demo_health(start)}
         self._outbox = demo_outbox(start)
         self._marks: dict[tuple[str, str], Mark] = {}
+        self._authors: dict[tuple[str, str], str] = {}
+        self.user = "demo"
         self.channels: list[str] = ["slack"]  # where alerts go (alert_channels); ["log"]: none configured
         self._task: asyncio.Task[None] | None = None
 
@@ -367,12 +369,16 @@ class DemoService:
             self._marks.pop((trend_id, brand), None)
         else:
             self._marks[(trend_id, brand)] = mark
+        self._authors[(trend_id, brand)] = self.user
 
     def mark_for(self, trend_id: str, brand: str) -> Mark | None:
         return self._marks.get((trend_id, brand))
 
     def marks(self, brand: str, trend_ids: Sequence[str]) -> dict[str, Mark]:
         return {tid: m for tid in trend_ids if (m := self._marks.get((tid, brand))) is not None}
+
+    def mark_authors(self, brand: str, trend_ids: Sequence[str]) -> dict[str, str]:
+        return {tid: self._authors[(tid, brand)] for tid in trend_ids if (tid, brand) in self._marks}
 
     def alert_channels(self, brand: str) -> list[str]:
         return list(self.channels)

@@ -122,8 +122,12 @@ class DetailScreen(Screen[None]):
             v.append("\nwhy: ", style="dim")
             v.append_text(safe(verdict_why(verdict), "", 400))
         if mark is not None:
-            v.append("\nyour feedback: ", style="dim")
+            author = self.state.marks.author(self.brand, self.trend_id)
+            v.append("\nyour feedback: " if author in (None, self.state.marks.user) else "\nfeedback: ", style="dim")
             v.append(MARK_WORDS[mark], style="bold cyan")
+            if author:
+                v.append(" — by ", style="dim")
+                v.append_text(safe(author, "", 60))
             v.append("  (same key again: unmark · ctrl+z: undo)", style="dim")
         self.query_one("#d-verdict", Static).update(v)
         counts = trend_counts(trend)

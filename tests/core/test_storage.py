@@ -100,7 +100,7 @@ def test_v4_feedback_log_becomes_one_current_mark_per_brand_and_story(tmp_path: 
     con.commit()
     con.close()
     db = Storage(path)
-    assert db.schema_version == len(MIGRATIONS) == 5
+    assert db.schema_version == len(MIGRATIONS) == 6
     assert db.marks("Lavazza", ["t1", "t2", "t3"]) == {"t1": "not_for_us", "t2": "used"}
     assert db.mark_for("t1", "Acme") == "used"
     assert db.used_trends("Lavazza") == {"t2"}

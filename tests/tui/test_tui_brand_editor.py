@@ -248,3 +248,35 @@ async def test_leaving_the_dna_tab_keeps_the_draft(fake: FakeService) -> None:
         await pilot.press("2")
         await settle(pilot, app)
         assert pane.draft is not None and "Official coffee of the ATP Finals" in pane.draft.positioning
+
+
+async def test_a_brand_saved_in_another_dashboard_is_shown_unless_edits_are_unsaved(fake: FakeService) -> None:
+    from monitor.events import StatusEvent, StatusKind
+
+    app = make_app(fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = await open_dna(pilot, app)
+        elsewhere = LAVAZZA.with_lists(avoid=[*LAVAZZA.avoid, "guerra"])
+        fake._brands = [elsewhere if b.name == LAVAZZA.name else b for b in fake._brands]
+        fake.push(
+            StatusEvent(
+                StatusKind.RESCORED,
+                "Lavazza (edited by anna): re-scored 3 trends, 1 changed",
+                {"brand": "Lavazza", "rescored": 3, "changed": 1, "edited_by": "anna"},
+            )
+        )
+        await settle(pilot, app)
+        assert pane.draft == elsewhere and not pane.unsaved  # the other dashboard's version, nothing to save
+        assert any("edited by anna" in n.message for n in app._notifications)
+        await add_item(pilot, app, "entities", "Sinner")  # now an unsaved edit here
+        again = elsewhere.with_lists(avoid=[*elsewhere.avoid, "sangue"])
+        fake._brands = [again if b.name == LAVAZZA.name else b for b in fake._brands]
+        fake.push(
+            StatusEvent(
+                StatusKind.RESCORED,
+                "Lavazza (edited by anna): re-scored 3 trends, 0 changed",
+                {"brand": "Lavazza", "rescored": 3, "changed": 0, "edited_by": "anna"},
+            )
+        )
+        await settle(pilot, app)
+        assert pane.unsaved and pane.draft is not None and pane.draft.entities == ("Sinner",)  # not thrown away

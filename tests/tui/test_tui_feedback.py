@@ -19,13 +19,17 @@ from tui.detail import DetailScreen
 class StoredMarksService(FakeService):
     """The demo data, with marks kept in a real SQLite store (as MonitorService keeps them)."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, user: str = "demo") -> None:
         super().__init__()
         self.storage = storage
+        self.user = user
 
     def set_mark(self, trend_id: str, brand: str, mark: Mark | None) -> None:
         self.calls.append(("set_mark", trend_id, brand, mark))
-        self.storage.set_mark(trend_id, brand, mark)
+        self.storage.set_mark(trend_id, brand, mark, by=self.user)
+
+    def mark_authors(self, brand: str, trend_ids: Sequence[str]) -> dict[str, str]:
+        return self.storage.mark_authors(brand, trend_ids)
 
     def mark_for(self, trend_id: str, brand: str) -> Mark | None:
         return self.storage.mark_for(trend_id, brand)
@@ -148,3 +152,37 @@ async def test_an_update_of_a_marked_story_keeps_its_mark(fake: FakeService) -> 
         await settle(pilot, app)
         assert app.state.marks.get("Lavazza", "t-sinner") == "not_for_us"
         assert "t-sinner" not in keys(app.main.query_one("#opps", DataTable))
+
+
+async def test_the_detail_says_who_marked_a_story(tmp_path: Path) -> None:
+    path = tmp_path / "onda.db"
+    anna = StoredMarksService(Storage(path), user="anna")
+    app = make_app(anna)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert "your feedback: not for us — by anna" in rendered(app.screen.query_one("#d-verdict"))
+        await pilot.press("escape", "q")
+    anna.storage.close()
+
+    bob = StoredMarksService(Storage(path), user="bob")  # another dashboard on the same store
+    app = make_app(bob)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("o")
+        await settle(pilot, app)
+        off = app.main.query_one("#offbrand", DataTable)
+        off.move_cursor(row=keys(off).index("t-sinner"))
+        await pilot.press("enter")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.trend_id == "t-sinner"
+        verdict = rendered(screen.query_one("#d-verdict"))
+        assert "feedback: not for us — by anna" in verdict and "your feedback" not in verdict
+        await pilot.press("u")  # bob changes it: now his
+        await settle(pilot, app)
+        assert "your feedback: used — by bob" in rendered(screen.query_one("#d-verdict"))
+    bob.storage.close()
