@@ -329,6 +329,8 @@ class MonitorService:
         """Writes committed by any process on the store (ours included): show others' at once."""
         if kinds & {"trend", "verdict"} and self.polled_elsewhere():
             self._sync_from_store()
+        if "brand" in kinds:  # a colleague's DNA edit: re-score now, not at the next lease tick
+            self.brand_edits.check_versions({b.name: b.path for b in self.brands})
         self.events.status(StatusKind.STORE_CHANGED, "the shared store changed", changes=sorted(kinds))
 
     def _sync_from_store(self) -> None:
