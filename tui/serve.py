@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import shlex
 import sys
 
@@ -38,6 +39,16 @@ def session_command(settings: Settings, *, offline: bool, db: str | None, brand:
     if brand is not None:
         argv += ["--brand", brand]
     return shlex.join(argv)
+
+
+def store_for_sessions(db: str | None) -> tuple[str | None, dict[str, str]]:
+    """Where sessions find the store: a path stays `--db`; a URL (it may hold a password) goes by environment.
+
+    Returns the `--db` value for the session command and the environment variables to set for the sessions.
+    """
+    if db is not None and "://" in db:
+        return None, {"ONDA_STORAGE__URL": db}
+    return db, {}
 
 
 def is_loopback(host: str) -> bool:
@@ -106,7 +117,9 @@ def serve_dashboard(
 
     if not is_loopback(host):
         sys.stderr.write(no_auth_warning(host, port) + "\n")
-    command = session_command(settings, offline=offline, db=db, brand=brand)
+    db_arg, env = store_for_sessions(db)
+    os.environ.update(env)  # the session processes inherit it: a password never shows on a command line
+    command = session_command(settings, offline=offline, db=db_arg, brand=brand)
     server = SessionServer(command, host=host, port=port, title=OndaApp.TITLE, public_url=public_url)
     try:
         server.serve()

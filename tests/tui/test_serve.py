@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from monitor.config import Settings
-from tui.serve import is_loopback, session_command
+from tui.serve import is_loopback, session_command, store_for_sessions
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,6 +49,15 @@ def test_the_session_command_runs_the_dashboard_with_the_same_options_quoted_for
         "--brand",
         "Caffè & Co; rm -rf",
     ]
+
+
+def test_a_store_url_reaches_the_sessions_by_environment_never_on_their_command_line() -> None:
+    url = "postgresql://anna:s3cret@db.example:5432/onda"
+    db_arg, env = store_for_sessions(url)
+    assert db_arg is None and env == {"ONDA_STORAGE__URL": url}
+    assert "s3cret" not in session_command(Settings(), offline=False, db=db_arg, brand=None)
+    assert store_for_sessions("/data/onda.db") == ("/data/onda.db", {})  # a path stays a plain --db
+    assert store_for_sessions(None) == (None, {})
 
 
 def test_without_a_config_file_or_options_the_session_finds_the_same_defaults() -> None:
