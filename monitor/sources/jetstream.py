@@ -10,7 +10,9 @@ dropped and reopened. Every post in the wanted languages goes to a `BurstDetecto
 stream and waits (at most `catchup_timeout_s`) until it has caught up with the present; each poll
 returns the bursts found since the last one as `SourceItem`s (source "jetstream", `published` =
 the first post of the rise), so they go through clustering, scoring and the risk gate like every
-other item. A poll while the stream cannot connect fails with the last connection error (health).
+other item; a poll with no new burst is `NotModified`. A poll with nothing while the stream cannot
+connect fails with the last connection error (health). `close()` ends the stream (the service's
+connections call it on stop: a `StreamSource`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from monitor.bursts import Burst, BurstConfig, BurstDetector, Post
 from monitor.config import Settings
 from monitor.models import SourceItem
 from monitor.runner import backoff_delay
-from monitor.sources.base import PollContext, SourceError
+from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.sources.jetstream_frames import MAX_FRAME_BYTES, POST_COLLECTION, Dedupe, decode_frame
 from monitor.text import ERROR_CHARS, clean_text
 
@@ -111,8 +113,7 @@ class JetstreamStream:
 
     # -- the loop -----------------------------------------------------------------------------------
     def url(self) -> str:
-        base = self.config.urls[self._url % len(self.config.urls)]
-        return base
+        return self.config.urls[self._url % len(self.config.urls)]
 
     def params(self) -> dict[str, str]:
         params = {"wantedCollections": POST_COLLECTION}
@@ -154,7 +155,6 @@ class JetstreamStream:
             url,
             params=self.params(),
             heartbeat=cfg.idle_timeout_s / 2,
-            receive_timeout=cfg.idle_timeout_s,
             max_msg_size=MAX_FRAME_BYTES,
             autoping=True,
         ) as ws:
@@ -280,10 +280,17 @@ class JetstreamSource:
         if stream.is_live():
             self.detector.advance(int(ctx.now().astimezone(UTC).timestamp() * 1e6))
         items = [burst_item(b, self.name) for b in self.detector.drain()]
-        if not items and not stream.connected and stream.last_error:
-            raise SourceError(f"not connected: {stream.last_error}")
         log.debug("jetstream: %s", dict(stream.counts))
-        return items
+        if items:
+            return items
+        if not stream.connected and stream.last_error:
+            raise SourceError(f"not connected: {stream.last_error}")
+        raise NotModified()
+
+    @property
+    def url(self) -> str:
+        """The instance the stream uses (or tries) now."""
+        return self.stream.url()
 
     async def close(self) -> None:
         await self.stream.close()
