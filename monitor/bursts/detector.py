@@ -9,7 +9,8 @@ bursts when, in that bucket:
 * its posts have at least `min_texts` distinct texts and no text holds more than
   `max_same_text_share` of them (bots and copy-paste campaigns repeat one text),
 
-and the detector has watched `warmup_buckets` buckets (baselines start at zero). Keys that burst
+and the detector has watched `warmup_buckets` buckets (during the warm-up a key's first bucket is
+its baseline; after it, a new key's baseline starts at zero: a new story is new). Keys that burst
 in the same bucket and share posts are one story: one `Burst`, titled by the sample post that
 carries most of its keys (or the linked page's title). Posts carrying only links are not counted.
 """
@@ -73,6 +74,10 @@ class BurstDetector:
         """Keys tracked now (at most `max_keys`)."""
         return len(self._table)
 
+    def prepare(self) -> None:
+        """Load the text tools now (seconds, blocking: call it in a thread) rather than on the first post."""
+        self._extractor.prepare()
+
     def add(self, post: Post) -> None:
         """Count one post; closes the buckets its time has left behind."""
         bucket = post.time_us // self._bucket_us
@@ -113,7 +118,8 @@ class BurstDetector:
     def _close(self) -> None:
         assert self._bucket is not None
         cfg = self.config
-        if self._closed >= cfg.warmup_buckets:
+        warm = self._closed >= cfg.warmup_buckets
+        if warm:
             candidates = [(k, s) for k, s in self._table.keys.items() if self._bursts(s)]
             candidates.sort(key=lambda ks: (-ks[1].count, ks[0]))
             if candidates:
@@ -121,7 +127,7 @@ class BurstDetector:
                     if not group.reported:
                         self._pending.append(self._burst(group))
                         self.stats.bursts += 1
-        self._table.close(cfg.alpha)
+        self._table.close(cfg.alpha, seed=not warm)
         self._closed += 1
         self.stats.buckets += 1
         self._bucket += 1

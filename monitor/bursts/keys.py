@@ -59,6 +59,10 @@ class KeyExtractor:
     def __init__(self, analyser: TextAnalyser | None = None) -> None:
         self._analyser = analyser or TextAnalyser()
 
+    def prepare(self) -> None:
+        """Load the tokenizers and lemma tables now (seconds, blocking) rather than on the first post."""
+        self._analyser.ensure()
+
     def keyed(self, post: Post) -> KeyedPost | None:
         words = bare_words(post.text)
         if len(words.split()) < MIN_WORDS:

@@ -36,6 +36,7 @@ class KeyState:
     rise_us: int = 0  # first post of the current run of buckets above the baseline (0: no run)
     last_us: int = 0
     last_burst: int = -(10**9)  # bucket index of the last reported burst
+    closed: int = 0  # buckets this key has been tracked for
 
     def add(self, kp: KeyedPost, serial: int) -> None:
         post = kp.post
@@ -57,17 +58,25 @@ class KeyState:
     def z(self) -> float:
         return (self.count - self.mean) / max(1.0, math.sqrt(self.var))
 
-    def close(self, alpha: float) -> None:
-        """Fold this bucket's count into the baseline and start an empty bucket."""
+    def close(self, alpha: float, *, seed: bool = False) -> None:
+        """Fold this bucket's count into the baseline and start an empty bucket.
+
+        `seed` (the detector is warming up): a key's first bucket is its baseline as it stands
+        (variance as a Poisson count's), so what was already busy when we started is not "new".
+        """
         x = float(self.count)
-        if x > self.mean + 1.0:
+        if x > self.mean + 1.0 and not seed:
             self.rise_us = self.rise_us or self.first_us
         else:
             self.rise_us = 0
-        diff = x - self.mean
-        incr = alpha * diff
-        self.mean += incr
-        self.var = (1 - alpha) * (self.var + diff * incr)
+        if seed and not self.closed:
+            self.mean, self.var = x, max(1.0, x)
+        else:
+            diff = x - self.mean
+            incr = alpha * diff
+            self.mean += incr
+            self.var = (1 - alpha) * (self.var + diff * incr)
+        self.closed += 1
         self.count = 0
         self.authors.clear()
         self.texts.clear()
@@ -101,11 +110,11 @@ class KeyTable:
             del self.keys[key]
         self.evicted += len(drop)
 
-    def close(self, alpha: float) -> None:
-        """Close the bucket of every key; keys with no baseline left are forgotten."""
+    def close(self, alpha: float, *, seed: bool = False) -> None:
+        """Close the bucket of every key (`seed`: warming up, see `KeyState.close`); keys with no baseline left are forgotten."""
         idle: list[str] = []
         for key, state in self.keys.items():
-            state.close(alpha)
+            state.close(alpha, seed=seed)
             if state.mean < FORGET_BELOW and not state.rise_us:
                 idle.append(key)
         for key in idle:

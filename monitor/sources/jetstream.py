@@ -275,6 +275,7 @@ class JetstreamSource:
         """Bursts since the last poll; the first poll opens the stream and waits until it has caught up."""
         stream = self.stream
         if not stream.running:
+            await asyncio.to_thread(self.detector.prepare)
             stream.start()
             await stream.caught_up(self.catchup_timeout_s)
         if stream.is_live():
