@@ -30,6 +30,7 @@ from typing import Any
 from _common import load_avg, md_table, write_result
 from jetstream_synth import STORY_EN, STORY_IT, background_post, did, other_event, spam_post, story_post
 
+POST_COLLECTION = "app.bsky.feed.post"
 POST_SHARE = 0.075  # ~75 posts/s at 1,000 events/s
 
 
@@ -59,13 +60,17 @@ def _schedule(start_s: float, bucket_s: float, rng: random.Random) -> list[float
     return sorted(times)
 
 
-def serve(port_q: Any, rate: int, seconds: float, bucket_s: float, plan_q: Any) -> None:
-    """Run the firehose websocket on 127.0.0.1 until `seconds` after the first client connects."""
+def serve(port_q: Any, rate: int, seconds: float, bucket_s: float, plan_q: Any, filtered: bool) -> None:
+    """Run the firehose websocket on 127.0.0.1 until `seconds` after the first client connects.
+
+    `filtered`: like the real Jetstream, send only the `wantedCollections` (the client asks for posts).
+    """
     from aiohttp import web
 
     rng = random.Random(7)
 
     async def subscribe(request: web.Request) -> web.WebSocketResponse:
+        wanted = set(request.query.getall("wantedCollections", [])) if filtered else set()
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         t0 = time.time()
@@ -83,14 +88,15 @@ def serve(port_q: Any, rate: int, seconds: float, bucket_s: float, plan_q: Any) 
             due = int((now - t0) * rate) - sent
             now_us = int(now * 1e6)
             for _ in range(max(0, due)):
-                author = did(rng.randrange(200_000))
-                event = (
-                    background_post(rng, author, now_us)
-                    if rng.random() < POST_SHARE
-                    else other_event(rng, author, now_us)
-                )
-                await ws.send_str(json.dumps(event))
                 sent += 1
+                author = did(rng.randrange(200_000))
+                if rng.random() < POST_SHARE:
+                    event = background_post(rng, author, now_us)
+                elif POST_COLLECTION in wanted:
+                    continue  # a like, repost or follow: not wanted, so the server does not send it
+                else:
+                    event = other_event(rng, author, now_us)
+                await ws.send_str(json.dumps(event))
             for name in ("it", "en", "spam"):
                 times = plan[name]
                 while times and times[0] <= now:
@@ -166,8 +172,8 @@ async def measure(url: str, seconds: float, bucket_s: float, poll_s: float, plan
             stories.append([name, "yes", f"{hit - first:.0f} s", f"{(hit - first) / bucket_s:.1f}"])
     spam_hit = any("guadagna" in " ".join((i.title, *i.context)).lower() for _, i in found)
     return {
-        "events": counts.get("frames", 0),
-        "events_per_s": round(counts.get("frames", 0) / wall, 1),
+        "frames": counts.get("frames", 0),
+        "events_per_s": round(counts.get("frames", 0) / wall, 1),  # frames the client received per second
         "posts_in_langs": counts.get("posts", 0),
         "cpu_share_of_one_core": round(cpu / wall, 4),
         "rss_start_mb": round(rss0, 1),
@@ -175,7 +181,7 @@ async def measure(url: str, seconds: float, bucket_s: float, poll_s: float, plan
         "rss_peak_mb": round(max(r for _, r in rss), 1),
         "rss_series": rss,
         "keys_tracked_at_end": tracked,
-        "bursts": [i.title for _, i in found],
+        "bursts": [(i.title, i.item_id, i.traffic) for _, i in found],
         "stories": stories,
         "spam_reported": spam_hit,
         "counts": counts,
@@ -187,13 +193,20 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--rate", type=int, default=1000, help="events per second")
     ap.add_argument("--bucket-s", type=float, default=60.0)
+    ap.add_argument(
+        "--unfiltered",
+        action="store_true",
+        help="send likes, reposts and follows too (a server ignoring wantedCollections)",
+    )
     ap.add_argument("--poll-s", type=float, default=2.0, help="how often the source is polled (the runner's interval)")
     args = ap.parse_args()
     seconds = args.minutes * 60
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     ctx = multiprocessing.get_context("spawn")
     port_q, plan_q = ctx.Queue(), ctx.Queue()
-    server = ctx.Process(target=serve, args=(port_q, args.rate, seconds, args.bucket_s, plan_q), daemon=True)
+    server = ctx.Process(
+        target=serve, args=(port_q, args.rate, seconds, args.bucket_s, plan_q, not args.unfiltered), daemon=True
+    )
     server.start()
     try:
         port = port_q.get(timeout=60)
@@ -201,11 +214,13 @@ def main() -> None:
     finally:
         server.terminate()
         server.join(5)
-    result.update(minutes=args.minutes, rate=args.rate, bucket_s=args.bucket_s, load=load_avg())
+    result.update(
+        minutes=args.minutes, rate=args.rate, bucket_s=args.bucket_s, filtered=not args.unfiltered, load=load_avg()
+    )
     print(f"load average: {result['load']}")
     print(
         md_table(
-            ["events/s", "posts it+en", "CPU (one core)", "RSS start", "RSS end", "RSS peak", "keys tracked"],
+            ["frames/s received", "posts it+en", "CPU (one core)", "RSS start", "RSS end", "RSS peak", "keys tracked"],
             [
                 [
                     result["events_per_s"],

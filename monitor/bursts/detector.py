@@ -9,8 +9,9 @@ bursts when, in that bucket:
 * its posts have at least `min_texts` distinct texts and no text holds more than
   `max_same_text_share` of them (bots and copy-paste campaigns repeat one text),
 
-and the detector has watched `warmup_buckets` buckets (during the warm-up a key's first bucket is
-its baseline; after it, a new key's baseline starts at zero: a new story is new). Keys that burst
+and the detector has watched `warmup_buckets` buckets (the first one, seen only in part, is not
+counted; during the warm-up a key's first bucket is its baseline; after it, a new key's baseline
+starts at zero: a new story is new). Keys that burst
 in the same bucket and share posts are one story: one `Burst`, titled by the sample post that
 carries most of its keys (or the linked page's title). Posts carrying only links are not counted.
 """
@@ -127,7 +128,10 @@ class BurstDetector:
                     if not group.reported:
                         self._pending.append(self._burst(group))
                         self.stats.bursts += 1
-        self._table.close(cfg.alpha, seed=not warm)
+        if self._closed == 0:
+            self._table.reset()  # the stream started inside this bucket: its counts are partial
+        else:
+            self._table.close(cfg.alpha, seed=not warm)
         self._closed += 1
         self.stats.buckets += 1
         self._bucket += 1

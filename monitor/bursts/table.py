@@ -77,6 +77,10 @@ class KeyState:
             self.mean += incr
             self.var = (1 - alpha) * (self.var + diff * incr)
         self.closed += 1
+        self.reset()
+
+    def reset(self) -> None:
+        """Start an empty bucket, the baseline untouched."""
         self.count = 0
         self.authors.clear()
         self.texts.clear()
@@ -119,3 +123,8 @@ class KeyTable:
                 idle.append(key)
         for key in idle:
             del self.keys[key]
+
+    def reset(self) -> None:
+        """Drop what the bucket counted, baselines untouched (a bucket seen only in part)."""
+        for state in self.keys.values():
+            state.reset()

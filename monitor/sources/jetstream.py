@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 NAME = "jetstream"
 SUBSCRIBE_PATH = "/subscribe"
 # The websocket refused a frame (invalid UTF-8 text, too big) and closed: resume just past the last good event.
+QUIET_S = 1.0  # a stream quiet this long after sending the past has caught up (a replay has no live tail)
 _FRAME_ERRORS = (aiohttp.WSCloseCode.INVALID_TEXT, aiohttp.WSCloseCode.MESSAGE_TOO_BIG)
 
 
@@ -75,6 +76,7 @@ class JetstreamStream:
         self._url = 0
         self.cursor_us: int | None = None  # time_us of the last event seen
         self._skip_past = False  # the last socket died on a refused frame: resume after the last event
+        self._idle = False  # the watchdog closed the socket: no frame for idle_timeout_s
         self.connected = False
         self.last_error: str | None = None
         self.last_frame = 0.0  # monotonic time of the last frame
@@ -162,28 +164,39 @@ class JetstreamStream:
             self.connects += 1
             self._caught_up.clear()  # a resumed stream replays from the cursor first
             self._skip_past = False
+            self._idle = False
             if self.last_error is not None:
                 log.info("jetstream: connected to %s again", url)
             self.last_error = None
-            while True:
-                try:
-                    msg = await ws.receive(timeout=self._quiet_after())
-                except TimeoutError:
-                    if self.cursor_us is not None and not self._caught_up.is_set():
-                        self._caught_up.set()  # a replay that has sent everything: it is the present
+            self.last_frame = time.monotonic()
+            watchdog = asyncio.create_task(self._watch(ws), name="jetstream watchdog")
+            try:
+                while True:
+                    msg = await ws.receive()
+                    if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                        got = True
+                        self.last_frame = time.monotonic()
+                        self._frame(msg.data)
                         continue
-                    raise TimeoutError(f"no frame for {cfg.idle_timeout_s:.0f} s") from None
-                if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                    got = True
-                    self._frame(msg.data)
-                    continue
-                if msg.type == aiohttp.WSMsgType.ERROR:
-                    self._refused(msg.data)
-                return got
+                    if msg.type == aiohttp.WSMsgType.ERROR:
+                        self._refused(msg.data)
+                    if self._idle:
+                        raise TimeoutError(f"no frame for {cfg.idle_timeout_s:.0f} s")
+                    return got
+            finally:
+                watchdog.cancel()
 
-    def _quiet_after(self) -> float:
-        """How long a silence may last: short until caught up (a replay goes quiet when done), then idle_timeout_s."""
-        return 1.0 if not self._caught_up.is_set() and self.cursor_us is not None else self.config.idle_timeout_s
+    async def _watch(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Marks the stream caught up when a replay goes quiet (1 s); closes a socket idle for `idle_timeout_s`."""
+        while True:
+            await asyncio.sleep(QUIET_S / 4)
+            quiet = time.monotonic() - self.last_frame
+            if quiet >= QUIET_S and self.cursor_us is not None and not self._caught_up.is_set():
+                self._caught_up.set()  # a replay that has sent everything: it is the present
+            if quiet >= self.config.idle_timeout_s:
+                self._idle = True
+                await ws.close()
+                return
 
     def _refused(self, exc: object) -> None:
         code = getattr(exc, "code", None)
