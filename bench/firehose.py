@@ -126,16 +126,19 @@ def serve(port_q: Any, rate: int, seconds: float, bucket_s: float, plan_q: Any, 
 
 
 # -- the measured process ---------------------------------------------------------------------------
-async def measure(url: str, seconds: float, bucket_s: float, poll_s: float, plan_q: Any) -> dict[str, Any]:
+async def measure(
+    url: str, seconds: float, bucket_s: float, poll_s: float, plan_q: Any, langs: frozenset[str]
+) -> dict[str, Any]:
     from monitor.bursts import BurstConfig
     from monitor.sources.base import NotModified, PollContext
     from monitor.sources.jetstream import JetstreamSource, StreamConfig
 
     source = JetstreamSource(
-        StreamConfig(urls=(url,), langs=frozenset({"it", "en"})),
+        StreamConfig(urls=(url,), langs=langs),
         BurstConfig(bucket_s=bucket_s, warmup_buckets=3),
         catchup_timeout_s=5.0,
     )
+    rss_bare = _rss_mb()
     source.detector.prepare()  # the text tools load once (seconds): not part of the steady state measured
     ctx = PollContext(fetcher=None, now=lambda: datetime.now(UTC))  # type: ignore[arg-type]
     rss0, cpu0, wall0 = _rss_mb(), _cpu_s(), time.time()
@@ -176,6 +179,7 @@ async def measure(url: str, seconds: float, bucket_s: float, poll_s: float, plan
         "events_per_s": round(counts.get("frames", 0) / wall, 1),  # frames the client received per second
         "posts_in_langs": counts.get("posts", 0),
         "cpu_share_of_one_core": round(cpu / wall, 4),
+        "rss_before_text_tools_mb": round(rss_bare, 1),
         "rss_start_mb": round(rss0, 1),
         "rss_end_mb": round(rss[-1][1], 1),
         "rss_peak_mb": round(max(r for _, r in rss), 1),
@@ -198,6 +202,7 @@ def main() -> None:
         action="store_true",
         help="send likes, reposts and follows too (a server ignoring wantedCollections)",
     )
+    ap.add_argument("--langs", default="it,en", help="post languages watched (comma-separated)")
     ap.add_argument("--poll-s", type=float, default=2.0, help="how often the source is polled (the runner's interval)")
     args = ap.parse_args()
     seconds = args.minutes * 60
@@ -210,22 +215,46 @@ def main() -> None:
     server.start()
     try:
         port = port_q.get(timeout=60)
-        result = asyncio.run(measure(f"http://127.0.0.1:{port}/subscribe", seconds, args.bucket_s, args.poll_s, plan_q))
+        result = asyncio.run(
+            measure(
+                f"http://127.0.0.1:{port}/subscribe",
+                seconds,
+                args.bucket_s,
+                args.poll_s,
+                plan_q,
+                frozenset(args.langs.split(",")),
+            )
+        )
     finally:
         server.terminate()
         server.join(5)
     result.update(
-        minutes=args.minutes, rate=args.rate, bucket_s=args.bucket_s, filtered=not args.unfiltered, load=load_avg()
+        minutes=args.minutes,
+        rate=args.rate,
+        langs=args.langs,
+        bucket_s=args.bucket_s,
+        filtered=not args.unfiltered,
+        load=load_avg(),
     )
     print(f"load average: {result['load']}")
     print(
         md_table(
-            ["frames/s received", "posts it+en", "CPU (one core)", "RSS start", "RSS end", "RSS peak", "keys tracked"],
+            [
+                "frames/s received",
+                "posts in langs",
+                "CPU (one core)",
+                "RSS before text tools",
+                "RSS start",
+                "RSS end",
+                "RSS peak",
+                "keys tracked",
+            ],
             [
                 [
                     result["events_per_s"],
                     result["posts_in_langs"],
                     f"{100 * result['cpu_share_of_one_core']:.1f} %",
+                    f"{result['rss_before_text_tools_mb']} MB",
                     f"{result['rss_start_mb']} MB",
                     f"{result['rss_end_mb']} MB",
                     f"{result['rss_peak_mb']} MB",
@@ -237,7 +266,8 @@ def main() -> None:
     print()
     print(md_table(["story", "detected", "delay from first post", "buckets"], result["stories"]))
     print(f"\nspam burst reported: {result['spam_reported']}; bursts: {result['bursts']}")
-    print(f"written {write_result('firehose', result)}")
+    name = "firehose" + ("_unfiltered" if args.unfiltered else "") + ("" if args.langs == "it,en" else f"_{args.langs}")
+    print(f"written {write_result(name, result)}")
 
 
 if __name__ == "__main__":
