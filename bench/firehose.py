@@ -28,7 +28,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from _common import load_avg, md_table, write_result
-from jetstream_synth import STORY_EN, STORY_IT, background_post, did, other_event, spam_post, story_post
+from jetstream_synth import (
+    DENSE,
+    REALISTIC,
+    STORY_EN,
+    STORY_IT,
+    background_post,
+    did,
+    other_event,
+    spam_post,
+    story_post,
+)
 
 POST_COLLECTION = "app.bsky.feed.post"
 POST_SHARE = 0.075  # ~75 posts/s at 1,000 events/s
@@ -60,7 +70,9 @@ def _schedule(start_s: float, bucket_s: float, rng: random.Random) -> list[float
     return sorted(times)
 
 
-def serve(port_q: Any, rate: int, seconds: float, bucket_s: float, plan_q: Any, filtered: bool) -> None:
+def serve(
+    port_q: Any, rate: int, seconds: float, bucket_s: float, plan_q: Any, filtered: bool, mix: tuple[float, float]
+) -> None:
     """Run the firehose websocket on 127.0.0.1 until `seconds` after the first client connects.
 
     `filtered`: like the real Jetstream, send only the `wantedCollections` (the client asks for posts).
@@ -91,7 +103,7 @@ def serve(port_q: Any, rate: int, seconds: float, bucket_s: float, plan_q: Any, 
                 sent += 1
                 author = did(rng.randrange(200_000))
                 if rng.random() < POST_SHARE:
-                    event = background_post(rng, author, now_us)
+                    event = background_post(rng, author, now_us, mix)
                 elif POST_COLLECTION in wanted:
                     continue  # a like, repost or follow: not wanted, so the server does not send it
                 else:
@@ -202,6 +214,12 @@ def main() -> None:
         action="store_true",
         help="send likes, reposts and follows too (a server ignoring wantedCollections)",
     )
+    ap.add_argument(
+        "--mix",
+        choices=["dense", "realistic"],
+        default="dense",
+        help="languages of the chatter: dense = 55 %% it, 35 %% en (pessimistic); realistic = 3 %% it, 45 %% en",
+    )
     ap.add_argument("--langs", default="it,en", help="post languages watched (comma-separated)")
     ap.add_argument("--poll-s", type=float, default=2.0, help="how often the source is polled (the runner's interval)")
     args = ap.parse_args()
@@ -210,7 +228,17 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     port_q, plan_q = ctx.Queue(), ctx.Queue()
     server = ctx.Process(
-        target=serve, args=(port_q, args.rate, seconds, args.bucket_s, plan_q, not args.unfiltered), daemon=True
+        target=serve,
+        args=(
+            port_q,
+            args.rate,
+            seconds,
+            args.bucket_s,
+            plan_q,
+            not args.unfiltered,
+            DENSE if args.mix == "dense" else REALISTIC,
+        ),
+        daemon=True,
     )
     server.start()
     try:
@@ -267,6 +295,7 @@ def main() -> None:
     print(md_table(["story", "detected", "delay from first post", "buckets"], result["stories"]))
     print(f"\nspam burst reported: {result['spam_reported']}; bursts: {result['bursts']}")
     name = "firehose" + ("_unfiltered" if args.unfiltered else "") + ("" if args.langs == "it,en" else f"_{args.langs}")
+    name += "" if args.mix == "dense" else f"_{args.mix}"
     print(f"written {write_result(name, result)}")
 
 

@@ -205,12 +205,18 @@ def other_event(rng: random.Random, author: str, time_us: int | str) -> dict[str
     }
 
 
-def background_post(rng: random.Random, author: str, time_us: int | str) -> dict[str, Any]:
+DENSE = (0.55, 0.35)  # Italian, English shares of the offline hour's chatter
+REALISTIC = (0.03, 0.45)  # roughly Bluesky's: much English, little Italian, the rest other languages
+
+
+def background_post(
+    rng: random.Random, author: str, time_us: int | str, mix: tuple[float, float] = DENSE
+) -> dict[str, Any]:
     roll = rng.random()
-    if roll < 0.55:
+    if roll < mix[0]:
         text = rng.choice(BACKGROUND_IT).format(city=rng.choice(CITIES_IT))
         return post_event(rng, author, time_us, text, "it")
-    if roll < 0.9:
+    if roll < mix[0] + mix[1]:
         text = rng.choice(BACKGROUND_EN).format(city=rng.choice(CITIES_EN))
         return post_event(rng, author, time_us, text, "en")
     lang, text = rng.choice(OTHER_LANGS)
