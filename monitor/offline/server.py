@@ -7,11 +7,13 @@ stable while the server runs (pollers then get 304 Not Modified, as in real life
 
 `JETSTREAM_PATH` is a websocket like Bluesky's Jetstream `/subscribe`: it sends the recorded hour
 (`jetstream_hour.jsonl`, one event per line; only the `wantedCollections`, and from `cursor` on
-when given), then stays open and quiet until the client leaves.
+when given), then an `account` event every few seconds (the real stream is never silent) until the
+client leaves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -58,6 +60,8 @@ STATIC_ROUTES: dict[str, tuple[str, str]] = {
 }
 WIKIMEDIA_FILE = "wikimedia_top_it.json"
 JETSTREAM_FILE = "jetstream_hour.jsonl"
+JETSTREAM_KEEPALIVE_S = 5.0
+REPLAY_DID = "did:plc:ondaofflinereplay"
 WIKIMEDIA_404 = (
     '{"type":"about:blank","title":"Not Found","method":"get","detail":"The date(s) you used are valid, but we '
     "either do not have data for those date(s), or the project you asked for is not loaded yet. Please check "
@@ -233,9 +237,29 @@ class ReplayServer:
         for event in self._jetstream:
             if event.time_us >= start and (not wanted or event.collection is None or event.collection in wanted):
                 await ws.send_str(event.line)
-        async for _ in ws:  # the client sends nothing; wait until it (or the server) closes
-            pass
+        keepalive = asyncio.create_task(self._account_events(ws))
+        try:
+            async for _ in ws:  # the client sends nothing; wait until it (or the server) closes
+                pass
+        finally:
+            keepalive.cancel()
         return ws
+
+    async def _account_events(self, ws: web.WebSocketResponse) -> None:
+        """After the recording, an `account` event every few seconds: the real stream is never silent."""
+        while not ws.closed:
+            await asyncio.sleep(JETSTREAM_KEEPALIVE_S)
+            time_us = int(self._now().timestamp() * 1e6)
+            event = {
+                "did": REPLAY_DID,
+                "time_us": time_us,
+                "kind": "account",
+                "account": {"active": True, "did": REPLAY_DID},
+            }
+            try:
+                await ws.send_str(json.dumps(event))
+            except ConnectionError:
+                return
 
     async def _close_sockets(self, app: web.Application) -> None:
         for ws in list(self._sockets):
