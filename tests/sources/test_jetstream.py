@@ -20,7 +20,7 @@ from monitor.bursts import BurstConfig, Post
 from monitor.config import Settings
 from monitor.offline.server import ReplayServer
 from monitor.sources import build_sources
-from monitor.sources.base import NotModified, PollContext, StreamSource
+from monitor.sources.base import NotModified, PollContext, SourceError, StreamSource
 from monitor.sources.jetstream import JetstreamSource, JetstreamStream, StreamConfig
 from monitor.sources.jetstream_frames import MAX_FRAME_BYTES, decode_frame
 
@@ -82,10 +82,13 @@ class Replay:
     drop_after: int | None = None
     cursors: list[str | None] = field(default_factory=list)
     raw: list[tuple[int, bytes]] = field(default_factory=list)  # (index, bytes) sent as invalid TEXT frames
+    reconnected: asyncio.Event = field(default_factory=asyncio.Event)  # set by the second connection
 
     async def handler(self, request: web.Request) -> web.WebSocketResponse:
         cursor = request.query.get("cursor")
         self.cursors.append(cursor)
+        if len(self.cursors) > 1:
+            self.reconnected.set()
         assert request.query.get("wantedCollections") == "app.bsky.feed.post"
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -287,3 +290,29 @@ async def test_the_offline_source_finds_the_planted_stories_and_closes_cleanly()
     for item in items:
         assert item.published is not None and now.timestamp() - 20 * 60 < item.published.timestamp() < now.timestamp()
         assert item.traffic is not None and item.traffic >= BurstConfig().min_authors
+
+
+async def test_a_silent_socket_is_reopened_from_the_cursor(serve: Callable[[Replay], Any]) -> None:
+    replay = Replay([post_frame(i) for i in range(3)])  # then silence: the server sends nothing more
+    url = await serve(replay)
+    posts, _, on_post = _collector(3)
+    stream = JetstreamStream(_config(url, idle_timeout_s=1.2), on_post)
+    stream.start()
+    try:
+        async with asyncio.timeout(10.0):
+            await replay.reconnected.wait()
+        await asyncio.sleep(0.3)  # the replayed frames arrive
+    finally:
+        await stream.close()
+    assert replay.cursors[1] == str(T0 + 2000 - 5000)  # resumed from the last event, rewound
+    assert len(posts) == 3 and stream.counts["duplicates"] == 3
+
+
+async def test_a_poll_while_no_instance_answers_fails_with_the_connection_error() -> None:
+    source = JetstreamSource(_config("http://127.0.0.1:9/subscribe"), BurstConfig(), catchup_timeout_s=0.3)
+    ctx = PollContext(fetcher=None, now=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    try:
+        with pytest.raises(SourceError, match=r"not connected: http://127.0.0.1:9/subscribe: ClientConnectorError"):
+            await source.poll(ctx)
+    finally:
+        await source.close()
