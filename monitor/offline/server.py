@@ -184,7 +184,9 @@ class ReplayServer:
             path: _payload(render_template(snapshot_text(name), now), ctype)
             for path, (name, ctype) in STATIC_ROUTES.items()
         }
-        self._jetstream = _events(render_template(snapshot_text(JETSTREAM_FILE), now))
+        # Relative to the minute: the recorded posts fall in the same 60-second buckets whenever the replay starts.
+        minute = now.replace(second=0, microsecond=0)
+        self._jetstream = _events(render_template(snapshot_text(JETSTREAM_FILE), minute))
 
     def _respond(self, request: web.Request, payload: _Payload) -> web.Response:
         self.requests.append(request.path)
@@ -246,9 +248,8 @@ class ReplayServer:
         return ws
 
     async def _account_events(self, ws: web.WebSocketResponse) -> None:
-        """After the recording, an `account` event every few seconds: the real stream is never silent."""
+        """After the recording, an `account` event now and then every few seconds: the real stream is live and never silent."""
         while not ws.closed:
-            await asyncio.sleep(JETSTREAM_KEEPALIVE_S)
             time_us = int(self._now().timestamp() * 1e6)
             event = {
                 "did": REPLAY_DID,
@@ -260,6 +261,7 @@ class ReplayServer:
                 await ws.send_str(json.dumps(event))
             except ConnectionError:
                 return
+            await asyncio.sleep(JETSTREAM_KEEPALIVE_S)
 
     async def _close_sockets(self, app: web.Application) -> None:
         for ws in list(self._sockets):

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 import aiohttp
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 NAME = "jetstream"
 SUBSCRIBE_PATH = "/subscribe"
 # The websocket refused a frame (invalid UTF-8 text, too big) and closed: resume just past the last good event.
-QUIET_S = 1.0  # a stream quiet this long after sending the past has caught up (a replay has no live tail)
+WATCH_S = 1.0  # how often the watchdog looks at the socket
 _FRAME_ERRORS = (aiohttp.WSCloseCode.INVALID_TEXT, aiohttp.WSCloseCode.MESSAGE_TOO_BIG)
 
 
@@ -54,7 +54,7 @@ class StreamConfig:
     idle_timeout_s: float = 30.0  # no frame for this long: the socket is dead, reopen it
     reconnect_s: float = 1.0  # first retry delay; doubles per consecutive failure
     max_backoff_s: float = 60.0
-    live_lag_s: float = 10.0  # events this close to the wall clock: the stream has caught up
+    live_lag_s: float = 3.0  # an event this close to the wall clock: the stream has caught up with the present
     user_agent: str = "Onda"
 
 
@@ -85,7 +85,10 @@ class JetstreamStream:
         self._caught_up = asyncio.Event()
 
     # -- life-cycle ---------------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, clock: Callable[[], datetime] | None = None) -> None:
+        """Open the stream in a task; `clock` (the service's) tells when an event is live (default: the wall clock)."""
+        if clock is not None:
+            self._wall_us = lambda: int(clock().timestamp() * 1e6)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="jetstream")
 
@@ -101,7 +104,7 @@ class JetstreamStream:
         self.connected = False
 
     async def caught_up(self, timeout_s: float) -> bool:
-        """Wait until the stream is live (or idle after a replay); False when `timeout_s` passed first."""
+        """Wait until the stream is live; False when `timeout_s` passed first."""
         try:
             async with asyncio.timeout(timeout_s):
                 await self._caught_up.wait()
@@ -110,7 +113,7 @@ class JetstreamStream:
         return True
 
     def is_live(self) -> bool:
-        """Caught up: the last event is within `live_lag_s` of the wall clock, or the socket went quiet."""
+        """Caught up: an event since the socket opened was within `live_lag_s` of the wall clock."""
         return self._caught_up.is_set()
 
     # -- the loop -----------------------------------------------------------------------------------
@@ -187,13 +190,10 @@ class JetstreamStream:
                 watchdog.cancel()
 
     async def _watch(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Marks the stream caught up when a replay goes quiet (1 s); closes a socket idle for `idle_timeout_s`."""
+        """Closes a socket that sent no frame for `idle_timeout_s` (the loop then reopens it from the cursor)."""
         while True:
-            await asyncio.sleep(QUIET_S / 4)
-            quiet = time.monotonic() - self.last_frame
-            if quiet >= QUIET_S and self.cursor_us is not None and not self._caught_up.is_set():
-                self._caught_up.set()  # a replay that has sent everything: it is the present
-            if quiet >= self.config.idle_timeout_s:
+            await asyncio.sleep(WATCH_S)
+            if time.monotonic() - self.last_frame >= self.config.idle_timeout_s:
                 self._idle = True
                 await ws.close()
                 return
@@ -289,7 +289,7 @@ class JetstreamSource:
         stream = self.stream
         if not stream.running:
             await asyncio.to_thread(self.detector.prepare)
-            stream.start()
+            stream.start(ctx.now)
             await stream.caught_up(self.catchup_timeout_s)
         if stream.is_live():
             self.detector.advance(int(ctx.now().astimezone(UTC).timestamp() * 1e6))
