@@ -68,6 +68,7 @@ class BurstDetector:
         self._closed = 0  # buckets closed so far
         self._serial = 0
         self._pending: deque[Burst] = deque(maxlen=self.config.max_pending)
+        self._leads: dict[str, int] = {}  # leading key of each story reported lately -> bucket reported
         self.stats = DetectorStats()
 
     @property
@@ -149,14 +150,19 @@ class BurstDetector:
         return True
 
     def _group(self, candidates: list[tuple[str, KeyState]]) -> list[_Group]:
-        """Candidates sharing posts are one story; joining a story reported lately, they are not reported again."""
+        """Candidates sharing posts are one story; a candidate continuing a story reported lately is not reported again.
+
+        A reported story is represented by its leading key (its most specific one), so a common word
+        that happened to be part of it does not swallow the next story that uses the word.
+        """
         assert self._bucket is not None
         bucket = self._bucket
         cooldown = self.config.cooldown_buckets
-        groups = [  # keys of stories reported lately that are still used: a continuation joins them
-            _Group(lead=k, state=s, keys=[k], posts=set(s.posts), reported=True)
-            for k, s in self._table.keys.items()
-            if s.count and bucket - s.last_burst < cooldown
+        self._leads = {k: b for k, b in self._leads.items() if bucket - b < cooldown and k in self._table.keys}
+        groups = [
+            _Group(lead=k, state=s, keys=[], posts=set(s.posts), reported=True)
+            for k in self._leads
+            if (s := self._table.keys[k]).count
         ]
         for key, state in candidates:
             posts = set(state.posts)
@@ -169,7 +175,9 @@ class BurstDetector:
                 groups.append(_Group(lead=key, state=state, keys=[key], posts=posts))
         for g in groups:
             for key in g.keys:
-                self._table.keys[key].last_burst = bucket  # a story going on is not reported again
+                self._table.keys[key].last_burst = bucket  # reported now, or part of a story going on
+            if not g.reported:
+                self._leads[g.lead] = bucket
         return groups
 
     def _burst(self, g: _Group) -> Burst:

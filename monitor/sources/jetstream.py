@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 
 NAME = "jetstream"
 SUBSCRIBE_PATH = "/subscribe"
-# The websocket refused a frame (invalid UTF-8 text, too big) and closed: resume just past the last good event.
 WATCH_S = 1.0  # how often the watchdog looks at the socket
+# The websocket refused a frame (invalid UTF-8 text, too big) and closed: resume just past the last good event.
 _FRAME_ERRORS = (aiohttp.WSCloseCode.INVALID_TEXT, aiohttp.WSCloseCode.MESSAGE_TOO_BIG)
 
 
@@ -61,16 +61,10 @@ class StreamConfig:
 class JetstreamStream:
     """The websocket loop (see the module docstring); `on_post` gets each new post once."""
 
-    def __init__(
-        self,
-        config: StreamConfig,
-        on_post: Callable[[Post], None],
-        *,
-        wall_us: Callable[[], int] = lambda: time.time_ns() // 1000,
-    ) -> None:
+    def __init__(self, config: StreamConfig, on_post: Callable[[Post], None]) -> None:
         self.config = config
         self._on_post = on_post
-        self._wall_us = wall_us
+        self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._dedupe = Dedupe(window_us=int(max(60.0, 4 * config.rewind_s) * 1e6))
         self._task: asyncio.Task[None] | None = None
         self._url = 0
@@ -88,7 +82,7 @@ class JetstreamStream:
     def start(self, clock: Callable[[], datetime] | None = None) -> None:
         """Open the stream in a task; `clock` (the service's) tells when an event is live (default: the wall clock)."""
         if clock is not None:
-            self._wall_us = lambda: int(clock().timestamp() * 1e6)
+            self._clock = clock
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="jetstream")
 
@@ -122,9 +116,10 @@ class JetstreamStream:
 
     def params(self) -> dict[str, str]:
         params = {"wantedCollections": POST_COLLECTION}
-        if self.cursor_us is not None:
-            back = 0 if self._skip_past else int(self.config.rewind_s * 1e6)
-            params["cursor"] = str(self.cursor_us + 1 if self._skip_past else self.cursor_us - back)
+        if self.cursor_us is not None and self._skip_past:
+            params["cursor"] = str(self.cursor_us + 1)
+        elif self.cursor_us is not None:
+            params["cursor"] = str(self.cursor_us - int(self.config.rewind_s * 1e6))
         return params
 
     async def _run(self) -> None:
@@ -214,7 +209,10 @@ class JetstreamStream:
         if frame.time_us is None:
             return
         self.cursor_us = max(self.cursor_us or 0, frame.time_us)
-        if not self._caught_up.is_set() and self._wall_us() - frame.time_us <= self.config.live_lag_s * 1e6:
+        if (
+            not self._caught_up.is_set()
+            and self._clock().timestamp() * 1e6 - frame.time_us <= self.config.live_lag_s * 1e6
+        ):
             self._caught_up.set()
         post = frame.post
         if post is None:

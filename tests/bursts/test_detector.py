@@ -170,3 +170,18 @@ def test_the_recorded_offline_hour_has_both_stories_and_no_spam(extractor: KeyEx
     joined = " ".join(" ".join((b.title, *b.samples, *b.keys)) for b in bursts).lower()
     assert "colosseo" in joined and "northern lights" in joined
     assert "cryptobonus" not in joined and "fantacalcio" not in joined
+
+
+def test_a_second_story_sharing_a_common_word_is_still_reported(extractor: KeyExtractor) -> None:
+    stream = Stream()
+    stream.chatter(40)
+    _story(stream, NEVE, "it", [1, 4, 10, 12, 12, 12], first_minute=15, tag="neveroma")  # goes on for a while
+    papa = [
+        "Il Papa a sorpresa in piazza San Pietro stamattina, folla enorme a Roma",
+        "Udienza straordinaria del Papa in piazza San Pietro, Roma blindata",
+        "Piazza San Pietro piena per il Papa, tutti i pellegrini a Roma oggi",
+    ]
+    _story(stream, papa, "it", [2, 8, 12], first_minute=24)
+    bursts = stream.run(extractor, end_minute=40).drain()
+    assert len(bursts) == 2, [b.keys for b in bursts]
+    assert any("Colosseo" in b.title for b in bursts) and any("Pietro" in b.title for b in bursts)
