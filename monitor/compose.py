@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from monitor.risk.factcheck import FactCheckStore
     from monitor.scoring import MultiBrandScorer
     from monitor.service import MonitorService
-    from monitor.sources.base import Source
+    from monitor.sources.base import Source, StreamSource
     from monitor.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -108,13 +108,14 @@ class HttpConnections:
         self.factchecks = factchecks  # the risk gate's debunks, filled by the fact-check feeds
         self._given = list(sources) if sources is not None else None
         self._session: aiohttp.ClientSession | None = None
+        self._streams: list[StreamSource] = []  # sources holding a connection open: closed first
         self._replay: ReplayServer | None = None
 
     async def open(self) -> Connected:
         import aiohttp
 
         from monitor.api import Connected
-        from monitor.sources import build_sources
+        from monitor.sources import StreamSource, build_sources
         from monitor.sources.http import HttpFetcher
 
         try:
@@ -130,6 +131,7 @@ class HttpConnections:
                     factchecks=self.factchecks,
                     factcheck_sink=self.storage,
                 )
+            self._streams = [s for s in sources if isinstance(s, StreamSource)]
             self._session = aiohttp.ClientSession(headers={"User-Agent": self.settings.http.user_agent})
         except BaseException:
             await self.close()
@@ -138,6 +140,12 @@ class HttpConnections:
         return Connected(sources=sources, fetcher=fetcher, session=self._session, notices=notices)
 
     async def close(self) -> None:
+        streams, self._streams = self._streams, []
+        for stream in streams:
+            try:
+                await stream.close()
+            except Exception:
+                log.exception("closing the %s stream failed", stream.name)
         if self._session is not None:
             await self._session.close()
             self._session = None

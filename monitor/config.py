@@ -160,6 +160,42 @@ class BlueskySettings(SourceSettings):
     """The `[sources.bluesky]` section (only the common source settings)."""
 
 
+class JetstreamSettings(SourceSettings):
+    """The `[sources.jetstream]` section: bursts Onda finds itself in the Bluesky Jetstream firehose."""
+
+    enabled: bool = False
+    """Off by default: a websocket open all the time (the offline replay turns it on)."""
+    interval_s: float = Field(default=60.0, gt=0)
+    """How often the bursts found so far go through the pipeline."""
+    urls: list[str] = Field(
+        default_factory=lambda: [
+            "wss://jetstream1.us-east.bsky.network/subscribe",
+            "wss://jetstream2.us-east.bsky.network/subscribe",
+            "wss://jetstream1.us-west.bsky.network/subscribe",
+            "wss://jetstream2.us-west.bsky.network/subscribe",
+        ]
+    )
+    """Jetstream instances, tried in turn (failover); `url` set puts one instance in their place."""
+    langs: list[str] = Field(default_factory=lambda: ["it", "en"])
+    """Post languages watched (the post's own `langs` tags); empty = every language."""
+    bucket_s: float = Field(default=60.0, ge=1)
+    """Width of one counting bucket: a story is reported at the end of the bucket it burst in."""
+    min_authors: int = Field(default=5, ge=2)
+    """Distinct accounts needed in one bucket (one account posting 50 times is not a trend)."""
+    z_score: float = Field(default=3.0, gt=0)
+    min_ratio: float = Field(default=3.0, ge=1)
+    """A key's count in a bucket must be this many times its usual count (EWMA)."""
+    warmup_buckets: int = Field(default=5, ge=0)
+    """Buckets watched before anything is reported, while the usual counts settle."""
+    max_keys: int = Field(default=20_000, ge=100)
+    """Keys (hashtags, phrases, words, links) tracked at most: the memory cap."""
+    rewind_s: float = Field(default=5.0, ge=0)
+    """On reconnect, resume this long before the last event seen (duplicates are dropped)."""
+    idle_timeout_s: float = Field(default=30.0, gt=0)
+    catchup_timeout_s: float = Field(default=20.0, gt=0)
+    """The first poll waits at most this long for the stream to catch up with the present."""
+
+
 class KeyedSourceSettings(SourceSettings):
     """A source that needs an API key (YouTube): off unless enabled."""
 
@@ -177,6 +213,7 @@ class SourcesSettings(Section):
     mastodon: MastodonSettings = Field(default_factory=MastodonSettings)
     bluesky: BlueskySettings = Field(default_factory=BlueskySettings)
     youtube: KeyedSourceSettings = Field(default_factory=KeyedSourceSettings)
+    jetstream: JetstreamSettings = Field(default_factory=JetstreamSettings)
     jitter: float = Field(default=0.1, ge=0, le=0.5)
     """Random +/- share of each interval, so sources do not all fire at once."""
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)

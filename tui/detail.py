@@ -19,7 +19,7 @@ from monitor.models import Trend, Verdict
 from tui.marks import MARK_WORDS
 from tui.messages import GiveFeedback
 from tui.state import DashboardState
-from tui.text import age, momentum_arrow, safe, sparkline, summary, trend_counts, when
+from tui.text import age, found_line, momentum_arrow, safe, sparkline, summary, trend_counts, when
 
 VERDICT_STYLE = {"fit": "bold green", "off_brand": "yellow", "risky": "bold white on red"}
 LEVEL_STYLE = {"none": "dim", "low": "yellow", "medium": "bold yellow", "high": "bold red"}
@@ -148,6 +148,7 @@ class DetailScreen(Screen[None]):
             (f"  {' '.join(str(c) for c in counts[-12:])}", "dim"),
             ("  age ", "dim"),
             age(trend.first_seen, now),
+            found_line(trend, now) or "",
         )
         self.query_one("#d-meta", Static).update(meta)
         self.query_one("#d-breakdown", Static).update(

@@ -21,7 +21,7 @@ from tui.marks import MARK_WORDS
 from tui.messages import GiveFeedback, OpenDetail, TrendSeen
 from tui.state import DashboardState, Entry
 from tui.tables import ColumnSpec, Row, column_widths, fill, selected_key, set_columns
-from tui.text import age, momentum_arrow, safe, sparkline, trend_counts
+from tui.text import FOUND_MARK, age, found_by_onda, momentum_arrow, safe, sparkline, trend_counts
 
 OPP_COLUMNS: list[ColumnSpec] = [
     ("title", "Trend", None, 3),
@@ -58,8 +58,9 @@ def mark_tag(mark: Mark | None) -> Text:
 
 
 def titled(trend: Trend, mark: Mark | None, style: str, width: int, prefix: Text | None = None) -> Text:
-    """Title cell: optional prefix, the mark, then the display title cut to what is left of `width`."""
-    head = Text.assemble(prefix or "", mark_tag(mark))
+    """Title cell: optional prefix, ◆ when Onda found the story itself, the mark, then the display title cut to fit."""
+    found = Text(FOUND_MARK, style="bold magenta") if found_by_onda(trend) else ""
+    head = Text.assemble(prefix or "", found, mark_tag(mark))
     return Text.assemble(head, safe(display_title(trend), style, max(width - head.cell_len, 1)))
 
 

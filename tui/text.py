@@ -20,6 +20,30 @@ from monitor.text import clean_text
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 MAX_TEXT = 2000
+FOUND_BY_ONDA = {"jetstream": "Bluesky"}  # sources in which Onda finds stories itself (bursts), by network
+FOUND_MARK = "◆ "
+
+
+def found_by_onda(trend: Trend) -> str | None:
+    """The network on which Onda itself found the story, before any trend list had it; None otherwise."""
+    return FOUND_BY_ONDA.get(trend.sources[0]) if trend.sources else None
+
+
+def found_line(trend: Trend, now: datetime) -> Text | None:
+    """The detail's "found by Onda" line: the network, when, and the lists that had the story only later."""
+    network = found_by_onda(trend)
+    if network is None:
+        return None
+    line = Text.assemble(
+        (f"\n{FOUND_MARK}", "bold magenta"),
+        (f"found by Onda on {network}", "bold"),
+        f" at {when(trend.first_seen, now)}",
+    )
+    later = list(dict.fromkeys(trend.sources[1:]))
+    if later:
+        line.append(", before ", style="dim")
+        line.append_text(safe(", ".join(later), "", 300))
+    return line
 
 
 def safe(value: object, style: str = "", limit: int = MAX_TEXT) -> Text:

@@ -19,6 +19,7 @@ WIKIMEDIA_TOP_PATH = "/api/rest_v1/metrics/pageviews/top"
 MASTODON_TAGS_PATH = "/api/v1/trends/tags"
 MASTODON_LINKS_PATH = "/api/v1/trends/links"
 BLUESKY_PATH = "/xrpc/app.bsky.unspecced.getTrendingTopics"
+JETSTREAM_PATH = "/subscribe"  # a websocket replaying a recorded Jetstream hour
 
 
 def offline_settings(settings: Settings, base_url: str) -> Settings:
@@ -34,6 +35,8 @@ def offline_settings(settings: Settings, base_url: str) -> Settings:
     src.bluesky.url = base + BLUESKY_PATH
     src.rss.feeds = [base + p for p in OFFLINE_FEEDS]
     src.youtube.enabled = False
+    src.jetstream.enabled = True
+    src.jetstream.url = base + JETSTREAM_PATH
     s.risk.factcheck_feeds = [base + p for p in FACTCHECK_FEEDS]
     s.source_file = settings.source_file
     return s
@@ -53,6 +56,7 @@ __all__ = [
     "FACTCHECK_FEEDS",
     "GDELT_PATH",
     "GOOGLE_TRENDS_PATH",
+    "JETSTREAM_PATH",
     "MASTODON_LINKS_PATH",
     "MASTODON_TAGS_PATH",
     "OFFLINE_FEEDS",

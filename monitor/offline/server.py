@@ -1,26 +1,35 @@
 """ReplayServer: serves the bundled snapshots on 127.0.0.1 at the paths the real sources use.
 
 Snapshots are templates: `{{OFFSET|FORMAT}}` placeholders (OFFSET like `-35m`, `-2h`,
-`-1d`, `0`; FORMAT one of rfc822, rfc822pt, gdelt, iso, day, Y, m, d) are rendered
+`-1d`, `0`; FORMAT one of rfc822, rfc822pt, gdelt, iso, us, day, Y, m, d) are rendered
 once at start relative to "now", so the replay looks like today and ETags stay
 stable while the server runs (pollers then get 304 Not Modified, as in real life).
+
+`JETSTREAM_PATH` is a websocket like Bluesky's Jetstream `/subscribe`: it sends the recorded hour
+(`jetstream_hour.jsonl`, one event per line; only the `wantedCollections`, and from `cursor` on
+when given), then an `account` event every few seconds (the real stream is never silent) until the
+client leaves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from importlib import resources
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from monitor.offline import (
     BLUESKY_PATH,
     GDELT_PATH,
     GOOGLE_TRENDS_PATH,
+    JETSTREAM_PATH,
     MASTODON_LINKS_PATH,
     MASTODON_TAGS_PATH,
     WIKIMEDIA_TOP_PATH,
@@ -50,6 +59,9 @@ STATIC_ROUTES: dict[str, tuple[str, str]] = {
     "/factcheck/open.xml": ("factcheck_open.xml", RSS),
 }
 WIKIMEDIA_FILE = "wikimedia_top_it.json"
+JETSTREAM_FILE = "jetstream_hour.jsonl"
+JETSTREAM_KEEPALIVE_S = 5.0
+REPLAY_DID = "did:plc:ondaofflinereplay"
 WIKIMEDIA_404 = (
     '{"type":"about:blank","title":"Not Found","method":"get","detail":"The date(s) you used are valid, but we '
     "either do not have data for those date(s), or the project you asked for is not loaded yet. Please check "
@@ -84,6 +96,8 @@ def render_template(text: str, now: datetime) -> str:
             return f"{t:%Y%m%dT%H%M%SZ}"
         if fmt == "iso":
             return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        if fmt == "us":
+            return str(int(t.timestamp()) * 1_000_000)
         if fmt == "day":
             midnight = datetime(t.year, t.month, t.day, tzinfo=UTC)
             return str(int(midnight.timestamp()))
@@ -107,8 +121,32 @@ def snapshot_names() -> list[str]:
     return sorted(
         p.name
         for p in resources.files("monitor.offline.snapshots").iterdir()
-        if p.name.endswith((".json", ".xml", ".rss"))
+        if p.name.endswith((".json", ".jsonl", ".xml", ".rss"))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """One recorded Jetstream event: its time, collection (None: not a commit) and the frame sent."""
+
+    time_us: int
+    collection: str | None
+    line: str
+
+
+def _events(text: str) -> list[_Event]:
+    """A rendered recording, one JSON event per line, in time order (the microseconds of a line keep its place)."""
+    events: list[_Event] = []
+    for n, line in enumerate(text.splitlines()):
+        if not line.strip():
+            continue
+        event = json.loads(line)
+        commit = event.get("commit")
+        event["time_us"] += n  # distinct, increasing times, as a real stream has
+        collection = commit.get("collection") if isinstance(commit, dict) else None
+        events.append(_Event(event["time_us"], collection, json.dumps(event, ensure_ascii=False)))
+    events.sort(key=lambda e: e.time_us)
+    return events
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +170,8 @@ class ReplayServer:
         self._now = now or (lambda: datetime.now(UTC))
         self._runner: web.AppRunner | None = None
         self._payloads: dict[str, _Payload] = {}
+        self._jetstream: list[_Event] = []
+        self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
         self._start: datetime | None = None
         self.base_url = ""
         self.requests: list[str] = []  # paths served, for tests and `--offline` diagnostics
@@ -144,6 +184,9 @@ class ReplayServer:
             path: _payload(render_template(snapshot_text(name), now), ctype)
             for path, (name, ctype) in STATIC_ROUTES.items()
         }
+        # Relative to the minute: the recorded posts fall in the same 60-second buckets whenever the replay starts.
+        minute = now.replace(second=0, microsecond=0)
+        self._jetstream = _events(render_template(snapshot_text(JETSTREAM_FILE), minute))
 
     def _respond(self, request: web.Request, payload: _Payload) -> web.Response:
         self.requests.append(request.path)
@@ -184,11 +227,53 @@ class ReplayServer:
             self._payloads[key] = _payload(body, JSON)
         return self._respond(request, self._payloads[key])
 
+    async def _subscribe(self, request: web.Request) -> web.StreamResponse:
+        """The Jetstream websocket: the recording from `cursor`, only the wanted collections, then quiet."""
+        self.requests.append(request.path)
+        wanted = set(request.query.getall("wantedCollections", []))
+        cursor = request.query.get("cursor", "")
+        start = int(cursor) if cursor.isdigit() else 0
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        for event in self._jetstream:
+            if event.time_us >= start and (not wanted or event.collection is None or event.collection in wanted):
+                await ws.send_str(event.line)
+        keepalive = asyncio.create_task(self._account_events(ws))
+        try:
+            async for _ in ws:  # the client sends nothing; wait until it (or the server) closes
+                pass
+        finally:
+            keepalive.cancel()
+        return ws
+
+    async def _account_events(self, ws: web.WebSocketResponse) -> None:
+        """After the recording, an `account` event now and then every few seconds: the real stream is live and never silent."""
+        while not ws.closed:
+            time_us = int(self._now().timestamp() * 1e6)
+            event = {
+                "did": REPLAY_DID,
+                "time_us": time_us,
+                "kind": "account",
+                "account": {"active": True, "did": REPLAY_DID},
+            }
+            try:
+                await ws.send_str(json.dumps(event))
+            except ConnectionError:
+                return
+            await asyncio.sleep(JETSTREAM_KEEPALIVE_S)
+
+    async def _close_sockets(self, app: web.Application) -> None:
+        for ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
     def make_app(self) -> web.Application:
         self._render_all()
         app = web.Application()
         for path in STATIC_ROUTES:
             app.router.add_get(path, self._static)
+        app.router.add_get(JETSTREAM_PATH, self._subscribe)
+        app.on_shutdown.append(self._close_sockets)
         app.router.add_get(WIKIMEDIA_TOP_PATH + r"/{project}/{access}/{y:\d{4}}/{m:\d{2}}/{d:\d{2}}", self._wikimedia)
         return app
 

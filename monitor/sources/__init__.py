@@ -34,6 +34,7 @@ from monitor.sources.base import (
     Source,
     SourceBuild,
     SourceError,
+    StreamSource,
 )
 from monitor.sources.http import FetchResult, HttpCache, HttpFetcher, MemoryHttpCache
 
@@ -54,6 +55,7 @@ __all__ = [
     "SourceBuild",
     "SourceError",
     "SourceFactory",
+    "StreamSource",
     "available",
     "build_sources",
     "discover_plugins",
@@ -119,6 +121,11 @@ _REGISTRY: dict[str, Registration] = {
     "youtube": Registration(
         _adapter("youtube", "YouTubeSource"), lambda b: b.settings.sources.youtube.enabled, offline=False
     ),  # needs a key
+    "jetstream": Registration(  # a stream: the offline replay serves a recorded one, so it runs there even when off
+        _adapter("jetstream", "JetstreamSource"),
+        lambda b: b.settings.sources.jetstream.enabled or b.base_url is not None,
+        offline=True,
+    ),
     "factchecks": Registration(
         _factchecks, lambda b: b.factchecks is not None and bool(b.settings.risk.factcheck_feeds), offline=True
     ),

@@ -100,6 +100,16 @@ class Source(Protocol):
 
 
 @runtime_checkable
+class StreamSource(Source, Protocol):
+    """A source that keeps a connection open between polls (Jetstream); the connections close it on stop.
+
+    Its `poll` hands over what the stream found since the last poll (NotModified when nothing).
+    """
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
 class RiskEvidenceSource(Source, Protocol):
     """A source that feeds the risk gate instead of (or besides) yielding trends (the fact-check feeds).
 

@@ -13,7 +13,7 @@ from monitor.config import Settings
 from monitor.offline import FACTCHECK_FEEDS, OFFLINE_FEEDS, offline_settings
 from monitor.offline.server import ReplayServer, render_template, snapshot_names, snapshot_text
 from monitor.sources import build_sources
-from monitor.sources.base import NotModified, PollContext
+from monitor.sources.base import NotModified, PollContext, StreamSource
 from monitor.sources.http import HttpFetcher
 from monitor.sources.rss import RssSource
 
@@ -57,8 +57,10 @@ async def test_all_snapshots_through_the_real_pollers(replay: ReplayServer) -> N
             assert got, source.name
             assert not getattr(source, "last_errors", {}), source.name
             items.extend(got)
-            with pytest.raises(NotModified):  # ETag round trip against the replay server
+            with pytest.raises(NotModified):  # ETag round trip against the replay server (a stream: nothing new)
                 await source.poll(ctx)
+            if isinstance(source, StreamSource):
+                await source.close()
     per_source = Counter(i.source for i in items)
     assert len(per_source) >= 5
     assert per_source["google_trends"] >= 15

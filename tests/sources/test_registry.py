@@ -29,7 +29,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_available_lists_the_built_ins() -> None:
-    assert available() == ["bluesky", "factchecks", "gdelt", "google_trends", "mastodon", "rss", "wikipedia", "youtube"]
+    assert available() == [
+        "bluesky",
+        "factchecks",
+        "gdelt",
+        "google_trends",
+        "jetstream",
+        "mastodon",
+        "rss",
+        "wikipedia",
+        "youtube",
+    ]
 
 
 def test_default_build_has_the_enabled_sources_and_no_youtube(monkeypatch: pytest.MonkeyPatch) -> None:
