@@ -252,6 +252,7 @@ class Trend:
     traffic: int | None = None
     momentum: float = 0.0  # new mentions per hour, recent window
     mentions: list[tuple[datetime, int]] = field(default_factory=list)  # (bucket start, count)
+    joined: dict[str, datetime] = field(default_factory=dict)  # source -> when it first had the story
 
     @property
     def corroboration(self) -> int:

@@ -49,6 +49,7 @@ def snapshot(trend: Trend) -> Trend:
         urls=list(trend.urls),
         sources=list(trend.sources),
         mentions=list(trend.mentions),
+        joined=dict(trend.joined),
     )
 
 

@@ -418,6 +418,7 @@ class Storage:
             "traffic": trend.traffic,
             "momentum": trend.momentum,
             "mentions": [(iso_or_none(t), n) for t, n in trend.mentions],
+            "joined": {source: at.isoformat() for source, at in trend.joined.items()},
         }
         with self.transaction():
             self._write(
@@ -450,6 +451,7 @@ class Storage:
             traffic=data.get("traffic"),
             momentum=float(data.get("momentum", 0.0)),
             mentions=[(datetime.fromisoformat(t), int(n)) for t, n in data.get("mentions", [])],
+            joined={str(s): datetime.fromisoformat(at) for s, at in data.get("joined", {}).items()},
         )
 
     def get_trend(self, trend_id: str) -> Trend | None:

@@ -29,20 +29,38 @@ def found_by_onda(trend: Trend) -> str | None:
     return FOUND_BY_ONDA.get(trend.sources[0]) if trend.sources else None
 
 
+SOURCE_LABELS = {"google_trends": "Google Trends", "gdelt": "GDELT", "wikipedia": "Wikipedia", "rss": "the news feeds"}
+
+
+def source_label(source: str) -> str:
+    """A source's name for people ("Google Trends"); unknown ones (plugins, `rss:host/path`) as they are."""
+    return SOURCE_LABELS.get(source, source.replace("_", " ").capitalize() if source.islower() else source)
+
+
 def found_line(trend: Trend, now: datetime) -> Text | None:
-    """The detail's "found by Onda" line: the network, when, and the lists that had the story only later."""
+    """The detail's "found by Onda" line: the network, when, and how long before each list had the story.
+
+    "found by Onda on Bluesky at 10:02, 12 min before Google Trends, 25 min before GDELT"; a source whose
+    first sighting is unknown (a trend stored before Onda kept them) is named without the lead.
+    """
     network = found_by_onda(trend)
     if network is None:
         return None
+    found_at = trend.joined.get(trend.sources[0], trend.first_seen)
     line = Text.assemble(
         (f"\n{FOUND_MARK}", "bold magenta"),
         (f"found by Onda on {network}", "bold"),
-        f" at {when(trend.first_seen, now)}",
+        f" at {when(found_at, now)}",
     )
-    later = list(dict.fromkeys(trend.sources[1:]))
-    if later:
-        line.append(", before ", style="dim")
-        line.append_text(safe(", ".join(later), "", 300))
+    leads: list[str] = []
+    for source in dict.fromkeys(trend.sources[1:]):
+        at = trend.joined.get(source)
+        minutes = round((at - found_at).total_seconds() / 60) if at is not None else None
+        lead = f"{minutes} min before" if minutes is not None and minutes >= 1 else "before"
+        leads.append(f"{lead} {source_label(source)}")
+    if leads:
+        line.append(", ", style="dim")
+        line.append_text(safe(", ".join(leads), "", 300))
     return line
 
 

@@ -174,6 +174,8 @@ class Clusterer:
         for source in stored.sources:
             if source not in trend.sources:
                 trend.sources.append(source)
+        for source, at in stored.joined.items():
+            trend.joined[source] = min(at, trend.joined.get(source, at))
         for text in stored.context:
             low = canonical_text(text).lower()
             if low not in cluster.context_norm and len(trend.context) < MAX_TREND_HEADLINES:
@@ -417,6 +419,7 @@ class Clusterer:
             have.add(info.norm.lower())
         if item.source not in trend.sources:
             trend.sources.append(item.source)
+        trend.joined.setdefault(item.source, now)
         for text in ([p.title] if p.title.lower() != trend.title.lower() else []) + p.context:
             low = text.lower()
             if low not in cluster.context_norm and len(trend.context) < MAX_TREND_HEADLINES:

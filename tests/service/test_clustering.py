@@ -283,6 +283,7 @@ def test_workers_sharing_a_store_keep_one_row_per_story(real_embedder, clock, an
         assert joined.id == first.id
         assert not joined_new
         assert set(joined.sources) == {"rss", "gdelt"}
+        assert joined.joined["gdelt"] - joined.joined["rss"] == timedelta(minutes=5)  # who had it first, and by how much
         store_b.save_trend(joined)
 
         # A later learns what B added to the row; a re-poll of A's own item costs no new story.
@@ -292,6 +293,7 @@ def test_workers_sharing_a_store_keep_one_row_per_story(real_embedder, clock, an
         assert set(held.sources) == {"rss", "gdelt"}
         assert "https://gdelt.example/s" in held.urls
         assert held.last_seen == joined.last_seen
+        assert held.joined == joined.joined  # each source's first sighting travels through the store
         assert worker_a.sync(store_a.recent_trends()) == 0  # nothing newer: nothing changes
         assert len(worker_a) == len(worker_b) == 1
 

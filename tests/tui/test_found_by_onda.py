@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from fake_service import make_trend
 
@@ -21,5 +22,14 @@ def test_a_story_first_seen_in_the_stream_is_marked() -> None:
     assert titled(late, None, "", 60).plain.startswith("Sanremo")
     line = found_line(found, NOW)
     assert line is not None
-    assert "found by Onda on Bluesky at" in line.plain and line.plain.endswith("before google_trends, rss")
+    assert "found by Onda on Bluesky at" in line.plain and line.plain.endswith("before Google Trends, before the news feeds")
     assert found_line(late, NOW) is None
+
+    # With each source's first sighting kept on the trend, the detail says by how much Onda was first.
+    timed = replace(
+        found,
+        joined={"jetstream": NOW - timedelta(minutes=30), "google_trends": NOW - timedelta(minutes=18)},
+    )  # rss: first sighting unknown (a trend stored before Onda kept them)
+    line = found_line(timed, NOW)
+    assert line is not None
+    assert line.plain.endswith("12 min before Google Trends, before the news feeds")
