@@ -257,6 +257,7 @@ def check_polls(drill: Drill, kills: list[tuple[float, str]], workers: list[str]
     per_worker = Counter(who for _, _, who in drill.polls)
     return {
         "polls": len(drill.polls),
+        "polls_per_source": dict(Counter(source for _, source, _ in drill.polls)),
         "polls_per_worker": {w: per_worker.get(w, 0) for w in workers},
         "overlapping_polls": overlaps,
         "takeover_s_max": round(max(takeovers), 1) if takeovers else None,
@@ -323,6 +324,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "workers": args.workers,
         "minutes": args.minutes,
         "kills": len(kills),
+        "stories_published": int(drill.now() // 5) + 1,
         "outbox_rows": len(rows),
         "outbox_status": dict(status),
         "slack_posts": len(drill.slack),
