@@ -8,11 +8,11 @@ change notifications, and turning the driver's errors into `BackendError` (which
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from threading import Event
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 
 class StorageError(Exception):
@@ -120,11 +120,30 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+_PASSWORD_PARAM = re.compile(r"(?i)(password=)[^&;#\s]*")
+
+
 def redact(url: str) -> str:
-    """`url` with its password replaced by *** (postgresql://user:***@host:5432/db); other text unchanged."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """`url` with its password replaced by *** (postgresql://user:***@host:5432/db); other text unchanged.
+
+    Not parsed as a URL (libpq accepts what urlsplit does not, e.g. an unencoded '#' or '/' in the
+    password): everything between '://' and the last '@' becomes `user:***`, and a `password=`
+    parameter is masked too.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        rest = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+        url = f"{scheme}://{rest}"
+    return _PASSWORD_PARAM.sub(r"\1***", url)
+
+
+def password_of(url: str) -> str:
+    """The password a store URL carries (in the user part or as a `password=` parameter); '' when none."""
+    found = _PASSWORD_PARAM.search(url)
+    if found is not None:
+        return url[found.end(1) : found.end()]
+    _, sep, rest = url.partition("://")
+    userinfo = rest.rpartition("@")[0] if sep and "@" in rest else ""
+    return userinfo.split(":", 1)[1] if ":" in userinfo else ""

@@ -21,12 +21,11 @@ from contextlib import contextmanager
 from functools import lru_cache
 from threading import Event
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql as pgsql
 
-from monitor.db.base import BackendError, StorageError, redact
+from monitor.db.base import BackendError, StorageError, password_of, redact
 
 MIGRATION_LOCK = 0x0_0D_A5_C4E3A  # pg_advisory_xact_lock key of Onda's schema changes
 _DDL_TYPES = (
@@ -99,7 +98,7 @@ class PostgresBackend:
     def __init__(self, url: str, *, connect_timeout_s: int = 10) -> None:
         self.label = redact(url)
         self._url = url
-        self._secret = urlsplit(url).password or ""
+        self._secret = password_of(url)
         self._timeout = connect_timeout_s
         self._depth = 0
         self._closed = False

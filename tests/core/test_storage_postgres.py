@@ -46,6 +46,20 @@ def test_ddl_types_are_translated_for_postgres() -> None:
 def test_a_url_is_shown_with_its_password_redacted() -> None:
     assert redact("postgresql://onda:s3cret@db.example:5432/onda") == "postgresql://onda:***@db.example:5432/onda"
     assert redact("postgresql://onda@db.example/onda") == "postgresql://onda@db.example/onda"
+    # What libpq accepts and a URL parser does not: an unencoded '#' or '/' in it, or a password= parameter.
+    assert redact("postgresql://anna:pa#ss/w@db:5432/onda") == "postgresql://anna:***@db:5432/onda"
+    assert redact("postgresql://anna@db/onda?password=s3cret&sslmode=require") == (
+        "postgresql://anna@db/onda?password=***&sslmode=require"
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://onda:pa#ss@127.0.0.1:1/onda", "postgresql://onda@127.0.0.1:1/onda?password=pa%23ss"]
+)
+def test_no_form_of_the_password_reaches_the_error(url: str) -> None:
+    with pytest.raises(StorageError) as info:
+        Storage(url)
+    assert "pa#ss" not in str(info.value) and "pa%23ss" not in str(info.value) and "***" in str(info.value)
 
 
 def test_unreachable_server_is_a_storage_error_without_the_password() -> None:
