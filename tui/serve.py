@@ -61,6 +61,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def clean_origin(origin: str | None) -> str:
+    return "".join(ch for ch in (origin or "") if ch.isprintable())[:100]
+
+
 def no_auth_warning(host: str, port: int) -> str:
     return (
         f"onda: warning: serving on {host}:{port}, reachable from other machines; the dashboard has no"
@@ -69,12 +73,41 @@ def no_auth_warning(host: str, port: int) -> str:
     )
 
 
+def allowed_origins(public_url: str, host: str, port: int) -> set[str]:
+    """The page origins whose websocket may drive a dashboard: the public URL's, and this machine's names."""
+    scheme, _, rest = public_url.partition("://")
+    origins = {f"{scheme}://{rest.split('/', 1)[0]}".lower()}
+    if is_loopback(host) or host in ("0.0.0.0", "::", ""):
+        origins |= {f"http://{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")}
+    else:
+        origins.add(f"http://{host}:{port}".lower())
+    return origins
+
+
+def origin_allowed(origin: str | None, allowed: set[str]) -> bool:
+    """Whether a websocket with this `Origin` may start a session (one from another site may not).
+
+    A browser always sends `Origin`, and another site's page would drive the dashboard with the user's
+    access. No header = not a browser, which could send any header anyway.
+    """
+    return origin is None or origin.rstrip("/").lower() in allowed
+
+
 class SessionServer(Server):
-    """textual-serve's Server that ends its browser sessions (and so their dashboards) when it stops."""
+    """textual-serve's Server that refuses other sites' websockets and ends its sessions when it stops."""
 
     def __init__(self, command: str, *, host: str, port: int, title: str, public_url: str | None) -> None:
         super().__init__(command, host=host, port=port, title=title, public_url=public_url)
         self.sessions: dict[web.WebSocketResponse, asyncio.subprocess.Process] = {}
+        self.origins = allowed_origins(self.public_url, host, port)
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """Any web page may open a websocket to 127.0.0.1: only the dashboard's own page gets a session."""
+        origin = request.headers.get("Origin")
+        if not origin_allowed(origin, self.origins):
+            sys.stderr.write(f"onda: refused a dashboard session from another site ({clean_origin(origin)})\n")
+            raise web.HTTPForbidden(text="this dashboard only accepts its own page")
+        return await super().handle_websocket(request)
 
     async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
         # Runs for the life of one session; when it returns, textual-serve tells the dashboard to quit.

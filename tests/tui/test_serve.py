@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from monitor.config import Settings
-from tui.serve import is_loopback, session_command, store_for_sessions
+from tui.serve import allowed_origins, is_loopback, origin_allowed, session_command, store_for_sessions
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,6 +58,17 @@ def test_a_store_url_reaches_the_sessions_by_environment_never_on_their_command_
     assert "s3cret" not in session_command(Settings(), offline=False, db=db_arg, brand=None)
     assert store_for_sessions("/data/onda.db") == ("/data/onda.db", {})  # a path stays a plain --db
     assert store_for_sessions(None) == (None, {})
+
+
+def test_only_the_dashboards_own_page_may_open_a_session() -> None:
+    local = allowed_origins("http://127.0.0.1:8000", "127.0.0.1", 8000)
+    assert origin_allowed("http://127.0.0.1:8000", local) and origin_allowed("http://localhost:8000/", local)
+    assert not origin_allowed("https://evil.example", local)
+    assert not origin_allowed("http://127.0.0.1:9999", local)  # another local service's page
+    proxied = allowed_origins("https://onda.example.com", "127.0.0.1", 8000)
+    assert origin_allowed("https://ONDA.example.com", proxied)
+    assert not origin_allowed("https://onda.example.com.evil.example", proxied)
+    assert origin_allowed(None, proxied)  # not a browser: a header proves nothing there
 
 
 def test_without_a_config_file_or_options_the_session_finds_the_same_defaults() -> None:
@@ -174,7 +185,14 @@ async def test_onda_serve_offline_serves_the_page_runs_a_dashboard_per_session_a
         assert "<div>Onda</div>" in page  # the app's title on the loading screen
         assert 'data-session-websocket-url="wss://onda.example.test/ws"' in page  # --public-url
 
-        async with session.ws_connect(f"http://127.0.0.1:{port}/ws?width=120&height=36") as ws:
+        # Another site's page cannot drive the dashboard (browsers let any page open a websocket to 127.0.0.1).
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(f"http://127.0.0.1:{port}/ws", headers={"Origin": "https://evil.example"})
+        assert refused.value.status == 403
+        assert descendants(server.pid) == []  # no dashboard was started for it
+
+        own_page = {"Origin": "https://onda.example.test"}  # the --public-url page
+        async with session.ws_connect(f"http://127.0.0.1:{port}/ws?width=120&height=36", headers=own_page) as ws:
             screen = b""
             deadline = time.monotonic() + 120
             while b"Onda" not in screen:  # the dashboard's header, drawn by its first frames
