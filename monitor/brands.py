@@ -6,10 +6,11 @@ of what changed and, once a service has re-scored it, the re-score diff.
 
 Where brands come from (one rule):
 
-- A brand file in the config (`[brand] files`) is imported into the store when the service is built,
-  if the file's text changed since it was last imported from there (or the store does not hold the
-  brand yet). A file nobody touched never overwrites a newer version in the store (an edit made in
-  another dashboard, or `onda brand import`).
+- A brand file in the config (`[brand] files`) is imported into the store when the service is built
+  if its text is new to the store: never when it is the text of a version the brand already had. So a
+  file nobody touched (on any machine: each has its own copy) never overwrites a newer version in the
+  store (an edit made in another dashboard, or `onda brand import`); `onda brand import FILE` brings
+  an old text back on purpose.
 - The store is what the service scores with: the configured brands (their stored version, keeping the
   file path so the DNA screen still writes the file), then every other brand in the store.
 - An edit in the DNA screen is stored as a new version (with history) and still written to its file
@@ -22,7 +23,6 @@ another process changed, the same way as after a local edit.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,10 +35,6 @@ from monitor.models import StoredBrand
 from monitor.storage import Storage
 
 _WRITE_ATTEMPTS = 5  # another process writing the same brand at the same moment: read again and retry
-
-
-def text_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def change_summary(before: BrandDNA | None, after: BrandDNA) -> str:
@@ -110,9 +106,7 @@ class BrandBook:
         """Store an edited brand: `file_text` when its file was just written, else the stored text edited."""
         if file_text is None:
             return self._store(brand, lambda old: brand_text(brand, old, f"brand {brand.name!r}"))
-        saved = self._store(brand, lambda _old: file_text)
-        self.storage.set_brand_file_digest(brand.name, text_digest(file_text))  # the file holds this version
-        return saved
+        return self._store(brand, lambda _old: file_text)
 
     def _store(self, brand: BrandDNA, text_for: Callable[[str | None], str]) -> Saved:
         """Write a new version unless the text is the stored one; retries when another process won the race."""
@@ -137,18 +131,17 @@ class BrandBook:
     def sync_files(self, paths: Sequence[Path]) -> list[BrandDNA]:
         """The brands a service scores, configured files first, then the brands only the store holds.
 
-        A file is imported when its text changed since it was last imported from there. Raises
-        BrandFileError for a bad file.
+        A file is imported when its text is new to the store: never a version the brand already had, so
+        a machine whose copy of the file nobody touched does not undo a colleague's later save when it
+        restarts (`onda brand import FILE` brings an old text back on purpose). Raises BrandFileError for
+        a bad file.
         """
         brands: list[BrandDNA] = []
         for path in paths:
             text = _read(path)
             brand = parse_brand_text(text, str(path))
-            digest = text_digest(text)
-            stored = self.storage.get_brand(brand.name)
-            if stored is None or stored.file_digest != digest:
+            if not self.storage.brand_had_text(brand.name, text):
                 self.import_text(text, str(path))
-                self.storage.set_brand_file_digest(brand.name, digest)
             loaded = self.load(brand.name, path)
             brands.append(loaded[0] if loaded is not None else replace(brand, path=path))
         named = {b.name for b in brands}

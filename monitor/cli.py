@@ -177,7 +177,7 @@ def _brand_parser(sub: Any) -> None:
         "brand",
         help="brand DNA kept in the store: import, export, history",
         description="The store keeps each brand's DNA with its history; running dashboards and workers re-score "
-        "when it changes. A configured brand file is imported at start when it changed since its last import.",
+        "when it changes. A configured brand file is imported at start when its text is new to the store.",
     )
     _common(brand)
     brand_sub = brand.add_subparsers(dest="brand_command", required=True)

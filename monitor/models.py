@@ -351,8 +351,6 @@ class StoredBrand:
     version: int
     updated_at: datetime
     updated_by: str
-    file_digest: str | None = None
-    """Digest of the brand file's text when it was last imported from that file (None: never)."""
 
 
 @dataclass(frozen=True, slots=True)

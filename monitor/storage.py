@@ -208,8 +208,7 @@ MIGRATIONS: list[str] = [
         data TEXT NOT NULL,               -- JSON: the parsed [brand] table
         version INTEGER NOT NULL,         -- 1, 2, ...: one per change of the text
         updated_at TEXT NOT NULL,
-        updated_by TEXT NOT NULL,
-        file_digest TEXT                  -- digest of the brand file's text when it was last imported at start
+        updated_by TEXT NOT NULL
     );
     CREATE TABLE brand_history (
         brand TEXT NOT NULL,
@@ -872,9 +871,9 @@ class Storage:
             self._notify_change("brand")
         return version
 
-    def set_brand_file_digest(self, name: str, digest: str) -> None:
-        """Note which brand file text was last imported into `name` (no new version)."""
-        self._write("UPDATE brands SET file_digest=? WHERE name=?", (digest, name))
+    def brand_had_text(self, name: str, toml: str) -> bool:
+        """Whether `toml` is the text of any version `name` had (the current one included)."""
+        return bool(self._read("SELECT 1 FROM brand_history WHERE brand=? AND after=? LIMIT 1", (name, toml)))
 
     def record_brand_rescore(self, name: str, version: int, rescore: dict[str, Any]) -> bool:
         """Keep the re-score diff of a version; only the first service to re-score it records (True)."""
@@ -909,7 +908,6 @@ class Storage:
             version=int(row["version"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
             updated_by=row["updated_by"],
-            file_digest=row["file_digest"],
         )
 
 

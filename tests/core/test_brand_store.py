@@ -78,7 +78,7 @@ def test_bad_file_and_unknown_brand_are_one_line_errors(
     assert "no brand named 'Nope'" in capsys.readouterr().err
 
 
-def test_a_brand_file_is_imported_at_start_only_when_it_changed_since_its_last_import(tmp_path: Path) -> None:
+def test_a_brand_file_is_imported_at_start_only_when_its_text_is_new_to_the_store(tmp_path: Path) -> None:
     path = tmp_path / "acme.toml"
     path.write_text(BRAND, encoding="utf-8")
     with Storage(tmp_path / "onda.db") as db:
@@ -94,6 +94,18 @@ def test_a_brand_file_is_imported_at_start_only_when_it_changed_since_its_last_i
         [edited] = book.sync_files([path])
         assert edited.avoid == ("religion",) and db.brand_versions() == {"Acme": 3}
         assert book.sync_files([path]) == [edited] and db.brand_versions() == {"Acme": 3}
+        # Another machine's copy of the file, untouched since v1, restarts: it does not undo v2 or v3.
+        server_copy = tmp_path / "server" / "acme.toml"
+        server_copy.parent.mkdir()
+        server_copy.write_text(BRAND, encoding="utf-8")
+        [served] = book.sync_files([server_copy])
+        assert served.avoid == ("religion",) and db.brand_versions() == {"Acme": 3}
+        # ... while a save that rewrote the editor's file is not re-imported by the editor's next start
+        book.save_edit(edited.with_lists(avoid=["war"]), path.read_text("utf-8").replace('"religion"', '"war"'))
+        path.write_text(path.read_text("utf-8").replace('"religion"', '"war"'), "utf-8")
+        assert db.brand_versions() == {"Acme": 4}
+        [again] = book.sync_files([path])
+        assert again.avoid == ("war",) and db.brand_versions() == {"Acme": 4}
         # a brand only the store holds is scored too, after the configured ones
         book.import_text('[brand]\nname = "Beta"\ndna = ["bikes"]\n', "beta.toml")
         assert [b.name for b in book.sync_files([path])] == ["Acme", "Beta"]
