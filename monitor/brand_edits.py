@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from brand_dna.dna import BrandDNA, save_brand
@@ -32,7 +33,20 @@ log = logging.getLogger(__name__)
 class BrandEdits:
     """Stores and re-scores brand edits for one service; see the module docstring."""
 
-    def __init__(self, book: BrandBook, processor: TrendProcessor, bus: EventBus, *, rescore_limit: int) -> None:
+    def __init__(
+        self,
+        book: BrandBook,
+        processor: TrendProcessor,
+        bus: EventBus,
+        *,
+        rescore_limit: int,
+        versions: Mapping[str, int] | None = None,
+    ) -> None:
+        """`versions`: brand -> the stored version the service was built with (None: read them at start).
+
+        Given, a colleague's save landing between the build and the start is still re-scored.
+        """
+        self._built_with = dict(versions) if versions is not None else None
         self.book = book
         self.processor = processor
         self.bus = bus
@@ -42,8 +56,8 @@ class BrandEdits:
         self._lock = asyncio.Lock()  # one edit or reload at a time: an older version never lands after a newer one
 
     def start(self) -> None:
-        """Take the stored versions as the ones scored now (the service was built from them)."""
-        self._versions = self._stored_versions() or {}
+        """Take the versions the service was built with (else the stored ones) as the ones scored now."""
+        self._versions = dict(self._built_with) if self._built_with is not None else self._stored_versions() or {}
 
     def in_flight(self) -> list[asyncio.Task[None]]:
         """A reload of another process's edit still running (stop cancels it)."""

@@ -77,6 +77,8 @@ class BrandBook:
     def __init__(self, storage: Storage, user: str) -> None:
         self.storage = storage
         self.user = user
+        self.loaded: dict[str, int] = {}
+        """Brand -> the stored version `sync_files` returned (what a service built from it scores with)."""
 
     # -- reading ---------------------------------------------------------------------------------
     def versions(self) -> dict[str, int]:
@@ -143,11 +145,14 @@ class BrandBook:
             if not self.storage.brand_had_text(brand.name, text):
                 self.import_text(text, str(path))
             loaded = self.load(brand.name, path)
+            if loaded is not None:
+                self.loaded[brand.name] = loaded[1].version
             brands.append(loaded[0] if loaded is not None else replace(brand, path=path))
         named = {b.name for b in brands}
         for stored in self.storage.stored_brands():
             if stored.name not in named:
                 brands.append(parse_brand_text(stored.toml, f"stored brand {stored.name!r}"))
+                self.loaded[stored.name] = stored.version
         return brands
 
 

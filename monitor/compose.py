@@ -182,7 +182,8 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
     storage = open_storage(settings, db)
     try:
         # the configured files, imported into the store when they changed, then the store's other brands
-        brands = BrandBook(storage, settings.user_name()).sync_files(settings.brand_files())
+        book = BrandBook(storage, settings.user_name())
+        brands = book.sync_files(settings.brand_files())
         embedder = build_embedder(settings)
         gate = build_risk_gate(settings, embedder, storage.load_factchecks())
         scorer = build_scorer(settings, brands, embedder, gate)
@@ -195,6 +196,7 @@ def build_service(settings: Settings, *, offline: bool, db: str | None = None) -
             connections=HttpConnections(settings, storage, offline=offline, factchecks=gate.factchecks),
             alerts=alerts,
             credibility_dir=settings.credibility_dir(),
+            brand_versions=book.loaded,
         )
     except BaseException:
         storage.close()

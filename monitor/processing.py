@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ from monitor.storage import Storage, StorageError
 from monitor.text import ERROR_CHARS, clean_text
 
 log = logging.getLogger(__name__)
+
+PEER_LOOKBACK = timedelta(minutes=10)
+"""How far before the newest stored sighting a worker re-reads what others stored (commit delay, clock skew)."""
 
 
 def snapshot(trend: Trend) -> Trend:
@@ -227,14 +230,17 @@ class TrendProcessor:
         The clusterer takes them in before a poll is clustered, so one story stays one row whichever
         worker saw it first. A store that cannot be read gives none: clustering goes on with what we hold.
         """
-        since = self._peers_seen_at or (self.clock() - self.clusterer.config.window)
+        # Look back PEER_LOOKBACK before the newest sighting taken in: another worker stores a story seconds
+        # after it clustered it (scoring comes first), and hosts' clocks differ. Re-reading is harmless.
+        newest = self._peers_seen_at
+        since = newest - PEER_LOOKBACK if newest is not None else self.clock() - self.clusterer.config.window
         try:
             stored = self.storage.recent_trends(limit=RESTORE_LIMIT, since=since)
         except StorageError as exc:
             log.warning("could not read the trends other workers stored: %s", exc)
             return []
         if stored:
-            self._peers_seen_at = max(t.last_seen for t in stored)
+            self._peers_seen_at = max(newest or stored[0].last_seen, *(t.last_seen for t in stored))
         return stored
 
     def _ingest_snapshot(self, items: list[SourceItem], peers: Sequence[Trend] = ()) -> list[Job]:

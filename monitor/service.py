@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,10 +89,12 @@ class MonitorService:
         store_failure_limit_s: float = 60.0,
         credibility_dir: Path | None = None,
         user: str | None = None,
+        brand_versions: Mapping[str, int] | None = None,
     ) -> None:
         """`credibility_dir`: where the source-credibility lists live (None: the scorer has no risk gate).
 
         `user`: who marks stories and edits brands here (default: `settings.user_name()`).
+        `brand_versions`: the stored version of each brand the scorer was built with (None: read at start).
         """
         self.settings = settings
         self.storage = storage
@@ -120,7 +122,11 @@ class MonitorService:
             credibility_dir=credibility_dir,
         )
         self.brand_edits = BrandEdits(
-            BrandBook(storage, self.user), self.processor, self.events, rescore_limit=settings.tui.recent_rescore
+            BrandBook(storage, self.user),
+            self.processor,
+            self.events,
+            rescore_limit=settings.tui.recent_rescore,
+            versions=brand_versions,
         )
         self._runners: dict[str, SourceRunner] = {}
         self._scheduler: AsyncIOScheduler | None = None

@@ -41,7 +41,15 @@ class OnceSource:
 
 
 def service(
-    settings: Settings, db: Path | str, brand: BrandDNA, analyser: TextAnalyser, *, user: str, poll: bool, lease_s: float = 0.6
+    settings: Settings,
+    db: Path | str,
+    brand: BrandDNA,
+    analyser: TextAnalyser,
+    *,
+    user: str,
+    poll: bool,
+    lease_s: float = 0.6,
+    brand_versions: dict[str, int] | None = None,
 ):
     storage = Storage(db)
     scorer = KeywordScorer([brand])
@@ -53,6 +61,7 @@ def service(
         connections=HttpConnections(settings, storage, sources=[OnceSource()] if poll else []),
         lease_s=lease_s,  # the lease tick (where brand versions are checked) every lease_s / 3, at most 5 s
         user=user,
+        brand_versions=brand_versions,
     )
     events: list[Event] = []
     svc.subscribe(events.append)
@@ -169,3 +178,23 @@ async def test_a_stored_version_that_cannot_be_read_is_reported_once(
         assert brand.path is not None
         saved = BrandBook(fixing, "anna").import_file(brand.path)
         assert saved.version == 2 and fixing.brand_history("Acme")[1].summary.startswith("replaced a stored version")
+
+
+async def test_a_save_landing_between_build_and_start_is_still_rescored(tmp_path: Path, brand: BrandDNA, analyser: TextAnalyser) -> None:
+    """The service was built with version 1; a colleague stores version 2 before it starts: it re-scores."""
+    settings = Settings()
+    settings.sources.jitter = 0.0
+    db = tmp_path / "onda.db"
+    with Storage(db) as setup:
+        BrandBook(setup, "setup").import_file(brand.path)  # type: ignore[arg-type]
+    svc, seen = service(settings, db, brand, analyser, user="bob", poll=True, brand_versions={"Acme": 1})
+    with Storage(db) as colleague:  # built, not yet started: anna saves
+        BrandBook(colleague, "anna").save_edit(brand.with_lists(dna=["treno"]))
+    await svc.start()
+    try:
+        await wait_for(lambda: bool(rescored(seen)))
+        assert svc.brands[0].dna == ("treno",)
+        assert rescored(seen)[0].data["edited_by"] == "anna"
+    finally:
+        await svc.stop()
+        svc.storage.close()
