@@ -364,8 +364,8 @@ class Storage:
         """
         try:
             yield from self._db.listen(CHANGES_CHANNEL, stop, poll_s)
-        except BackendError as exc:
-            raise self._failed("read", exc) from exc
+        except BackendError as exc:  # not `_failed`: a broken listener is not a failing store (the watchdog)
+            raise StorageError(f"cannot listen to database {self.path}: {exc}", code=exc.code) from exc
 
     # -- whole tables (`onda db copy`) ------------------------------------------------------
     def tables(self) -> list[str]:

@@ -4,8 +4,9 @@ Every write others should see (a trend, a verdict, a feedback mark, a brand edit
 notification at commit (`Storage._notify_change`). `ChangeListener` runs the blocking
 `Storage.listen_changes` in a daemon thread on its own connection and hands the kinds it hears to the
 event loop, batched over `settle_s` (one poll writes dozens of trends: one callback, not dozens).
-When the connection drops it reconnects after `retry_s`. SQLite has no notifications: the
-service's lease tick (every few seconds) is the fallback there.
+When the connection drops it reconnects after `retry_s` and then delivers every kind once
+(`ALL_KINDS`): what was written while nobody listened is re-read, not lost. SQLite has no
+notifications: the service's lease tick (every few seconds) is the fallback there.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from collections.abc import Callable
 from monitor.storage import Storage, StorageError
 
 log = logging.getLogger(__name__)
+
+ALL_KINDS = ("trend", "verdict", "mark", "brand")
+"""Every kind of change a store notifies (`Storage._notify_change` callers)."""
 
 
 class ChangeListener:
@@ -67,6 +71,8 @@ class ChangeListener:
             except StorageError as exc:
                 log.warning("live updates paused, retrying in %.0f s: %s", self.retry_s, exc)
                 self._stop.wait(self.retry_s)
+                for kind in ALL_KINDS:  # changes made while nobody listened: re-read everything once
+                    self._deliver(kind)
 
     def _deliver(self, kind: str) -> None:
         loop = self._loop
