@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.events import EventBus, SourceErrorEvent, SourceHealthEvent, StatusKind
 from monitor.models import SourceHealth, SourceItem
-from monitor.sources.base import NotModified, PollContext, RiskEvidenceSource, Source, SourceError
+from monitor.sources.base import NotModified, PollContext, RiskEvidenceSource, Source, SourceError, StreamSource
 from monitor.storage import Storage, StorageError, describe_holder
 from monitor.text import ERROR_CHARS, clean_text
 
@@ -108,6 +108,7 @@ class SourceRunner:
         self._parts: dict[str, SourceHealth] = {}  # `name:part` -> health, for the parts seen so far
         self.holds_lease = False
         self.polled_by: str | None = None  # the other process polling this source (we are its viewer)
+        self._closing: set[asyncio.Task[None]] = set()  # a stream source closing after its lease was lost
         try:
             stored = shared.storage.get_health(self.name)
         except Exception:
@@ -142,8 +143,8 @@ class SourceRunner:
         self._scheduler = None
 
     def in_flight(self) -> list[asyncio.Task[Any]]:
-        """Scheduled polls still running (stop cancels them)."""
-        return [t for t in self._running if not t.done()]
+        """Scheduled polls (and a stream closing after its lease was lost) still running (stop cancels them)."""
+        return [t for t in (*self._running, *self._closing) if not t.done()]
 
     def next_run(self) -> datetime | None:
         """When the scheduler runs this source next (None when not scheduled)."""
@@ -257,6 +258,8 @@ class SourceRunner:
                 log.info("%s", message)
                 shared.bus.status(StatusKind.NOTICE, message, topic="leases", source=self.name, viewing=False)
             return True
+        if self.holds_lease and isinstance(self.source, StreamSource):
+            self._close_stream()  # another process streams it now: stop decoding a firehose nobody polls
         self.holds_lease = False
         if self.polled_by != holder:
             self.polled_by = holder
@@ -274,6 +277,12 @@ class SourceRunner:
                 polled_by=describe_holder(holder),
             )
         return False
+
+    def _close_stream(self) -> None:
+        assert isinstance(self.source, StreamSource)
+        task = asyncio.get_running_loop().create_task(self.source.close(), name=f"onda-close-{self.name}")
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def forget_lease(self) -> None:
         """The service released its leases (stop)."""

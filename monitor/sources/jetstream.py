@@ -305,4 +305,11 @@ class JetstreamSource:
         return self.stream.url()
 
     async def close(self) -> None:
+        """Stop streaming (service stop, or another process took the lease): the next poll starts afresh.
+
+        The cursor and the bursts not yet handed over are dropped, so a stream reopened later starts from
+        now, not with a backlog of hours replayed as if it were rising now.
+        """
         await self.stream.close()
+        self.stream.cursor_us = None
+        self.detector.drain()

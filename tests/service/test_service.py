@@ -572,3 +572,48 @@ async def test_trend_events_carry_the_current_feedback_mark(settings, storage, b
     line = update.to_json()
     assert line["feedback"] == {"Acme": "not_for_us"}
     assert svc.mark_for(first[0].trend.id, "Acme") == "not_for_us"
+
+
+class StreamStub:
+    """A stream source (keeps a connection between polls): records when it is closed."""
+
+    name = "stream"
+    interval_s = 60.0
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        raise NotModified()
+
+    async def close(self) -> None:
+        self.closed += 1
+
+
+async def test_a_stream_source_stops_streaming_when_another_process_takes_its_lease(storage: Storage) -> None:
+    from monitor.events import EventBus
+    from monitor.runner import RunnerContext, SourceRunner
+
+    stub = StreamStub()
+    shared = RunnerContext(
+        storage=storage,
+        fetcher=None,  # type: ignore[arg-type]  # lease() only
+        processor=None,  # type: ignore[arg-type]
+        bus=EventBus(),
+        clock=lambda: datetime.now(UTC),
+        holder="worker-a",
+        lease_s=60.0,
+        poll_timeout_s=10.0,
+        jitter=0.0,
+        max_backoff_s=5.0,
+    )
+    runner = SourceRunner(stub, shared)
+    assert runner.lease() and runner.holds_lease
+    assert runner.lease() and stub.closed == 0  # renewing keeps the stream
+    # worker A stalled past its lease; worker B takes the source over
+    later = datetime.now(UTC) + timedelta(seconds=61)
+    assert storage.acquire_lease("stream", "worker-b", later + timedelta(seconds=60), now=later) == "worker-b"
+    assert not runner.lease()
+    await asyncio.gather(*runner.in_flight())
+    assert stub.closed == 1 and runner.polled_by == "worker-b"
+    assert not runner.lease() and stub.closed == 1  # closed once, not on every tick as a viewer
