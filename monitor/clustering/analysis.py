@@ -127,6 +127,7 @@ class TextAnalyser:
         self._nlp: dict[str, Any] = {}
         self._tables: dict[str, Any] = {}
         self._stop: dict[str, frozenset[str]] = {}
+        self._stop_any: frozenset[str] = frozenset()  # Italian or English stop-word (built once, not per text)
 
     def _load(self, lang: str) -> None:
         spacy = import_spacy()
@@ -139,6 +140,7 @@ class TextAnalyser:
         self._nlp[lang] = nlp
         self._tables[lang] = table
         self._stop[lang] = frozenset(nlp.Defaults.stop_words)
+        self._stop_any = self._stop_any | self._stop[lang]
 
     def ensure(self) -> None:
         with self._lock:
@@ -174,7 +176,7 @@ class TextAnalyser:
         lower = [w.lower() for w in words]
         guessed = lang if lang in ("it", "en") else self.guess_lang(lower)
         table = self._tables.get(guessed or "it")
-        stop = self._stop["it"] | self._stop["en"]
+        stop = self._stop_any
         has_upper = any(ch.isupper() for ch in norm)
         has_lower = any(ch.islower() for ch in norm)
         caseless = not (has_upper and has_lower)  # a lowercase query or an ALL-CAPS headline
