@@ -100,16 +100,23 @@ def risky_row(trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: s
     )
 
 
-def off_brand_why(verdict: Verdict, mark: Mark | None) -> str:
-    """The off-brand list's Why: the user's "not for us", else what the verdict missed."""
-    return OFF_BY_FEEDBACK if mark == "not_for_us" else verdict_why(verdict)
+def off_brand_why(verdict: Verdict, mark: Mark | None, colleague: str | None = None) -> str:
+    """The off-brand list's Why: "not for us" (yours, or the colleague's who set it), else what the verdict missed."""
+    if mark == "not_for_us":
+        return OFF_BY_FEEDBACK if colleague is None else f"not for us ({colleague}'s feedback)"
+    return verdict_why(verdict)
 
 
 def off_brand_row(
-    trend: Trend, verdict: Verdict, widths: dict[str, int], now_age: str, mark: Mark | None = None
+    trend: Trend,
+    verdict: Verdict,
+    widths: dict[str, int],
+    now_age: str,
+    mark: Mark | None = None,
+    colleague: str | None = None,
 ) -> Row:
     dismissed = mark == "not_for_us"
-    why = off_brand_why(verdict, mark)
+    why = off_brand_why(verdict, mark, colleague)
     return (
         trend.id,
         [
@@ -211,13 +218,16 @@ class OpportunitiesPane(Vertical):
             [opportunity_row(t, v, w["opps"], age_of((t, v)), t.id in state.new_ids, state.mark(t.id)) for t, v in fits],
             keep,
         )
-        why = [off_brand_why(v, state.mark(t.id)) for t, v in off]
+        why = [off_brand_why(v, state.mark(t.id), state.mark_by_colleague(t.id)) for t, v in off]
         keep = self._columns(
             "offbrand", OFF_COLUMNS, width, {"title": widest([display_title(t) for t, _ in off]), "why": widest(why)}
         )
         fill(
             self.query_one("#offbrand", DataTable),
-            [off_brand_row(t, v, w["offbrand"], age_of((t, v)), state.mark(t.id)) for t, v in off],
+            [
+                off_brand_row(t, v, w["offbrand"], age_of((t, v)), state.mark(t.id), state.mark_by_colleague(t.id))
+                for t, v in off
+            ],
             keep,
         )
         reasons = [next(iter(risk_reasons(v.risk)), "") for _, v in risky]

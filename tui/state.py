@@ -84,6 +84,11 @@ class DashboardState:
         """The current brand's mark on a story."""
         return self.marks.get(self.brand, trend_id)
 
+    def mark_by_colleague(self, trend_id: str) -> str | None:
+        """Who set the current brand's mark on a story when it was not the user at this dashboard; else None."""
+        author = self.marks.author(self.brand, trend_id)
+        return author if author and author != self.marks.user else None
+
     def status_line(self, width: int = 160) -> str:
         """The header's sub-title; narrower terminals get the short forms."""
         names = self.source_names()

@@ -175,6 +175,7 @@ async def test_the_detail_says_who_marked_a_story(tmp_path: Path) -> None:
         await pilot.press("o")
         await settle(pilot, app)
         off = app.main.query_one("#offbrand", DataTable)
+        assert "not for us (anna's feedback)" in str(off.get_row("t-sinner")[2])  # the list says whose, too
         off.move_cursor(row=keys(off).index("t-sinner"))
         await pilot.press("enter")
         await settle(pilot, app)
