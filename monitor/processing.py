@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import time
 from collections.abc import Callable, Collection, Coroutine, Sequence
@@ -395,6 +396,38 @@ class TrendProcessor:
         log.debug("published %d events in %.0f ms", len(events), 1000 * (time.perf_counter() - started))
 
     # -- reading ----------------------------------------------------------------------------------
+    def refresh_stored_verdicts(self, brands: Sequence[str], limit: int = 300) -> int:
+        """Viewer: emit the held trends whose stored verdict or risk level another process changed.
+
+        E.g. the poller's re-score after a new debunk: `risk_changed` events; returns how many. One query
+        per brand. Raises StorageError (nothing is emitted then; the next change or tick tries again).
+        """
+        held = list(itertools.islice(self.latest.newest_first(), limit))
+        ids = [trend.id for trend, _ in held]
+        if not ids:
+            return 0
+        stored = {brand: self.storage.verdicts_for(brand, ids) for brand in brands}
+        moved: list[tuple[Trend, dict[str, Verdict]]] = []
+        for trend, verdicts in held:
+            after = {brand: found[trend.id] for brand, found in stored.items() if trend.id in found}
+            before = {brand: verdicts[brand] for brand in after if brand in verdicts}
+            if after and before and _moved(before, after):
+                self.latest.put(trend, {**verdicts, **after})
+                moved.append((trend, after))
+        marks = self._marks([trend.id for trend, _ in moved], brands=brands) if moved else {}
+        for trend, after in moved:
+            self.bus.emit(
+                TrendEvent(
+                    trend=trend,
+                    verdicts=after,
+                    source="store",
+                    is_new=False,
+                    risk_changed=True,
+                    marks=marks.get(trend.id, {}),
+                )
+            )
+        return len(moved)
+
     def replay_stored(self, brands: Sequence[str]) -> None:
         """Viewer: emit the trends another process stored since we last looked (no alert policy: it alerts).
 

@@ -346,7 +346,9 @@ class MonitorService:
                 runner = self._runners.get(health.name)
                 if runner is not None:
                     runner.show_stored_health(health)
-            self.processor.replay_stored([b.name for b in self.brands])
+            names = [b.name for b in self.brands]
+            self.processor.replay_stored(names)
+            self.processor.refresh_stored_verdicts(names)  # the poller re-scored (a new debunk): show the new risk
         except StorageError as exc:
             log.warning("could not read what the other process stored: %s", exc)
 

@@ -1,0 +1,93 @@
+"""A viewer sees what the poller re-judged: a verdict changed in the store (a re-score after a new debunk)
+reaches the other process as a `risk_changed` event; on PostgreSQL within 2 s (LISTEN/NOTIFY), on SQLite at
+the lease tick."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from fakes import KeywordScorer
+
+from brand_dna.dna import BrandDNA
+from monitor.clustering import Clusterer, TextAnalyser
+from monitor.compose import HttpConnections
+from monitor.config import Settings
+from monitor.events import Event, TrendEvent
+from monitor.models import SourceItem
+from monitor.service import MonitorService
+from monitor.sources.base import NotModified, PollContext
+from monitor.storage import Storage
+
+
+class DeskSource:
+    name = "desk"
+    interval_s = 60.0
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        self.polls += 1
+        if self.polls > 1:
+            raise NotModified()
+        return [SourceItem(source=self.name, title="caffè sospeso day", item_id="c1")]
+
+
+def make(target: str, brand: BrandDNA, analyser: TextAnalyser, lease_s: float) -> tuple[MonitorService, list[Event]]:
+    settings = Settings()
+    settings.sources.jitter = 0.0
+    storage = Storage(target)
+    scorer = KeywordScorer([brand])
+    svc = MonitorService(
+        settings,
+        storage=storage,
+        scorer=scorer,
+        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
+        connections=HttpConnections(settings, storage, sources=[DeskSource()]),
+        lease_s=lease_s,
+    )
+    events: list[Event] = []
+    svc.subscribe(events.append)
+    return svc, events
+
+
+async def wait_for(cond, within: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + within
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "not in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_verdict_the_poller_changed_reaches_the_viewer(store_target: str, brand: BrandDNA, analyser: TextAnalyser) -> None:
+    postgres = store_target.startswith("postgresql:")
+    lease_s, within = (60.0, 2.0) if postgres else (0.6, 5.0)  # PostgreSQL: faster than its 5 s lease tick
+    poller, _ = make(store_target, brand, analyser, lease_s)
+    viewer, seen = make(store_target, brand, analyser, lease_s)
+    await poller.start()
+    try:
+        await wait_for(lambda: bool(poller.recent("Acme")), within=10)
+        await viewer.start()
+        await wait_for(lambda: viewer.polled_elsewhere() == {"desk": poller.holder}, within=10)
+        await wait_for(lambda: any(isinstance(e, TrendEvent) and e.source == "store" for e in seen), within=10)
+        trend, verdict = viewer.recent("Acme")[0]
+        assert verdict.verdict == "fit"
+
+        # The poller re-judges the story (as after a debunk a fact-check feed brought) and stores it.
+        risky = replace(verdict, verdict="risky", risk=replace(verdict.risk, level="high", categories=("misinformation",)))
+        poller.storage.save_verdict("Acme", risky)
+
+        def changed() -> list[TrendEvent]:
+            return [e for e in seen if isinstance(e, TrendEvent) and e.risk_changed and e.trend.id == trend.id]
+
+        await wait_for(lambda: bool(changed()), within=within)
+        assert changed()[0].verdicts["Acme"].verdict == "risky"
+        assert viewer.recent("Acme")[0][1].risk.level == "high"
+        await asyncio.sleep(0.3)
+        assert len(changed()) == 1  # once, not again at every later change or tick
+    finally:
+        await viewer.stop()
+        await poller.stop()
+        viewer.storage.close()
+        poller.storage.close()
