@@ -67,10 +67,10 @@ async def test_a_verdict_the_poller_changed_reaches_the_viewer(store_target: str
     viewer, seen = make(store_target, brand, analyser, lease_s)
     await poller.start()
     try:
-        await wait_for(lambda: bool(poller.recent("Acme")), within=10)
+        await wait_for(lambda: bool(poller.recent("Acme")), within=60)
         await viewer.start()
-        await wait_for(lambda: viewer.polled_elsewhere() == {"desk": poller.holder}, within=10)
-        await wait_for(lambda: any(isinstance(e, TrendEvent) and e.source == "store" for e in seen), within=10)
+        await wait_for(lambda: viewer.polled_elsewhere() == {"desk": poller.holder}, within=60)
+        await wait_for(lambda: any(isinstance(e, TrendEvent) and e.source == "store" for e in seen), within=60)
         trend, verdict = viewer.recent("Acme")[0]
         assert verdict.verdict == "fit"
 
