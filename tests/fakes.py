@@ -10,7 +10,25 @@ from collections.abc import Sequence
 
 from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, HashEmbedder
-from monitor.models import RiskAssessment, Trend, Verdict
+from monitor.models import RiskAssessment, SourceItem, Trend, Verdict
+from monitor.sources.base import NotModified, PollContext
+
+
+class OnceSource:
+    """A source that yields its titles on the first poll, then nothing new (NotModified)."""
+
+    interval_s = 60.0
+
+    def __init__(self, name: str, titles: Sequence[str]) -> None:
+        self.name = name
+        self.titles = list(titles)
+        self.polls = 0
+
+    async def poll(self, ctx: PollContext) -> list[SourceItem]:
+        self.polls += 1
+        if self.polls > 1:
+            raise NotModified()
+        return [SourceItem(source=self.name, title=t, item_id=t) for t in self.titles]
 
 
 class KeywordScorer:

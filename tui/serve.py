@@ -23,6 +23,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from monitor.config import Settings
+from monitor.text import clean_text
 
 SESSION_QUIT_TIMEOUT_S = 120.0
 
@@ -59,10 +60,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a host name: it may resolve to anything
         return False
-
-
-def clean_origin(origin: str | None) -> str:
-    return "".join(ch for ch in (origin or "") if ch.isprintable())[:100]
 
 
 def no_auth_warning(host: str, port: int) -> str:
@@ -105,7 +102,7 @@ class SessionServer(Server):
         """Any web page may open a websocket to 127.0.0.1: only the dashboard's own page gets a session."""
         origin = request.headers.get("Origin")
         if not origin_allowed(origin, self.origins):
-            sys.stderr.write(f"onda: refused a dashboard session from another site ({clean_origin(origin)})\n")
+            sys.stderr.write(f"onda: refused a dashboard session from another site ({clean_text(origin, 100)})\n")
             raise web.HTTPForbidden(text="this dashboard only accepts its own page")
         return await super().handle_websocket(request)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fakes import KeywordScorer
+from fakes import KeywordScorer, OnceSource
 
 from brand_dna.dna import BrandDNA
 from monitor.brands import BrandBook
@@ -16,28 +16,10 @@ from monitor.clustering import Clusterer, TextAnalyser
 from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, StatusEvent, StatusKind
-from monitor.models import SourceItem
 from monitor.service import MonitorService
-from monitor.sources.base import NotModified, PollContext
 from monitor.storage import Storage
 
 TITLES = ("caffè sospeso day", "nuovo treno regionale", "Sinner vince le ATP Finals")
-
-
-class OnceSource:
-    """Yields the titles on its first poll, then nothing new."""
-
-    name = "ok"
-    interval_s = 60.0
-
-    def __init__(self) -> None:
-        self.polls = 0
-
-    async def poll(self, ctx: PollContext) -> list[SourceItem]:
-        self.polls += 1
-        if self.polls > 1:
-            raise NotModified()
-        return [SourceItem(source=self.name, title=t, item_id=t) for t in TITLES]
 
 
 def service(
@@ -58,7 +40,7 @@ def service(
         storage=storage,
         scorer=scorer,
         clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
-        connections=HttpConnections(settings, storage, sources=[OnceSource()] if poll else []),
+        connections=HttpConnections(settings, storage, sources=[OnceSource("ok", TITLES)] if poll else []),
         lease_s=lease_s,  # the lease tick (where brand versions are checked) every lease_s / 3, at most 5 s
         user=user,
         brand_versions=brand_versions,

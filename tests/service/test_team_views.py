@@ -8,31 +8,15 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from fakes import KeywordScorer
+from fakes import KeywordScorer, OnceSource
 
 from brand_dna.dna import BrandDNA
 from monitor.clustering import Clusterer, TextAnalyser
 from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, TrendEvent
-from monitor.models import SourceItem
 from monitor.service import MonitorService
-from monitor.sources.base import NotModified, PollContext
 from monitor.storage import Storage
-
-
-class DeskSource:
-    name = "desk"
-    interval_s = 60.0
-
-    def __init__(self) -> None:
-        self.polls = 0
-
-    async def poll(self, ctx: PollContext) -> list[SourceItem]:
-        self.polls += 1
-        if self.polls > 1:
-            raise NotModified()
-        return [SourceItem(source=self.name, title="caffè sospeso day", item_id="c1")]
 
 
 def make(target: str, brand: BrandDNA, analyser: TextAnalyser, lease_s: float) -> tuple[MonitorService, list[Event]]:
@@ -45,7 +29,7 @@ def make(target: str, brand: BrandDNA, analyser: TextAnalyser, lease_s: float) -
         storage=storage,
         scorer=scorer,
         clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
-        connections=HttpConnections(settings, storage, sources=[DeskSource()]),
+        connections=HttpConnections(settings, storage, sources=[OnceSource("desk", ["caffè sospeso day"])]),
         lease_s=lease_s,
     )
     events: list[Event] = []
