@@ -42,6 +42,8 @@ _EN_HINTS = frozenset(
 
 def fold_accents(text: str) -> str:
     """Lower-case without accents ("Perché" -> "perche"): for loose word comparisons, never for display."""
+    if text.isascii():
+        return text.lower()
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
@@ -203,6 +205,46 @@ def _load_lookups(lang: str) -> Any:
     return load_lookups(lang, ["lemma_lookup"])
 
 
+LEMMA_MEMO_MAX = 100_000  # words remembered per language (a few MB); past it the memo starts again
+
+
+class LemmaTable:
+    """One language's lookup lemmas, with a memo of the words looked up.
+
+    spaCy's `Table` hashes every string key on access (~10 µs per word from Python); words repeat
+    (Zipf), so a plain dict in front makes a lookup ~10x cheaper for clustering, scoring and the
+    Jetstream burst detector alike. Safe across threads (single dict operations under the GIL).
+    """
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._memo: dict[str, str] = {}
+
+    def lemma(self, word: str) -> str:
+        """The lemma of a lowercase word; the word itself when the table does not know it."""
+        found = self._memo.get(word)
+        if found is None:
+            found = str(self._table.get(word, word))
+            if len(self._memo) >= LEMMA_MEMO_MAX:
+                self._memo.clear()
+            self._memo[word] = found
+        return found
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._table
+
+
+def lemma_table(lang: str) -> LemmaTable:
+    """`lang`'s lemma table (loaded once per process, shared; see `lemma_lookups`)."""
+    with _lock:
+        return _lemma_table(lang)
+
+
+@lru_cache(maxsize=4)
+def _lemma_table(lang: str) -> LemmaTable:
+    return LemmaTable(_load_lookups(lang).get_table("lemma_lookup"))
+
+
 def blank_pipeline(lang: str) -> Any:
     """A new blank spaCy pipeline for `lang` ('it'/'en') with a lookup lemmatizer on the shared table."""
     spacy = import_spacy()
@@ -214,13 +256,12 @@ def blank_pipeline(lang: str) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _lookup(lang: str) -> tuple[Any, frozenset[str]]:
-    """The lemma lookup table (a spaCy Table: str keys are hashed on access) and stop words for `lang`."""
+def _lookup(lang: str) -> tuple[LemmaTable, frozenset[str]]:
+    """The lemma table and stop words for `lang`."""
     import_spacy()
     from spacy.util import get_lang_class
 
-    table = lemma_lookups(lang).get_table("lemma_lookup")
-    return table, frozenset(get_lang_class(lang).Defaults.stop_words)
+    return lemma_table(lang), frozenset(get_lang_class(lang).Defaults.stop_words)
 
 
 def content_lemmas(text: str, lang: str | None) -> set[str]:
@@ -234,5 +275,5 @@ def content_lemmas(text: str, lang: str | None) -> set[str]:
     for word in _WORD.findall(text.lower()):
         for part in re.split(r"['’]", word):
             if len(part) > 2 and part not in stop:
-                out.add(table.get(part, part))
+                out.add(table.lemma(part))
     return out

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.text import MAX_TITLE_CHARS, clean_text, import_spacy, lemma_lookups
+from monitor.text import MAX_TITLE_CHARS, LemmaTable, clean_text, import_spacy, lemma_table
 
 log = logging.getLogger(__name__)
 
@@ -125,16 +125,16 @@ class TextAnalyser:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._nlp: dict[str, Any] = {}
-        self._tables: dict[str, Any] = {}
+        self._tables: dict[str, LemmaTable | None] = {}
         self._stop: dict[str, frozenset[str]] = {}
         self._stop_any: frozenset[str] = frozenset()  # Italian or English stop-word (built once, not per text)
 
     def _load(self, lang: str) -> None:
         spacy = import_spacy()
         nlp = spacy.blank(lang)
-        table: Any = None
+        table: LemmaTable | None = None
         try:
-            table = lemma_lookups(lang).get_table("lemma_lookup")
+            table = lemma_table(lang)
         except Exception as exc:
             log.warning("no lookup lemmas for %s (%s); clustering uses surface forms", lang, exc)
         self._nlp[lang] = nlp
@@ -201,7 +201,7 @@ class TextAnalyser:
                 prev_word = ""
                 continue
             low = low.strip("'’")
-            lemma = str(table.get(low, low)) if table is not None else low
+            lemma = table.lemma(low) if table is not None else low
             tokens.add(low)
             tokens.add(lemma)
             seq.append(low)
