@@ -5,7 +5,9 @@ so a recorded stream replays at any speed with the same result. When a bucket cl
 bursts when, in that bucket:
 
 * at least `min_authors` distinct accounts used it (one account posting 50 times counts once),
-* its count is `z_score` standard deviations and `min_ratio` times over its EWMA baseline,
+* its count is `z_score` standard deviations and `min_ratio` times over its EWMA baseline, and a
+  Poisson count at the baseline rate (at least `min_rate`) would reach it with a chance of at most
+  `max_p` (small counts of quiet keys: z-scores alone call common words' luck a burst),
 * its posts have at least `min_texts` distinct texts and no text holds more than
   `max_same_text_share` of them (bots and copy-paste campaigns repeat one text),
 
@@ -142,7 +144,7 @@ class BurstDetector:
         assert self._bucket is not None
         if s.count < cfg.min_authors or self._bucket - s.last_burst < cfg.cooldown_buckets:
             return False
-        if s.z() < cfg.z_score or s.count < cfg.min_ratio * s.mean:
+        if s.z() < cfg.z_score or s.count < cfg.min_ratio * s.mean or s.tail(cfg.min_rate) > cfg.max_p:
             return False
         if len(s.texts) < cfg.min_texts or max(s.texts.values()) > cfg.max_same_text_share * s.count:
             self.stats.spam += 1

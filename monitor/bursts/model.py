@@ -47,6 +47,8 @@ class BurstConfig:
     max_same_text_share: float = 0.5  # above this share of one text among its posts, a key is spam
     z_score: float = 3.0  # (count - EWMA mean) / EWMA std (std floored at 1) needed
     min_ratio: float = 3.0  # count needed over the EWMA mean
+    max_p: float = 1e-5  # chance that a Poisson count at the usual rate reaches this count: at most this
+    min_rate: float = 0.3  # the usual rate of a new or rare key, for that chance (per bucket)
     alpha: float = 0.1  # EWMA weight of the newest bucket
     warmup_buckets: int = 5  # buckets observed before any burst is reported (the baselines settle)
     cooldown_buckets: int = 30  # a key that burst is not reported again for this many buckets

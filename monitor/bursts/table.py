@@ -58,6 +58,25 @@ class KeyState:
     def z(self) -> float:
         return (self.count - self.mean) / max(1.0, math.sqrt(self.var))
 
+    def tail(self, min_rate: float) -> float:
+        """The chance that a Poisson count at the usual rate (at least `min_rate`) reaches this bucket's count.
+
+        Distinct-author counts of a quiet key are Poisson-like: at a usual rate of 1.5 per bucket, 5 happens
+        about once in 50 buckets, which a normal z-score (3.0 here) would call a burst.
+        """
+        rate = max(self.mean, min_rate)
+        c = self.count
+        if c <= 0:
+            return 1.0
+        term = math.exp(c * math.log(rate) - rate - math.lgamma(c + 1))  # P(X = c)
+        total = 0.0
+        for k in range(c, c + 200):
+            total += term
+            term *= rate / (k + 1)
+            if term < total * 1e-12:
+                break
+        return min(1.0, total)
+
     def close(self, alpha: float, *, seed: bool = False) -> None:
         """Fold this bucket's count into the baseline and start an empty bucket.
 

@@ -140,6 +140,18 @@ def test_a_steady_busy_key_is_a_baseline_not_a_burst(extractor: KeyExtractor) ->
     assert stream.run(extractor, end_minute=40).drain() == []
 
 
+def test_a_lucky_bucket_of_a_quiet_word_is_not_a_burst(extractor: KeyExtractor) -> None:
+    """A word a couple of accounts use each minute reaches 6 once: a z-score calls that a burst, Poisson odds do not."""
+    stream = Stream()
+    stream.chatter(30)
+    rng = random.Random(3)
+    places = ["Bari", "Como", "Lecce", "Pisa", "Siena", "Trento", "Udine", "Lucca"]
+    for minute in range(30):
+        for n in range(6 if minute == 24 else 1 + (minute % 3 == 0)):  # usually 1-2 a minute
+            stream.add(minute, f"did:plc:t{minute}x{n}", f"Che bel tramonto stasera sul lago vicino a {rng.choice(places)}")
+    assert stream.run(extractor).drain() == []
+
+
 def test_nothing_is_reported_while_warming_up(extractor: KeyExtractor) -> None:
     stream = Stream()
     _story(stream, NEVE, "it", [10, 12], first_minute=0)
