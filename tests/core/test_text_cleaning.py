@@ -84,3 +84,35 @@ def test_canonical_text_adds_entities_nfkc_and_drops_joiners_as_trend_ids_always
 )
 def test_normalise_lang(tag: object, code: str | None) -> None:
     assert normalise_lang(tag) == code
+
+
+def test_lemma_table_memo_gives_the_table_s_lemmas_and_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.text as text_mod
+
+    class Table(dict[str, str]):
+        lookups = 0
+
+        def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+            Table.lookups += 1
+            return super().get(key, default)
+
+    table = text_mod.LemmaTable(Table({"andate": "andare", "case": "casa"}))
+    monkeypatch.setattr(text_mod, "LEMMA_MEMO_MAX", 3)
+    assert [table.lemma(w) for w in ("andate", "case", "sinner", "andate", "case")] == [
+        "andare",
+        "casa",
+        "sinner",
+        "andare",
+        "casa",
+    ]
+    assert Table.lookups == 3  # repeated words come from the memo
+    for n in range(10):
+        table.lemma(f"parola{n}")
+    assert len(table._memo) <= 3 and table.lemma("case") == "casa" and "case" in table
+
+
+def test_fold_accents_is_the_same_on_the_ascii_shortcut() -> None:
+    from monitor.text import fold_accents
+
+    assert fold_accents("Perché NEVICA a Roma") == "perche nevica a roma"
+    assert fold_accents("Black FRIDAY 2026") == "black friday 2026"
