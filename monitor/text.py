@@ -206,6 +206,7 @@ def _load_lookups(lang: str) -> Any:
 
 
 LEMMA_MEMO_MAX = 100_000  # words remembered per language (a few MB); past it the memo starts again
+LEMMA_MEMO_WORD = 40  # longer tokens (untrusted text can hold 1,000-character ones) are looked up, not remembered
 
 
 class LemmaTable:
@@ -225,6 +226,8 @@ class LemmaTable:
         found = self._memo.get(word)
         if found is None:
             found = str(self._table.get(word, word))
+            if len(word) > LEMMA_MEMO_WORD:
+                return found
             if len(self._memo) >= LEMMA_MEMO_MAX:
                 self._memo.clear()
             self._memo[word] = found

@@ -48,7 +48,7 @@ class BurstConfig:
     z_score: float = 3.0  # (count - EWMA mean) / EWMA std (std floored at 1) needed
     min_ratio: float = 3.0  # count needed over the EWMA mean
     max_p: float = 1e-5  # chance that a Poisson count at the usual rate reaches this count: at most this
-    min_rate: float = 0.3  # the usual rate of a new or rare key, for that chance (per bucket)
+    min_rate: float = 0.1  # the usual rate of a new or rare key, for that chance (per bucket): 5 authors pass
     alpha: float = 0.1  # EWMA weight of the newest bucket
     warmup_buckets: int = 5  # buckets observed before any burst is reported (the baselines settle)
     cooldown_buckets: int = 30  # a key that burst is not reported again for this many buckets

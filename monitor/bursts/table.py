@@ -68,7 +68,11 @@ class KeyState:
         c = self.count
         if c <= 0:
             return 1.0
+        if rate <= 0.0:
+            return 0.0
         term = math.exp(c * math.log(rate) - rate - math.lgamma(c + 1))  # P(X = c)
+        if term == 0.0:
+            return 0.0  # below what a float holds
         total = 0.0
         for k in range(c, c + 200):
             total += term

@@ -152,6 +152,15 @@ def test_a_lucky_bucket_of_a_quiet_word_is_not_a_burst(extractor: KeyExtractor) 
     assert stream.run(extractor).drain() == []
 
 
+def test_a_new_story_with_exactly_min_authors_bursts(extractor: KeyExtractor) -> None:
+    """The Poisson odds never ask more of a brand-new key than `min_authors` (5) distinct accounts."""
+    stream = Stream()
+    stream.chatter(30)
+    _story(stream, NEVE, "it", [5], first_minute=20, tag="neveroma")
+    bursts = stream.run(extractor).drain()
+    assert len(bursts) == 1 and bursts[0].posts == BurstConfig().min_authors == 5
+
+
 def test_nothing_is_reported_while_warming_up(extractor: KeyExtractor) -> None:
     stream = Stream()
     _story(stream, NEVE, "it", [10, 12], first_minute=0)

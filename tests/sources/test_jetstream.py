@@ -194,6 +194,21 @@ async def test_a_dropped_socket_resumes_by_cursor_with_no_gap_and_no_duplicate(s
     assert stream.counts["duplicates"] == 6 and stream.connects == 2  # frames 34..39 came twice
 
 
+async def test_a_post_the_detector_fails_on_is_counted_and_the_stream_goes_on(serve: Callable[[Replay], Any]) -> None:
+    url = await serve(Replay([post_frame(i) for i in range(6)]))
+    posts, done, collect = _collector(5)
+
+    def on_post(post: Post) -> None:
+        if post.uid.endswith("rkey00002"):
+            raise RuntimeError("a bug in the detector")
+        collect(post)
+
+    stream = JetstreamStream(_config(url), on_post)
+    await _run(stream, done)
+    assert len(posts) == 5 and "rkey00002" not in " ".join(p.uid for p in posts)
+    assert stream.counts["failed"] == 1 and stream.counts["posts"] == 6
+
+
 async def test_fails_over_to_the_next_instance(serve: Callable[[Replay], Any]) -> None:
     url = await serve(Replay([post_frame(i) for i in range(5)]))
     dead = "http://127.0.0.1:9/subscribe"  # nothing listens on the discard port
