@@ -84,16 +84,23 @@ class KeyState:
     def close(self, alpha: float, *, seed: bool = False) -> None:
         """Fold this bucket's count into the baseline and start an empty bucket.
 
-        `seed` (the detector is warming up): a key's first bucket is its baseline as it stands
-        (variance as a Poisson count's), so what was already busy when we started is not "new".
+        `seed` (the detector is warming up): the baseline is the plain average of the warm-up buckets
+        a key was seen in (variance at least a Poisson count's), so what was already busy when we
+        started is not "new", and one quiet warm-up bucket does not leave a busy word's baseline low
+        for the many buckets an EWMA takes to catch up (a chatter word seeded at 2 when it usually
+        has 9 "burst" at 15).
         """
         x = float(self.count)
         if x > self.mean + 1.0 and not seed:
             self.rise_us = self.rise_us or self.first_us
         else:
             self.rise_us = 0
-        if seed and not self.closed:
-            self.mean, self.var = x, max(1.0, x)
+        if seed:
+            n = self.closed  # warm-up buckets already averaged
+            diff = x - self.mean
+            self.mean += diff / (n + 1)
+            self.var = self.var + (diff * (x - self.mean) - self.var) / (n + 1) if n else 0.0
+            self.var = max(self.var, self.mean, 1.0)
         else:
             diff = x - self.mean
             incr = alpha * diff

@@ -161,6 +161,17 @@ def test_a_new_story_with_exactly_min_authors_bursts(extractor: KeyExtractor) ->
     assert len(bursts) == 1 and bursts[0].posts == BurstConfig().min_authors == 5
 
 
+def test_one_quiet_warm_up_bucket_does_not_make_a_busy_word_burst_later(extractor: KeyExtractor) -> None:
+    """A word at ~9 a minute that had a quiet warm-up minute (2) is not a story when it has 15 right after."""
+    stream = Stream()
+    stream.chatter(10)
+    places = ["Bari", "Como", "Lecce", "Pisa", "Siena", "Trento", "Udine", "Lucca", "Asti", "Enna"]
+    for minute, count in enumerate([9, 2, 9, 15, 9, 10, 8]):
+        for n in range(count):
+            stream.add(minute, f"did:plc:s{minute}x{n}", f"Oggi pranzo all'aperto con i colleghi a {places[n % 10]}")
+    assert stream.run(extractor, BurstConfig(warmup_buckets=3), end_minute=7).drain() == []
+
+
 def test_nothing_is_reported_while_warming_up(extractor: KeyExtractor) -> None:
     stream = Stream()
     _story(stream, NEVE, "it", [10, 12], first_minute=0)
