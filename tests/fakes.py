@@ -6,12 +6,21 @@ ambiguous, and tests/hardening/watch_harness.py imports this outside pytest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, HashEmbedder
+from monitor.api import Connections
+from monitor.clustering import Clusterer, TextAnalyser
+from monitor.config import Settings
+from monitor.events import Event
 from monitor.models import RiskAssessment, SourceItem, Trend, Verdict
+from monitor.service import MonitorService
 from monitor.sources.base import NotModified, PollContext
+from monitor.storage import Storage
 
 
 class OnceSource:
@@ -75,3 +84,35 @@ class KeywordScorer:
                 )
             out.append(by_brand)
         return out
+
+
+def keyword_service(
+    settings: Settings,
+    storage: Storage,
+    scorer: KeywordScorer,
+    analyser: TextAnalyser,
+    connections: Connections,
+    **options: Any,
+) -> MonitorService:
+    """A MonitorService on `storage` judged by `scorer`, clustering on the wall clock with the shared `analyser`.
+
+    `options`: any other MonitorService keyword (alerts, lease_s, user, brand_versions, ...).
+    """
+    clusterer = Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser)
+    return MonitorService(settings, storage=storage, scorer=scorer, clusterer=clusterer, connections=connections, **options)
+
+
+def recorded(service: MonitorService) -> list[Event]:
+    """The list every event `service` publishes from now on is appended to."""
+    events: list[Event] = []
+    service.subscribe(events.append)
+    return events
+
+
+async def wait_for(cond: Callable[[], bool], within: float = 5.0) -> None:
+    """Poll `cond` every 20 ms on the running loop; AssertionError when it is still false after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not cond():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from fakes import KeywordScorer, OnceSource
+from fakes import KeywordScorer, OnceSource, keyword_service, recorded, wait_for
 
 from brand_dna.dna import BrandDNA
 from monitor.brands import BrandBook
-from monitor.clustering import Clusterer, TextAnalyser
+from monitor.clustering import TextAnalyser
 from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, StatusEvent, StatusKind
-from monitor.service import MonitorService
 from monitor.storage import Storage
 
 TITLES = ("caffè sospeso day", "nuovo treno regionale", "Sinner vince le ATP Finals")
@@ -34,28 +31,17 @@ def service(
     brand_versions: dict[str, int] | None = None,
 ):
     storage = Storage(db)
-    scorer = KeywordScorer([brand])
-    svc = MonitorService(
+    svc = keyword_service(
         settings,
-        storage=storage,
-        scorer=scorer,
-        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
-        connections=HttpConnections(settings, storage, sources=[OnceSource("ok", TITLES)] if poll else []),
+        storage,
+        KeywordScorer([brand]),
+        analyser,
+        HttpConnections(settings, storage, sources=[OnceSource("ok", TITLES)] if poll else []),
         lease_s=lease_s,  # the lease tick (where brand versions are checked) every lease_s / 3, at most 5 s
         user=user,
         brand_versions=brand_versions,
     )
-    events: list[Event] = []
-    svc.subscribe(events.append)
-    return svc, events
-
-
-async def wait_for(cond: Callable[[], bool], within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not cond():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+    return svc, recorded(svc)
 
 
 def rescored(events: list[Event]) -> list[StatusEvent]:

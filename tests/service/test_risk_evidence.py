@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fakes import KeywordScorer
+from fakes import KeywordScorer, keyword_service, recorded
 
 from brand_dna.dna import BrandDNA
-from monitor.clustering import Clusterer, TextAnalyser
+from monitor.clustering import TextAnalyser
 from monitor.compose import HttpConnections
 from monitor.config import Settings
-from monitor.events import Event, TrendEvent
+from monitor.events import TrendEvent
 from monitor.models import SourceItem
-from monitor.service import MonitorService
 from monitor.sources.base import PollContext, RiskEvidenceSource
 from monitor.storage import Storage
 
@@ -53,15 +51,8 @@ async def test_new_evidence_rescores_recent_trends(
     scorer = KeywordScorer([brand])  # "caffè sospeso day" fits the one-word brand "caffè"
     evidence = EvidenceSource("evidence", refreshes_risk=refreshes)
     assert isinstance(evidence, RiskEvidenceSource)
-    svc = MonitorService(
-        settings,
-        storage=storage,
-        scorer=scorer,
-        connections=HttpConnections(settings, storage, sources=[StorySource(), evidence]),
-        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
-    )
-    events: list[Event] = []
-    svc.subscribe(events.append)
+    svc = keyword_service(settings, storage, scorer, analyser, HttpConnections(settings, storage, sources=[StorySource(), evidence]))
+    events = recorded(svc)
     await svc.start()
     try:
         await svc.run_once()

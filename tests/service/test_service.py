@@ -11,17 +11,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from fakes import KeywordScorer
+from fakes import KeywordScorer, keyword_service, recorded, wait_for
 
 from brand_dna.dna import BrandDNA, load_brand
 from monitor.api import Connected
-from monitor.clustering import Clusterer
 from monitor.compose import HttpConnections
 from monitor.config import Settings
-from monitor.events import Event, SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
+from monitor.events import SourceErrorEvent, SourceHealthEvent, StatusEvent, TrendEvent
 from monitor.models import SourceItem
 from monitor.runner import backoff_delay
-from monitor.service import MonitorService
 from monitor.sources.base import NotModified, PollContext, SourceError
 from monitor.sources.http import HttpFetcher
 from monitor.storage import OutboxRow, Storage
@@ -170,27 +168,9 @@ def storage(store_target: str) -> Iterator[Storage]:
 
 def make_service(settings, storage, brand, analyser, sources, alerts=None, scorer=None):
     scorer = scorer or KeywordScorer([brand])
-    clusterer = Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser)
-    svc = MonitorService(
-        settings,
-        storage=storage,
-        scorer=scorer,
-        connections=HttpConnections(settings, storage, sources=sources),
-        alerts=alerts,
-        clusterer=clusterer,
-        flush_interval_s=0.2,
-    )
-    events: list[Event] = []
-    svc.subscribe(events.append)
-    return svc, events, scorer
-
-
-async def wait_for(cond, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not cond():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+    connections = HttpConnections(settings, storage, sources=sources)
+    svc = keyword_service(settings, storage, scorer, analyser, connections, alerts=alerts, flush_interval_s=0.2)
+    return svc, recorded(svc), scorer
 
 
 def other_tasks() -> set[asyncio.Task[object]]:
@@ -386,16 +366,8 @@ async def test_new_evidence_rescores_held_trends_and_publishes_only_those_that_m
     feed = DebunkFeed()
     alerts = FakeAlerts()
     scorer = KeywordScorer([brand])
-    svc = MonitorService(
-        settings,
-        storage=storage,
-        scorer=scorer,
-        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
-        connections=GivenConnections([ok], [feed]),
-        alerts=alerts,
-    )
-    events: list[Event] = []
-    svc.subscribe(events.append)
+    svc = keyword_service(settings, storage, scorer, analyser, GivenConnections([ok], [feed]), alerts=alerts)
+    events = recorded(svc)
     await svc.start()
     try:
         await svc.run_once()
@@ -468,16 +440,8 @@ async def test_failed_start_cleans_up(settings, storage, brand, analyser) -> Non
     from monitor.api import ServiceError
 
     before = other_tasks()
-    scorer = KeywordScorer([brand])
     connections = NoReplay()
-    svc = MonitorService(
-        settings,
-        storage=storage,
-        scorer=scorer,
-        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
-        connections=connections,
-        alerts=FakeAlerts(),
-    )
+    svc = keyword_service(settings, storage, KeywordScorer([brand]), analyser, connections, alerts=FakeAlerts())
     with pytest.raises(ServiceError):
         await svc.start()
     await asyncio.sleep(0)

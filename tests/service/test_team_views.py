@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime
 
-from fakes import KeywordScorer, OnceSource
+from fakes import KeywordScorer, OnceSource, keyword_service, recorded, wait_for
 
 from brand_dna.dna import BrandDNA
-from monitor.clustering import Clusterer, TextAnalyser
+from monitor.clustering import TextAnalyser
 from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.events import Event, TrendEvent
@@ -23,25 +22,11 @@ def make(target: str, brand: BrandDNA, analyser: TextAnalyser, lease_s: float) -
     settings = Settings()
     settings.sources.jitter = 0.0
     storage = Storage(target)
-    scorer = KeywordScorer([brand])
-    svc = MonitorService(
-        settings,
-        storage=storage,
-        scorer=scorer,
-        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),
-        connections=HttpConnections(settings, storage, sources=[OnceSource("desk", ["caffè sospeso day"])]),
-        lease_s=lease_s,
+    sources = [OnceSource("desk", ["caffè sospeso day"])]
+    svc = keyword_service(
+        settings, storage, KeywordScorer([brand]), analyser, HttpConnections(settings, storage, sources=sources), lease_s=lease_s
     )
-    events: list[Event] = []
-    svc.subscribe(events.append)
-    return svc, events
-
-
-async def wait_for(cond, within: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not cond():
-        assert asyncio.get_running_loop().time() < deadline, "not in time"
-        await asyncio.sleep(0.02)
+    return svc, recorded(svc)
 
 
 async def test_a_verdict_the_poller_changed_reaches_the_viewer(store_target: str, brand: BrandDNA, analyser: TextAnalyser) -> None:

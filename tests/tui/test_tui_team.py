@@ -11,15 +11,13 @@ import time
 from datetime import UTC, datetime
 
 from conftest import settle
-from fakes import KeywordScorer
+from fakes import KeywordScorer, keyword_service
 from textual.widgets import DataTable
 
 from brand_dna.dna import BrandDNA
-from monitor.clustering import Clusterer
 from monitor.compose import HttpConnections
 from monitor.config import Settings
 from monitor.models import RiskAssessment, Trend, Verdict
-from monitor.service import MonitorService
 from monitor.storage import Storage
 from tui.app import OndaApp
 
@@ -43,13 +41,12 @@ def dashboard(url: str, brand: BrandDNA, analyser: object, user: str) -> tuple[O
     settings = Settings()
     settings.sources.jitter = 0.0
     storage = Storage(url)
-    scorer = KeywordScorer([brand])
-    service = MonitorService(
+    service = keyword_service(
         settings,
-        storage=storage,
-        scorer=scorer,
-        clusterer=Clusterer(scorer.embedder, storage, lambda: datetime.now(UTC), analyser=analyser),  # type: ignore[arg-type]
-        connections=HttpConnections(settings, storage, sources=[]),
+        storage,
+        KeywordScorer([brand]),
+        analyser,  # type: ignore[arg-type]
+        HttpConnections(settings, storage, sources=[]),
         lease_s=60.0,  # the lease tick (every 5 s) cannot be what carries the changes within 2 s
         user=user,
     )
