@@ -130,12 +130,10 @@ def redact(url: str) -> str:
     password): everything between '://' and the last '@' becomes `user:***`, and a `password=`
     parameter is masked too.
     """
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest:
-        userinfo, _, host = rest.rpartition("@")
+    scheme, userinfo, host = _split_userinfo(url)
+    if userinfo:
         user = userinfo.split(":", 1)[0]
-        rest = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-        url = f"{scheme}://{rest}"
+        url = f"{scheme}://{user}:***@{host}" if ":" in userinfo else f"{scheme}://{user}@{host}"
     return _PASSWORD_PARAM.sub(r"\1***", url)
 
 
@@ -144,6 +142,14 @@ def password_of(url: str) -> str:
     found = _PASSWORD_PARAM.search(url)
     if found is not None:
         return url[found.end(1) : found.end()]
-    _, sep, rest = url.partition("://")
-    userinfo = rest.rpartition("@")[0] if sep and "@" in rest else ""
+    userinfo = _split_userinfo(url)[1]
     return userinfo.split(":", 1)[1] if ":" in userinfo else ""
+
+
+def _split_userinfo(url: str) -> tuple[str, str, str]:
+    """(scheme, everything between '://' and the last '@', the rest); userinfo '' when the URL has none."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return scheme, "", rest
+    userinfo, _, host = rest.rpartition("@")
+    return scheme, userinfo, host
