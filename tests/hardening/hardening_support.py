@@ -58,15 +58,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def wait_for(cond: Callable[[], bool], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
 def onda_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Environment for an `onda` subprocess that never touches the user's config, data or cache dirs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONDA_")}

@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from fakes import KeywordScorer
-from hardening_support import TEN_MB, LoopbackServer, flood, json_response, utcnow, wait_for
+from fakes import KeywordScorer, wait_for
+from hardening_support import TEN_MB, LoopbackServer, flood, json_response, utcnow
 
 from brand_dna.dna import BrandDNA
 from monitor.clustering import Clusterer, TextAnalyser
@@ -169,7 +169,7 @@ async def test_flapping_source_fails_once_and_recovers_once(
     caplog.set_level(logging.INFO, logger="monitor.runner")
     await svc.start()
     try:
-        await wait_for(lambda: len(server.requests) >= 1 and svc.health()[0].last_success is not None)
+        await wait_for(lambda: len(server.requests) >= 1 and svc.health()[0].last_success is not None, within=10.0)
         await svc.poll_now("bluesky")  # 500
         failing = svc.health()[0]
         await svc.poll_now("bluesky")  # ok again

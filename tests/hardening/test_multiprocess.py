@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from hardening_support import Proc, json_response, onda_env, wait_for
+from fakes import wait_for
+from hardening_support import Proc, json_response, onda_env
 from test_faults_signals import start_harness
 
 N_TOPICS = 24

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from fakes import KeywordScorer
-from hardening_support import utcnow, wait_for
+from fakes import KeywordScorer, wait_for
+from hardening_support import utcnow
 
 from brand_dna.dna import BrandDNA
 from monitor.clustering import Clusterer, TextAnalyser
