@@ -52,7 +52,9 @@ def build_risk_gate(settings: Settings, embedder: Embedder, factchecks: Sequence
     from monitor.risk.factcheck import FactCheckStore
 
     credibility = CredibilityIndex.load(settings.credibility_dir())
-    store = FactCheckStore(embedder=embedder)
+    store = FactCheckStore(
+        embedder=embedder, max_age_days=settings.factchecks.max_age_days, lag_days=settings.factchecks.lag_days
+    )
     store.preload(factchecks)
     return RiskGate(embedder, credibility=credibility, factchecks=store, cache_dir=settings.cache_dir())
 

@@ -241,6 +241,10 @@ class FactChecksSettings(Section):
     claimreview_urls: list[str] = Field(default_factory=list)
     """schema.org ClaimReview feeds (DataFeed JSON, JSON array / lines, claims:search) that
     `onda data update` downloads into the store, like `onda data import-factchecks FILE`."""
+    max_age_days: int = Field(default=30, ge=0)
+    """A debunk counts for trends seen up to this many days after it was published ..."""
+    lag_days: int = Field(default=7, ge=0)
+    """... and for trends seen up to this many days before (a hoax spreads first, the debunk follows)."""
 
 
 class AlertSettings(Section):

@@ -7,7 +7,8 @@ A trend that states a debunked claim is misinformation/high (medium for a "partl
 with the fact-check's title and URL in the reason. The claim is matched by meaning (embedding,
 across languages), and below a very close similarity by words too (shared content terms): the word
 check is what keeps "new vaccine approved" from matching "no, vaccines do not contain microchips",
-and a shared name alone never matches.
+and a shared name alone never matches. With a multilingual model a word counts as shared when its
+translation is ("farina di grillo" ~ "cricket flour"): the two words' own embeddings are close.
 """
 
 from __future__ import annotations
@@ -160,17 +161,24 @@ _STOP = set(
 )
 
 
-def content_terms(text: str) -> set[str]:
-    """Lower-cased, accent-folded words of 4+ letters (or digits of 2+) minus stopwords, crude 5-char stems."""
+def content_words(text: str) -> list[str]:
+    """Lower-cased, accent-folded words of 4+ letters (or numbers of 2+ digits) minus stopwords, sorted, once each."""
     out: set[str] = set()
     for w in re.findall(r"\w+", fold_accents(text)):
         if w in _STOP:
             continue
-        if w.isdigit() and len(w) >= 2:
+        if (w.isdigit() and len(w) >= 2) or (not w.isdigit() and len(w) >= 4):
             out.add(w)
-        elif len(w) >= 4:
-            out.add(w[:5])
-    return out
+    return sorted(out)
+
+
+def _stem(word: str) -> str:
+    return word if word.isdigit() else word[:5]
+
+
+def content_terms(text: str) -> set[str]:
+    """The content words as crude 5-character stems ("vaccini", "vaccino" -> "vacci")."""
+    return {_stem(w) for w in content_words(text)}
 
 
 # -- ratings ----------------------------------------------------------------------------------
@@ -203,7 +211,6 @@ def is_debunk_rating(rating: str) -> bool:
 
 
 # -- store + matching -------------------------------------------------------------------------------
-GRACE_DAYS = 1  # a debunk dated the day after the trend was seen still counts (time zones)
 
 @dataclass(frozen=True, slots=True)
 class FactCheckThresholds:
@@ -212,6 +219,7 @@ class FactCheckThresholds:
     similarity: float = 0.55  # cosine of trend text to the claim, together with ...
     min_shared_terms: int = 2  # ... content words in common (two: one shared name is not a claim)
     similarity_alone: float = 0.80  # a cosine this close is the same claim, in any language
+    term_similarity: float = 1.0  # two words are one shared term at this cosine (< 1: across languages)
     lexical_only_terms: int = 3  # with no embedder: shared terms needed ...
     lexical_only_share: float = 0.5  # ... and share of the fact-check's terms
 
@@ -230,24 +238,56 @@ class _Entry:
     fc: FactCheck
     terms: set[str]
     added: date
+    words: list[str] = field(default_factory=list)
+    word_vectors: np.ndarray | None = None  # one row per word, when words are compared by meaning
+
+
+def shared_words(
+    a: Sequence[str], a_vecs: np.ndarray | None, b: Sequence[str], b_vecs: np.ndarray | None, term_similarity: float
+) -> list[str]:
+    """The words of `a` that have a partner in `b`, each partner used once, as readable terms.
+
+    A partner has the same stem, or (with vectors) a cosine of at least `term_similarity` ("grillo~cricket").
+    """
+    sims = a_vecs @ b_vecs.T if (a_vecs is not None and b_vecs is not None and term_similarity < 1.0) else None
+    used: set[int] = set()
+    out: list[str] = []
+    for i, wa in enumerate(a):
+        for j, wb in enumerate(b):
+            if j in used:
+                continue
+            if _stem(wa) == _stem(wb):
+                out.append(_stem(wa))
+            elif sims is not None and sims[i, j] >= term_similarity:
+                out.append(f"{wa}~{wb}")
+            else:
+                continue
+            used.add(j)
+            break
+    return out
 
 
 @dataclass(slots=True)
 class FactCheckStore:
-    """Debunks + their embeddings, matched within `max_age_days` of the day a trend was seen.
+    """Debunks + their embeddings and words, matched against trends (`match`).
 
+    A debunk counts for a trend seen up to `max_age_days` after it was published and up to
+    `lag_days` before (fact-checkers publish days after a hoax starts to spread).
     Thread-safe: the poller (or a storage load) adds, the scorer matches. Entries are kept up to
     `max_items` (the most recently published win), so a replay of past days finds past debunks.
     """
 
     embedder: Embedder | None = None
     max_age_days: int = 30
+    lag_days: int = 7  # a debunk published up to this many days after the trend was seen still counts
     max_items: int = 10_000
     thresholds: FactCheckThresholds | None = None
+    max_cached_words: int = 50_000
     _entries: list[_Entry] = field(default_factory=list)
     _vectors: Vectors | None = None
     _pending: list[FactCheck] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)  # guards the lists
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # guards the lists and the word cache
+    _word_cache: dict[str, np.ndarray] = field(default_factory=dict)
     _load_lock: threading.Lock = field(default_factory=threading.Lock)  # one embedding of stored debunks at a time
 
     def __post_init__(self) -> None:
@@ -285,11 +325,15 @@ class FactCheckStore:
         if not fresh:
             return 0
         vecs = self.embedder.encode([fc.text for fc in fresh]) if self.embedder is not None else None
+        words = [content_words(fc.text) for fc in fresh]
+        word_vecs = [self._word_vectors(ws) for ws in words]
         with self._lock:  # another thread may have added some of them while these were embedded
             known = {e.fc.url for e in self._entries}
             keep = [i for i, fc in enumerate(fresh) if fc.url not in known]
+            self._entries.extend(
+                _Entry(fresh[i], {_stem(w) for w in words[i]}, today, words[i], word_vecs[i]) for i in keep
+            )
             fresh = [fresh[i] for i in keep]
-            self._entries.extend(_Entry(fc, content_terms(fc.text), today) for fc in fresh)
             if vecs is not None and fresh:
                 vecs = vecs[keep]
                 self._vectors = vecs if self._vectors is None else np.vstack([self._vectors, vecs])
@@ -305,22 +349,44 @@ class FactCheckStore:
         if self._vectors is not None:
             self._vectors = self._vectors[keep]
 
-    def _in_window(self, entries: Sequence[_Entry], day: date) -> np.ndarray:
-        """Debunks already out on `day` (one day of grace for time zones) and at most `max_age_days` old.
+    def _word_vectors(self, words: Sequence[str]) -> np.ndarray | None:
+        """Unit vectors of single words (cached, bounded), when the thresholds compare words by meaning."""
+        t = self.thresholds or FactCheckThresholds()
+        if self.embedder is None or t.term_similarity >= 1.0 or not words:
+            return None
+        with self._lock:
+            missing = [w for w in words if w not in self._word_cache]
+        if missing:
+            vecs = np.asarray(self.embedder.encode(missing), dtype=np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
+            with self._lock:
+                if len(self._word_cache) + len(missing) > self.max_cached_words:
+                    self._word_cache.clear()
+                self._word_cache.update(zip(missing, vecs, strict=True))
+                found = {w: self._word_cache[w] for w in words}
+        else:
+            with self._lock:
+                found = {w: self._word_cache[w] for w in words}
+        return np.stack([found[w] for w in words])
 
-        A replayed trend is judged with what was known that day; a debunk published later reaches a
-        live trend through the watcher's re-scoring (`risk_changed`), not through this window.
+    def _in_window(self, entries: Sequence[_Entry], day: date) -> np.ndarray:
+        """Debunks published between `max_age_days` before `day` and `lag_days` after it.
+
+        A hoax trends first and is debunked days later: a trend judged on a past day (`onda score`
+        with a `date`, a replay) counts the debunks of the following week. A live trend is judged
+        today, so it meets a later debunk through the watcher's re-scoring (`risk_changed`).
         """
         return np.array(
-            [-GRACE_DAYS <= (day - (e.fc.published or e.added)).days <= self.max_age_days for e in entries]
+            [-self.lag_days <= (day - (e.fc.published or e.added)).days <= self.max_age_days for e in entries]
         )
 
     def match(self, texts: Sequence[str], vectors: Vectors | None, days: date | Sequence[date]) -> list[list[RiskFlag]]:
         """Misinformation/high flags for the trends that state a debunked claim.
 
         `days`: the day each trend was seen (one day for all, or one per text); a debunk counts when it
-        was out by then and at most `max_age_days` old. A match needs the claim's meaning (cosine),
-        and, below `similarity_alone`, two shared content words too: a shared name alone never matches.
+        was published in the window around it (`_in_window`). A match needs the claim's meaning
+        (cosine), and, below `similarity_alone`, `min_shared_terms` shared content words too (a word
+        and its translation count once): a shared name alone never matches.
         """
         self._take_pending()
         with self._lock:
@@ -345,7 +411,9 @@ class FactCheckStore:
             if day not in windows:
                 windows[day] = self._in_window(entries, day)
             recent = windows[day]
-            terms = content_terms(text)
+            words = content_words(text)
+            terms = {_stem(w) for w in words}
+            word_vecs: np.ndarray | None = None
             best: tuple[float, int, list[str]] | None = None
             if sims is not None:
                 candidates = np.flatnonzero((sims[i] >= t.similarity) & recent).tolist()
@@ -353,11 +421,14 @@ class FactCheckStore:
                 candidates = [j for j in sorted({j for term in terms for j in index.get(term, ())}) if recent[j]]
             for j in candidates:
                 e = entries[j]
-                shared = sorted(terms & e.terms)
                 if sims is not None:
                     score = float(sims[i, j])
+                    if word_vecs is None and e.word_vectors is not None:
+                        word_vecs = self._word_vectors(words)
+                    shared = shared_words(words, word_vecs, e.words, e.word_vectors, t.term_similarity)
                     ok = score >= t.similarity_alone or len(shared) >= t.min_shared_terms
                 else:
+                    shared = sorted(terms & e.terms)
                     share = len(shared) / max(len(e.terms), 1)
                     ok = len(shared) >= t.lexical_only_terms and share >= t.lexical_only_share
                     score = share

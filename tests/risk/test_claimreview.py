@@ -124,12 +124,27 @@ def test_a_shared_name_alone_never_matches(store: FactCheckStore, real_embedder)
     assert _match(store, real_embedder, "Sinner vince gli Australian Open", date(2025, 3, 12)) == []
 
 
-def test_a_debunk_counts_from_its_day_for_thirty_days(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_a_debunk_counts_from_a_week_before_it_to_thirty_days_after(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
     title = "EU forces insect flour into Italian pasta"  # the debunk is dated 2025-03-10
-    assert _match(store, real_embedder, title, date(2025, 4, 9))  # 30 days later
-    assert _match(store, real_embedder, title, date(2025, 4, 10)) == []  # 31 days later
-    assert _match(store, real_embedder, title, date(2025, 3, 9))  # the day before: time-zone grace
-    assert _match(store, real_embedder, title, date(2025, 3, 8)) == []  # not yet known that day
+    assert _match(store, real_embedder, title, date(2025, 4, 9))  # seen 30 days later
+    assert _match(store, real_embedder, title, date(2025, 4, 10)) == []  # 31 days later: another wave
+    assert _match(store, real_embedder, title, date(2025, 3, 3))  # seen a week before: the hoax the debunk answered
+    assert _match(store, real_embedder, title, date(2025, 3, 2)) == []  # 8 days before
+
+
+def test_the_window_follows_the_settings(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    s = FactCheckStore(embedder=real_embedder, max_age_days=5, lag_days=1)
+    s.preload(parse_claimreview(json.dumps([DEBUNK_IT])).debunks)
+    title = "EU forces insect flour into Italian pasta"
+    assert _match(s, real_embedder, title, date(2025, 3, 15)) and _match(s, real_embedder, title, date(2025, 3, 9))
+    assert _match(s, real_embedder, title, date(2025, 3, 16)) == [] and _match(s, real_embedder, title, date(2025, 3, 8)) == []
+
+
+def test_words_match_their_translation(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    # The Italian debunk says "farina di insetti"; an English title words the same claim in English.
+    [flag] = _match(store, real_embedder, "insect flour hidden in pasta by EU rules", date(2025, 3, 11))
+    assert isinstance(flag.evidence, FactCheckEvidence) and flag.evidence.url == DEBUNK_IT["url"]
+    assert any("~" in term for term in flag.evidence.shared_terms), flag.evidence.shared_terms
 
 
 def run_onda(args: list[str], stdin: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
