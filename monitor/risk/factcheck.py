@@ -239,7 +239,7 @@ class _Entry:
     terms: set[str]
     added: date
     words: list[str] = field(default_factory=list)
-    word_vectors: np.ndarray | None = None  # one row per word, when words are compared by meaning
+    word_vectors: np.ndarray | None = None  # one row per word, embedded the first time the debunk is a candidate
 
 
 def shared_words(
@@ -326,13 +326,10 @@ class FactCheckStore:
             return 0
         vecs = self.embedder.encode([fc.text for fc in fresh]) if self.embedder is not None else None
         words = [content_words(fc.text) for fc in fresh]
-        word_vecs = [self._word_vectors(ws) for ws in words]
         with self._lock:  # another thread may have added some of them while these were embedded
             known = {e.fc.url for e in self._entries}
             keep = [i for i, fc in enumerate(fresh) if fc.url not in known]
-            self._entries.extend(
-                _Entry(fresh[i], {_stem(w) for w in words[i]}, today, words[i], word_vecs[i]) for i in keep
-            )
+            self._entries.extend(_Entry(fresh[i], {_stem(w) for w in words[i]}, today, words[i]) for i in keep)
             fresh = [fresh[i] for i in keep]
             if vecs is not None and fresh:
                 vecs = vecs[keep]
@@ -423,7 +420,9 @@ class FactCheckStore:
                 e = entries[j]
                 if sims is not None:
                     score = float(sims[i, j])
-                    if word_vecs is None and e.word_vectors is not None:
+                    if e.word_vectors is None:
+                        e.word_vectors = self._word_vectors(e.words)
+                    if word_vecs is None:
                         word_vecs = self._word_vectors(words)
                     shared = shared_words(words, word_vecs, e.words, e.word_vectors, t.term_similarity)
                     ok = score >= t.similarity_alone or len(shared) >= t.min_shared_terms
