@@ -4,8 +4,9 @@
     python bench/train_risk.py --write    # also store the head in monitor/risk/data/risk_classifier.json
 
 Training titles: the corpus's TRAIN brands (examples/corpus/split.toml) plus the curated sets
-(the calibration half of examples/risk/cases.jsonl, examples/fit/*.jsonl) and the GARM prototype headlines
-(monitor/risk/data/prototypes.toml, categories that may reach `high`, and the safe examples).
+(the calibration half of examples/risk/cases.jsonl, examples/fit/*.jsonl), the GARM prototype headlines
+(monitor/risk/data/prototypes.toml, categories that may reach `high`, and the safe examples) and the
+brand-free titles of examples/risk/titles (labelled by helpers who never saw the held-out brands).
 Held-out corpus brands are never read here. One L2-regularised logistic regression per risk
 category, positives = that category, negatives = everything labelled safe (fit / off_brand).
 The thresholds come from leave-one-brand-out scores of the train brands: `high` is the lowest
@@ -73,9 +74,10 @@ def main() -> int:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--backend", default="use-multilingual", choices=["use-multilingual", "sentence-transformers"])
     parser.add_argument("--model", default="")
-    parser.add_argument("--l2", type=float, default=0.1)
+    parser.add_argument("--l2", type=float, default=0.3)
     parser.add_argument("--high-fp", type=float, default=0.06, help="share of safe train titles allowed at high")
     parser.add_argument("--medium-fp", type=float, default=0.15, help="share of safe train titles allowed at medium")
+    parser.add_argument("--no-titles", action="store_true", help="leave out the independent risk titles (examples/risk/titles)")
     args = parser.parse_args()
     embedder = make_embedder(args.backend, args.model, threads=2)
     corpus = REPO / "examples" / "corpus"
@@ -90,6 +92,10 @@ def main() -> int:
         if cat.get("max_level", "high") == "high":
             extra += [{"title": e, "label": "risky", "category": cat["risk"]} for e in cat["examples"]]
     extra += [{"title": e, "label": "safe"} for e in protos["safe"]["examples"]]
+    if not args.no_titles:
+        # Brand-free titles labelled by helpers that never saw the corpus's held-out brands (examples/risk/titles).
+        for path in sorted((REPO / "examples" / "risk" / "titles").glob("*.jsonl")):
+            extra += rows_of(path)
 
     def vecs(rows: list[dict]) -> np.ndarray:
         texts = [trend_text(TrendInput.from_json({"id": "x", **{k: v for k, v in r.items() if k in ("title", "context")}})) for r in rows]
