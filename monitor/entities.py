@@ -31,6 +31,55 @@ def given_names() -> frozenset[str]:
     return frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
 
 
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Lower-cased place names (brand_dna/data/places.txt): where a brand is, not what it is."""
+    text = resources.files("brand_dna").joinpath("data/places.txt").read_text("utf-8")
+    return frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+
+
+def is_place(phrase: str, brand_name: str = "") -> bool:
+    """True for a phrase that is only a place ("Bologna", "Italy's"), unless the brand is named after it."""
+    lowered = phrase.lower().strip()
+    for suffix in ("'s", "’s"):
+        lowered = lowered.removesuffix(suffix)
+    return lowered in place_names() and lowered not in brand_name.lower()
+
+
+_PLACE_PREPOSITION = r"(?:(?:based\s+)?in|from|of|near|around|across|a|di|da|nel|nella|in\s+tutta)\s+"
+
+
+@lru_cache(maxsize=1)
+def _place_pattern() -> re.Pattern[str]:
+    names = sorted(place_names(), key=len, reverse=True)
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names)
+    return re.compile(rf"(?:\b{_PLACE_PREPOSITION})?(?<![\w'])(?:{alternatives})(?:['’]s)?(?![\w'])", re.IGNORECASE)
+
+
+def without_places(statement: str, brand_name: str = "") -> str:
+    """The statement without its places, for the meaning of what the brand is.
+
+    "Funeral home in Bologna since 1950" -> "Funeral home since 1950": a place and the preposition
+    before it are left out, unless the place is part of a longer name ("Milan Fashion Week") or the
+    brand is named after it.
+    """
+    named = brand_name.lower()
+
+    def drop(m: re.Match[str]) -> str:
+        before, after = statement[: m.start()].split(), statement[m.end() :]
+        next_word = after.split()[0] if after[:1] == " " and after.split() else ""
+        prev_word = before[-1] if before and statement[m.start() - 1] == " " and m.group(0)[:1].isupper() else ""
+        if next_word[:1].isupper() or (prev_word[:1].isupper() and prev_word[-1].isalnum()):
+            return m.group(0)  # part of a longer name: "Milan Fashion Week", "KIKO Milano"
+        place = re.sub(rf"^{_PLACE_PREPOSITION}", "", m.group(0), flags=re.IGNORECASE)
+        place = re.sub(r"['’]s$", "", place).lower()
+        return m.group(0) if place in named else ""
+
+    out = _place_pattern().sub(drop, statement)
+    out = re.sub(r"\s+([,;:])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,;:-")
+    return out or statement
+
+
 def surname(phrase: str) -> str | None:
     """'Jannik Sinner' -> 'Sinner': a phrase that starts with a given name is a person, named by surname alone too."""
     words = phrase.split()
@@ -54,7 +103,9 @@ def extract_entities(brand: BrandDNA) -> list[str]:
     """Names that signal fit.
 
     The brand name, its `entities` (an optional boost) and the capitalised phrases inside its
-    statements; a person's name also by surname ("Sinner" for "Jannik Sinner").
+    statements; a person's name also by surname ("Sinner" for "Jannik Sinner"). A phrase of the
+    statements that is only a place ("Bologna", "Piedmont") is not a name: it says where the brand
+    is, and a trend about that place is not an opportunity because of it.
 
     A phrase is a run of capitalised words (connectors like "di"/"of" allowed inside). A run
     at the start of a sentence is kept only when it has two or more words, since the first
@@ -84,7 +135,7 @@ def extract_entities(brand: BrandDNA) -> list[str]:
                     run_start = 2
                 if run and (run_start > 0 or len(run) >= 2):
                     phrase = " ".join(run)
-                    if len(phrase) >= 3 and phrase.lower() not in GENERIC_WORDS:
+                    if len(phrase) >= 3 and phrase.lower() not in GENERIC_WORDS and not is_place(phrase, brand.name):
                         found[phrase] = None
                 name = surname_within(" ".join(run)) if run else None
                 if name:

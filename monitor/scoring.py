@@ -42,7 +42,7 @@ import numpy as np
 from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
-from monitor.entities import GENERIC_WORDS, entity_keys, entity_pattern, extract_entities
+from monitor.entities import GENERIC_WORDS, entity_keys, entity_pattern, extract_entities, place_names, without_places
 from monitor.evidence import FitEvidence
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
 from monitor.risk import trend_text  # one definition: the risk thresholds were calibrated on it
@@ -99,6 +99,12 @@ def _background_lemmas() -> frozenset[str]:
     return frozenset(out)
 
 
+def _place_words(brand_name: str) -> set[str]:
+    """Words of place names, which are not key terms (unless the brand is named after the place)."""
+    named = set(brand_name.lower().split())
+    return {w for place in place_names() for w in place.split() if w not in named}
+
+
 def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
     """Indices of the brand's entities named in a lowered trend text."""
     return [
@@ -124,13 +130,13 @@ class BrandModel:
         kinds_statements = brand.statements
         self.kinds = [k for k, _ in kinds_statements]
         self.statements = [s for _, s in kinds_statements]
+        # What the brand is, without where it is: "Funeral home in Bologna" matches funerals, not Bologna.
+        embedded = [without_places(s, brand.name) for s in self.statements]
         if cache_dir is not None:
             safe = re.sub(r"[^\w-]+", "_", brand.name.lower()) or "brand"
-            self.index, _ = StatementIndex.load_or_build(
-                cache_dir / "indexes" / safe, self.statements, embedder
-            )
+            self.index, _ = StatementIndex.load_or_build(cache_dir / "indexes" / safe, embedded, embedder)
         else:
-            self.index = StatementIndex.build(self.statements, embedder)
+            self.index = StatementIndex.build(embedded, embedder)
         _, mat = self.index.all_scores(np.eye(self.index.dim, dtype=np.float32))
         self.matrix = np.ascontiguousarray(mat.T)  # (n_statements, dim)
         # Statement genericness: how background topics score against each statement.
@@ -144,7 +150,7 @@ class BrandModel:
         self.entity_patterns = [entity_pattern(e) for e in self.entities]
         self.entity_keys = [entity_keys(e) for e in self.entities]
         # Key terms exclude generic words and the words of names (names count once, as `ent`).
-        generic = set(_background_lemmas())
+        generic = set(_background_lemmas()) | _place_words(brand.name)
         for e in self.entities:
             generic |= content_lemmas(e, "en") | content_lemmas(e, "it") | set(e.lower().split())
         self.stmt_keys: list[set[str]] = []

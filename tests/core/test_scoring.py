@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from brand_dna.dna import BrandDNA, load_brand
-from monitor.entities import extract_entities
+from monitor.entities import extract_entities, without_places
 from monitor.evidence import LexiconEvidence, TermCount
 from monitor.explain import verdict_json, verdict_why
 from monitor.models import RiskAssessment, RiskFlag, TrendInput
@@ -166,6 +166,44 @@ def test_entity_extraction_without_explicit_list() -> None:
     ents = extract_entities(brand)
     assert {"Acme", "Wimbledon", "Australian Open", "US Open", "Jannik Sinner"} <= set(ents)
     assert "Official" not in ents and "Partner" not in ents
+
+
+def test_a_place_in_the_statements_is_not_a_name() -> None:
+    shop = BrandDNA(
+        name="Fiori Rossi",
+        dna=("Flower shop in Bologna since 1950", "Bouquets for weddings in Emilia-Romagna and Italy's north"),
+    )
+    ents = extract_entities(shop)
+    assert "Bologna" not in ents and "Emilia-Romagna" not in ents and "Italy's" not in ents
+    assert "Fiori Rossi" in ents
+    city = BrandDNA(name="Comune di Bologna", dna=("Servizi ai cittadini di Bologna",))
+    assert "Bologna" in extract_entities(city)  # the brand is named after the place: it stays a name
+    listed = BrandDNA(name="Acme", dna=("Made in Parma",), entities=("Parma",))
+    assert "Parma" in extract_entities(listed)  # listed on purpose: kept
+
+
+def test_statements_are_embedded_without_their_places() -> None:
+    assert without_places("Funeral home in Bologna since 1950") == "Funeral home since 1950"
+    assert without_places("Impresa di onoranze funebri a Bologna dal 1962") == "Impresa di onoranze funebri dal 1962"
+    assert without_places("Fiat Panda, Italy's best-selling car") == "Fiat Panda, best-selling car"
+    assert without_places("Runway shows at Milan Fashion Week") == "Runway shows at Milan Fashion Week"  # an event's name
+    assert without_places("Servizi ai cittadini di Bologna", "Comune di Bologna") == "Servizi ai cittadini di Bologna"
+    assert without_places("Milano") == "Milano"  # never an empty statement
+
+
+@pytest.mark.model
+def test_a_trend_about_the_brands_city_is_not_an_opportunity(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    shop = BrandDNA(
+        name="Fiori Rossi",
+        dna=("Flower shop in Bologna since 1950", "Bouquets and plants delivered at home", "Flowers for weddings and ceremonies"),
+    )
+    scorer = MultiBrandScorer([shop], real_embedder)
+    trends = [TrendInput("a", "meteo bologna", "it"), TrendInput("b", "bologna mercato calciatori", "it"),
+              TrendInput("c", "bouquet da sposa 2025", "it")]
+    got = {t.id: v["Fiori Rossi"] for t, v in zip(trends, scorer.score_inputs(trends), strict=True)}
+    assert got["a"].verdict == "off_brand" and got["b"].verdict == "off_brand", (got["a"].fit, got["b"].fit)
+    assert not got["a"].fit_evidence.names and not got["a"].fit_evidence.shared_terms
+    assert got["c"].verdict == "fit", got["c"].fit
 
 
 def test_trend_text_uses_first_headlines_only() -> None:
