@@ -5,7 +5,8 @@
     python bench/corpus_eval.py --errors held_out
 
 The fact-check files in examples/corpus/factchecks are imported into a temporary store exactly as
-`onda data import-factchecks` does, and each trend is judged on its own `date`. Reported per split
+`onda data import-factchecks` does, and each trend is judged on its own `date` (a debunk counts when
+published up to `[factchecks] lag_days` after it; --lag-days 0 judges with what was out that day). Reported per split
 (train / held_out, examples/corpus/split.toml) and language: fit precision and recall, risky recall
 for tragedy + polarizing, misinformation recall, false go (a risky-labelled trend called `fit`),
 misinformation recall again 10 days later (what the watcher's re-scoring catches once the debunk is
@@ -46,12 +47,16 @@ def main() -> int:
     parser.add_argument("--corpus", default=str(REPO / "examples" / "corpus"))
     parser.add_argument("--no-factchecks", action="store_true")
     parser.add_argument("--errors", choices=["train", "held_out"], default=None, help="list the misjudged lines")
+    parser.add_argument("--lag-days", type=int, default=None, help="[factchecks] lag_days (default: the shipped 7)")
     args = parser.parse_args()
     corpus = Path(args.corpus)
     split = tomllib.loads((corpus / "split.toml").read_text("utf-8"))
     tmp = Path(tempfile.mkdtemp(prefix="onda-corpus-"))
     settings = Settings(
-        storage={"path": str(tmp / "onda.db")}, model={"cache_dir": str(tmp / "cache")}, risk={"credibility_dir": str(tmp / "cred")}
+        storage={"path": str(tmp / "onda.db")},
+        model={"cache_dir": str(tmp / "cache")},
+        risk={"credibility_dir": str(tmp / "cred")},
+        factchecks={} if args.lag_days is None else {"lag_days": args.lag_days},
     )
     storage = Storage(tmp / "onda.db")
     if not args.no_factchecks:

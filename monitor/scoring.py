@@ -2,14 +2,16 @@
 
 A raw cosine between a trend title and a DNA statement is a weak judge (fit F1 ≈ 0.4 on
 real cases, worse for Italian with an English-only model). The verdict here combines
-several kinds of evidence per (trend, statement) pair, then one calibrated decision:
+several kinds of evidence per (trend, statement) pair, then one calibrated decision. A statement
+that lists several things is also matched item by item (`statement_facets`), and statements are
+embedded without their places (`monitor.entities.without_places`):
 
 * ``sem``  – semantic similarity of the trend *with its context headlines* to the statement,
   as a z-score against the same trend's similarity to ~80 generic background topics
   (``brand_dna/data/background.toml``) and centred by how generic the statement itself is.
   This puts short Italian titles and long English headlines on one scale.
-* ``ent``  – a name from the DNA (athlete, event, product, place; auto-extracted capitalised
-  phrases plus the brand file's ``entities``) appears in the trend text.
+* ``ent``  – a name from the DNA (athlete, event, product; auto-extracted capitalised phrases
+  that are not only a place, plus the brand file's ``entities``) appears in the trend text.
 * ``kw``   – specific content lemmas shared with the statement (spaCy lookup lemmas, IT+EN),
   ignoring words common in the background topics.
 * ``cos``  – the raw cosine, so a very close paraphrase still counts.
@@ -122,30 +124,51 @@ class RiskGateLike(Protocol):
     def for_brand(self, flags: list[RiskFlag], trend: TrendInput, brand: BrandDNA) -> RiskAssessment: ...
 
 
+def statement_facets(statement: str) -> list[str]:
+    """The items of a statement that lists several things, each to be matched on its own.
+
+    "Necrologi, fiori, lapidi e cura delle tombe" -> ["Necrologi", "fiori", "lapidi", "cura delle
+    tombe"]: the embedding of a list is an average that sits far from each item, so "fiori per il
+    funerale" would miss the statement as a whole. Items need a word of 4+ letters; a statement
+    that lists nothing has no facets.
+    """
+    parts = [p.strip() for p in re.split(r",\s*|\s+(?:and|e|or|o|&)\s+", statement) if p.strip()]
+    parts = [p for p in parts if any(len(w) >= 4 for w in p.split())]
+    return parts if len(parts) >= 2 else []
+
+
 class BrandModel:
-    """One brand's statements, index, entities and lexical keys, ready for batch scoring."""
+    """One brand's statements, index, entities and lexical keys, ready for batch scoring.
+
+    Matching is per row: each statement, then the facets of those that list several things
+    (`statement_facets`); `row_statement` maps a row back to its statement, which is what a
+    verdict reports.
+    """
 
     def __init__(self, brand: BrandDNA, embedder: Embedder, bg: Vectors, cache_dir: Path | None) -> None:
         self.brand = brand
         kinds_statements = brand.statements
         self.kinds = [k for k, _ in kinds_statements]
         self.statements = [s for _, s in kinds_statements]
+        facets = [(j, f) for j, st in enumerate(self.statements) for f in statement_facets(st)]
+        self.rows = self.statements + [f for _, f in facets]
+        self.row_statement = list(range(len(self.statements))) + [j for j, _ in facets]
         # What the brand is, without where it is: "Funeral home in Bologna" matches funerals, not Bologna.
-        embedded = [without_places(s, brand.name) for s in self.statements]
+        embedded = [without_places(s, brand.name) for s in self.rows]
         if cache_dir is not None:
             safe = re.sub(r"[^\w-]+", "_", brand.name.lower()) or "brand"
             self.index, _ = StatementIndex.load_or_build(cache_dir / "indexes" / safe, embedded, embedder)
         else:
             self.index = StatementIndex.build(embedded, embedder)
         _, mat = self.index.all_scores(np.eye(self.index.dim, dtype=np.float32))
-        self.matrix = np.ascontiguousarray(mat.T)  # (n_statements, dim)
-        # Statement genericness: how background topics score against each statement.
-        bg_cos = bg @ self.matrix.T  # (n_bg, n_s)
+        self.matrix = np.ascontiguousarray(mat.T)  # (n_rows, dim)
+        # Statement genericness: how background topics score against each row.
+        bg_cos = bg @ self.matrix.T  # (n_bg, n_rows)
         bg_self = bg @ bg.T
         mu_b = bg_self.mean(axis=1, keepdims=True)
         sd_b = bg_self.std(axis=1, keepdims=True) + 1e-6
         bg_z = (bg_cos - mu_b) / sd_b
-        self.stmt_center = bg_z.mean(axis=0)  # (n_s,)
+        self.stmt_center = bg_z.mean(axis=0)  # (n_rows,)
         self.entities = extract_entities(brand)
         self.entity_patterns = [entity_pattern(e) for e in self.entities]
         self.entity_keys = [entity_keys(e) for e in self.entities]
@@ -153,15 +176,15 @@ class BrandModel:
         generic = set(_background_lemmas()) | _place_words(brand.name)
         for e in self.entities:
             generic |= content_lemmas(e, "en") | content_lemmas(e, "it") | set(e.lower().split())
-        self.stmt_keys: list[set[str]] = []
-        for s in self.statements:
+        self.stmt_keys: list[set[str]] = []  # per row
+        for s in self.rows:
             keys = (content_lemmas(s, "en") | content_lemmas(s, "it")) - generic
             self.stmt_keys.append(keys)
-        lowered = [s.lower() for s in self.statements]
-        self.entity_statements: list[list[int]] = []
+        lowered = [s.lower() for s in self.rows]
+        self.entity_statements: list[list[int]] = []  # rows that name each entity (all rows: none does)
         for e in self.entities:
             idx = [j for j, s in enumerate(lowered) if e.lower() in s]
-            self.entity_statements.append(idx or list(range(len(self.statements))))
+            self.entity_statements.append(idx or list(range(len(self.rows))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +263,7 @@ class MultiBrandScorer:
         for brand in self._brands:
             model = self._models[brand.name]
             features = self._features(model, batch)
-            logits = self.calibration.logit(features)  # (n, n_s)
+            logits = self.calibration.logit(features)  # (n, n_rows)
             best = logits.argmax(axis=1)
             for i, trend in enumerate(trends):
                 j = int(best[i])
@@ -273,12 +296,12 @@ class MultiBrandScorer:
         )
 
     def features(self, brand_name: str, trends: Sequence[TrendInput]) -> np.ndarray:
-        """Features of every (trend, statement) pair, shape (n, n_statements, len(FEATURES)); for calibration."""
+        """Features of every (trend, statement row) pair, shape (n, n_rows, len(FEATURES)); for calibration."""
         return self._features(self.model(brand_name), self._prepare(trends))
 
     def _features(self, model: BrandModel, batch: _TrendBatch) -> np.ndarray:
         vectors, lowered, trend_keys = batch.vectors, batch.lowered, batch.keys
-        cos = vectors @ model.matrix.T  # (n, n_s)
+        cos = vectors @ model.matrix.T  # (n, n_rows)
         sem = (cos - batch.mu) / batch.sd - model.stmt_center[None, :]
         n, n_s = cos.shape
         ent = np.zeros((n, n_s), dtype=np.float32)
@@ -304,13 +327,18 @@ class MultiBrandScorer:
         text: str,
         runs: set[str],
     ) -> Verdict:
+        # Each statement is scored by its best row (itself or one of its facets).
+        best_row = list(range(len(model.statements)))
+        for r, j in enumerate(model.row_statement):
+            if logits[r] > logits[best_row[j]]:
+                best_row[j] = r
         breakdown = tuple(
             StatementScore(
                 statement=s,
                 kind=model.kinds[j],
-                semantic=float(feats[j, 3]),
-                lexical=float(max(feats[j, 1], feats[j, 2] / 3)),
-                score=float(1.0 / (1.0 + math.exp(-float(logits[j])))),
+                semantic=float(feats[best_row[j], 3]),
+                lexical=float(max(feats[best_row[j], 1], feats[best_row[j], 2] / 3)),
+                score=float(1.0 / (1.0 + math.exp(-float(logits[best_row[j]])))),
             )
             for j, s in enumerate(model.statements)
         )
@@ -330,7 +358,7 @@ class MultiBrandScorer:
             id=trend.id,
             verdict=verdict,
             fit=fit,
-            matched=model.statements[best],
+            matched=model.statements[model.row_statement[best]],
             risk=risk,
             fit_evidence=evidence,
             breakdown=breakdown,

@@ -12,7 +12,7 @@ from monitor.entities import extract_entities, without_places
 from monitor.evidence import LexiconEvidence, TermCount
 from monitor.explain import verdict_json, verdict_why
 from monitor.models import RiskAssessment, RiskFlag, TrendInput
-from monitor.scoring import MultiBrandScorer, trend_text
+from monitor.scoring import MultiBrandScorer, statement_facets, trend_text
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -204,6 +204,33 @@ def test_a_trend_about_the_brands_city_is_not_an_opportunity(real_embedder) -> N
     assert got["a"].verdict == "off_brand" and got["b"].verdict == "off_brand", (got["a"].fit, got["b"].fit)
     assert not got["a"].fit_evidence.names and not got["a"].fit_evidence.shared_terms
     assert got["c"].verdict == "fit", got["c"].fit
+
+
+def test_a_statement_that_lists_things_has_one_facet_per_item() -> None:
+    assert statement_facets("Necrologi, fiori, lapidi e cura delle tombe") == ["Necrologi", "fiori", "lapidi", "cura delle tombe"]
+    assert statement_facets("Dry and wet food for dogs and cats") == ["wet food for dogs", "cats"]
+    assert statement_facets("Italian lager beer brewed since 1846") == []  # lists nothing
+    assert statement_facets("Pizza and pasta") == ["Pizza", "pasta"]
+
+
+@pytest.mark.model
+def test_one_item_of_a_listed_statement_is_matched_on_its_own(real_embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    brand = BrandDNA(
+        name="Sportivo",
+        dna=("Sports equipment retailer", "Affordable gear for running, cycling, hiking and swimming"),
+    )
+    trends = [TrendInput("n", "corsi di nuoto bambini", "it"), TrendInput("b", "bici elettrica", "it"),
+              TrendInput("o", "oroscopo della settimana", "it")]
+    got = {t.id: v["Sportivo"] for t, v in zip(trends, MultiBrandScorer([brand], real_embedder).score_inputs(trends), strict=True)}
+    assert got["n"].verdict == "fit" and got["b"].verdict == "fit", (got["n"].fit, got["b"].fit)
+    assert got["o"].verdict == "off_brand", got["o"].fit
+    # the verdict reports the statement itself, and one breakdown row per statement, never a facet
+    assert got["n"].matched == "Affordable gear for running, cycling, hiking and swimming"
+    assert [b.statement for b in got["n"].breakdown] == list(brand.dna)
+    # the whole list alone, as before facets, is too far from a single item
+    monkeypatch.setattr("monitor.scoring.statement_facets", lambda statement: [])
+    whole = MultiBrandScorer([brand], real_embedder).score_inputs(trends[:2])
+    assert [v["Sportivo"].verdict for v in whole] == ["off_brand", "off_brand"]
 
 
 def test_trend_text_uses_first_headlines_only() -> None:
