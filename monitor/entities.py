@@ -89,6 +89,30 @@ def surname(phrase: str) -> str | None:
     return rest if len(rest) >= 4 and rest.lower() not in GENERIC_WORDS else None
 
 
+# Words that introduce a person in a statement ("skier Mikaela Shiffrin", "tennista Jannik Sinner"):
+# the capitalised phrase after one is a person even when the given name is not in given_names.txt.
+PERSON_ROLES = frozenset(
+    ["skier", "athlete", "champion", "ambassador", "driver", "rider", "player", "footballer", "golfer",
+     "cyclist", "runner", "swimmer", "boxer", "chef", "designer", "stylist", "singer", "rapper", "artist",
+     "actor", "actress", "captain", "coach", "founder", "testimonial", "influencer", "presenter", "host",
+     "sciatore", "sciatrice", "atleta", "campione", "campionessa", "ambasciatore", "ambasciatrice", "pilota",
+     "giocatore", "giocatrice", "calciatore", "calciatrice", "tennista", "ciclista", "nuotatore",
+     "nuotatrice", "pugile", "cuoco", "stilista", "cantante", "artista", "attore", "attrice", "capitano",
+     "capitana", "allenatore", "allenatrice", "fondatore", "fondatrice", "conduttore", "conduttrice"]
+)
+
+
+def surname_after_role(phrase: str) -> str | None:
+    """'Mikaela Shiffrin' introduced by a role word ('skier') -> 'Shiffrin'; None for a non-name."""
+    words = phrase.split()
+    if len(words) < 2 or len(words) > 3 or not all(w[:1].isupper() and w.replace("-", "").isalpha() for w in words):
+        return None
+    rest = " ".join(words[1:])
+    if len(rest) < 4 or rest.lower() in GENERIC_WORDS or is_place(rest):
+        return None
+    return rest
+
+
 def surname_within(phrase: str) -> str | None:
     """The surname of a person named anywhere in a capitalised phrase ("Official Partner Jannik Sinner")."""
     words = phrase.split()
@@ -103,7 +127,8 @@ def extract_entities(brand: BrandDNA) -> list[str]:
     """Names that signal fit.
 
     The brand name, its `entities` (an optional boost) and the capitalised phrases inside its
-    statements; a person's name also by surname ("Sinner" for "Jannik Sinner"). A phrase of the
+    statements; a person's name also by surname ("Sinner" for "Jannik Sinner": the given name is a
+    common one, or a role word introduces the person, "skier Mikaela Shiffrin"). A phrase of the
     statements that is only a place ("Bologna", "Piedmont") is not a name: it says where the brand
     is, and a trend about that place is not an opportunity because of it.
 
@@ -138,6 +163,9 @@ def extract_entities(brand: BrandDNA) -> list[str]:
                     if len(phrase) >= 3 and phrase.lower() not in GENERIC_WORDS and not is_place(phrase, brand.name):
                         found[phrase] = None
                 name = surname_within(" ".join(run)) if run else None
+                role = tokens[run_start - 1].lower() if run and run_start > 0 else ""
+                if not name and role in PERSON_ROLES:
+                    name = surname_after_role(" ".join(run))
                 if name:
                     found[name] = None
                 run = []

@@ -168,6 +168,28 @@ def test_entity_extraction_without_explicit_list() -> None:
     assert "Official" not in ents and "Partner" not in ents
 
 
+def test_a_role_word_introduces_a_person_named_by_surname_too() -> None:
+    brand = BrandDNA(
+        name="Pasta Rossa",
+        dna=("Brand ambassador partnership with skier Mikaela Shiffrin", "Sponsor del pilota Charles Leclerc",
+             "Made with Durum Wheat Semolina", "Sponsor of athlete Team Bologna"),
+    )
+    ents = extract_entities(brand)
+    assert {"Mikaela Shiffrin", "Shiffrin", "Charles Leclerc", "Leclerc"} <= set(ents)
+    assert "Wheat Semolina" not in ents and "Semolina" not in ents  # no role word: not a person
+    assert "Bologna" not in ents  # a place after a role word is not a surname
+
+
+@pytest.mark.model
+def test_a_surname_alone_is_a_fit_for_the_brand_of_its_athlete(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    brand = BrandDNA(
+        name="Pasta Rossa",
+        dna=("Italian pasta maker", "Family meals at home", "Brand ambassador partnership with skier Mikaela Shiffrin"),
+    )
+    [v] = MultiBrandScorer([brand], real_embedder).score_inputs([TrendInput("s", "shiffrin slalom cortina", "it")])
+    assert v["Pasta Rossa"].verdict == "fit" and v["Pasta Rossa"].fit_evidence.names == ("Shiffrin",)
+
+
 def test_a_place_in_the_statements_is_not_a_name() -> None:
     shop = BrandDNA(
         name="Fiori Rossi",
