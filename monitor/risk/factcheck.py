@@ -172,6 +172,15 @@ def content_words(text: str) -> list[str]:
     return sorted(out)
 
 
+def name_words(text: str) -> set[str]:
+    """Content words the text only ever writes capitalised ("Messi", "Inter", "Miami"): names, not claims."""
+    capital: set[str] = set()
+    lower: set[str] = set()
+    for w in re.findall(r"\w+", text):
+        (capital if w[:1].isupper() else lower).add(fold_accents(w))
+    return capital - lower
+
+
 def _stem(word: str) -> str:
     return word if word.isdigit() else word[:5]
 
@@ -239,22 +248,32 @@ class _Entry:
     terms: set[str]
     added: date
     words: list[str] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)  # the words it only writes capitalised: they count once together
     word_vectors: np.ndarray | None = None  # one row per word, embedded the first time the debunk is a candidate
 
 
 def shared_words(
-    a: Sequence[str], a_vecs: np.ndarray | None, b: Sequence[str], b_vecs: np.ndarray | None, term_similarity: float
+    a: Sequence[str],
+    a_vecs: np.ndarray | None,
+    b: Sequence[str],
+    b_vecs: np.ndarray | None,
+    term_similarity: float,
+    b_names: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
     """The words of `a` that have a partner in `b`, each partner used once, as readable terms.
 
     A partner has the same stem, or (with vectors) a cosine of at least `term_similarity` ("grillo~cricket").
+    The words of `b_names` count once together: "inter miami messi" shares one name with "Messi in
+    tears at his Inter Miami unveiling", not three claim words. A name does count once: a hoax about
+    a brand ("Barilla regala pacchi di pasta") is about that brand.
     """
     sims = a_vecs @ b_vecs.T if (a_vecs is not None and b_vecs is not None and term_similarity < 1.0) else None
     used: set[int] = set()
     out: list[str] = []
+    named = False
     for i, wa in enumerate(a):
         for j, wb in enumerate(b):
-            if j in used:
+            if j in used or (named and wb in b_names):
                 continue
             if _stem(wa) == _stem(wb):
                 out.append(_stem(wa))
@@ -263,6 +282,7 @@ def shared_words(
             else:
                 continue
             used.add(j)
+            named = named or wb in b_names
             break
     return out
 
@@ -329,7 +349,9 @@ class FactCheckStore:
         with self._lock:  # another thread may have added some of them while these were embedded
             known = {e.fc.url for e in self._entries}
             keep = [i for i, fc in enumerate(fresh) if fc.url not in known]
-            self._entries.extend(_Entry(fresh[i], {_stem(w) for w in words[i]}, today, words[i]) for i in keep)
+            self._entries.extend(
+                _Entry(fresh[i], {_stem(w) for w in words[i]}, today, words[i], name_words(fresh[i].text)) for i in keep
+            )
             fresh = [fresh[i] for i in keep]
             if vecs is not None and fresh:
                 vecs = vecs[keep]
@@ -424,10 +446,10 @@ class FactCheckStore:
                         e.word_vectors = self._word_vectors(e.words)
                     if word_vecs is None:
                         word_vecs = self._word_vectors(words)
-                    shared = shared_words(words, word_vecs, e.words, e.word_vectors, t.term_similarity)
+                    shared = shared_words(words, word_vecs, e.words, e.word_vectors, t.term_similarity, e.names)
                     ok = score >= t.similarity_alone or len(shared) >= t.min_shared_terms
                 else:
-                    shared = sorted(terms & e.terms)
+                    shared = shared_words(words, None, e.words, None, 1.0, e.names)
                     share = len(shared) / max(len(e.terms), 1)
                     ok = len(shared) >= t.lexical_only_terms and share >= t.lexical_only_share
                     score = share

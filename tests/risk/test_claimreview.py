@@ -140,6 +140,19 @@ def test_the_window_follows_the_settings(real_embedder) -> None:  # type: ignore
     assert _match(s, real_embedder, title, date(2025, 3, 16)) == [] and _match(s, real_embedder, title, date(2025, 3, 8)) == []
 
 
+def test_names_count_once_together(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    decoy = review("A video shows Messi in tears at his Inter Miami unveiling", "https://verifica.example/messi",
+                   published="2023-07-23")
+    scam = review("Esselunga regala buoni spesa da 500 euro a chi compila un sondaggio su WhatsApp",
+                  "https://verifica.example/esselunga", published="2023-07-20")
+    s = FactCheckStore(embedder=real_embedder)
+    s.preload(parse_claimreview(json.dumps([decoy, scam])).debunks)
+    day = date(2023, 7, 22)
+    assert _match(s, real_embedder, "inter miami messi", day) == []  # three shared words, all one name
+    [flag] = _match(s, real_embedder, "esselunga buoni spesa 500 euro whatsapp", day)  # the brand counts once
+    assert isinstance(flag.evidence, FactCheckEvidence) and flag.evidence.url == scam["url"]
+
+
 def test_words_match_their_translation(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]
     # The Italian debunk says "farina di insetti"; an English title words the same claim in English.
     [flag] = _match(store, real_embedder, "insect flour hidden in pasta by EU rules", date(2025, 3, 11))
