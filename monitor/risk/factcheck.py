@@ -368,25 +368,35 @@ class FactCheckStore:
         if self._vectors is not None:
             self._vectors = self._vectors[keep]
 
-    def _word_vectors(self, words: Sequence[str]) -> np.ndarray | None:
-        """Unit vectors of single words (cached, bounded), when the thresholds compare words by meaning."""
+    def _batch_word_vectors(
+        self, text_words: Sequence[list[str]], candidates: Sequence[list[int]], entries: Sequence[_Entry]
+    ) -> dict[int, np.ndarray]:
+        """Word vectors of the texts that have candidates (by text index) and of those candidates' debunks.
+
+        The debunks' vectors are stored on their entries; every word not seen before is embedded in
+        one call, however many trends and debunks need it.
+        """
         t = self.thresholds or FactCheckThresholds()
-        if self.embedder is None or t.term_similarity >= 1.0 or not words:
-            return None
+        if self.embedder is None or t.term_similarity >= 1.0:
+            return {}
+        texts = [i for i, c in enumerate(candidates) if c and text_words[i]]
+        debunks = {j for i in texts for j in candidates[i] if entries[j].word_vectors is None and entries[j].words}
+        needed = {w for i in texts for w in text_words[i]} | {w for j in debunks for w in entries[j].words}
         with self._lock:
-            missing = [w for w in words if w not in self._word_cache]
+            missing = sorted(w for w in needed if w not in self._word_cache)
+        found: dict[str, np.ndarray] = {}
         if missing:
             vecs = np.asarray(self.embedder.encode(missing), dtype=np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
-            with self._lock:
-                if len(self._word_cache) + len(missing) > self.max_cached_words:
-                    self._word_cache.clear()
-                self._word_cache.update(zip(missing, vecs, strict=True))
-                found = {w: self._word_cache[w] for w in words}
-        else:
-            with self._lock:
-                found = {w: self._word_cache[w] for w in words}
-        return np.stack([found[w] for w in words])
+            found.update(zip(missing, vecs, strict=True))
+        with self._lock:
+            found.update((w, self._word_cache[w]) for w in needed if w not in found)
+            if len(self._word_cache) + len(missing) > self.max_cached_words:
+                self._word_cache.clear()
+            self._word_cache.update((w, found[w]) for w in missing)
+        for j in debunks:
+            entries[j].word_vectors = np.stack([found[w] for w in entries[j].words])
+        return {i: np.stack([found[w] for w in text_words[i]]) for i in texts}
 
     def _in_window(self, entries: Sequence[_Entry], day: date) -> np.ndarray:
         """Debunks published between `max_age_days` before `day` and `lag_days` after it.
@@ -425,28 +435,26 @@ class FactCheckStore:
             for j, e in enumerate(entries):
                 for term in e.terms:
                     index.setdefault(term, []).append(j)
-        for i, text in enumerate(texts):
+        text_words = [content_words(text) for text in texts]
+        candidates: list[list[int]] = []
+        for i, words in enumerate(text_words):
             day = per_text[i]
             if day not in windows:
                 windows[day] = self._in_window(entries, day)
             recent = windows[day]
-            words = content_words(text)
-            terms = {_stem(w) for w in words}
-            word_vecs: np.ndarray | None = None
-            best: tuple[float, int, list[str]] | None = None
             if sims is not None:
-                candidates = np.flatnonzero((sims[i] >= t.similarity) & recent).tolist()
+                candidates.append(np.flatnonzero((sims[i] >= t.similarity) & recent).tolist())
             else:
-                candidates = [j for j in sorted({j for term in terms for j in index.get(term, ())}) if recent[j]]
-            for j in candidates:
+                terms = {_stem(w) for w in words}
+                candidates.append([j for j in sorted({j for term in terms for j in index.get(term, ())}) if recent[j]])
+        word_vecs = self._batch_word_vectors(text_words, candidates, entries) if sims is not None else {}
+        for i, words in enumerate(text_words):
+            best: tuple[float, int, list[str]] | None = None
+            for j in candidates[i]:
                 e = entries[j]
                 if sims is not None:
                     score = float(sims[i, j])
-                    if e.word_vectors is None:
-                        e.word_vectors = self._word_vectors(e.words)
-                    if word_vecs is None:
-                        word_vecs = self._word_vectors(words)
-                    shared = shared_words(words, word_vecs, e.words, e.word_vectors, t.term_similarity, e.names)
+                    shared = shared_words(words, word_vecs.get(i), e.words, e.word_vectors, t.term_similarity, e.names)
                     ok = score >= t.similarity_alone or len(shared) >= t.min_shared_terms
                 else:
                     shared = shared_words(words, None, e.words, None, 1.0, e.names)
