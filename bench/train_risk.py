@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from brand_dna.embedder import make_embedder
 from monitor.models import TrendInput
 from monitor.profiles import profile_key
-from monitor.risk import trend_text
+from monitor.risk import embedding_text
 from monitor.risk.classifier import DATA_FILE, ClassifierHead
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -98,7 +98,7 @@ def main() -> int:
             extra += rows_of(path)
 
     def vecs(rows: list[dict]) -> np.ndarray:
-        texts = [trend_text(TrendInput.from_json({"id": "x", **{k: v for k, v in r.items() if k in ("title", "context")}})) for r in rows]
+        texts = [embedding_text(TrendInput.from_json({"id": "x", **{k: v for k, v in r.items() if k in ("title", "context")}})) for r in rows]
         return embedder.encode(texts)
 
     x_extra, y_extra = vecs(extra), [label_of(r) for r in extra]

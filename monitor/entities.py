@@ -38,42 +38,56 @@ def place_names() -> frozenset[str]:
     return frozenset(ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
 
 
+def _named_after(place: str, named: str) -> bool:
+    """True when `named` (the brand's name, its entities) contains the place as whole words."""
+    return re.search(rf"(?<!\w){re.escape(place)}(?!\w)", named) is not None
+
+
 def is_place(phrase: str, brand_name: str = "") -> bool:
     """True for a phrase that is only a place ("Bologna", "Italy's"), unless the brand is named after it."""
-    lowered = phrase.lower().strip()
-    for suffix in ("'s", "’s"):
-        lowered = lowered.removesuffix(suffix)
-    return lowered in place_names() and lowered not in brand_name.lower()
+    lowered = phrase.lower().strip().replace("’", "'")
+    lowered = lowered.removesuffix("'s")
+    return lowered in place_names() and not _named_after(lowered, brand_name.lower())
 
 
-_PLACE_PREPOSITION = r"(?:(?:based\s+)?in|from|of|near|around|across|a|di|da|nel|nella|in\s+tutta)\s+"
+_PLACE_PREPOSITION = r"(?:(?:based\s+)?in|from|of|near|around|across|a|di|da|nel|nella|in\s+tutta)"
 
 
 @lru_cache(maxsize=1)
 def _place_pattern() -> re.Pattern[str]:
     names = sorted(place_names(), key=len, reverse=True)
-    alternatives = "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names)
-    return re.compile(rf"(?:\b{_PLACE_PREPOSITION})?(?<![\w'])(?:{alternatives})(?:['’]s)?(?![\w'])", re.IGNORECASE)
+    alternatives = "|".join(r"\s+".join(re.escape(w).replace("'", "['’]") for w in n.split()) for n in names)
+    return re.compile(
+        rf"(?:(?<!\S)(?P<prep>{_PLACE_PREPOSITION})\s+)?(?<![\w'’])(?P<place>{alternatives})(?:['’]s)?(?![\w'’-])",
+        re.IGNORECASE,
+    )
 
 
-def without_places(statement: str, brand_name: str = "") -> str:
+def without_places(statement: str, named: str = "") -> str:
     """The statement without its places, for the meaning of what the brand is.
 
-    "Funeral home in Bologna since 1950" -> "Funeral home since 1950": a place and the preposition
-    before it are left out, unless the place is part of a longer name ("Milan Fashion Week") or the
-    brand is named after it.
+    "Funeral home in Bologna since 1950" -> "Funeral home since 1950": a capitalised place and the
+    preposition before it are left out, unless the place is part of a longer name ("Milan Fashion
+    Week", "Festival di Sanremo", "Milan-based") or `named` (the brand's name and entities) names it.
+    A lower-case "turkey" or "china" is a word, not a place.
     """
-    named = brand_name.lower()
+    named = named.lower()
 
     def drop(m: re.Match[str]) -> str:
-        before, after = statement[: m.start()].split(), statement[m.end() :]
-        next_word = after.split()[0] if after[:1] == " " and after.split() else ""
-        prev_word = before[-1] if before and statement[m.start() - 1] == " " and m.group(0)[:1].isupper() else ""
-        if next_word[:1].isupper() or (prev_word[:1].isupper() and prev_word[-1].isalnum()):
-            return m.group(0)  # part of a longer name: "Milan Fashion Week", "KIKO Milano"
-        place = re.sub(rf"^{_PLACE_PREPOSITION}", "", m.group(0), flags=re.IGNORECASE)
-        place = re.sub(r"['’]s$", "", place).lower()
-        return m.group(0) if place in named else ""
+        place = m.group("place")
+        if not place[:1].isupper() or _named_after(place.lower().replace("’", "'"), named):
+            return m.group(0)
+        after = statement[m.end() : m.end() + 40].split()
+        if after and after[0][:1].isupper() and statement[m.end() : m.end() + 1] == " ":
+            return m.group(0)  # "Milan Fashion Week"
+        start = m.start()
+        before = statement[max(0, start - 60) : start].split()
+        prev = before[-1] if before and statement[start - 1 : start] == " " else ""
+        first_word = statement[:start].strip() == prev  # a sentence's first word is capitalised anyway
+        joined = (m.group("prep") or "").lower() in ("di", "of")  # "Festival di Sanremo": one name
+        if prev[:1].isupper() and prev[-1:].isalnum() and (joined or not first_word):
+            return m.group(0)  # "Festival di Sanremo", "Aceto Balsamico di Modena", "KIKO Milano"
+        return ""
 
     out = _place_pattern().sub(drop, statement)
     out = re.sub(r"\s+([,;:])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,;:-")

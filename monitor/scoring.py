@@ -47,7 +47,7 @@ from brand_dna.index import StatementIndex
 from monitor.entities import GENERIC_WORDS, entity_keys, entity_pattern, extract_entities, place_names, without_places
 from monitor.evidence import FitEvidence
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
-from monitor.risk import trend_text  # one definition: the risk thresholds were calibrated on it
+from monitor.risk import embedding_text, trend_text  # one definition: the risk thresholds were calibrated on it
 from monitor.text import content_lemmas, guess_lang, may_match, normalise_lang, word_runs
 
 FEATURES = ("sem", "ent", "kw", "cos")
@@ -102,9 +102,9 @@ def _background_lemmas() -> frozenset[str]:
 
 
 def _place_words(brand_name: str) -> set[str]:
-    """Words of place names, which are not key terms (unless the brand is named after the place)."""
+    """One-word place names, which are not key terms (unless the brand is named after the place)."""
     named = set(brand_name.lower().split())
-    return {w for place in place_names() for w in place.split() if w not in named}
+    return {place for place in place_names() if " " not in place and place not in named}
 
 
 def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
@@ -124,16 +124,31 @@ class RiskGateLike(Protocol):
     def for_brand(self, flags: list[RiskFlag], trend: TrendInput, brand: BrandDNA) -> RiskAssessment: ...
 
 
+_LIST_JOINERS = frozenset({"and", "or", "e", "o", "ed", "oppure"})
+
+
 def statement_facets(statement: str) -> list[str]:
     """The items of a statement that lists several things, each to be matched on its own.
 
     "Necrologi, fiori, lapidi e cura delle tombe" -> ["Necrologi", "fiori", "lapidi", "cura delle
     tombe"]: the embedding of a list is an average that sits far from each item, so "fiori per il
     funerale" would miss the statement as a whole. Items need a word of 4+ letters; a statement
-    that lists nothing has no facets.
+    that lists nothing has no facets. "and" between two capitalised words and "&" join a name
+    ("Johnson and Johnson", "Dolce & Gabbana"), they do not list things.
     """
-    parts = [p.strip() for p in re.split(r",\s*|\s+(?:and|e|or|o|&)\s+", statement) if p.strip()]
-    parts = [p for p in parts if any(len(w) >= 4 for w in p.split())]
+    parts: list[str] = []
+    for chunk in re.split(r",\s*", statement):
+        words = chunk.split()
+        current: list[str] = []
+        for k, word in enumerate(words):
+            between_names = 0 < k < len(words) - 1 and words[k - 1][:1].isupper() and words[k + 1][:1].isupper()
+            if word.lower() in _LIST_JOINERS and current and not between_names:
+                parts.append(" ".join(current))
+                current = []
+            else:
+                current.append(word)
+        parts.append(" ".join(current))
+    parts = [p for p in (q.strip() for q in parts) if any(len(w) >= 4 for w in p.split())]
     return parts if len(parts) >= 2 else []
 
 
@@ -154,7 +169,8 @@ class BrandModel:
         self.rows = self.statements + [f for _, f in facets]
         self.row_statement = list(range(len(self.statements))) + [j for j, _ in facets]
         # What the brand is, without where it is: "Funeral home in Bologna" matches funerals, not Bologna.
-        embedded = [without_places(s, brand.name) for s in self.rows]
+        named = " ".join([brand.name, *brand.entities])
+        embedded = [without_places(s, named) for s in self.rows]
         if cache_dir is not None:
             safe = re.sub(r"[^\w-]+", "_", brand.name.lower()) or "brand"
             self.index, _ = StatementIndex.load_or_build(cache_dir / "indexes" / safe, embedded, embedder)
@@ -189,7 +205,7 @@ class BrandModel:
 
 @dataclass(frozen=True, slots=True)
 class _TrendBatch:
-    vectors: Vectors  # trend_text embeddings, one row per trend
+    vectors: Vectors  # embedding_text embeddings, one row per trend
     mu: np.ndarray  # (n, 1) mean cosine to the background topics
     sd: np.ndarray  # (n, 1) their spread
     lowered: list[str]  # trend texts, lowercased (entity patterns)
@@ -283,7 +299,7 @@ class MultiBrandScorer:
         assert self._bg is not None
         texts = [trend_text(t) for t in trends]
         lowered = [text.lower() for text in texts]
-        vectors = self.embedder.encode(texts)
+        vectors = self.embedder.encode([embedding_text(t) for t in trends])
         bg_cos = vectors @ self._bg.T
         langs = [normalise_lang(t.lang) or guess_lang(text, "en") for t, text in zip(trends, texts, strict=True)]
         return _TrendBatch(

@@ -75,6 +75,15 @@ def clean_text(value: object, max_chars: int = 500, *, strip_tags: bool = False)
     return text
 
 
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-zà-ÿ])(?=[A-Z])|(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
+
+
+def split_hashtags(text: str) -> str:
+    """Hashtags as words: "#BlackFriday" -> "Black Friday", "#sanremo2027" -> "sanremo 2027", "#caffè" -> "caffè"."""
+    return _HASHTAG.sub(lambda m: _CAMEL.sub(" ", m.group(1)), text)
+
+
 def has_control(text: str) -> bool:
     """True when `text` holds a character `clean_text` would remove (for values that must be refused, not cleaned)."""
     return _CONTROL.search(text) is not None

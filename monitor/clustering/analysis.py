@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.text import MAX_TITLE_CHARS, LemmaTable, clean_text, import_spacy, lemma_table
+from monitor.text import MAX_TITLE_CHARS, LemmaTable, clean_text, import_spacy, lemma_table, split_hashtags
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +81,6 @@ _WEAK_AFTER = frozenset(
     ]
 )
 _ARTICLES_EN = frozenset({"the"})
-_HASHTAG = re.compile(r"#(\w+)")
-_CAMEL = re.compile(r"(?<=[a-zà-ÿ])(?=[A-Z])|(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
-
-
-def _split_hashtag(m: re.Match[str]) -> str:
-    """Split a hashtag at case/digit changes: "#BlackFriday" -> "Black Friday", "#sanremo2027" -> "sanremo 2027"."""
-    return _CAMEL.sub(" ", m.group(1))
-
-
 _JOINERS = re.compile(r"(?<=\w)[-‐‑–—/](?=\w)")
 
 
@@ -171,7 +162,7 @@ class TextAnalyser:
         self.ensure()
         norm = canonical_text(text)
         # Split "Cagliari-Inter" / "Juve–Atalanta" so each name counts; it/en tokenizers agree on headlines.
-        doc = self._nlp["it"].tokenizer(_JOINERS.sub(" - ", _HASHTAG.sub(_split_hashtag, norm)))
+        doc = self._nlp["it"].tokenizer(_JOINERS.sub(" - ", split_hashtags(norm)))
         words = [t.text for t in doc]
         lower = [w.lower() for w in words]
         guessed = lang if lang in ("it", "en") else self.guess_lang(lower)

@@ -36,13 +36,14 @@ from monitor.risk.factcheck import FactCheckStore
 from monitor.risk.factcheck_feeds import poll_factcheck_feeds
 from monitor.risk.lexicon import BrandLexicon, Group, Lexicon
 from monitor.risk.prototypes import PrototypeLayer
-from monitor.text import clean_text
+from monitor.text import clean_text, split_hashtags
 
 __all__ = [
     "CredibilityIndex",
     "FactCheck",
     "FactCheckStore",
     "RiskGate",
+    "embedding_text",
     "installed_lists",
     "missing_lists_notice",
     "poll_factcheck_feeds",
@@ -64,6 +65,15 @@ def trend_text(trend: TrendInput) -> str:
         if h and h.lower() != parts[0].lower():
             parts.append(h)
     return ". ".join(parts)
+
+
+def embedding_text(trend: TrendInput) -> str:
+    """What is embedded for a trend: `trend_text` with its hashtags as words ("#caffè" -> "caffè").
+
+    The '#' itself carries meaning for the multilingual model: "#caffè", "#linux" and "#mondiali"
+    sit near activism hashtags, and the risk classifier read them as polarizing.
+    """
+    return split_hashtags(trend_text(trend))
 
 
 MATCH_HEADLINES = 8  # context headlines read by the lexicon, calendar and avoid topics (no embedding cost)
@@ -146,7 +156,7 @@ class RiskGate:
             return []
         texts = [match_text(t) for t in trends]
         if vectors is None and self.embedder is not None:
-            vectors = self.embedder.encode([trend_text(t) for t in trends])
+            vectors = self.embedder.encode([embedding_text(t) for t in trends])
         if vectors is not None and len(vectors) != len(trends):
             raise ValueError(f"got {len(vectors)} vectors for {len(trends)} trends")
         today = self.today()

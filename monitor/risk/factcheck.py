@@ -173,11 +173,23 @@ def content_words(text: str) -> list[str]:
 
 
 def name_words(text: str) -> set[str]:
-    """Content words the text only ever writes capitalised ("Messi", "Inter", "Miami"): names, not claims."""
+    """Content words the text only ever writes capitalised ("Messi", "Inter", "Miami"): names, not claims.
+
+    A Title Case segment ("Video Shows Messi Crying At Unveiling") says nothing about which of its
+    words are names, so its capitals are not counted.
+    """
     capital: set[str] = set()
     lower: set[str] = set()
-    for w in re.findall(r"\w+", text):
-        (capital if w[:1].isupper() else lower).add(fold_accents(w))
+    for segment in re.split(r"[.!?:;]\s+|\s+[-–—|]\s+", text):
+        words = [w for w in re.findall(r"\w+", segment) if not w.isdigit()]
+        long = [w for w in words if len(w) >= 4]
+        title_case = len(long) >= 3 and sum(w[:1].isupper() for w in long) > 0.75 * len(long)
+        for w in words:
+            if w[:1].isupper():
+                if not title_case:
+                    capital.add(fold_accents(w))
+            else:
+                lower.add(fold_accents(w))
     return capital - lower
 
 
@@ -249,7 +261,6 @@ class _Entry:
     added: date
     words: list[str] = field(default_factory=list)
     names: set[str] = field(default_factory=set)  # the words it only writes capitalised: they count once together
-    word_vectors: np.ndarray | None = None  # one row per word, embedded the first time the debunk is a candidate
 
 
 def shared_words(
@@ -268,12 +279,15 @@ def shared_words(
     a brand ("Barilla regala pacchi di pasta") is about that brand.
     """
     sims = a_vecs @ b_vecs.T if (a_vecs is not None and b_vecs is not None and term_similarity < 1.0) else None
-    used: set[int] = set()
+    used: set[str] = set()  # stems of `b` already paired: "vaccino" and "vaccini" are one word
+    seen: set[str] = set()  # stems of `a` already paired
     out: list[str] = []
     named = False
     for i, wa in enumerate(a):
+        if _stem(wa) in seen:
+            continue
         for j, wb in enumerate(b):
-            if j in used or (named and wb in b_names):
+            if _stem(wb) in used or (named and wb in b_names):
                 continue
             if _stem(wa) == _stem(wb):
                 out.append(_stem(wa))
@@ -281,7 +295,8 @@ def shared_words(
                 out.append(f"{wa}~{wb}")
             else:
                 continue
-            used.add(j)
+            used.add(_stem(wb))
+            seen.add(_stem(wa))
             named = named or wb in b_names
             break
     return out
@@ -302,7 +317,7 @@ class FactCheckStore:
     lag_days: int = 7  # a debunk published up to this many days after the trend was seen still counts
     max_items: int = 10_000
     thresholds: FactCheckThresholds | None = None
-    max_cached_words: int = 50_000
+    max_cached_words: int = 20_000  # single-word vectors kept (2 KB each with the multilingual model)
     _entries: list[_Entry] = field(default_factory=list)
     _vectors: Vectors | None = None
     _pending: list[FactCheck] = field(default_factory=list)
@@ -370,33 +385,29 @@ class FactCheckStore:
 
     def _batch_word_vectors(
         self, text_words: Sequence[list[str]], candidates: Sequence[list[int]], entries: Sequence[_Entry]
-    ) -> dict[int, np.ndarray]:
-        """Word vectors of the texts that have candidates (by text index) and of those candidates' debunks.
+    ) -> dict[str, np.ndarray]:
+        """Unit vectors of the words of the texts that have candidates and of those candidates' debunks.
 
-        The debunks' vectors are stored on their entries; every word not seen before is embedded in
-        one call, however many trends and debunks need it.
+        Every word not seen before is embedded in one call, however many trends and debunks need
+        it; the cache keeps at most `max_cached_words` (it starts again when full).
         """
         t = self.thresholds or FactCheckThresholds()
         if self.embedder is None or t.term_similarity >= 1.0:
             return {}
         texts = [i for i, c in enumerate(candidates) if c and text_words[i]]
-        debunks = {j for i in texts for j in candidates[i] if entries[j].word_vectors is None and entries[j].words}
-        needed = {w for i in texts for w in text_words[i]} | {w for j in debunks for w in entries[j].words}
-        with self._lock:
-            missing = sorted(w for w in needed if w not in self._word_cache)
-        found: dict[str, np.ndarray] = {}
+        needed = {w for i in texts for w in text_words[i]} | {w for i in texts for j in candidates[i] for w in entries[j].words}
+        with self._lock:  # copied now: another match may clear the cache while these are embedded
+            found = {w: self._word_cache[w] for w in needed if w in self._word_cache}
+        missing = sorted(needed - found.keys())
         if missing:
             vecs = np.asarray(self.embedder.encode(missing), dtype=np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
             found.update(zip(missing, vecs, strict=True))
-        with self._lock:
-            found.update((w, self._word_cache[w]) for w in needed if w not in found)
-            if len(self._word_cache) + len(missing) > self.max_cached_words:
-                self._word_cache.clear()
-            self._word_cache.update((w, found[w]) for w in missing)
-        for j in debunks:
-            entries[j].word_vectors = np.stack([found[w] for w in entries[j].words])
-        return {i: np.stack([found[w] for w in text_words[i]]) for i in texts}
+            with self._lock:
+                if len(self._word_cache) + len(missing) > self.max_cached_words:
+                    self._word_cache.clear()
+                self._word_cache.update((w, found[w]) for w in missing[: self.max_cached_words])
+        return found
 
     def _in_window(self, entries: Sequence[_Entry], day: date) -> np.ndarray:
         """Debunks published between `max_age_days` before `day` and `lag_days` after it.
@@ -448,13 +459,17 @@ class FactCheckStore:
                 terms = {_stem(w) for w in words}
                 candidates.append([j for j in sorted({j for term in terms for j in index.get(term, ())}) if recent[j]])
         word_vecs = self._batch_word_vectors(text_words, candidates, entries) if sims is not None else {}
+
+        def stacked(words: Sequence[str]) -> np.ndarray | None:
+            return np.stack([word_vecs[w] for w in words]) if word_vecs and words else None
+
         for i, words in enumerate(text_words):
             best: tuple[float, int, list[str]] | None = None
             for j in candidates[i]:
                 e = entries[j]
                 if sims is not None:
                     score = float(sims[i, j])
-                    shared = shared_words(words, word_vecs.get(i), e.words, e.word_vectors, t.term_similarity, e.names)
+                    shared = shared_words(words, stacked(words), e.words, stacked(e.words), t.term_similarity, e.names)
                     ok = score >= t.similarity_alone or len(shared) >= t.min_shared_terms
                 else:
                     shared = shared_words(words, None, e.words, None, 1.0, e.names)

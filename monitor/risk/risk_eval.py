@@ -108,11 +108,11 @@ def assess_cases(gate: Any, cases: Sequence[Case], layers: set[str] | None = Non
 
     `layers` keeps only those layers' flags (ablation: how much does each layer catch alone?).
     """
-    from monitor.risk import trend_text
+    from monitor.risk import embedding_text
 
     vectors = None
     if gate.embedder is not None:
-        vectors = gate.embedder.encode([trend_text(c.trend) for c in cases])
+        vectors = gate.embedder.encode([embedding_text(c.trend) for c in cases])
     out: list[RiskAssessment | None] = [None] * len(cases)
     by_day: dict[date, list[int]] = {}
     for i, c in enumerate(cases):

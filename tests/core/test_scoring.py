@@ -204,6 +204,24 @@ def test_a_place_in_the_statements_is_not_a_name() -> None:
     assert "Parma" in extract_entities(listed)  # listed on purpose: kept
 
 
+def test_a_place_is_a_whole_capitalised_word() -> None:
+    assert "Bari" not in extract_entities(BrandDNA(name="Barilla", dna=("Pasta factory in Bari since 1877",)))
+    assert without_places("Pasta factory in Bari since 1877", "Barilla") == "Pasta factory since 1877"
+    assert without_places("Roast turkey and stuffing") == "Roast turkey and stuffing"  # a word, not a country
+    assert without_places("Best pasta in the world") == "Best pasta in the world"
+    assert without_places("a Milan-based design studio") == "a Milan-based design studio"
+    assert without_places("Festival di Sanremo official sponsor") == "Festival di Sanremo official sponsor"
+    assert without_places("Fontina cheese from Valle d’Aosta") == "Fontina cheese"
+    assert without_places("Made in Parma", "Acme Parma") == "Made in Parma"  # named in the brand or its entities
+
+
+def test_joined_names_are_not_a_list() -> None:
+    assert statement_facets("Johnson and Johnson baby care") == []
+    assert statement_facets("Black & Decker power tools and accessories") == ["Black & Decker power tools", "accessories"]
+    assert statement_facets("Pasta sauces, pesto and Mulino Bianco bakery products") == [
+        "Pasta sauces", "pesto", "Mulino Bianco bakery products"]
+
+
 def test_statements_are_embedded_without_their_places() -> None:
     assert without_places("Funeral home in Bologna since 1950") == "Funeral home since 1950"
     assert without_places("Impresa di onoranze funebri a Bologna dal 1962") == "Impresa di onoranze funebri dal 1962"

@@ -9,12 +9,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from monitor.evidence import FactCheckEvidence
 from monitor.models import TrendInput
 from monitor.risk.claimreview import parse_claimreview
-from monitor.risk.factcheck import FactCheck, FactCheckStore, is_debunk_rating
+from monitor.risk.factcheck import FactCheck, FactCheckStore, FactCheckThresholds, is_debunk_rating, name_words
 from monitor.storage import Storage
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,6 +152,38 @@ def test_names_count_once_together(real_embedder) -> None:  # type: ignore[no-un
     assert _match(s, real_embedder, "inter miami messi", day) == []  # three shared words, all one name
     [flag] = _match(s, real_embedder, "esselunga buoni spesa 500 euro whatsapp", day)  # the brand counts once
     assert isinstance(flag.evidence, FactCheckEvidence) and flag.evidence.url == scam["url"]
+
+
+def test_two_forms_of_one_word_count_once(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    microchip = review("Il vaccino anti-Covid contiene microchip: i vaccini tracciano le persone",
+                       "https://verifica.example/microchip", published="2025-03-10")
+    s = FactCheckStore(embedder=real_embedder)
+    s.preload(parse_claimreview(json.dumps([microchip])).debunks)
+    # shares 'vaccino'/'vaccini' (one word) and 'covid': a new vaccine is not the microchip hoax
+    assert _match(s, real_embedder, "approvato il nuovo vaccino covid, vaccini disponibili in farmacia", date(2025, 3, 11)) == []
+
+
+def test_title_case_does_not_make_every_word_a_name() -> None:
+    assert name_words("Video Shows Messi Crying At His Inter Miami Unveiling") == set()
+    assert name_words("Messi cried at his Inter Miami unveiling. Video Shows Messi Crying") == {"messi", "inter", "miami"}
+
+
+def test_a_cache_cleared_by_another_match_loses_nothing() -> None:
+    from brand_dna.embedder import HashEmbedder
+
+    store: FactCheckStore
+
+    class Clearing(HashEmbedder):
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            store._word_cache.clear()  # what a concurrent match does when the cache is full
+            return super().encode(texts)
+
+    store = FactCheckStore(embedder=Clearing(64), thresholds=FactCheckThresholds(similarity=-1.0, term_similarity=0.5))
+    store.add([FactCheck("EU forces insect flour into pasta", "https://a.example/1", "A", date(2025, 3, 10))], date(2025, 3, 10))
+    text = "insect flour pasta"
+    store._word_cache.update({w: np.ones(64, dtype=np.float32) / 8 for w in ("insect", "flour")})
+    flags = store.match([text], store.embedder.encode([text]), date(2025, 3, 11))  # type: ignore[union-attr]
+    assert len(flags) == 1  # no KeyError: the cached vectors were copied before the embedding call
 
 
 def test_words_match_their_translation(store: FactCheckStore, real_embedder) -> None:  # type: ignore[no-untyped-def]

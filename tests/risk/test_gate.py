@@ -12,7 +12,7 @@ from brand_dna.dna import BrandDNA
 from monitor.evidence import AvoidEvidence, FactCheckEvidence, LexiconEvidence, PrototypeEvidence, TermCount
 from monitor.explain import STRENGTH_WORDS, flag_text, risk_reasons
 from monitor.models import RiskFlag, TrendInput
-from monitor.risk import CredibilityIndex, FactCheck, FactCheckStore, RiskGate, trend_text
+from monitor.risk import CredibilityIndex, FactCheck, FactCheckStore, RiskGate, embedding_text, trend_text
 from monitor.risk.prototypes import PrototypeLayer
 
 pytestmark = pytest.mark.model
@@ -89,6 +89,17 @@ def test_context_decides_ambiguous_hashtag(gate: RiskGate) -> None:
         for flags in gate.assess_base([bare, with_context], None)
     ]
     assert levels[1] == "high"
+
+
+def test_a_hashtag_is_judged_by_its_words_not_its_mark(gate: RiskGate) -> None:
+    # The '#' pulls the multilingual embedding towards activism: "#caffè" once read as polarizing/high.
+    benign = ["#caffè", "#linux", "#italia", "#mondiali", "#xfactor", "#BlackFriday", "#giornatamondialedelcaffè"]
+    risky = ["#prayforvalencia", "#iostoconilpopoloiraniano"]
+    flags = gate.assess_base([TrendInput(str(i), t, lang="it") for i, t in enumerate(benign + risky)], None)
+    levels = [max((f.level for f in fl), default="none", key=["none", "low", "medium", "high"].index) for fl in flags]
+    assert all(level != "high" for level in levels[: len(benign)]), dict(zip(benign, levels, strict=False))
+    assert levels[len(benign) :] == ["high", "high"], dict(zip(risky, levels[len(benign) :], strict=True))
+    assert embedding_text(TrendInput("h", "#BlackFriday")) == "Black Friday"
 
 
 def test_all_layers_and_vectors_argument(real_embedder) -> None:  # type: ignore[no-untyped-def]
