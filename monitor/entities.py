@@ -43,6 +43,12 @@ def _named_after(place: str, named: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(place)}(?!\w)", named) is not None
 
 
+def place_words(named: str) -> set[str]:
+    """One-word place names, except those `named` (a brand's name) is named after: not key terms."""
+    named = named.lower()
+    return {place for place in place_names() if " " not in place and not _named_after(place, named)}
+
+
 def is_place(phrase: str, brand_name: str = "") -> bool:
     """True for a phrase that is only a place ("Bologna", "Italy's"), unless the brand is named after it."""
     lowered = phrase.lower().strip().replace("’", "'")

@@ -44,7 +44,7 @@ import numpy as np
 from brand_dna.dna import BrandDNA
 from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
-from monitor.entities import GENERIC_WORDS, entity_keys, entity_pattern, extract_entities, place_names, without_places
+from monitor.entities import GENERIC_WORDS, entity_keys, entity_pattern, extract_entities, place_words, without_places
 from monitor.evidence import FitEvidence
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
 from monitor.risk import embedding_text, trend_text  # one definition: the risk thresholds were calibrated on it
@@ -99,12 +99,6 @@ def _background_lemmas() -> frozenset[str]:
     for s in background_statements():
         out |= content_lemmas(s, "en") | content_lemmas(s, "it")
     return frozenset(out)
-
-
-def _place_words(brand_name: str) -> set[str]:
-    """One-word place names, which are not key terms (unless the brand is named after the place)."""
-    named = set(brand_name.lower().split())
-    return {place for place in place_names() if " " not in place and place not in named}
 
 
 def _entities_in(model: BrandModel, lowered: str, runs: set[str]) -> list[int]:
@@ -189,7 +183,7 @@ class BrandModel:
         self.entity_patterns = [entity_pattern(e) for e in self.entities]
         self.entity_keys = [entity_keys(e) for e in self.entities]
         # Key terms exclude generic words and the words of names (names count once, as `ent`).
-        generic = set(_background_lemmas()) | _place_words(brand.name)
+        generic = set(_background_lemmas()) | place_words(brand.name)
         for e in self.entities:
             generic |= content_lemmas(e, "en") | content_lemmas(e, "it") | set(e.lower().split())
         self.stmt_keys: list[set[str]] = []  # per row

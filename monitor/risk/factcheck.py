@@ -197,9 +197,13 @@ def _stem(word: str) -> str:
     return word if word.isdigit() else word[:5]
 
 
+def _stems(words: Sequence[str]) -> set[str]:
+    return {_stem(w) for w in words}
+
+
 def content_terms(text: str) -> set[str]:
     """The content words as crude 5-character stems ("vaccini", "vaccino" -> "vacci")."""
-    return {_stem(w) for w in content_words(text)}
+    return _stems(content_words(text))
 
 
 # -- ratings ----------------------------------------------------------------------------------
@@ -361,12 +365,11 @@ class FactCheckStore:
             return 0
         vecs = self.embedder.encode([fc.text for fc in fresh]) if self.embedder is not None else None
         words = [content_words(fc.text) for fc in fresh]
+        names = [name_words(fc.text) for fc in fresh]
         with self._lock:  # another thread may have added some of them while these were embedded
             known = {e.fc.url for e in self._entries}
             keep = [i for i, fc in enumerate(fresh) if fc.url not in known]
-            self._entries.extend(
-                _Entry(fresh[i], {_stem(w) for w in words[i]}, today, words[i], name_words(fresh[i].text)) for i in keep
-            )
+            self._entries.extend(_Entry(fresh[i], _stems(words[i]), today, words[i], names[i]) for i in keep)
             fresh = [fresh[i] for i in keep]
             if vecs is not None and fresh:
                 vecs = vecs[keep]
@@ -456,8 +459,7 @@ class FactCheckStore:
             if sims is not None:
                 candidates.append(np.flatnonzero((sims[i] >= t.similarity) & recent).tolist())
             else:
-                terms = {_stem(w) for w in words}
-                candidates.append([j for j in sorted({j for term in terms for j in index.get(term, ())}) if recent[j]])
+                candidates.append([j for j in sorted({j for term in _stems(words) for j in index.get(term, ())}) if recent[j]])
         word_vecs = self._batch_word_vectors(text_words, candidates, entries) if sims is not None else {}
 
         def stacked(words: Sequence[str]) -> np.ndarray | None:
@@ -465,11 +467,12 @@ class FactCheckStore:
 
         for i, words in enumerate(text_words):
             best: tuple[float, int, list[str]] | None = None
+            words_vecs = stacked(words) if candidates[i] else None
             for j in candidates[i]:
                 e = entries[j]
                 if sims is not None:
                     score = float(sims[i, j])
-                    shared = shared_words(words, stacked(words), e.words, stacked(e.words), t.term_similarity, e.names)
+                    shared = shared_words(words, words_vecs, e.words, stacked(e.words), t.term_similarity, e.names)
                     ok = score >= t.similarity_alone or len(shared) >= t.min_shared_terms
                 else:
                     shared = shared_words(words, None, e.words, None, 1.0, e.names)
