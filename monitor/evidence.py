@@ -293,15 +293,21 @@ class FitEvidence:
     cosine: float
     shared_terms: int = 0  # specific key terms shared with the statement (capped at 3)
     names: tuple[str, ...] = ()  # DNA names (people, events, products) found in the trend
+    kinds: tuple[tuple[str, str], ...] = ()  # (name, kind) read in the title: ("juve", "football club")
+    kind_cosine: float | None = None  # the cosine with the title read with those kinds (None: no known name)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "threshold": self.threshold,
             "semantic_z": self.semantic_z,
             "cosine": self.cosine,
             "shared_terms": self.shared_terms,
             "names": list(self.names),
         }
+        if self.kinds:
+            out["kinds"] = [{"name": n, "kind": k} for n, k in self.kinds]
+            out["kind_cosine"] = self.kind_cosine
+        return out
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> FitEvidence:
@@ -311,4 +317,6 @@ class FitEvidence:
             cosine=float(obj.get("cosine", 0.0)),
             shared_terms=int(obj.get("shared_terms", 0)),
             names=tuple(str(n) for n in obj.get("names", [])),
+            kinds=tuple((str(k["name"]), str(k["kind"])) for k in obj.get("kinds", [])),
+            kind_cosine=float(obj["kind_cosine"]) if obj.get("kind_cosine") is not None else None,
         )

@@ -222,6 +222,9 @@ def verdict_why(verdict: Verdict) -> str:
     if ev.shared_terms:
         found.append(f"{ev.shared_terms} shared key term{'s' if ev.shared_terms > 1 else ''}")
     meaning = f"semantic z {ev.semantic_z:+.1f} (cos {ev.cosine:.2f})"
+    if ev.kinds and ev.kind_cosine is not None:
+        read = ", ".join(f"'{name}' as {kind}" for name, kind in ev.kinds[:3])
+        meaning += f"; read {read} (cos {ev.kind_cosine:.2f})"
     if verdict.verdict == "fit":
         return "; ".join([*found, meaning]) + f" — fit {verdict.fit:.2f} ≥ {ev.threshold:.2f}"
     best = f"best '{verdict.matched}'" if verdict.matched else "best statement"

@@ -15,6 +15,9 @@ embedded without their places (`monitor.entities.without_places`):
 * ``kw``   – specific content lemmas shared with the statement (spaCy lookup lemmas, IT+EN),
   ignoring words common in the background topics.
 * ``cos``  – the raw cosine, so a very close paraphrase still counts.
+* ``kcos`` – the cosine of the trend read with the kinds of the names it contains
+  ("juve napoli, football club", `monitor.kinds`), so a title that only names a thing can meet a
+  statement about that kind of thing; equal to ``cos`` when no name is known.
 
 ``fit = sigmoid(w·x + b)`` for the best statement; ``fit >= threshold + margin`` is a fit (the
 threshold is fitted with the weights, per embedding model). ``w``, ``b`` and the threshold come from the model's profile in ``brand_dna/data/calibration.json``,
@@ -46,11 +49,14 @@ from brand_dna.embedder import Embedder, Vectors
 from brand_dna.index import StatementIndex
 from monitor.entities import GENERIC_WORDS, entity_keys, entity_pattern, extract_entities, place_words, without_places
 from monitor.evidence import FitEvidence
+from monitor.kinds import KindLexicon, KindMatch, default_kinds, read_with_kinds
 from monitor.models import RiskAssessment, RiskFlag, StatementScore, Trend, TrendInput, Verdict, VerdictName
 from monitor.risk import embedding_text, trend_text  # one definition: the risk thresholds were calibrated on it
 from monitor.text import content_lemmas, guess_lang, may_match, normalise_lang, word_runs
 
-FEATURES = ("sem", "ent", "kw", "cos")
+FEATURES = ("sem", "ent", "kw", "cos", "kcos")
+# Features added after calibration files were written: a file without them weighs them 0.
+OPTIONAL_FEATURES = frozenset({"kcos"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +79,16 @@ class Calibration:
             else:
                 data = profile_for(model_id or DEFAULT_KEY).section("fit")
             return cls(
-                weights={k: float(data["weights"][k]) for k in FEATURES},
+                weights={
+                    k: float(data["weights"][k] if k in data["weights"] or k not in OPTIONAL_FEATURES else 0.0)
+                    for k in FEATURES
+                },
                 bias=float(data["bias"]),
                 threshold=float(data.get("threshold", 0.5)),
                 source=str(data.get("source", "calibration.json")),
             )
         except (OSError, KeyError, ValueError, TypeError):
-            return cls(weights={"sem": 1.2, "ent": 3.0, "kw": 0.8, "cos": 4.0}, bias=-5.0)
+            return cls(weights={"sem": 1.2, "ent": 3.0, "kw": 0.8, "cos": 4.0, "kcos": 0.0}, bias=-5.0)
 
     def logit(self, x: np.ndarray) -> np.ndarray:
         """x: [..., len(FEATURES)] → logits."""
@@ -205,6 +214,8 @@ class _TrendBatch:
     lowered: list[str]  # trend texts, lowercased (entity patterns)
     runs: list[set[str]]  # their word runs (rule entity patterns out without a search)
     keys: list[set[str]]  # content lemmas (key-term overlap)
+    kind_vectors: Vectors  # the trends read with their kinds (`vectors` where a trend names nothing known)
+    kinds: list[tuple[KindMatch, ...]]  # the known names in each title
 
 
 class MultiBrandScorer:
@@ -219,6 +230,7 @@ class MultiBrandScorer:
         cache_dir: Path | None = None,
         calibration: Calibration | None = None,
         margin: float = 0.0,
+        kinds: KindLexicon | None = None,
     ) -> None:
         self._brands = list(brands)
         self.embedder = embedder
@@ -226,6 +238,7 @@ class MultiBrandScorer:
         self.cache_dir = cache_dir
         self.calibration = calibration or Calibration.load(embedder.model_id)
         self.margin = margin
+        self.kinds = kinds if kinds is not None else default_kinds()
         self._models: dict[str, BrandModel] = {}
         self._bg: Vectors | None = None
 
@@ -283,7 +296,7 @@ class MultiBrandScorer:
                 else:
                     risk = RiskAssessment()
                 out[i][brand.name] = self._verdict(
-                    model, trend, features[i], logits[i], j, fit, risk, lowered[i], batch.runs[i]
+                    model, trend, features[i], logits[i], j, fit, risk, lowered[i], batch.runs[i], batch.kinds[i]
                 )
         return out
 
@@ -296,6 +309,15 @@ class MultiBrandScorer:
         vectors = self.embedder.encode([embedding_text(t) for t in trends])
         bg_cos = vectors @ self._bg.T
         langs = [normalise_lang(t.lang) or guess_lang(text, "en") for t, text in zip(trends, texts, strict=True)]
+        # Names are looked up in the title only: context headlines would bring in every name they mention.
+        kinds = [self.kinds.find(t.title) for t in trends]
+        named = [i for i, found in enumerate(kinds) if found]
+        kind_vectors = vectors
+        if named:
+            kind_vectors = vectors.copy()
+            kind_vectors[named] = self.embedder.encode(
+                [read_with_kinds(embedding_text(trends[i]), kinds[i]) for i in named]
+            )
         return _TrendBatch(
             vectors=vectors,
             mu=bg_cos.mean(axis=1, keepdims=True),
@@ -303,6 +325,8 @@ class MultiBrandScorer:
             lowered=lowered,
             runs=[word_runs(text) for text in lowered],
             keys=[content_lemmas(text, lang) for text, lang in zip(texts, langs, strict=True)],
+            kind_vectors=kind_vectors,
+            kinds=kinds,
         )
 
     def features(self, brand_name: str, trends: Sequence[TrendInput]) -> np.ndarray:
@@ -312,6 +336,7 @@ class MultiBrandScorer:
     def _features(self, model: BrandModel, batch: _TrendBatch) -> np.ndarray:
         vectors, lowered, trend_keys = batch.vectors, batch.lowered, batch.keys
         cos = vectors @ model.matrix.T  # (n, n_rows)
+        kcos = cos if batch.kind_vectors is vectors else batch.kind_vectors @ model.matrix.T
         sem = (cos - batch.mu) / batch.sd - model.stmt_center[None, :]
         n, n_s = cos.shape
         ent = np.zeros((n, n_s), dtype=np.float32)
@@ -323,7 +348,7 @@ class MultiBrandScorer:
             if keys:
                 for j, sk in enumerate(model.stmt_keys):
                     kw[i, j] = min(3, len(keys & sk))
-        return np.stack([sem, ent, kw, cos], axis=-1).astype(np.float32)
+        return np.stack([sem, ent, kw, cos, kcos], axis=-1).astype(np.float32)
 
     def _verdict(
         self,
@@ -336,6 +361,7 @@ class MultiBrandScorer:
         risk: RiskAssessment,
         text: str,
         runs: set[str],
+        kinds: tuple[KindMatch, ...],
     ) -> Verdict:
         # Each statement is scored by its best row (itself or one of its facets).
         best_row = list(range(len(model.statements)))
@@ -356,13 +382,15 @@ class MultiBrandScorer:
         is_fit = fit >= self.threshold
         risky = risk.level == "high" or risk.avoid_hit is not None
         verdict: VerdictName = "risky" if risky else ("fit" if is_fit else "off_brand")
-        sem, _ent, kw, cos = (float(v) for v in feats[best])
+        sem, _ent, kw, cos, kcos = (float(v) for v in feats[best])
         evidence = FitEvidence(
             threshold=round(self.threshold, 4),
             semantic_z=round(sem, 3),
             cosine=round(cos, 4),
             shared_terms=int(kw),
             names=entities,
+            kinds=tuple((m.name, m.kind) for m in kinds),
+            kind_cosine=round(kcos, 4) if kinds else None,
         )
         return Verdict(
             id=trend.id,

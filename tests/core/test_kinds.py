@@ -1,0 +1,137 @@
+"""What a name in a title is (monitor/kinds.py), and how the scorer uses it (real default model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from brand_dna.dna import BrandDNA
+from monitor.entities import place_names
+from monitor.evidence import FitEvidence
+from monitor.explain import verdict_why
+from monitor.kinds import KindLexicon, default_kinds, name_tokens, read_with_kinds
+from monitor.models import TrendInput
+from monitor.scoring import FEATURES, Calibration, MultiBrandScorer
+
+SMALL = KindLexicon.parse(
+    "# comment\n"
+    "juventus\tfootball club\n"
+    "juve\tfootball club\n"
+    "galaxy z fold\tsmartphone\n"
+    "galaxy\tsmartphone\n"
+    "milano design week\tdesign week\n"
+    "italia 1\tTV channel\n"
+    "maturità\tschool exam\n"
+)
+
+
+def test_names_are_found_as_whole_words_longest_first() -> None:
+    assert [(m.name, m.kind) for m in SMALL.find("Galaxy Z Fold 6 prezzo")] == [("galaxy z fold", "smartphone")]
+    assert [m.kind for m in SMALL.find("milano design week 2025")] == ["design week"]
+    assert SMALL.find("juventino felice") == ()  # not inside a longer word
+    assert SMALL.find("galaxyfold") == ()
+
+
+def test_accents_fold_and_a_score_is_one_word() -> None:
+    assert [m.kind for m in SMALL.find("Maturita 2025 tracce")] == ["school exam"]
+    assert [m.kind for m in SMALL.find("maturità")] == ["school exam"]
+    assert SMALL.find("francia italia 1-3") == ()  # a match score, not the TV channel
+    assert [m.kind for m in SMALL.find("stasera su italia 1")] == ["TV channel"]
+    assert name_tokens("Italia-Francia 2:0") == ["italia", "francia", "2:0"]
+
+
+def test_each_kind_is_read_once() -> None:
+    found = SMALL.find("juve juventus galaxy")
+    assert [m.kind for m in found] == ["football club", "smartphone"]
+    assert read_with_kinds("juve juventus galaxy", found) == "juve juventus galaxy, football club, smartphone"
+    assert read_with_kinds("oroscopo", ()) == "oroscopo"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["juventus\n", "juventus\tfootball club\textra\n", "\tfootball club\n", "juventus\t \n"],
+)
+def test_a_bad_line_is_an_error_naming_it(text: str) -> None:
+    with pytest.raises(ValueError, match="line 1"):
+        KindLexicon.parse(text)
+
+
+def test_a_lexicon_file_can_replace_the_packaged_one(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.tsv"
+    path.write_text("# mine\npadel\tracket sport\n", "utf-8")
+    assert [m.kind for m in KindLexicon.load(path).find("padel torneo")] == ["racket sport"]
+
+
+def test_packaged_lexicon_loads_and_keeps_places_out() -> None:
+    lexicon = default_kinds()
+    assert len(lexicon) > 1500
+    assert [m.kind for m in lexicon.find("juve napoli")] == ["football club"]
+    # A one-word name that is also a place would turn every city story into a club story.
+    one_word_places = {p for p in place_names() if " " not in p}
+    clubs = {m.name for p in one_word_places for m in lexicon.find(p) if m.kind == "football club"}
+    assert clubs == set()
+
+
+def test_old_calibration_files_weigh_the_new_feature_zero(tmp_path: Path) -> None:
+    path = tmp_path / "cal.json"
+    path.write_text('{"weights": {"sem": 1, "ent": 1, "kw": 1, "cos": 1}, "bias": -2}', "utf-8")
+    assert Calibration.load(path=path).weights["kcos"] == 0.0
+    path.write_text('{"weights": {"sem": 1, "ent": 1, "kw": 1}, "bias": -2}', "utf-8")
+    fallback = Calibration.load(path=path)  # an old weight missing: the built-in defaults, which score every feature
+    assert fallback.source == "built-in defaults"
+    assert fallback.logit(np.zeros((1, 2, len(FEATURES)), dtype=np.float32)).shape == (1, 2)
+
+
+def test_fit_evidence_keeps_the_kinds_through_json() -> None:
+    ev = FitEvidence(threshold=0.5, semantic_z=3.0, cosine=0.2, kinds=(("juve", "football club"),), kind_cosine=0.41)
+    assert FitEvidence.from_json(ev.to_json()) == ev
+    plain = FitEvidence(threshold=0.5, semantic_z=3.0, cosine=0.2)
+    assert "kinds" not in plain.to_json() and FitEvidence.from_json(plain.to_json()) == plain
+
+
+SHOP = BrandDNA(
+    name="Elettronica Sud",
+    dna=["Consumer electronics shop in Naples", "Smartphones and laptops at the best prices", "Repairs of broken screens"],
+)
+PUB = BrandDNA(
+    name="Birrificio Nord",
+    dna=["Birra artigianale prodotta in Lombardia", "La birra dei tifosi di calcio", "Birra da condividere con gli amici"],
+)
+
+
+@pytest.fixture(scope="module")
+def scorers(real_embedder):  # type: ignore[no-untyped-def]
+    with_kinds = MultiBrandScorer([SHOP, PUB], real_embedder)
+    without = MultiBrandScorer([SHOP, PUB], real_embedder, kinds=KindLexicon({}))
+    return with_kinds, without
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("title", "lang", "brand"),
+    [
+        ("galaxy z fold 6", "en", SHOP.name),
+        ("pixel 9 pro uscita", "it", SHOP.name),
+        ("juventus fiorentina", "it", PUB.name),
+        ("atalanta lecce 2-0", "it", PUB.name),
+    ],
+)
+def test_a_title_that_only_names_a_thing_meets_a_statement_about_its_kind(scorers, title: str, lang: str, brand: str) -> None:  # type: ignore[no-untyped-def]
+    with_kinds, without = scorers
+    v = with_kinds.score_inputs([TrendInput("t", title, lang)])[0]
+    plain = without.score_inputs([TrendInput("t", title, lang)])[0]
+    assert v[brand].fit >= plain[brand].fit + 0.07, (verdict_why(v[brand]), verdict_why(plain[brand]))
+    assert v[brand].fit_evidence is not None and v[brand].fit_evidence.kinds
+    assert "read '" in verdict_why(v[brand])
+    other = SHOP.name if brand == PUB.name else PUB.name
+    assert v[other].verdict == "off_brand" and v[other].fit < plain[other].fit + 0.05
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("title", "lang"), [("ricetta tiramisù", "it"), ("sanremo 2025 scaletta", "it"), ("meteo napoli", "it")])
+def test_a_known_name_of_another_kind_does_not_make_a_fit(scorers, title: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    with_kinds, _ = scorers
+    for verdict in with_kinds.score_inputs([TrendInput("t", title, lang)])[0].values():
+        assert verdict.verdict == "off_brand", verdict_why(verdict)
