@@ -66,15 +66,20 @@ def build_scorer(
     risk_gate: RiskGate | None = None,
 ) -> MultiBrandScorer:
     """The scorer; `risk_gate` defaults to one without stored fact-checks (build_risk_gate)."""
+    from monitor.kinds import KindLexicon, default_kinds
     from monitor.scoring import MultiBrandScorer
 
     embedder = embedder or build_embedder(settings)
+    kinds = default_kinds()
+    if settings.scoring.kinds_file:  # checked when the settings were loaded
+        kinds = kinds.extended(KindLexicon.load(Path(settings.scoring.kinds_file).expanduser()))
     return MultiBrandScorer(
         brands,
         embedder,
         risk_gate=risk_gate if risk_gate is not None else build_risk_gate(settings, embedder),
         cache_dir=settings.cache_dir(),
         margin=settings.scoring.margin,
+        kinds=kinds,
     )
 
 

@@ -93,6 +93,22 @@ class ScoringSettings(Section):
 
     margin: float = Field(default=0.0, ge=-1.0, le=1.0)
     """Added to the calibrated fit threshold: raise it to be stricter, lower it to see more."""
+    kinds_file: str = ""
+    """A `name<TAB>kind` file of your own ("padel<TAB>racket sport"), added to the packaged list of what
+    names in titles are (brand_dna/data/kinds.tsv); yours win on the same name."""
+
+    @field_validator("kinds_file")
+    @classmethod
+    def _kinds_file_parses(cls, value: str) -> str:
+        if value:
+            from monitor.kinds import KindLexicon
+
+            path = Path(value).expanduser()
+            try:
+                KindLexicon.load(path)
+            except OSError as exc:
+                raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return value
 
 
 class HttpSettings(Section):

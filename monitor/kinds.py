@@ -78,6 +78,13 @@ class KindLexicon:
             return cls.parse(path.read_text("utf-8"), str(path))
         return cls.parse(resources.files("brand_dna").joinpath("data/kinds.tsv").read_text("utf-8"))
 
+    def extended(self, other: KindLexicon) -> KindLexicon:
+        """This lexicon with `other`'s names added; `other` wins on the same name."""
+        merged = KindLexicon({})
+        merged._by_tokens = {**self._by_tokens, **other._by_tokens}
+        merged._longest = max(self._longest, other._longest)
+        return merged
+
     def find(self, text: str) -> tuple[KindMatch, ...]:
         """Names in `text`, left to right, longest first, each position used once; one match per kind."""
         tokens = name_tokens(text)

@@ -135,3 +135,37 @@ def test_a_known_name_of_another_kind_does_not_make_a_fit(scorers, title: str, l
     with_kinds, _ = scorers
     for verdict in with_kinds.score_inputs([TrendInput("t", title, lang)])[0].values():
         assert verdict.verdict == "off_brand", verdict_why(verdict)
+
+
+def test_your_own_kinds_file_is_added_and_wins(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    from monitor.compose import build_scorer
+    from monitor.config import load_settings
+
+    mine = tmp_path / "mine.tsv"
+    mine.write_text("padel\tracket sport\njuve\tturin football club\n", "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[scoring]\nkinds_file = "{mine}"\n', "utf-8")
+    scorer = build_scorer(load_settings(config), [SHOP], real_embedder)
+    found = scorer.kinds.find("padel juve napoli galaxy z fold 6")
+    assert [(m.name, m.kind) for m in found] == [
+        ("padel", "racket sport"),
+        ("juve", "turin football club"),
+        ("galaxy z fold 6", "smartphone"),  # the packaged list is still there
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(None, "cannot read"), ("padel racket sport\n", "line 1: expected 'name<TAB>kind'")],
+)
+def test_a_bad_kinds_file_stops_with_the_key_and_the_reason(tmp_path: Path, content: str | None, words: str) -> None:
+    from monitor.config import ConfigError, load_settings
+
+    mine = tmp_path / "mine.tsv"
+    if content is not None:
+        mine.write_text(content, "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[scoring]\nkinds_file = "{mine}"\n', "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(config)
+    assert "kinds_file" in str(err.value) and words in str(err.value)
