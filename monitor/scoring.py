@@ -15,7 +15,7 @@ embedded without their places (`monitor.entities.without_places`):
 * ``kw``   – specific content lemmas shared with the statement (spaCy lookup lemmas, IT+EN),
   ignoring words common in the background topics.
 * ``cos``  – the raw cosine, so a very close paraphrase still counts.
-* ``kcos`` – the cosine of the trend read with the kinds of the names it contains
+* ``kcos`` – the cosine of the trend's title read with the kinds of the names it contains
   ("juve napoli, football club", `monitor.kinds`), so a title that only names a thing can meet a
   statement about that kind of thing; equal to ``cos`` when no name is known.
 
@@ -36,7 +36,7 @@ import math
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -315,8 +315,10 @@ class MultiBrandScorer:
         kind_vectors = vectors
         if named:
             kind_vectors = vectors.copy()
+            # The title alone, read with its kinds: a few words, so the second encode stays cheap when
+            # the trend carries headlines (the calibration corpus is titles only: the same text there).
             kind_vectors[named] = self.embedder.encode(
-                [read_with_kinds(embedding_text(trends[i]), kinds[i]) for i in named]
+                [read_with_kinds(embedding_text(replace(trends[i], context=())), kinds[i]) for i in named]
             )
         return _TrendBatch(
             vectors=vectors,

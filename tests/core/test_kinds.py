@@ -169,3 +169,14 @@ def test_a_bad_kinds_file_stops_with_the_key_and_the_reason(tmp_path: Path, cont
     with pytest.raises(ConfigError) as err:
         load_settings(config)
     assert "kinds_file" in str(err.value) and words in str(err.value)
+
+
+@pytest.mark.model
+def test_the_kind_reading_is_of_the_title_alone(scorers) -> None:  # type: ignore[no-untyped-def]
+    """Headlines are context for `cos`; the kinds are the title's, and re-embedding headlines would double the cost."""
+    with_kinds, _ = scorers
+    bare = TrendInput("t", "juventus fiorentina", "it")
+    told = TrendInput("t", "juventus fiorentina", "it", context=("La Juventus batte la Fiorentina 2-1 allo Stadium",))
+    a, b = (with_kinds.score_inputs([t])[0][PUB.name].fit_evidence for t in (bare, told))
+    assert a is not None and b is not None
+    assert a.kind_cosine == b.kind_cosine and a.cosine != b.cosine
