@@ -141,9 +141,16 @@ def bar_threshold(scores: np.ndarray, y: np.ndarray, bar: tuple[float, float] | 
 
 
 def parse_bar(value: str) -> tuple[float, float] | None:
+    """`--bar`: "P,R" (two numbers in [0, 1]) or "none"."""
     if value == "none":
         return None
-    p, r = (float(x) for x in value.split(","))
+    parts = value.split(",")
+    try:
+        p, r = (float(x) for x in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'P,R' such as 0.75,0.65, or none; got {value!r}") from None
+    if not (0 <= p <= 1 and 0 <= r <= 1):
+        raise argparse.ArgumentTypeError(f"precision and recall are between 0 and 1; got {value!r}")
     return p, r
 
 
@@ -190,7 +197,8 @@ def main() -> int:
     parser.add_argument("--model", default="", help="sentence-transformers model name or path")
     parser.add_argument(
         "--bar",
-        default="0.75,0.65",
+        type=parse_bar,
+        default=(0.75, 0.65),
         help="'P,R': the threshold furthest inside this fit precision and recall on the train brands; 'none': best F1",
     )
     parser.add_argument(
@@ -215,7 +223,14 @@ def main() -> int:
         lobo.append((held, predict(held, w, b)))
     y_lobo = np.concatenate([s.y for s, _ in lobo])
     p_lobo = np.concatenate([p for _, p in lobo])
-    threshold = 0.5 if not held_sets else min(0.9, max(0.1, bar_threshold(p_lobo, y_lobo, parse_bar(args.bar))))
+    threshold = 0.5 if not held_sets else min(0.9, max(0.1, bar_threshold(p_lobo, y_lobo, args.bar)))
+    bar_p, bar_r, _ = f1(y_lobo, (p_lobo >= threshold).astype(float))
+    rule = (
+        f"furthest inside the bar P >= {args.bar[0]}, R >= {args.bar[1]}"
+        if args.bar is not None and bar_p >= args.bar[0] and bar_r >= args.bar[1]
+        else "best F1" + (" (no threshold is inside the bar)" if args.bar is not None else "")
+    )
+    print(f"threshold {threshold:.4f}: {rule}")
     cos_thr = best_threshold(np.concatenate([s.title_cos for s in train_sets]), np.concatenate([s.y for s in train_sets]))
     report(
         f"train brands, leave-one-brand-out (threshold {threshold:.2f})",

@@ -70,16 +70,17 @@ def build_scorer(
     from monitor.scoring import MultiBrandScorer
 
     embedder = embedder or build_embedder(settings)
-    kinds = default_kinds()
-    if settings.scoring.kinds_file:  # checked when the settings were loaded
-        kinds = kinds.extended(KindLexicon.load(Path(settings.scoring.kinds_file).expanduser()))
+    lexicon = default_kinds()
+    own = settings.kinds_path()
+    if own is not None:  # checked when the settings were loaded
+        lexicon = lexicon.extended(KindLexicon.load(own))
     return MultiBrandScorer(
         brands,
         embedder,
         risk_gate=risk_gate if risk_gate is not None else build_risk_gate(settings, embedder),
         cache_dir=settings.cache_dir(),
         margin=settings.scoring.margin,
-        kinds=kinds,
+        kind_lexicon=lexicon,
     )
 
 

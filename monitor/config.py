@@ -95,20 +95,7 @@ class ScoringSettings(Section):
     """Added to the calibrated fit threshold: raise it to be stricter, lower it to see more."""
     kinds_file: str = ""
     """A `name<TAB>kind` file of your own ("padel<TAB>racket sport"), added to the packaged list of what
-    names in titles are (brand_dna/data/kinds.tsv); yours win on the same name."""
-
-    @field_validator("kinds_file")
-    @classmethod
-    def _kinds_file_parses(cls, value: str) -> str:
-        if value:
-            from monitor.kinds import KindLexicon
-
-            path = Path(value).expanduser()
-            try:
-                KindLexicon.load(path)
-            except OSError as exc:
-                raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-        return value
+    names in titles are (brand_dna/data/kinds.tsv); yours win on the same name. Relative to this file."""
 
 
 class HttpSettings(Section):
@@ -395,6 +382,10 @@ class Settings(BaseSettings):
             return self.resolve(self.model.cache_dir)
         return Path(platformdirs.user_cache_dir(APP_NAME))
 
+    def kinds_path(self) -> Path | None:
+        """`[scoring] kinds_file`, relative to the config file; None when not set."""
+        return self.resolve(self.scoring.kinds_file) if self.scoring.kinds_file else None
+
     def credibility_dir(self) -> Path:
         if self.risk.credibility_dir:
             return self.resolve(self.risk.credibility_dir)
@@ -537,4 +528,24 @@ def load_settings(explicit: str | None = None) -> Settings:
         where = f"environment {env_names[0]}" if env_names else label
         raise ConfigError(f"{where}: key '{key}': {msg}{more}") from None
     settings.source_file = str(path.resolve()) if path else ""
+    _check_kinds_file(settings, label)
     return settings
+
+
+def _check_kinds_file(settings: Settings, label: str) -> None:
+    """A `[scoring] kinds_file` that cannot be read or parsed stops Onda now, not at the first trend."""
+    if not settings.scoring.kinds_file:
+        return
+    from monitor.kinds import KindLexicon
+
+    key = "key 'scoring.kinds_file'"
+    try:
+        path = settings.kinds_path()
+        assert path is not None
+        KindLexicon.load(path)
+    except RuntimeError as exc:  # "~user/..." for a user that does not exist
+        raise ConfigError(f"{label}: {key}: cannot read {settings.scoring.kinds_file}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{label}: {key}: cannot read {settings.scoring.kinds_file}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a bad line (named), or text that is not UTF-8
+        raise ConfigError(f"{label}: {key}: {exc}") from None

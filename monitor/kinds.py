@@ -14,23 +14,14 @@ a design week and "sanremo 2025" a music festival before "2025" is anything. A m
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from monitor.text import fold_accents
+from monitor.text import has_control, name_tokens
 
 MAX_NAME_WORDS = 6
-# A score ("1-3", "2:0") is one token; otherwise letter/digit runs.
-_TOKEN = re.compile(r"\d+(?:[-–:]\d+)+|[^\W_]+")
-
-
-def name_tokens(text: str) -> list[str]:
-    """The words a name or a title is matched on: accents folded, lower case, a score kept whole."""
-    return _TOKEN.findall(fold_accents(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +33,10 @@ class KindMatch:
 
 
 class KindLexicon:
-    """Names → kinds; finds them in titles."""
+    """Names → kinds; finds them in titles. Built by `parse` / `load`; never changes afterwards."""
 
-    def __init__(self, entries: Mapping[str, str]) -> None:
-        self._by_tokens: dict[tuple[str, ...], KindMatch] = {}
-        for name, kind in entries.items():
-            tokens = tuple(name_tokens(name))
-            if not tokens or not kind.strip():
-                raise ValueError(f"kind lexicon: empty name or kind in {name!r} -> {kind!r}")
-            if len(tokens) > MAX_NAME_WORDS:
-                raise ValueError(f"kind lexicon: {name!r} has more than {MAX_NAME_WORDS} words")
-            self._by_tokens[tokens] = KindMatch(name.strip(), kind.strip())
+    def __init__(self, by_tokens: dict[tuple[str, ...], KindMatch] | None = None) -> None:
+        self._by_tokens = dict(by_tokens or {})
         self._longest = max((len(t) for t in self._by_tokens), default=0)
 
     def __len__(self) -> int:
@@ -60,30 +44,43 @@ class KindLexicon:
 
     @classmethod
     def parse(cls, text: str, source: str = "kinds.tsv") -> KindLexicon:
-        """`name<TAB>kind` lines; `#` comments and blank lines are skipped. A bad line is an error naming it."""
-        entries: dict[str, str] = {}
-        for number, line in enumerate(text.splitlines(), 1):
+        """`name<TAB>kind` lines; lines starting with `#` and blank lines are skipped.
+
+        A bad line is a ValueError naming the source and the line.
+        """
+        by_tokens: dict[tuple[str, ...], KindMatch] = {}
+        for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
             parts = line.split("\t")
+            where = f"{source} line {number}"
             if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-                raise ValueError(f"{source} line {number}: expected 'name<TAB>kind', got {line[:80]!r}")
-            entries[parts[0].strip().lower()] = parts[1].strip()
-        return cls(entries)
+                raise ValueError(f"{where}: expected 'name<TAB>kind', got {line[:80]!r}")
+            name, kind = parts[0].strip().lower(), parts[1].strip()
+            if has_control(line):
+                raise ValueError(f"{where}: control characters in {line[:80]!r}")
+            tokens = tuple(name_tokens(name))
+            if not tokens:
+                raise ValueError(f"{where}: the name {name!r} has no letters or digits")
+            if len(tokens) > MAX_NAME_WORDS:
+                raise ValueError(f"{where}: the name {name!r} has more than {MAX_NAME_WORDS} words")
+            by_tokens[tokens] = KindMatch(name, kind)
+        return cls(by_tokens)
 
     @classmethod
     def load(cls, path: Path | None = None) -> KindLexicon:
-        """The packaged lexicon (brand_dna/data/kinds.tsv), or the file at `path`."""
-        if path is not None:
-            return cls.parse(path.read_text("utf-8"), str(path))
-        return cls.parse(resources.files("brand_dna").joinpath("data/kinds.tsv").read_text("utf-8"))
+        """The packaged lexicon (brand_dna/data/kinds.tsv), or the file at `path` (OSError, ValueError)."""
+        if path is None:
+            return cls.parse(resources.files("brand_dna").joinpath("data/kinds.tsv").read_text("utf-8"))
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        return cls.parse(text, str(path))
 
     def extended(self, other: KindLexicon) -> KindLexicon:
         """This lexicon with `other`'s names added; `other` wins on the same name."""
-        merged = KindLexicon({})
-        merged._by_tokens = {**self._by_tokens, **other._by_tokens}
-        merged._longest = max(self._longest, other._longest)
-        return merged
+        return KindLexicon({**self._by_tokens, **other._by_tokens})
 
     def find(self, text: str) -> tuple[KindMatch, ...]:
         """Names in `text`, left to right, longest first, each position used once; one match per kind."""

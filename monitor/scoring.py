@@ -15,9 +15,10 @@ embedded without their places (`monitor.entities.without_places`):
 * ``kw``   – specific content lemmas shared with the statement (spaCy lookup lemmas, IT+EN),
   ignoring words common in the background topics.
 * ``cos``  – the raw cosine, so a very close paraphrase still counts.
-* ``kcos`` – the cosine of the trend's title read with the kinds of the names it contains
-  ("juve napoli, football club", `monitor.kinds`), so a title that only names a thing can meet a
-  statement about that kind of thing; equal to ``cos`` when no name is known.
+* ``kcos`` – for a bare title (no context headlines), the cosine of the title read with the kinds
+  of the names it contains ("juve napoli, football club", `monitor.kinds`), so a title that only
+  names a thing can meet a statement about that kind of thing. Equal to ``cos`` when no name is
+  known, and when the trend has headlines: they already say what the names are.
 
 ``fit = sigmoid(w·x + b)`` for the best statement; ``fit >= threshold + margin`` is a fit (the
 threshold is fitted with the weights, per embedding model). ``w``, ``b`` and the threshold come from the model's profile in ``brand_dna/data/calibration.json``,
@@ -36,7 +37,7 @@ import math
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -80,7 +81,7 @@ class Calibration:
                 data = profile_for(model_id or DEFAULT_KEY).section("fit")
             return cls(
                 weights={
-                    k: float(data["weights"][k] if k in data["weights"] or k not in OPTIONAL_FEATURES else 0.0)
+                    k: float(data["weights"].get(k, 0.0) if k in OPTIONAL_FEATURES else data["weights"][k])
                     for k in FEATURES
                 },
                 bias=float(data["bias"]),
@@ -214,8 +215,9 @@ class _TrendBatch:
     lowered: list[str]  # trend texts, lowercased (entity patterns)
     runs: list[set[str]]  # their word runs (rule entity patterns out without a search)
     keys: list[set[str]]  # content lemmas (key-term overlap)
-    kind_vectors: Vectors  # the trends read with their kinds (`vectors` where a trend names nothing known)
-    kinds: list[tuple[KindMatch, ...]]  # the known names in each title
+    named: list[int]  # the bare titles that name something known
+    named_vectors: Vectors  # those titles read with their kinds, one row per `named` index
+    name_kinds: list[tuple[KindMatch, ...]]  # per trend, what its known names are (empty: none, or headlines)
 
 
 class MultiBrandScorer:
@@ -230,7 +232,7 @@ class MultiBrandScorer:
         cache_dir: Path | None = None,
         calibration: Calibration | None = None,
         margin: float = 0.0,
-        kinds: KindLexicon | None = None,
+        kind_lexicon: KindLexicon | None = None,
     ) -> None:
         self._brands = list(brands)
         self.embedder = embedder
@@ -238,7 +240,7 @@ class MultiBrandScorer:
         self.cache_dir = cache_dir
         self.calibration = calibration or Calibration.load(embedder.model_id)
         self.margin = margin
-        self.kinds = kinds if kinds is not None else default_kinds()
+        self.kind_lexicon = kind_lexicon if kind_lexicon is not None else default_kinds()
         self._models: dict[str, BrandModel] = {}
         self._bg: Vectors | None = None
 
@@ -296,7 +298,7 @@ class MultiBrandScorer:
                 else:
                     risk = RiskAssessment()
                 out[i][brand.name] = self._verdict(
-                    model, trend, features[i], logits[i], j, fit, risk, lowered[i], batch.runs[i], batch.kinds[i]
+                    model, trend, features[i], logits[i], j, fit, risk, lowered[i], batch.runs[i], batch.name_kinds[i]
                 )
         return out
 
@@ -306,20 +308,19 @@ class MultiBrandScorer:
         assert self._bg is not None
         texts = [trend_text(t) for t in trends]
         lowered = [text.lower() for text in texts]
-        vectors = self.embedder.encode([embedding_text(t) for t in trends])
+        embedded = [embedding_text(t) for t in trends]
+        vectors = self.embedder.encode(embedded)
         bg_cos = vectors @ self._bg.T
         langs = [normalise_lang(t.lang) or guess_lang(text, "en") for t, text in zip(trends, texts, strict=True)]
-        # Names are looked up in the title only: context headlines would bring in every name they mention.
-        kinds = [self.kinds.find(t.title) for t in trends]
-        named = [i for i, found in enumerate(kinds) if found]
-        kind_vectors = vectors
-        if named:
-            kind_vectors = vectors.copy()
-            # The title alone, read with its kinds: a few words, so the second encode stays cheap when
-            # the trend carries headlines (the calibration corpus is titles only: the same text there).
-            kind_vectors[named] = self.embedder.encode(
-                [read_with_kinds(embedding_text(replace(trends[i], context=())), kinds[i]) for i in named]
-            )
+        # Known names stand in for the context a bare title lacks; headlines already say what they are.
+        # `embedding_text` of a bare trend is its cleaned title with hashtags as words ("#JuveNapoli").
+        name_kinds = [() if t.context else self.kind_lexicon.find(text) for t, text in zip(trends, embedded, strict=True)]
+        named = [i for i, found in enumerate(name_kinds) if found]
+        named_vectors = (
+            self.embedder.encode([read_with_kinds(embedded[i], name_kinds[i]) for i in named])
+            if named
+            else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        )
         return _TrendBatch(
             vectors=vectors,
             mu=bg_cos.mean(axis=1, keepdims=True),
@@ -327,8 +328,9 @@ class MultiBrandScorer:
             lowered=lowered,
             runs=[word_runs(text) for text in lowered],
             keys=[content_lemmas(text, lang) for text, lang in zip(texts, langs, strict=True)],
-            kind_vectors=kind_vectors,
-            kinds=kinds,
+            named=named,
+            named_vectors=named_vectors,
+            name_kinds=name_kinds,
         )
 
     def features(self, brand_name: str, trends: Sequence[TrendInput]) -> np.ndarray:
@@ -338,7 +340,10 @@ class MultiBrandScorer:
     def _features(self, model: BrandModel, batch: _TrendBatch) -> np.ndarray:
         vectors, lowered, trend_keys = batch.vectors, batch.lowered, batch.keys
         cos = vectors @ model.matrix.T  # (n, n_rows)
-        kcos = cos if batch.kind_vectors is vectors else batch.kind_vectors @ model.matrix.T
+        kcos = cos
+        if batch.named:
+            kcos = cos.copy()
+            kcos[batch.named] = batch.named_vectors @ model.matrix.T
         sem = (cos - batch.mu) / batch.sd - model.stmt_center[None, :]
         n, n_s = cos.shape
         ent = np.zeros((n, n_s), dtype=np.float32)

@@ -90,11 +90,18 @@ def has_control(text: str) -> bool:
 
 
 _RUN = re.compile(r"[^\W_]+")
+# A match score ("1-3", "2:0") is one token; otherwise the same letter/digit runs as `word_runs`.
+_NAME_TOKEN = re.compile(r"\d+(?:[-–:]\d+)+|" + _RUN.pattern)
 
 
 def word_runs(text: str) -> set[str]:
     """The maximal letter/digit runs of `text` (what `first_run` keys are looked up in)."""
     return set(_RUN.findall(text))
+
+
+def name_tokens(text: str) -> list[str]:
+    """The words a known name is matched on (`monitor.kinds`): accents folded, lower case, a score kept whole."""
+    return _NAME_TOKEN.findall(fold_accents(text))
 
 
 def first_run(phrase: str) -> str | None:

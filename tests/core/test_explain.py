@@ -177,6 +177,19 @@ def test_fit_names_what_was_found_then_the_threshold() -> None:
     assert why == "names: Sinner, Torino; 2 shared key terms; semantic z +6.4 (cos 0.37) — fit 0.71 ≥ 0.26"
 
 
+def test_a_fit_says_which_names_it_read_and_how() -> None:
+    v = _verdict("fit", 0.66)
+    read = FitEvidence(
+        threshold=0.52, semantic_z=4.1, cosine=0.21, kinds=(("juve", "football club"), ("sky", "TV channel")), kind_cosine=0.47
+    )
+    why = verdict_why(Verdict(v.id, "fit", 0.66, v.matched, v.risk, read))
+    assert why == (
+        "semantic z +4.1 (cos 0.21); read 'juve' as football club, 'sky' as TV channel (cos 0.47) — fit 0.66 ≥ 0.52"
+    )
+    unread = FitEvidence(threshold=0.52, semantic_z=4.1, cosine=0.21, kinds=(("juve", "football club"),))
+    assert "read" not in verdict_why(Verdict(v.id, "fit", 0.66, v.matched, v.risk, unread))
+
+
 def test_a_risky_verdict_reads_as_its_risk_without_the_matched_statement() -> None:
     risk = RiskAssessment.from_flags([FLAGS["factcheck"], FLAGS["lexicon"]])
     v = _verdict("risky", 0.8, risk)

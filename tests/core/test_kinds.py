@@ -11,9 +11,10 @@ from brand_dna.dna import BrandDNA
 from monitor.entities import place_names
 from monitor.evidence import FitEvidence
 from monitor.explain import verdict_why
-from monitor.kinds import KindLexicon, default_kinds, name_tokens, read_with_kinds
+from monitor.kinds import KindLexicon, default_kinds, read_with_kinds
 from monitor.models import TrendInput
 from monitor.scoring import FEATURES, Calibration, MultiBrandScorer
+from monitor.text import name_tokens
 
 SMALL = KindLexicon.parse(
     "# comment\n"
@@ -50,15 +51,32 @@ def test_each_kind_is_read_once() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["juventus\n", "juventus\tfootball club\textra\n", "\tfootball club\n", "juventus\t \n"],
+    ("text", "why"),
+    [
+        ("juventus\n", "expected 'name<TAB>kind'"),
+        ("juventus\tfootball club\textra\n", "expected 'name<TAB>kind'"),
+        ("\tfootball club\n", "expected 'name<TAB>kind'"),
+        ("juventus\t \n", "expected 'name<TAB>kind'"),
+        ("---\tpunctuation\n", "no letters or digits"),
+        ("a b c d e f g\ttoo long\n", "more than 6 words"),
+        ("juve\x07\tfootball club\n", "control characters"),
+    ],
 )
-def test_a_bad_line_is_an_error_naming_it(text: str) -> None:
-    with pytest.raises(ValueError, match="line 1"):
-        KindLexicon.parse(text)
+def test_a_bad_line_is_an_error_naming_it(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match="mine.tsv line 2: .*" + why):
+        KindLexicon.parse("# mine\n" + text, "mine.tsv")
 
 
-def test_a_lexicon_file_can_replace_the_packaged_one(tmp_path: Path) -> None:
+def test_a_notepad_file_with_a_bom_reads_like_any_other(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.tsv"
+    path.write_bytes("\ufeffpadel\tracket sport\n".encode())
+    assert [(m.name, m.kind) for m in KindLexicon.load(path).find("padel")] == [("padel", "racket sport")]
+    path.write_bytes("caff\xe8\tdrink\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="not UTF-8 text"):
+        KindLexicon.load(path)
+
+
+def test_a_lexicon_file_loads_on_its_own(tmp_path: Path) -> None:
     path = tmp_path / "kinds.tsv"
     path.write_text("# mine\npadel\tracket sport\n", "utf-8")
     assert [m.kind for m in KindLexicon.load(path).find("padel torneo")] == ["racket sport"]
@@ -104,7 +122,7 @@ PUB = BrandDNA(
 @pytest.fixture(scope="module")
 def scorers(real_embedder):  # type: ignore[no-untyped-def]
     with_kinds = MultiBrandScorer([SHOP, PUB], real_embedder)
-    without = MultiBrandScorer([SHOP, PUB], real_embedder, kinds=KindLexicon({}))
+    without = MultiBrandScorer([SHOP, PUB], real_embedder, kind_lexicon=KindLexicon())
     return with_kinds, without
 
 
@@ -146,7 +164,7 @@ def test_your_own_kinds_file_is_added_and_wins(tmp_path: Path, real_embedder) ->
     config = tmp_path / "config.toml"
     config.write_text(f'[scoring]\nkinds_file = "{mine}"\n', "utf-8")
     scorer = build_scorer(load_settings(config), [SHOP], real_embedder)
-    found = scorer.kinds.find("padel juve napoli galaxy z fold 6")
+    found = scorer.kind_lexicon.find("padel juve napoli galaxy z fold 6")
     assert [(m.name, m.kind) for m in found] == [
         ("padel", "racket sport"),
         ("juve", "turin football club"),
@@ -156,14 +174,23 @@ def test_your_own_kinds_file_is_added_and_wins(tmp_path: Path, real_embedder) ->
 
 @pytest.mark.parametrize(
     ("content", "words"),
-    [(None, "cannot read"), ("padel racket sport\n", "line 1: expected 'name<TAB>kind'")],
+    [
+        (None, "cannot read"),
+        ("padel racket sport\n", "line 1: expected 'name<TAB>kind'"),
+        ("caff\xe8\tdrink\n".encode("latin-1"), "not UTF-8 text (byte 4)"),
+        ("~no-such-user-here/k.tsv", "no-such-user-here"),
+    ],
 )
-def test_a_bad_kinds_file_stops_with_the_key_and_the_reason(tmp_path: Path, content: str | None, words: str) -> None:
+def test_a_bad_kinds_file_stops_with_the_key_and_the_reason(tmp_path: Path, content: str | bytes | None, words: str) -> None:
     from monitor.config import ConfigError, load_settings
 
-    mine = tmp_path / "mine.tsv"
-    if content is not None:
-        mine.write_text(content, "utf-8")
+    mine: Path | str = tmp_path / "mine.tsv"
+    if isinstance(content, bytes):
+        Path(mine).write_bytes(content)
+    elif isinstance(content, str) and content.startswith("~"):
+        mine = content
+    elif content is not None:
+        Path(mine).write_text(content, "utf-8")
     config = tmp_path / "config.toml"
     config.write_text(f'[scoring]\nkinds_file = "{mine}"\n', "utf-8")
     with pytest.raises(ConfigError) as err:
@@ -172,11 +199,31 @@ def test_a_bad_kinds_file_stops_with_the_key_and_the_reason(tmp_path: Path, cont
 
 
 @pytest.mark.model
-def test_the_kind_reading_is_of_the_title_alone(scorers) -> None:  # type: ignore[no-untyped-def]
-    """Headlines are context for `cos`; the kinds are the title's, and re-embedding headlines would double the cost."""
+def test_a_trend_with_headlines_is_not_read_with_kinds(scorers) -> None:  # type: ignore[no-untyped-def]
+    """Headlines already say what the names are; the kinds stand in for them on a bare title only."""
     with_kinds, _ = scorers
-    bare = TrendInput("t", "juventus fiorentina", "it")
     told = TrendInput("t", "juventus fiorentina", "it", context=("La Juventus batte la Fiorentina 2-1 allo Stadium",))
-    a, b = (with_kinds.score_inputs([t])[0][PUB.name].fit_evidence for t in (bare, told))
-    assert a is not None and b is not None
-    assert a.kind_cosine == b.kind_cosine and a.cosine != b.cosine
+    feats = with_kinds.features(PUB.name, [told])[0]
+    assert np.array_equal(feats[:, FEATURES.index("kcos")], feats[:, FEATURES.index("cos")])
+    evidence = with_kinds.score_inputs([told])[0][PUB.name].fit_evidence
+    assert evidence is not None and evidence.kinds == () and evidence.kind_cosine is None
+
+
+@pytest.mark.model
+def test_hashtag_titles_are_read_as_words(scorers) -> None:  # type: ignore[no-untyped-def]
+    with_kinds, _ = scorers
+    for title in ("#JuveNapoli", "#SerieA"):
+        verdict = with_kinds.score_inputs([TrendInput("t", title, "it")])[0][PUB.name]
+        assert verdict.fit_evidence is not None and verdict.fit_evidence.kinds, title
+        assert verdict.fit_evidence.kinds[0][1] in {"football club", "football competition"}
+
+
+def test_a_relative_kinds_file_is_next_to_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.config import load_settings
+
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    (folder / "mine.tsv").write_text("padel\tracket sport\n", "utf-8")
+    (folder / "config.toml").write_text('[scoring]\nkinds_file = "mine.tsv"\n', "utf-8")
+    monkeypatch.chdir(tmp_path)  # started from elsewhere
+    assert load_settings(str(folder / "config.toml")).kinds_path() == folder / "mine.tsv"
