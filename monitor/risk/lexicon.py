@@ -46,6 +46,8 @@ class Group:
     category: RiskCategory
     aliases: tuple[str, ...]
     garm: str = DEFAULT_GARM
+    # The group's terms count only beside one of these words ("buono" + "whatsapp": a giveaway scam).
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -57,6 +59,11 @@ class LexiconData:
     exact: set[str] = field(default_factory=set)  # terms written "=term": matched on the lower-cased form only
     amplifiers: dict[str, RiskCategory] = field(default_factory=dict)  # term -> category
     exceptions: list[str] = field(default_factory=list)
+
+    @property
+    def required(self) -> set[str]:
+        """The words some group's terms need beside them (matched, never a hit on their own)."""
+        return {w for g in self.groups.values() for w in g.requires}
 
     def merge(self, other: LexiconData) -> None:
         """Add another lexicon (e.g. a brand's extra terms); later terms win."""
@@ -82,7 +89,16 @@ def parse_lexicon(data: dict[str, Any], source: str) -> LexiconData:
         if category not in CATEGORIES:
             raise ValueError(f"{source}: groups.{name}.category must be tragedy|polarizing|misinformation")
         garm = str(body.get("garm") or GARM_BY_GROUP.get(name, DEFAULT_GARM))
-        out.groups[name] = Group(name, category, tuple(_norm(str(a)) for a in body.get("aliases", [])), garm)
+        requires = body.get("requires", [])
+        if not isinstance(requires, list) or not all(isinstance(t, str) and _norm(t) for t in requires):
+            raise ValueError(f"{source}: groups.{name}.requires must be a list of words")
+        out.groups[name] = Group(
+            name,
+            category,
+            tuple(_norm(str(a)) for a in body.get("aliases", [])),
+            garm,
+            tuple(_norm(t) for t in requires),
+        )
         for weight in WEIGHTS:
             terms = body.get(weight, [])
             if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
@@ -140,6 +156,7 @@ class _LangMatcher:
         self.exact_terms = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.idioms = PhraseMatcher(nlp.vocab, attr="LEMMA")
         keys = list(lex.terms) + [a for a in lex.amplifiers if a not in lex.terms]
+        keys += sorted(w for w in lex.required if w not in lex.terms and w not in lex.amplifiers)
         for key, doc in zip(keys, nlp.pipe(keys), strict=True):
             (self.exact_terms if key in lex.exact else self.terms).add(key, [doc])
         if lex.exceptions:
@@ -179,6 +196,13 @@ class _LangMatcher:
             for key, n in counts.items():
                 if key in self.lex.terms:
                     group, weight = self.lex.terms[key]
+                    needs = self.lex.groups[group].requires
+                    if needs:
+                        present = [w for w in needs if w in counts]
+                        if not present:
+                            continue
+                        found = amps.setdefault(self.lex.groups[group].category, [])
+                        found += [w for w in present if w not in found]  # shown with the term: "'buono' with 'whatsapp'"
                     term_hits.append(TermHit(key, group, weight, n))
                 elif key in self.lex.amplifiers:
                     amps.setdefault(self.lex.amplifiers[key], []).append(key)

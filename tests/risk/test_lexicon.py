@@ -154,6 +154,43 @@ def test_parse_errors_name_the_key() -> None:
         parse_lexicon({"groups": {"x": {"category": "tragedy", "high": "a"}}}, "f.toml")
 
 
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("buono spesa mutti whatsapp", "it"),
+        ("ferrero regala cesti natale whatsapp", "it"),
+        ("sms rimborso bolletta luce", "it"),
+        ("free gift card text message from the supermarket", "en"),
+    ],
+)
+def test_an_offer_passed_round_by_a_messaging_chain_is_a_scam(lex: Lexicon, title: str, lang: str) -> None:
+    flags = lex.assess([title], [lang])[0]
+    scam = [f for f in flags if isinstance(f.evidence, LexiconEvidence) and f.evidence.group == "giveaway_scam"]
+    assert scam and scam[0].level == "high" and scam[0].category == "misinformation"
+    assert scam[0].evidence.amplifiers  # the channel is shown beside the offer
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("buono spesa 2025 requisiti", "it"),  # the offer words alone
+        ("concerto gratis piazza duomo", "it"),
+        ("whatsapp down oggi", "it"),  # the channel alone
+        ("nuove funzioni whatsapp", "it"),
+        ("free museum sunday", "en"),
+    ],
+)
+def test_an_offer_or_a_channel_alone_is_not_a_scam(lex: Lexicon, title: str, lang: str) -> None:
+    assert "misinformation" not in _levels(lex, title, lang)
+
+
+def test_requires_must_be_words() -> None:
+    with pytest.raises(ValueError, match=r"groups\.x\.requires"):
+        parse_lexicon({"groups": {"x": {"category": "misinformation", "requires": "whatsapp", "high": ["a"]}}}, "f.toml")
+    with pytest.raises(ValueError, match=r"groups\.x\.requires"):
+        parse_lexicon({"groups": {"x": {"category": "misinformation", "requires": [" "], "high": ["a"]}}}, "f.toml")
+
+
 def test_extra_brand_lexicon_is_merged() -> None:
     extra = parse_lexicon({"groups": {"recall": {"category": "tragedy", "high": ["richiamo alimentare"]}}}, "brand")
     lx = Lexicon(extra={"it": extra})
