@@ -109,6 +109,16 @@ def test_benign_look_alikes_stay_clean(lex: Lexicon, title: str, lang: str) -> N
     assert "high" not in _levels(lex, title, lang).values()
 
 
+@pytest.mark.parametrize(
+    "title",
+    ["Jannik Sinner beat Carlos Alcaraz in straight sets", "Spain beat England to win Euro 2024", "Mondelez beats estimates"],
+)
+def test_a_sports_win_is_not_abuse(lex: Lexicon, title: str) -> None:
+    """'beaten' (abuse) is matched as written: its lemma 'beat' is every win and every earnings beat."""
+    assert lex.assess([title], ["en"])[0] == []
+    assert _levels(lex, "Woman beaten by her partner in Rome", "en") == {"tragedy": "medium"}
+
+
 def test_flags_carry_terms_counts_amplifiers_and_garm(lex: Lexicon) -> None:
     flags = lex.assess(["Terremoto, decine di morti sotto le macerie. Terremoto in Turchia"], ["it"])[0]
     assert all(f.layer == "lexicon" and isinstance(f.evidence, LexiconEvidence) for f in flags)
