@@ -465,6 +465,7 @@ class FactCheckStore:
         def stacked(words: Sequence[str]) -> np.ndarray | None:
             return np.stack([word_vecs[w] for w in words]) if word_vecs and words else None
 
+        entry_vecs: dict[int, np.ndarray | None] = {}  # a debunk's words, stacked once however many trends meet it
         for i, words in enumerate(text_words):
             best: tuple[float, int, list[str]] | None = None
             words_vecs = stacked(words) if candidates[i] else None
@@ -472,7 +473,9 @@ class FactCheckStore:
                 e = entries[j]
                 if sims is not None:
                     score = float(sims[i, j])
-                    shared = shared_words(words, words_vecs, e.words, stacked(e.words), t.term_similarity, e.names)
+                    if j not in entry_vecs:
+                        entry_vecs[j] = stacked(e.words)
+                    shared = shared_words(words, words_vecs, e.words, entry_vecs[j], t.term_similarity, e.names)
                     ok = score >= t.similarity_alone or len(shared) >= t.min_shared_terms
                 else:
                     shared = shared_words(words, None, e.words, None, 1.0, e.names)
