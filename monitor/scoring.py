@@ -368,7 +368,7 @@ class MultiBrandScorer:
         risk: RiskAssessment,
         text: str,
         runs: set[str],
-        kinds: tuple[KindMatch, ...],
+        name_kinds: tuple[KindMatch, ...],
     ) -> Verdict:
         # Each statement is scored by its best row (itself or one of its facets).
         best_row = list(range(len(model.statements)))
@@ -396,8 +396,8 @@ class MultiBrandScorer:
             cosine=round(cos, 4),
             shared_terms=int(kw),
             names=entities,
-            kinds=tuple((m.name, m.kind) for m in kinds),
-            kind_cosine=round(kcos, 4) if kinds else None,
+            kinds=tuple((m.name, m.kind) for m in name_kinds),
+            kind_cosine=round(kcos, 4) if name_kinds else None,
         )
         return Verdict(
             id=trend.id,
