@@ -127,8 +127,11 @@ def may_match(keys: frozenset[str] | None, runs: set[str]) -> bool:
 
 
 def guess_lang(text: str, default: str | None = None) -> str | None:
-    """'it' or 'en' from function-word counts; `default` when there is no evidence."""
-    words = [w.lower() for w in _WORD.findall(text)]
+    """'it' or 'en' from function-word counts; `default` when there is no evidence.
+
+    Words in capitals are acronyms, not function words: "DEI" is not Italian "dei".
+    """
+    words = [w.lower() for w in _WORD.findall(text) if not (len(w) > 1 and w.isupper())]
     it = sum(w in _IT_HINTS for w in words)
     en = sum(w in _EN_HINTS for w in words)
     if it == en:

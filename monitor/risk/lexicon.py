@@ -16,7 +16,7 @@ from typing import Any
 
 from monitor.evidence import LexiconEvidence, TermCount
 from monitor.models import RiskCategory, RiskFlag, RiskLevel
-from monitor.text import normalise_lang
+from monitor.text import guess_lang, normalise_lang
 
 DATA_DIR = Path(__file__).with_name("data")
 LANGS = ("it", "en")
@@ -301,9 +301,9 @@ class Lexicon:
             return self._matchers[lang]
 
     def assess(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[list[RiskFlag]]:
-        """Flags per text. Known language -> its lexicon; unknown -> both, hits merged."""
+        """Flags per text. Known or guessed language -> its lexicon; unknown -> both, hits merged."""
         per_text: list[tuple[list[TermHit], dict[str, list[str]]]] = [([], {}) for _ in texts]
-        keys = [lang_key(lg) for lg in langs]
+        keys = [text_lang(text, lg) for text, lg in zip(texts, langs, strict=True)]
         for lang in LANGS:
             idx = [i for i, k in enumerate(keys) if k in (lang, None)]
             if not idx:
@@ -324,6 +324,15 @@ def lang_key(lang: str | None) -> str | None:
     return key if key in LANGS else None
 
 
+def text_lang(text: str, lang: str | None) -> str | None:
+    """The lexicon for a text: its stated language, else one guessed from its function words, else None (use both).
+
+    A title that comes without a language ("sciopero dei treni") must not be read with the other
+    language's lexicon too: Italian "dei" is English "DEI".
+    """
+    return lang_key(lang) or lang_key(guess_lang(text))
+
+
 class BrandLexicon:
     """A brand's own risk terms (lexicon file format), matched in its trend's language (or both)."""
 
@@ -337,7 +346,7 @@ class BrandLexicon:
         return cls(load_lexicon_file(path))
 
     def assess(self, text: str, lang: str | None) -> list[RiskFlag]:
-        key = lang_key(lang)
+        key = text_lang(text, lang)
         hits: list[TermHit] = []
         amps: dict[str, list[str]] = {}
         for lg in [key] if key else list(LANGS):

@@ -7,7 +7,7 @@ import pytest
 from monitor.evidence import LexiconEvidence, TermCount
 from monitor.explain import flag_text
 from monitor.models import RiskFlag
-from monitor.risk.lexicon import Group, Lexicon, TermHit, lang_key, parse_lexicon, score_hits
+from monitor.risk.lexicon import Group, Lexicon, TermHit, lang_key, parse_lexicon, score_hits, text_lang
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +142,18 @@ def test_unknown_language_uses_both_lexicons(lex: Lexicon) -> None:
     assert lang_key("it-IT") == "it" and lang_key("de") is None and lang_key(None) is None
     flags = lex.assess(["Attentato a Berlino, school shooting"], ["de"])[0]
     assert {f.evidence.group for f in flags if isinstance(f.evidence, LexiconEvidence)} >= {"attack"}
+
+
+def test_a_title_without_a_language_is_read_in_the_language_it_is_written_in(lex: Lexicon) -> None:
+    # Read with both lexicons, Italian "dei" was English "DEI" (civil rights).
+    assert text_lang("sciopero dei treni venerdì", None) == "it"
+    assert text_lang("sciopero dei treni venerdì", "en") == "en"  # a stated language wins
+    assert text_lang("Juve Napoli 2-1", None) is None  # no evidence: both lexicons
+    flags = lex.assess(["sciopero dei treni venerdì"], [None])[0]
+    groups = {f.evidence.group for f in flags if isinstance(f.evidence, LexiconEvidence)}
+    assert groups == {"politics"}
+    assert not any(isinstance(f.evidence, LexiconEvidence) and f.evidence.related for f in flags)
+    assert {f.evidence.group for f in lex.assess(["Companies drop DEI programs"], [None])[0] if isinstance(f.evidence, LexiconEvidence)} == {"civil_rights"}
 
 
 def test_score_hits_policy() -> None:
