@@ -8,9 +8,14 @@ Training titles: the corpus's TRAIN brands (examples/corpus/split.toml) plus the
 (monitor/risk/data/prototypes.toml, categories that may reach `high`, and the safe examples) and the
 brand-free titles of examples/risk/titles (labelled by helpers who never saw the held-out brands).
 Held-out corpus brands are never read here. One L2-regularised logistic regression per risk
-category, positives = that category, negatives = everything labelled safe (fit / off_brand).
+category, positives = that category, negatives = everything labelled safe (fit / off_brand),
+over the title's embedding plus one indicator per title word (`title_words`) seen in at least
+--min-count training titles (each worth --word-value, the scale the L2 penalty sees).
 The thresholds come from leave-one-brand-out scores of the train brands: `high` is the lowest
 probability at which at most --high-fp of their safe titles are flagged, `medium` at most --medium-fp.
+A left-out brand's stories are also left out of its training (titles at cosine >= --decontam of
+one of its titles, or whose content words contain or are contained in one of its titles'): the
+same story told under two brands made leave-one-brand-out look better than a new brand would see.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import argparse
 import json
 import sys
 import tomllib
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +37,7 @@ from brand_dna.embedder import make_embedder
 from monitor.models import TrendInput
 from monitor.profiles import profile_key
 from monitor.risk import embedding_text
-from monitor.risk.classifier import DATA_FILE, ClassifierHead
+from monitor.risk.classifier import DATA_FILE, ClassifierHead, WordSet, title_words
 
 sys.path.insert(0, str(REPO / "bench"))
 from _common import fit_logistic
@@ -60,6 +66,45 @@ def train(x: np.ndarray, labels: list[str], l2: float) -> tuple[np.ndarray, np.n
     return np.array(ws, dtype=np.float32), np.array(bs, dtype=np.float32)
 
 
+def vocabulary(word_sets: list[WordSet], min_count: int) -> tuple[str, ...]:
+    """Title words seen in at least `min_count` of the training titles."""
+    counts = Counter(w for ws in word_sets for w in ws)
+    return tuple(sorted(w for w, n in counts.items() if n >= min_count))
+
+
+def word_matrix(word_sets: list[WordSet], words: tuple[str, ...], value: float) -> np.ndarray:
+    index = {w: j for j, w in enumerate(words)}
+    out = np.zeros((len(word_sets), len(words)), dtype=np.float32)
+    for i, ws in enumerate(word_sets):
+        for w in ws:
+            if w in index:
+                out[i, index[w]] = value
+    return out
+
+
+def fit_head(
+    x: np.ndarray, word_sets: list[WordSet], labels: list[str], args: argparse.Namespace
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], np.ndarray | None]:
+    """(vector weights, bias, words, word weights per word present) trained on these titles."""
+    words = vocabulary(word_sets, args.min_count) if args.word_value > 0 else ()
+    if not words:
+        w, b = train(x, labels, args.l2)
+        return w, b, (), None
+    w, b = train(np.hstack([x, word_matrix(word_sets, words, args.word_value)]), labels, args.l2)
+    dim = x.shape[1]
+    return w[:, :dim], b, words, (w[:, dim:] * args.word_value).astype(np.float32)
+
+
+def same_story(x_train: np.ndarray, w_train: list[WordSet], x_held: np.ndarray, w_held: list[WordSet], cosine: float) -> np.ndarray:
+    """Mask of training titles that tell one of the held titles' stories (see the module docstring)."""
+    mask = (x_train @ x_held.T).max(axis=1) >= cosine
+    held = [ws for ws in w_held if len(ws) >= 2]
+    for i, ws in enumerate(w_train):
+        if not mask[i] and len(ws) >= 2 and any(ws <= h or h <= ws for h in held):
+            mask[i] = True
+    return np.asarray(mask)
+
+
 def threshold_for(safe_scores: np.ndarray, max_fp: float) -> float:
     """Lowest probability that flags at most `max_fp` of the safe titles."""
     if len(safe_scores) == 0:
@@ -74,7 +119,10 @@ def main() -> int:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--backend", default="use-multilingual", choices=["use-multilingual", "sentence-transformers"])
     parser.add_argument("--model", default="")
-    parser.add_argument("--l2", type=float, default=0.3)
+    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--min-count", type=int, default=3, help="a title word needs this many training titles to get a weight")
+    parser.add_argument("--word-value", type=float, default=1.0, help="scale of a title word's indicator (0: vectors only)")
+    parser.add_argument("--decontam", type=float, default=0.75, help="cosine at which a title is the left-out brand's story")
     parser.add_argument("--high-fp", type=float, default=0.06, help="share of safe train titles allowed at high")
     parser.add_argument("--medium-fp", type=float, default=0.15, help="share of safe train titles allowed at medium")
     parser.add_argument("--no-titles", action="store_true", help="leave out the independent risk titles (examples/risk/titles)")
@@ -97,26 +145,37 @@ def main() -> int:
         for path in sorted((REPO / "examples" / "risk" / "titles").glob("*.jsonl")):
             extra += rows_of(path)
 
-    def vecs(rows: list[dict]) -> np.ndarray:
-        texts = [embedding_text(TrendInput.from_json({"id": "x", **{k: v for k, v in r.items() if k in ("title", "context")}})) for r in rows]
-        return embedder.encode(texts)
+    def texts(rows: list[dict]) -> list[str]:
+        return [embedding_text(TrendInput.from_json({"id": "x", **{k: v for k, v in r.items() if k in ("title", "context")}})) for r in rows]
 
-    x_extra, y_extra = vecs(extra), [label_of(r) for r in extra]
+    def vecs(rows: list[dict]) -> np.ndarray:
+        return np.asarray(embedder.encode(texts(rows)), dtype=np.float32)
+
+    def words_of(rows: list[dict]) -> list[WordSet]:
+        return [title_words(t, r.get("lang")) for t, r in zip(texts(rows), rows, strict=True)]
+
+    x_extra, y_extra, w_extra = vecs(extra), [label_of(r) for r in extra], words_of(extra)
     x_brand = {slug: vecs(rows) for slug, rows in brand_rows.items()}
     y_brand = {slug: [label_of(r) for r in rows] for slug, rows in brand_rows.items()}
+    w_brand = {slug: words_of(rows) for slug, rows in brand_rows.items()}
     print(f"model {embedder.model_id}; {len(extra)} curated titles + {sum(len(v) for v in y_brand.values())} corpus train titles")
 
-    # Leave one train brand out: its titles scored by a head trained on everything else.
+    # Leave one train brand out: its titles scored by a head trained on everything else but its stories.
     scores, labels, langs = [], [], []
+    removed = 0
     for held in split["train"]:
         others = [s for s in split["train"] if s != held]
         x = np.vstack([x_extra, *[x_brand[s] for s in others]])
         y = y_extra + [lab for s in others for lab in y_brand[s]]
-        w, b = train(x, y, args.l2)
-        p = 1 / (1 + np.exp(-(x_brand[held] @ w.T + b)))
-        scores.append(p)
+        ws = w_extra + [w for s in others for w in w_brand[s]]
+        keep = ~same_story(x, ws, x_brand[held], w_brand[held], args.decontam)
+        removed += int((~keep).sum())
+        w, b, words, word_w = fit_head(x[keep], [ws[i] for i in np.flatnonzero(keep)], [y[i] for i in np.flatnonzero(keep)], args)
+        head = ClassifierHead(CATEGORIES, w, b, 1.0, 1.0, words=words, word_weights=word_w)
+        scores.append(head.probabilities(x_brand[held], w_brand[held]))
         labels += y_brand[held]
         langs += [r.get("lang", "") for r in brand_rows[held]]
+    print(f"left out as the same story as the held brand: {removed} training titles over {len(split['train'])} folds")
     p_all = np.vstack(scores)
     best = p_all.max(axis=1)
     lab = np.array(labels)
@@ -133,15 +192,18 @@ def main() -> int:
     if args.write:
         x = np.vstack([x_extra, *x_brand.values()])
         y = y_extra + [lab2 for s in split["train"] for lab2 in y_brand[s]]
-        w, b = train(x, y, args.l2)
+        w, b, words, word_w = fit_head(x, w_extra + [w2 for s in split["train"] for w2 in w_brand[s]], y, args)
         head = ClassifierHead(
             CATEGORIES,
             w,
             b,
             high,
             medium,
-            source=f"bench/train_risk.py, l2 {args.l2}, corpus train brands + curated sets, "
+            source=f"bench/train_risk.py, l2 {args.l2}, {len(words)} title words (min count {args.min_count}, value "
+            f"{args.word_value}), corpus train brands + curated sets + brand-free titles, "
             f"{datetime.now(UTC).date().isoformat()}, model {embedder.model_id}",
+            words=words,
+            word_weights=word_w,
         )
         data = json.loads(DATA_FILE.read_text("utf-8")) if DATA_FILE.exists() else {}
         data[profile_key(embedder.model_id)] = head.to_json()

@@ -129,18 +129,22 @@ class PrototypeEvidence:
 
 @dataclass(frozen=True, slots=True)
 class ClassifierEvidence:
-    """The trained read-out's probability for the category, and where `high` starts."""
+    """The trained read-out's probability for the category, where `high` starts, and the title words that weighed most."""
 
     layer: ClassVar[RiskLayer] = "classifier"
     probability: float
     high_from: float
+    words: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"layer": self.layer, "probability": self.probability, "high_from": self.high_from}
+        out: dict[str, Any] = {"layer": self.layer, "probability": self.probability, "high_from": self.high_from}
+        if self.words:
+            out["words"] = list(self.words)
+        return out
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ClassifierEvidence:
-        return cls(float(obj["probability"]), float(obj["high_from"]))
+        return cls(float(obj["probability"]), float(obj["high_from"]), tuple(str(w) for w in obj.get("words", ())))
 
 
 @dataclass(frozen=True, slots=True)

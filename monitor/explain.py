@@ -82,7 +82,8 @@ def _prototype(ev: PrototypeEvidence) -> str:
 
 
 def _classifier(ev: ClassifierEvidence) -> str:
-    return f"classifier probability {ev.probability:.2f} (high from {ev.high_from:.2f})"
+    words = f"; words: {', '.join(ev.words)}" if ev.words else ""
+    return f"classifier probability {ev.probability:.2f} (high from {ev.high_from:.2f}{words})"
 
 
 def _credibility(ev: CredibilityEvidence) -> str:

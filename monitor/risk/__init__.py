@@ -30,7 +30,7 @@ from brand_dna.embedder import Embedder, Vectors
 from monitor.evidence import AvoidEvidence, CalendarEvidence, LexiconEvidence, PrototypeEvidence
 from monitor.models import FactCheck, RiskAssessment, RiskCategory, RiskFlag, TrendInput, level_rank
 from monitor.risk.calendar import AnniversaryCalendar
-from monitor.risk.classifier import ClassifierLayer, head_for
+from monitor.risk.classifier import ClassifierLayer, head_for, title_words
 from monitor.risk.credibility import CredibilityIndex, installed_lists, missing_lists_notice
 from monitor.risk.factcheck import FactCheckStore
 from monitor.risk.factcheck_feeds import poll_factcheck_feeds
@@ -155,8 +155,9 @@ class RiskGate:
         if not trends:
             return []
         texts = [match_text(t) for t in trends]
+        embedded = [embedding_text(t) for t in trends]
         if vectors is None and self.embedder is not None:
-            vectors = self.embedder.encode([embedding_text(t) for t in trends])
+            vectors = self.embedder.encode(embedded)
         if vectors is not None and len(vectors) != len(trends):
             raise ValueError(f"got {len(vectors)} vectors for {len(trends)} trends")
         today = self.today()
@@ -171,7 +172,8 @@ class RiskGate:
             for i, flags in enumerate(self.prototypes.assess(vecs, [t.lang for t in trends])):
                 out[i].extend(flags)
             if self.classifier is not None:
-                for i, flags in enumerate(self.classifier.assess(vecs)):
+                words = [title_words(e, t.lang) for e, t in zip(embedded, trends, strict=True)]
+                for i, flags in enumerate(self.classifier.assess(vecs, words)):
                     out[i].extend(flags)
         if self.factchecks is not None and len(self.factchecks):
             for i, flags in enumerate(self.factchecks.match(texts, vectors, days)):

@@ -45,6 +45,9 @@ FLAGS = {
     ),
     "prototype": RiskFlag("tragedy", "medium", "Terrorism", PrototypeEvidence("Car bomb explodes near embassy", 0.29, 0.11)),
     "classifier": RiskFlag("polarizing", "high", "Debated Sensitive Social Issues", ClassifierEvidence(0.91, 0.48)),
+    "classifier_words": RiskFlag(
+        "tragedy", "high", DEATH, ClassifierEvidence(0.83, 0.5, words=("alluvione", "sfollato"))
+    ),
     "credibility": RiskFlag(
         "misinformation",
         "high",
@@ -73,6 +76,7 @@ STARTS = {
     "calendar": "mentions 'capaci': Strage di Capaci, anniversary today (23 May, 32 years)",
     "prototype": "close to 'Car bomb explodes near embassy' (similarity 0.29, +0.11 vs safe news)",
     "classifier": "classifier probability 0.91 (high from 0.48)",
+    "classifier_words": "classifier probability 0.83 (high from 0.50; words: alluvione, sfollato)",
     "credibility": "only low-credibility sources: bufale.example (Iffy index of unreliable sources)",
     "factcheck": "debunked: 'No, il pane non costa 9 euro' (https://facta.example/pane) by Facta on 2026-11-28, rated 'Falso'",
 }
@@ -82,7 +86,7 @@ STARTS = {
 def test_each_layer_is_worded_evidence_first(layer: str) -> None:
     flag = FLAGS[layer]
     text = flag_text(flag)
-    assert flag.layer == layer
+    assert flag.layer == layer.removesuffix("_words")
     assert text.startswith(STARTS[layer]), text
     category = f"{flag.category}" + (": disaster" if layer == "lexicon" else "") + f" (GARM: {flag.garm})"
     assert text.index(STARTS[layer]) < text.index(category)
@@ -93,7 +97,7 @@ def test_each_layer_is_worded_evidence_first(layer: str) -> None:
 def test_flags_round_trip_through_json(layer: str) -> None:
     flag = FLAGS[layer]
     data = flag.to_json()
-    assert data["layer"] == layer and data["garm"] == flag.garm and data["level"] == flag.level
+    assert data["layer"] == layer.removesuffix("_words") and data["garm"] == flag.garm and data["level"] == flag.level
     assert RiskFlag.from_json(data) == flag
 
 

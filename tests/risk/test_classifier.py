@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 from monitor.evidence import ClassifierEvidence
 from monitor.explain import flag_text
 from monitor.profiles import profile_key
-from monitor.risk.classifier import GARM, ClassifierLayer, head_for
+from monitor.risk.classifier import GARM, ClassifierHead, ClassifierLayer, head_for, title_words
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def test_risky_titles_are_read_from_meaning(
 ) -> None:
     # The lexicon alone does not stop these titles: at most a medium caution.
     assert all(f.level != "high" for f in lexicon_gate.assess([title], ["it"])[0])
-    [flags] = layer.assess(real_embedder.encode([title]))
+    [flags] = layer.assess(real_embedder.encode([title]), [title_words(title, "it")])
     assert flags and flags[0].category == category and flags[0].level == "high"
     ev = flags[0].evidence
     assert flags[0].layer == "classifier" and isinstance(ev, ClassifierEvidence)
@@ -51,9 +54,65 @@ def test_risky_titles_are_read_from_meaning(
     ["ricetta tiramisù", "Sinner vince a Vienna", "black friday offerte", "Mondiali di calcio 2026 calendario", "new iPhone launch date"],
 )
 def test_everyday_titles_are_not_flagged(layer: ClassifierLayer, real_embedder, title: str) -> None:  # type: ignore[no-untyped-def]
-    [flags] = layer.assess(real_embedder.encode([title]))
+    [flags] = layer.assess(real_embedder.encode([title]), [title_words(title, None)])
     assert flags == []
 
 
 def test_a_model_without_a_head_has_no_layer() -> None:
     assert head_for("some-untrained-model") is None
+
+
+def _toy_head() -> ClassifierHead:
+    # Two dimensions, two categories; "alluvione" pushes tragedy, "sciopero" polarizing.
+    return ClassifierHead(
+        ("tragedy", "polarizing"),
+        weights=np.zeros((2, 2), dtype=np.float32),
+        bias=np.array([-2.0, -2.0], dtype=np.float32),
+        high=0.6,
+        medium=0.3,
+        words=("alluvione", "piovere", "sciopero"),
+        word_weights=np.array([[3.0, 0.2, -1.0], [-1.0, 0.0, 3.0]], dtype=np.float32),
+    )
+
+
+def test_title_words_add_their_weights_and_are_named_in_the_evidence() -> None:
+    head = _toy_head()
+    vectors = np.zeros((3, 2), dtype=np.float32)
+    words = [frozenset({"alluvione", "piovere", "emilia"}), frozenset({"sciopero"}), frozenset({"emilia"})]
+    logits = head.logits(vectors, words)
+    assert logits[0].tolist() == pytest.approx([1.2, -3.0])  # unknown words ("emilia") weigh nothing
+    assert logits[2].tolist() == pytest.approx([-2.0, -2.0])
+    flood, strike, nothing = ClassifierLayer(head).assess(vectors, words)
+    assert nothing == []
+    assert flood[0].category == "tragedy" and flood[0].level == "high"
+    ev = flood[0].evidence
+    assert isinstance(ev, ClassifierEvidence) and ev.words == ("alluvione",)  # 'piovere' weighs under 0.5
+    assert "words: alluvione" in flag_text(flood[0])
+    assert strike[0].category == "polarizing"
+    # Without the words only the vector is read.
+    assert ClassifierLayer(head).assess(vectors) == [[], [], []]
+
+
+def test_a_head_with_words_round_trips_through_json_and_checks_its_shapes() -> None:
+    head = _toy_head()
+    again = ClassifierHead.from_json(json.loads(json.dumps(head.to_json())))
+    assert again.words == head.words
+    words = [frozenset({"sciopero", "alluvione"})]
+    assert again.probabilities(np.zeros((1, 2)), words) == pytest.approx(head.probabilities(np.zeros((1, 2)), words))
+    plain = ClassifierHead.from_json({k: v for k, v in head.to_json().items() if k not in ("words", "word_weights")})
+    assert plain.words == () and "words" not in plain.to_json()
+    with pytest.raises(ValueError, match=r"word_weights must be \(2, 3\)"):
+        ClassifierHead(head.categories, head.weights, head.bias, 0.6, 0.3, words=head.words, word_weights=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="2 word sets for 1 vectors"):
+        head.logits(np.zeros((1, 2)), [frozenset(), frozenset()])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("Alluvione in Emilia, migliaia di sfollati", "it", {"alluvione", "emilia", "migliaio", "sfollato"}),
+        ("Floods in Valencia leave hundreds dead", None, {"flood", "valencia", "leave", "hundred", "dead"}),
+    ],
+)
+def test_title_words_are_content_lemmas_in_the_trends_language(text: str, lang: str | None, expected: set[str]) -> None:
+    assert title_words(text, lang) == expected
