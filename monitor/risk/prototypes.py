@@ -171,8 +171,13 @@ class PrototypeLayer:
         safe_mean = np.partition(safe_block, -k, axis=1)[:, -k:].mean(axis=1)
         return cat_mean, safe_mean, cat_best
 
-    def assess(self, vectors: Vectors, langs: Sequence[str | None] | None = None) -> list[list[RiskFlag]]:
-        """Flags per row; `langs` picks the calibrated thresholds (None = unknown language)."""
+    def assess(
+        self, vectors: Vectors, langs: Sequence[str | None] | None = None, *, max_level: RiskLevel = "high"
+    ) -> list[list[RiskFlag]]:
+        """Flags per row; `langs` picks the calibrated thresholds (None = unknown language).
+
+        `max_level` caps every flag (the gate passes "medium" when a trained classifier reads the same vectors).
+        """
         if len(vectors) == 0:
             return []
         b = self.built()
@@ -191,8 +196,9 @@ class PrototypeLayer:
                     level = "medium"
                 else:
                     continue
-                if level_rank(level) > level_rank(cat.max_level):
-                    level = cat.max_level
+                cap = min(cat.max_level, max_level, key=level_rank)
+                if level_rank(level) > level_rank(cap):
+                    level = cap
                 example = b.index.statements[int(cat_best[i, j])]
                 flags.append(
                     RiskFlag(

@@ -76,6 +76,20 @@ def test_prototypes_leave_safe_news_alone(real_embedder, title: str, lang: str) 
     assert all(f.level != "high" for f in flags), [flag_text(f) for f in flags]
 
 
+def test_with_a_trained_classifier_the_prototypes_are_only_a_caution(gate: RiskGate, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    title = "Typhoon leaves hundreds dead, rescuers dig through rubble"
+    [alone] = PrototypeLayer(real_embedder).assess(real_embedder.encode([title]), ["en"])
+    assert any(f.level == "high" for f in alone)  # the layer by itself reaches high (above)
+    assert gate.classifier is not None
+    flags = gate.assess_base([TrendInput("t", title, lang="en")], None)[0]
+    protos = [f for f in flags if f.layer == "prototype"]
+    assert protos and all(f.level == "medium" for f in protos)
+    assert any(f.level == "high" and f.layer != "prototype" for f in flags)  # the trend is still stopped
+    without = RiskGate(real_embedder, today=lambda: date(2024, 6, 1))
+    without.classifier = None  # a model with no trained head: the prototypes may block on their own
+    assert any(f.layer == "prototype" and f.level == "high" for f in without.assess_base([TrendInput("t", title, lang="en")], None)[0])
+
+
 def test_context_decides_ambiguous_hashtag(gate: RiskGate) -> None:
     bare = TrendInput("a", "#WhyIStayed", lang="en")
     with_context = TrendInput(
