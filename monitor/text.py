@@ -127,11 +127,8 @@ def may_match(keys: frozenset[str] | None, runs: set[str]) -> bool:
 
 
 def guess_lang(text: str, default: str | None = None) -> str | None:
-    """'it' or 'en' from function-word counts; `default` when there is no evidence.
-
-    Words in capitals are acronyms, not function words: "DEI" is not Italian "dei".
-    """
-    words = [w.lower() for w in _WORD.findall(text) if not (len(w) > 1 and w.isupper())]
+    """'it' or 'en' from function-word counts; `default` when there is no evidence."""
+    words = [w.lower() for w in _WORD.findall(text)]
     it = sum(w in _IT_HINTS for w in words)
     en = sum(w in _EN_HINTS for w in words)
     if it == en:
@@ -284,6 +281,11 @@ def _lookup(lang: str) -> tuple[LemmaTable, frozenset[str]]:
     from spacy.util import get_lang_class
 
     return lemma_table(lang), frozenset(get_lang_class(lang).Defaults.stop_words)
+
+
+def stop_words(lang: str) -> frozenset[str]:
+    """The stop words spaCy lists for `lang` (English for a language without a pipeline)."""
+    return _lookup(lang if lang in SUPPORTED_LANGS else "en")[1]
 
 
 def content_lemmas(text: str, lang: str | None) -> set[str]:

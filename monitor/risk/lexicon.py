@@ -16,7 +16,7 @@ from typing import Any
 
 from monitor.evidence import LexiconEvidence, TermCount
 from monitor.models import RiskCategory, RiskFlag, RiskLevel
-from monitor.text import guess_lang, normalise_lang
+from monitor.text import normalise_lang, stop_words
 
 DATA_DIR = Path(__file__).with_name("data")
 LANGS = ("it", "en")
@@ -301,15 +301,22 @@ class Lexicon:
             return self._matchers[lang]
 
     def assess(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[list[RiskFlag]]:
-        """Flags per text. Known or guessed language -> its lexicon; unknown -> both, hits merged."""
+        """Flags per text. Known language -> its lexicon; unknown -> both, hits merged.
+
+        Read with both, a one-word term that is a function word of the other language is not
+        evidence: English "DEI" is Italian "dei" ("sciopero dei treni").
+        """
         per_text: list[tuple[list[TermHit], dict[str, list[str]]]] = [([], {}) for _ in texts]
-        keys = [text_lang(text, lg) for text, lg in zip(texts, langs, strict=True)]
+        keys = [lang_key(lg) for lg in langs]
         for lang in LANGS:
             idx = [i for i, k in enumerate(keys) if k in (lang, None)]
             if not idx:
                 continue
+            others = frozenset().union(*(stop_words(o) for o in LANGS if o != lang))
             results = self.matcher(lang).hits([texts[i] for i in idx])
             for i, (hits, amps) in zip(idx, results, strict=True):
+                if keys[i] is None:
+                    hits = [h for h in hits if h.term not in others]
                 seen = {h.term for h in per_text[i][0]}
                 per_text[i][0].extend(h for h in hits if h.term not in seen)
                 for cat, terms in amps.items():
@@ -322,15 +329,6 @@ def lang_key(lang: str | None) -> str | None:
     """The lexicon for `lang` ('it-IT' -> 'it', see `normalise_lang`); languages without one -> None (use both)."""
     key = normalise_lang(lang)
     return key if key in LANGS else None
-
-
-def text_lang(text: str, lang: str | None) -> str | None:
-    """The lexicon for a text: its stated language, else one guessed from its function words, else None (use both).
-
-    A title that comes without a language ("sciopero dei treni") must not be read with the other
-    language's lexicon too: Italian "dei" is English "DEI".
-    """
-    return lang_key(lang) or lang_key(guess_lang(text))
 
 
 class BrandLexicon:
@@ -346,7 +344,7 @@ class BrandLexicon:
         return cls(load_lexicon_file(path))
 
     def assess(self, text: str, lang: str | None) -> list[RiskFlag]:
-        key = text_lang(text, lang)
+        key = lang_key(lang)
         hits: list[TermHit] = []
         amps: dict[str, list[str]] = {}
         for lg in [key] if key else list(LANGS):

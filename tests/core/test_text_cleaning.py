@@ -6,7 +6,7 @@ import pytest
 
 from monitor.alerts.escape import escape
 from monitor.clustering import canonical_text, trend_id_for
-from monitor.text import clean_text, guess_lang, normalise_lang
+from monitor.text import clean_text, normalise_lang
 from tui.text import safe
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one glyph: man ZWJ woman ZWJ girl
@@ -120,17 +120,3 @@ def test_fold_accents_is_the_same_on_the_ascii_shortcut() -> None:
     accent_path = "".join(c for c in unicodedata.normalize("NFKD", ascii_all.lower()) if not unicodedata.combining(c))
     assert fold_accents(ascii_all) == accent_path
     assert fold_accents("Perché NEVICA a Roma") == "perche nevica a roma"
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("sciopero dei treni venerdì", "it"),
-        ("Companies drop DEI programs", None),  # an acronym is not a function word
-        ("The end of DEI in the US", "en"),
-        ("SCIOPERO DEI TRENI", None),  # all capitals: no evidence left
-        ("Juve Napoli 2-1", None),
-    ],
-)
-def test_guess_lang_reads_function_words_not_acronyms(text: str, lang: str | None) -> None:
-    assert guess_lang(text) == lang

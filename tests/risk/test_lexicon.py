@@ -7,7 +7,7 @@ import pytest
 from monitor.evidence import LexiconEvidence, TermCount
 from monitor.explain import flag_text
 from monitor.models import RiskFlag
-from monitor.risk.lexicon import Group, Lexicon, TermHit, lang_key, parse_lexicon, score_hits, text_lang
+from monitor.risk.lexicon import Group, Lexicon, TermHit, lang_key, parse_lexicon, score_hits
 
 
 @pytest.fixture(scope="module")
@@ -144,16 +144,22 @@ def test_unknown_language_uses_both_lexicons(lex: Lexicon) -> None:
     assert {f.evidence.group for f in flags if isinstance(f.evidence, LexiconEvidence)} >= {"attack"}
 
 
-def test_a_title_without_a_language_is_read_in_the_language_it_is_written_in(lex: Lexicon) -> None:
-    # Read with both lexicons, Italian "dei" was English "DEI" (civil rights).
-    assert text_lang("sciopero dei treni venerdì", None) == "it"
-    assert text_lang("sciopero dei treni venerdì", "en") == "en"  # a stated language wins
-    assert text_lang("Juve Napoli 2-1", None) is None  # no evidence: both lexicons
+@pytest.mark.parametrize(
+    ("title", "group", "level"),
+    [("Terremoto a Napoli", "disaster", "high"), ("kim jong un dead", "death", "high"), ("SPARATORIA A ROMA", "attack", "high")],
+)
+def test_a_title_without_a_language_is_read_with_both_lexicons(lex: Lexicon, title: str, group: str, level: str) -> None:
+    flags = lex.assess([title], [None])[0]
+    assert any(isinstance(f.evidence, LexiconEvidence) and f.evidence.group == group and f.level == level for f in flags)
+
+
+def test_read_with_both_lexicons_a_function_word_of_the_other_language_is_no_evidence(lex: Lexicon) -> None:
+    # English "DEI" is Italian "dei": an Italian title without a language is not a civil-rights caution.
     flags = lex.assess(["sciopero dei treni venerdì"], [None])[0]
-    groups = {f.evidence.group for f in flags if isinstance(f.evidence, LexiconEvidence)}
-    assert groups == {"politics"}
+    assert {f.evidence.group for f in flags if isinstance(f.evidence, LexiconEvidence)} == {"politics"}
     assert not any(isinstance(f.evidence, LexiconEvidence) and f.evidence.related for f in flags)
-    assert {f.evidence.group for f in lex.assess(["Companies drop DEI programs"], [None])[0] if isinstance(f.evidence, LexiconEvidence)} == {"civil_rights"}
+    stated = lex.assess(["Companies drop DEI programs"], ["en"])[0]
+    assert {f.evidence.group for f in stated if isinstance(f.evidence, LexiconEvidence)} == {"civil_rights"}
 
 
 def test_score_hits_policy() -> None:
