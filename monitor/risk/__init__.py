@@ -151,7 +151,7 @@ class RiskGate:
 
     # -- brand-independent ---------------------------------------------------------------------
     def assess_base(self, trends: Sequence[TrendInput], vectors: Vectors | None) -> list[list[RiskFlag]]:
-        """Flags per trend from every layer. `vectors` = embeddings of `trend_text`, one row per trend."""
+        """Flags per trend from every layer. `vectors` = embeddings of `embedding_text`, one row per trend."""
         if not trends:
             return []
         texts = [match_text(t) for t in trends]

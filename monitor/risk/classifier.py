@@ -28,7 +28,7 @@ import numpy as np
 from brand_dna.embedder import Vectors
 from monitor.evidence import ClassifierEvidence
 from monitor.models import RiskCategory, RiskFlag, RiskLevel
-from monitor.risk.lexicon import DEFAULT_GARM, GARM_BY_GROUP, text_lang
+from monitor.risk.lexicon import DEFAULT_GARM, GARM_BY_GROUP, LANGS, lang_key
 from monitor.text import content_lemmas
 
 DATA_FILE = Path(__file__).with_name("data") / "risk_classifier.json"
@@ -46,8 +46,11 @@ MIN_SHOWN_WEIGHT = 0.5  # a word is named when it raised the category's log-odds
 
 
 def title_words(text: str, lang: str | None) -> WordSet:
-    """The words the classifier reads: content lemmas in the trend's language (guessed when unknown)."""
-    return frozenset(content_lemmas(text, text_lang(text, lang) or "en"))
+    """The words the classifier reads: content lemmas in the trend's language; in both languages when it is unknown."""
+    key = lang_key(lang)
+    if key is not None:
+        return frozenset(content_lemmas(text, key))
+    return frozenset().union(*(content_lemmas(text, lg) for lg in LANGS))
 
 
 @dataclass(frozen=True)
@@ -72,19 +75,22 @@ class ClassifierHead:
     def _word_ids(self, words: WordSet) -> list[int]:
         return sorted(self._index[w] for w in words if w in self._index)
 
-    def logits(self, vectors: Vectors, words: Sequence[WordSet] | None = None) -> np.ndarray:
-        """(n, n_categories) log-odds: the vector's read-out plus the weights of the known title words."""
+    def logits(self, vectors: Vectors, words: Sequence[WordSet]) -> np.ndarray:
+        """(n, n_categories) log-odds: the vector's read-out plus the weights of the known title words.
+
+        `words`: each row's `title_words` (of the text that was embedded); a head without word weights ignores them.
+        """
         out = np.asarray(vectors, dtype=np.float32) @ self.weights.T + self.bias
-        if words is not None and self.word_weights is not None:
-            if len(words) != len(out):
-                raise ValueError(f"got {len(words)} word sets for {len(out)} vectors")
+        if len(words) != len(out):
+            raise ValueError(f"got {len(words)} word sets for {len(out)} vectors")
+        if self.word_weights is not None:
             for i, ws in enumerate(words):
                 ids = self._word_ids(ws)
                 if ids:
                     out[i] += self.word_weights[:, ids].sum(axis=1)
         return np.asarray(out)
 
-    def probabilities(self, vectors: Vectors, words: Sequence[WordSet] | None = None) -> np.ndarray:
+    def probabilities(self, vectors: Vectors, words: Sequence[WordSet]) -> np.ndarray:
         """(n, n_categories) probabilities that each trend belongs to each risk category."""
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(self.logits(vectors, words), -30, 30))))
 
@@ -113,6 +119,8 @@ class ClassifierHead:
     def from_json(cls, data: dict[str, object]) -> ClassifierHead:
         cats = tuple(str(c) for c in data["categories"])  # type: ignore[attr-defined]
         words = tuple(str(w) for w in data.get("words", ()))  # type: ignore[attr-defined]
+        if bool(words) != ("word_weights" in data):
+            raise ValueError("a classifier head has both 'words' and 'word_weights' or neither")
         return cls(
             categories=cats,  # type: ignore[arg-type]
             weights=np.asarray(data["weights"], dtype=np.float32),
@@ -142,11 +150,10 @@ class ClassifierLayer:
     def __init__(self, head: ClassifierHead) -> None:
         self.head = head
 
-    def assess(self, vectors: Vectors, words: Sequence[WordSet] | None = None) -> list[list[RiskFlag]]:
+    def assess(self, vectors: Vectors, words: Sequence[WordSet]) -> list[list[RiskFlag]]:
         """At most one flag per trend: its most likely risk category, when likely enough.
 
-        `words`: each trend's `title_words` (of the same text that was embedded); without them only
-        the vector is read, which the thresholds were not chosen for when the head has word weights.
+        `words`: each trend's `title_words`, of the same text that was embedded (`embedding_text`).
         """
         if len(vectors) == 0:
             return []
@@ -165,7 +172,7 @@ class ClassifierLayer:
                 continue
             cat = self.head.categories[j]
             strength = round(min(1.0, max(0.0, (p - self.head.medium) / max(1e-6, 1.0 - self.head.medium))), 3)
-            shown = self.head.top_words(words[i], j) if words is not None else ()
+            shown = self.head.top_words(words[i], j)
             evidence = ClassifierEvidence(probability=round(p, 4), high_from=round(self.head.high, 4), words=shown)
             out.append([RiskFlag(cat, level, garm=GARM.get(cat, cat), evidence=evidence, strength=strength)])
         return out

@@ -89,8 +89,26 @@ def test_title_words_add_their_weights_and_are_named_in_the_evidence() -> None:
     assert isinstance(ev, ClassifierEvidence) and ev.words == ("alluvione",)  # 'piovere' weighs under 0.5
     assert "words: alluvione" in flag_text(flood[0])
     assert strike[0].category == "polarizing"
-    # Without the words only the vector is read.
-    assert ClassifierLayer(head).assess(vectors) == [[], [], []]
+    # A head trained without words (an older data file) reads the vector only and names no word.
+    plain = ClassifierHead(head.categories, np.array([[1.0, 0.0], [0.0, 0.0]], dtype=np.float32), head.bias, 0.6, 0.3)
+    [[flag], [], []] = ClassifierLayer(plain).assess(np.array([[5.0, 0.0], [0, 0], [0, 0]], dtype=np.float32), words)
+    assert isinstance(flag.evidence, ClassifierEvidence) and flag.evidence.words == ()
+
+
+def test_the_evidence_names_at_most_three_words_that_raised_the_category_strongest_first() -> None:
+    words = ("a1", "a2", "a3", "a4", "down", "weak")
+    head = ClassifierHead(
+        ("tragedy",),
+        weights=np.zeros((1, 2), dtype=np.float32),
+        bias=np.zeros(1, dtype=np.float32),
+        high=0.6,
+        medium=0.3,
+        words=words,
+        word_weights=np.array([[0.6, 2.0, 1.0, 3.0, -4.0, 0.49]], dtype=np.float32),
+    )
+    assert head.top_words(frozenset(words), 0) == ("a4", "a2", "a3")
+    assert head.top_words(frozenset({"down", "weak", "a1"}), 0) == ("a1",)  # lowering or too weak: not named
+    assert head.top_words(frozenset({"unknown"}), 0) == ()
 
 
 def test_a_head_with_words_round_trips_through_json_and_checks_its_shapes() -> None:
@@ -105,13 +123,18 @@ def test_a_head_with_words_round_trips_through_json_and_checks_its_shapes() -> N
         ClassifierHead(head.categories, head.weights, head.bias, 0.6, 0.3, words=head.words, word_weights=np.zeros((2, 2)))
     with pytest.raises(ValueError, match="2 word sets for 1 vectors"):
         head.logits(np.zeros((1, 2)), [frozenset(), frozenset()])
+    broken = {k: v for k, v in head.to_json().items() if k != "word_weights"}
+    with pytest.raises(ValueError, match="'words' and 'word_weights' or neither"):
+        ClassifierHead.from_json(broken)
 
 
 @pytest.mark.parametrize(
     ("text", "lang", "expected"),
     [
         ("Alluvione in Emilia, migliaia di sfollati", "it", {"alluvione", "emilia", "migliaio", "sfollato"}),
-        ("Floods in Valencia leave hundreds dead", None, {"flood", "valencia", "leave", "hundred", "dead"}),
+        ("Floods in Valencia leave hundreds dead", "en", {"flood", "valencia", "leave", "hundred", "dead"}),
+        # No language: the words in both, so an Italian title meets the Italian weights either way.
+        ("tre morti a Napoli", None, {"morto", "morti", "napoli", "tre"}),
     ],
 )
 def test_title_words_are_content_lemmas_in_the_trends_language(text: str, lang: str | None, expected: set[str]) -> None:
