@@ -11,6 +11,7 @@ import threading
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -312,17 +313,22 @@ class Lexicon:
             idx = [i for i, k in enumerate(keys) if k in (lang, None)]
             if not idx:
                 continue
-            others = frozenset().union(*(stop_words(o) for o in LANGS if o != lang))
             results = self.matcher(lang).hits([texts[i] for i in idx])
             for i, (hits, amps) in zip(idx, results, strict=True):
                 if keys[i] is None:
-                    hits = [h for h in hits if h.term not in others]
+                    hits = [h for h in hits if h.term not in _other_function_words(lang)]
                 seen = {h.term for h in per_text[i][0]}
                 per_text[i][0].extend(h for h in hits if h.term not in seen)
                 for cat, terms in amps.items():
                     lst = per_text[i][1].setdefault(cat, [])
                     lst.extend(t for t in terms if t not in lst)
         return [score_hits(hits, amps, self.groups) for hits, amps in per_text]
+
+
+@lru_cache(maxsize=len(LANGS))
+def _other_function_words(lang: str) -> frozenset[str]:
+    """The other lexicon languages' stop words: no evidence in a text read with every lexicon."""
+    return frozenset().union(*(stop_words(o) for o in LANGS if o != lang))
 
 
 def lang_key(lang: str | None) -> str | None:
