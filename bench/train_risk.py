@@ -148,16 +148,17 @@ def main() -> int:
     def texts(rows: list[dict]) -> list[str]:
         return [embedding_text(TrendInput.from_json({"id": "x", **{k: v for k, v in r.items() if k in ("title", "context")}})) for r in rows]
 
-    def vecs(rows: list[dict]) -> np.ndarray:
-        return np.asarray(embedder.encode(texts(rows)), dtype=np.float32)
+    def read(rows: list[dict]) -> tuple[np.ndarray, list[WordSet]]:
+        """The rows' vectors and title words, both of the text the gate embeds."""
+        embedded = texts(rows)
+        words = [title_words(t, r.get("lang")) for t, r in zip(embedded, rows, strict=True)]
+        return np.asarray(embedder.encode(embedded), dtype=np.float32), words
 
-    def words_of(rows: list[dict]) -> list[WordSet]:
-        return [title_words(t, r.get("lang")) for t, r in zip(texts(rows), rows, strict=True)]
-
-    x_extra, y_extra, w_extra = vecs(extra), [label_of(r) for r in extra], words_of(extra)
-    x_brand = {slug: vecs(rows) for slug, rows in brand_rows.items()}
+    (x_extra, w_extra), y_extra = read(extra), [label_of(r) for r in extra]
+    read_brand = {slug: read(rows) for slug, rows in brand_rows.items()}
+    x_brand = {slug: x for slug, (x, _) in read_brand.items()}
+    w_brand = {slug: w for slug, (_, w) in read_brand.items()}
     y_brand = {slug: [label_of(r) for r in rows] for slug, rows in brand_rows.items()}
-    w_brand = {slug: words_of(rows) for slug, rows in brand_rows.items()}
     print(f"model {embedder.model_id}; {len(extra)} curated titles + {sum(len(v) for v in y_brand.values())} corpus train titles")
 
     # Leave one train brand out: its titles scored by a head trained on everything else but its stories.
@@ -168,9 +169,9 @@ def main() -> int:
         x = np.vstack([x_extra, *[x_brand[s] for s in others]])
         y = y_extra + [lab for s in others for lab in y_brand[s]]
         ws = w_extra + [w for s in others for w in w_brand[s]]
-        keep = ~same_story(x, ws, x_brand[held], w_brand[held], args.decontam)
-        removed += int((~keep).sum())
-        w, b, words, word_w = fit_head(x[keep], [ws[i] for i in np.flatnonzero(keep)], [y[i] for i in np.flatnonzero(keep)], args)
+        keep = np.flatnonzero(~same_story(x, ws, x_brand[held], w_brand[held], args.decontam))
+        removed += len(y) - len(keep)
+        w, b, words, word_w = fit_head(x[keep], [ws[i] for i in keep], [y[i] for i in keep], args)
         head = ClassifierHead(CATEGORIES, w, b, 1.0, 1.0, words=words, word_weights=word_w)
         scores.append(head.probabilities(x_brand[held], w_brand[held]))
         labels += y_brand[held]
