@@ -97,6 +97,8 @@ def fit_head(
 
 def same_story(x_train: np.ndarray, w_train: list[WordSet], x_held: np.ndarray, w_held: list[WordSet], cosine: float) -> np.ndarray:
     """Mask of training titles that tell one of the held titles' stories (see the module docstring)."""
+    if len(x_held) == 0:
+        return np.zeros(len(x_train), dtype=bool)
     mask = (x_train @ x_held.T).max(axis=1) >= cosine
     held = [ws for ws in w_held if len(ws) >= 2]
     for i, ws in enumerate(w_train):
