@@ -287,6 +287,15 @@ class FactCheck:
         return self.claim or self.title
 
 
+@dataclass(frozen=True, slots=True)
+class FactCheckWrite:
+    """What storing a batch of fact-checks changed (monitor.storage.Storage.save_factchecks)."""
+
+    new: int = 0
+    updated: int = 0  # known URLs whose title, claim, publisher, date or rating changed
+    withdrawn: int = 0  # stored debunks removed because their review is now rated true
+
+
 def iso_or_none(dt: datetime | None) -> str | None:
     """ISO 8601 text of a datetime, None stays None (storage columns and event JSON)."""
     return dt.isoformat() if dt is not None else None

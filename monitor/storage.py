@@ -55,6 +55,7 @@ from monitor.models import (
     MARKS,
     BrandRevision,
     FactCheck,
+    FactCheckWrite,
     Mark,
     OutboxRow,
     RiskAssessment,
@@ -753,26 +754,45 @@ class Storage:
         )
 
     # -- fact-checks ----------------------------------------------------------------------
-    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> int:
-        """Store debunks (by URL: a known one is left as it is); returns how many were new."""
+    def save_factchecks(self, items: Sequence[FactCheck], origin: str, withdrawn: Sequence[str] = ()) -> FactCheckWrite:
+        """Store debunks by URL, and forget the `withdrawn` ones (their review is now rated true).
+
+        A new URL is added. A known one takes the review's current title, claim, publisher, date and
+        rating — fact-checkers correct their reviews — except where the new copy lacks a field (a feed
+        item has no claim or rating): that field keeps its stored value. Within one batch the last copy
+        of a URL wins.
+        """
+        latest = {fc.url: fc for fc in items}
+        gone = [url for url in dict.fromkeys(withdrawn) if url not in latest]
         with self.transaction() as db:
-            return db.executemany(
+            stored: dict[str, Any] = {}
+            wanted = [*latest, *gone]
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in db.fetch(f"SELECT * FROM factchecks WHERE url IN ({marks})", chunk):
+                    stored[row["url"]] = row
+            new_rows, changed = [], []
+            for url, fc in latest.items():
+                fields = (fc.title, fc.claim, fc.publisher, fc.published.isoformat() if fc.published else None, fc.rating)
+                row = stored.get(url)
+                if row is None:
+                    new_rows.append((url, *fields, origin, _now()))
+                    continue
+                kept = (row["title"], row["claim"], row["publisher"], row["published"], row["rating"])
+                merged = tuple(value if value else old for value, old in zip(fields, kept, strict=True))
+                if merged != kept:
+                    changed.append((*merged, url))
+            added = db.executemany(
                 "INSERT INTO factchecks(url, title, claim, publisher, published, rating, origin, added_at)"
                 " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(url) DO NOTHING",
-                [
-                    (
-                        fc.url,
-                        fc.title,
-                        fc.claim,
-                        fc.publisher,
-                        fc.published.isoformat() if fc.published else None,
-                        fc.rating,
-                        origin,
-                        _now(),
-                    )
-                    for fc in items
-                ],
+                new_rows,
             )
+            updated = db.executemany(
+                "UPDATE factchecks SET title=?, claim=?, publisher=?, published=?, rating=? WHERE url=?", changed
+            )
+            removed = db.executemany("DELETE FROM factchecks WHERE url=?", [(url,) for url in gone if url in stored])
+        return FactCheckWrite(new=added, updated=updated, withdrawn=removed)
 
     def load_factchecks(self, limit: int = 10_000) -> list[FactCheck]:
         """The most recently published debunks (at most `limit`), oldest first."""

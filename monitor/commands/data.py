@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from monitor.commands.common import EXIT_BAD_INPUT, EXIT_OK, UserError
@@ -33,12 +34,19 @@ def cmd_import_factchecks(settings: Settings, file: str, db: str | None = None) 
         raise UserError(f"{file}: {exc}", EXIT_BAD_INPUT) from None
     try:
         with open_storage(settings, db) as storage:
-            new = storage.save_factchecks(result.debunks, f"import:{Path(file).name}")
+            write = storage.save_factchecks(result.debunks, f"import:{Path(file).name}", withdrawn=result.withdrawn)
             total = storage.count_factchecks()
     except StorageError as exc:
         raise UserError(str(exc)) from None
-    known = result.already_known(new)
-    print(f"{file}: imported {new} fact-check(s), {known} already known, {result.skipped_total} skipped; {total} stored in {storage.path}")
+    print(
+        f"{file}: imported {write.new} fact-check(s), {write.updated} updated, {result.unchanged(write)} already known,"
+        f" {write.withdrawn} withdrawn (now rated true), {result.skipped_total} skipped; {total} stored in {storage.path}"
+    )
     for reason, n in sorted(result.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  skipped {n}: {reason}")
+    for note, n in sorted(result.notes.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  imported {n}: {note}")
+    if result.reviews == 0:
+        print(f"{file}: no rated ClaimReview in it: nothing to import", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return EXIT_OK

@@ -6,7 +6,12 @@ Accepted shapes (untrusted JSON, any field may be missing or of the wrong type):
 - a Google Fact Check Tools `claims:search` response (`claims[].claimReview[]`).
 
 A review whose rating means true ("Vero", "True", "Correct", ...) is not a debunk: it is skipped with
-that reason, like every malformed item, so the caller can report how many were skipped and why.
+that reason, like every malformed item, so the caller can report how many were skipped and why, and
+its URL is listed in `withdrawn` (a debunk stored earlier under that URL has been corrected). The
+rating is the textual one (`alternateName`, else `name`); a review with only a number is read on
+its scale (`ratingValue` between `worstRating` and `bestRating`, schema.org's defaults 1 and 5) as
+False / Mostly false / Half true / Mostly true / True. A review with no rating at all says nothing
+about the claim: skipped.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from monitor.models import FactCheck, parse_seen_date
+from monitor.models import FactCheck, FactCheckWrite, parse_seen_date
 from monitor.risk.factcheck import is_debunk_rating
 from monitor.text import MAX_TITLE_CHARS, clean_text
 
@@ -32,18 +37,46 @@ def _iso_date(value: Any) -> date | None:
 
 @dataclass(slots=True)
 class ImportResult:
-    """What a ClaimReview import found: the debunks, and the skipped items by reason."""
+    """What a ClaimReview import found: the debunks, the reviews rated true, the skipped items by reason."""
 
     debunks: list[FactCheck] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)  # URLs of reviews rated true (not debunks, or no longer)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
+    notes: Counter[str] = field(default_factory=Counter)  # imported, with a remark (no usable date) -> count
 
     @property
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
-    def already_known(self, new: int) -> int:
-        """How many of the debunks the store had already, given how many of them it took as new."""
-        return len({fc.url for fc in self.debunks}) - new
+    @property
+    def reviews(self) -> int:
+        """How many items were ClaimReviews with a claim, a URL and a rating (debunk or not)."""
+        return len(self.debunks) + len(self.withdrawn)
+
+    def unchanged(self, write: FactCheckWrite) -> int:
+        """How many of the debunks the store already had as they are, given what storing them changed."""
+        return len({fc.url for fc in self.debunks}) - write.new - write.updated
+
+
+_SCALE = ("False", "Mostly false", "Half true", "Mostly true", "True")
+
+
+def _rating(obj: Any) -> str:
+    """The review's rating as words: its textual rating, else its number read on its scale, else ''."""
+    if not isinstance(obj, dict):
+        return ""
+    text = clean_text(str(obj.get("alternateName") or obj.get("name") or ""), 60)
+    if text:
+        return text
+    try:
+        value = float(obj["ratingValue"])
+        best = float(obj.get("bestRating", 5))
+        worst = float(obj.get("worstRating", 1))
+    except (KeyError, TypeError, ValueError):
+        return ""
+    if not (best > worst and worst <= value <= best):  # also NaN
+        return ""
+    return _SCALE[round(4 * (value - worst) / (best - worst))]
 
 
 def _review(obj: Any, result: ImportResult) -> None:
@@ -63,12 +96,13 @@ def _review(obj: Any, result: ImportResult) -> None:
     if not isinstance(url, str) or not url.strip().startswith(("http://", "https://")):
         result.skipped["no http(s) url"] += 1
         return
-    rating_obj = obj.get("reviewRating")
-    rating = ""
-    if isinstance(rating_obj, dict):
-        rating = clean_text(str(rating_obj.get("alternateName") or rating_obj.get("name") or ""), 60)
-    if rating and not is_debunk_rating(rating):
+    rating = _rating(obj.get("reviewRating"))
+    if not rating:
+        result.skipped["no rating (reviewRating without alternateName or ratingValue)"] += 1
+        return
+    if not is_debunk_rating(rating):
         result.skipped[f"rated true ('{rating}'): not a debunk"] += 1
+        result.withdrawn.append(url.strip()[:1000])
         return
     author = obj.get("author")
     if isinstance(author, list):
@@ -79,6 +113,10 @@ def _review(obj: Any, result: ImportResult) -> None:
     published = _iso_date(obj.get("datePublished"))
     if published is None and isinstance(item, dict):
         published = _iso_date(item.get("datePublished"))
+    if published is None:
+        given = obj.get("datePublished")
+        shown = f"datePublished {clean_text(str(given), 30)!r} is not a date" if given else "no datePublished"
+        result.notes[f"{shown}: dated from the day it is stored"] += 1
     result.debunks.append(
         FactCheck(
             title=clean_text(headline if isinstance(headline, str) and headline.strip() else claim, MAX_TITLE_CHARS),

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from monitor.config import Settings
-    from monitor.models import FactCheck
+    from monitor.models import FactCheck, FactCheckWrite
 
 MANIFEST = "manifest.json"
 
@@ -219,7 +219,7 @@ async def update_lists(
 
 
 async def update_claimreview_feeds(
-    settings: Settings, save: Callable[[list[FactCheck], str], int], session: aiohttp.ClientSession | None = None
+    settings: Settings, save: Callable[[list[FactCheck], str, list[str]], FactCheckWrite], session: aiohttp.ClientSession | None = None
 ) -> list[str]:
     """Download each `[factchecks] claimreview_urls` feed and store its debunks; one status line per feed.
 
@@ -255,13 +255,13 @@ async def update_claimreview_feeds(
                 lines.append(f"claimreview {shown}: error: {exc}")
                 continue
             try:
-                new = save(result.debunks, f"feed:{shown}")
+                write = save(result.debunks, f"feed:{shown}", result.withdrawn)
             except StorageError as exc:
                 lines.append(f"claimreview {shown}: error: {exc}")
                 continue
             lines.append(
-                f"claimreview {shown}: {new} new fact-check(s), {result.already_known(new)} known,"
-                f" {result.skipped_total} skipped"
+                f"claimreview {shown}: {write.new} new fact-check(s), {write.updated} updated,"
+                f" {result.unchanged(write)} known, {write.withdrawn} withdrawn, {result.skipped_total} skipped"
             )
     finally:
         if own:

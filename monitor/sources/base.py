@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from monitor.models import FactCheck, SourceItem
+from monitor.models import FactCheck, FactCheckWrite, SourceItem
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -124,7 +124,7 @@ class RiskEvidenceSource(Source, Protocol):
 class FactCheckSink(Protocol):
     """Where polled debunks are kept so they survive a restart (monitor.storage.Storage)."""
 
-    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> int: ...
+    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> FactCheckWrite: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from monitor.evidence import (
     TermCount,
 )
 from monitor.explain import risk_reasons
-from monitor.models import RiskAssessment, RiskFlag, Trend, Verdict
+from monitor.models import FactCheck, FactCheckWrite, RiskAssessment, RiskFlag, Trend, Verdict
 from monitor.storage import MIGRATIONS, SourceHealth, Storage, StorageError
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -179,6 +180,24 @@ def test_health_and_http_cache(store_target: str) -> None:
     db.save_http_cache("https://x/feed", '"abc"', None)
     assert db.get_http_cache("https://x/feed") == ('"abc"', None)
     assert db.get_http_cache("https://y") == (None, None)
+
+
+def test_factchecks_are_added_corrected_and_withdrawn_by_url(store_target: str) -> None:
+    db = Storage(store_target)
+    pane = FactCheck(title="Pane a 9 euro: falso", url="https://v.example/pane", publisher="V", claim="Pane a 9 euro", rating="Falso")
+    pisa = FactCheck(title="Pisa tower collapsed? False", url="https://c.example/pisa", publisher="C", rating="False")
+    assert db.save_factchecks([pane, pisa], "import:a.json") == FactCheckWrite(new=2)
+    assert db.save_factchecks([pane, pisa], "import:a.json") == FactCheckWrite()
+    corrected = replace(pane, rating="Fuorviante", published=date(2025, 3, 20))
+    feed_copy = replace(pisa, title="Pisa: the photo is from 2019", rating="")  # a feed item has no rating
+    write = db.save_factchecks([corrected, feed_copy], "feed", withdrawn=["https://v.example/other", pane.url])
+    assert write == FactCheckWrite(updated=2)  # a URL in the batch is not withdrawn; an unknown one is nothing
+    stored = {fc.url: fc for fc in db.load_factchecks()}
+    assert (stored[pane.url].rating, stored[pane.url].published) == ("Fuorviante", date(2025, 3, 20))
+    assert (stored[pisa.url].title, stored[pisa.url].rating) == ("Pisa: the photo is from 2019", "False")
+    assert db.save_factchecks([], "import:b.json", withdrawn=[pisa.url]) == FactCheckWrite(withdrawn=1)
+    assert [fc.url for fc in db.load_factchecks()] == [pane.url] and db.count_factchecks() == 1
+    db.close()
 
 
 def test_storage_is_a_context_manager_that_closes(store_target: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from monitor.evidence import FactCheckEvidence
-from monitor.models import TrendInput
+from monitor.models import FactCheckWrite, TrendInput
 from monitor.risk.claimreview import parse_claimreview
 from monitor.risk.factcheck import FactCheck, FactCheckStore, FactCheckThresholds, is_debunk_rating, name_words
 from monitor.storage import Storage
@@ -93,12 +93,81 @@ def test_true_ratings_are_not_debunks(rating: str, debunk: bool) -> None:
 def test_stored_factchecks_survive_and_reimport_adds_nothing(tmp_path: Path) -> None:
     fcs = parse_claimreview(json.dumps([DEBUNK_IT, DEBUNK_EN])).debunks
     with_db = Storage(tmp_path / "onda.db")
-    assert with_db.save_factchecks(fcs, "import:a.json") == 2
-    assert with_db.save_factchecks(fcs, "import:a.json") == 0
+    assert with_db.save_factchecks(fcs, "import:a.json") == FactCheckWrite(new=2)
+    assert with_db.save_factchecks(fcs, "import:a.json") == FactCheckWrite()
     with_db.close()
     again = Storage(tmp_path / "onda.db")
     assert {fc.url for fc in again.load_factchecks()} == {DEBUNK_IT["url"], DEBUNK_EN["url"]}
     again.close()
+
+
+def test_a_corrected_review_updates_the_stored_debunk_and_a_true_rating_withdraws_it(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "onda.db")
+    db.save_factchecks(parse_claimreview(json.dumps([DEBUNK_IT, DEBUNK_EN])).debunks, "import:a.json")
+    corrected = {**DEBUNK_IT, "datePublished": "2025-03-20", "reviewRating": {"alternateName": "Fuorviante"}}
+    retracted = {**DEBUNK_EN, "reviewRating": {"alternateName": "True"}}
+    result = parse_claimreview(json.dumps([corrected, retracted]))
+    assert result.withdrawn == [DEBUNK_EN["url"]] and result.reviews == 2
+    write = db.save_factchecks(result.debunks, "import:b.json", withdrawn=result.withdrawn)
+    assert write == FactCheckWrite(updated=1, withdrawn=1) and result.unchanged(write) == 0
+    [kept] = db.load_factchecks()
+    assert (kept.url, kept.rating, kept.published) == (DEBUNK_IT["url"], "Fuorviante", date(2025, 3, 20))
+    db.close()
+
+
+def test_a_feed_copy_without_claim_or_rating_keeps_what_the_review_said(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "onda.db")
+    db.save_factchecks(parse_claimreview(json.dumps([DEBUNK_IT])).debunks, "import:a.json")
+    feed_copy = FactCheck(title="Farina di insetti nella pasta: è falso", url=DEBUNK_IT["url"], publisher="Verifica.example")
+    assert db.save_factchecks([feed_copy], "feed") == FactCheckWrite(updated=1)
+    [kept] = db.load_factchecks()
+    assert kept.title == feed_copy.title and kept.claim == DEBUNK_IT["claimReviewed"] and kept.rating == "Falso"
+    assert kept.published == date(2025, 3, 10)
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("rating", "stored"),
+    [
+        ({"ratingValue": 1, "bestRating": 5, "worstRating": 1}, "False"),
+        ({"ratingValue": "2", "bestRating": "5"}, "Mostly false"),
+        ({"ratingValue": 3}, "Half true"),
+        ({"ratingValue": 4, "bestRating": 5}, "Mostly true"),
+        ({"ratingValue": 5, "bestRating": 5}, None),  # true: not a debunk
+        ({"ratingValue": 0, "bestRating": 10, "worstRating": 0}, "False"),
+        ({"ratingValue": 10, "bestRating": 10, "worstRating": 0}, None),
+    ],
+)
+def test_a_numeric_rating_is_read_on_its_scale(rating: dict, stored: str | None) -> None:
+    result = parse_claimreview(json.dumps([review("Il pane costa 9 euro al chilo per legge", "https://v.example/pane", reviewRating=rating)]))
+    if stored is None:
+        assert result.debunks == [] and result.withdrawn == ["https://v.example/pane"]
+        assert list(result.skipped) == ["rated true ('True'): not a debunk"]
+    else:
+        assert [fc.rating for fc in result.debunks] == [stored]
+
+
+@pytest.mark.parametrize("rating", [None, {}, {"ratingValue": "n/d"}, {"ratingValue": 7, "bestRating": 5}, {"name": "  "}])
+def test_a_review_without_a_rating_is_skipped(rating: dict | None) -> None:
+    item = review("Il pane costa 9 euro al chilo per legge", "https://v.example/pane")
+    if rating is None:
+        del item["reviewRating"]
+    else:
+        item["reviewRating"] = rating
+    result = parse_claimreview(json.dumps([item]))
+    assert result.debunks == [] and result.reviews == 0
+    assert result.skipped == {"no rating (reviewRating without alternateName or ratingValue)": 1}
+
+
+def test_a_review_without_a_usable_date_is_imported_and_said(tmp_path: Path) -> None:
+    bad = review("Il pane costa 9 euro al chilo per legge", "https://v.example/pane", published="not-a-date")
+    none = review("Sinner lascia il tennis", "https://v.example/sinner", published="")
+    result = parse_claimreview(json.dumps([bad, none]))
+    assert [fc.published for fc in result.debunks] == [None, None]
+    assert result.notes == {
+        "datePublished 'not-a-date' is not a date: dated from the day it is stored": 1,
+        "no datePublished: dated from the day it is stored": 1,
+    }
 
 
 @pytest.fixture
@@ -212,11 +281,11 @@ def test_import_then_score_with_db_and_date(tmp_path: Path) -> None:
     db = tmp_path / "team.db"
     first = run_onda(["data", "import-factchecks", str(feed), "--db", str(db)], "", tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "imported 1 fact-check(s), 0 already known, 1 skipped" in first.stdout
+    assert "imported 1 fact-check(s), 0 updated, 0 already known, 0 withdrawn (now rated true), 1 skipped" in first.stdout
     assert "rated true ('Vero')" in first.stdout
     assert not Path(f"{db}-wal").exists()  # the command closed the store: the last close checkpoints the WAL away
     second = run_onda(["--db", str(db), "data", "import-factchecks", str(feed)], "", tmp_path)
-    assert "imported 0 fact-check(s), 1 already known" in second.stdout
+    assert "imported 0 fact-check(s), 0 updated, 1 already known" in second.stdout
     lines = [
         {"id": "hoax", "title": "pasta con farina di insetti obbligatoria per la UE", "lang": "it", "date": "2025-03-11"},
         {"id": "old", "title": "pasta con farina di insetti obbligatoria per la UE", "lang": "it", "date": "2023-01-05"},
@@ -233,6 +302,23 @@ def test_import_then_score_with_db_and_date(tmp_path: Path) -> None:
     assert not any(DEBUNK_IT["url"] in r for r in out["old"]["risk"]["reasons"])
     missing = run_onda(["score", "--brand", str(brand), "--db", str(tmp_path / "nope.db")], "", tmp_path)
     assert missing.returncode == 2 and "database not found" in missing.stderr
+
+
+def test_a_file_without_any_rated_claimreview_is_an_error_that_says_what_it_skipped(tmp_path: Path) -> None:
+    other = tmp_path / "stories.json"
+    other.write_text(json.dumps([{"by": "pg", "title": "Ask HN: what do you use?", "url": "https://news.example/1"}]), "utf-8")
+    db = tmp_path / "team.db"
+    done = run_onda(["data", "import-factchecks", str(other), "--db", str(db)], "", tmp_path)
+    assert done.returncode == 1
+    assert "imported 0 fact-check(s)" in done.stdout and "skipped 1: no claimReviewed" in done.stdout
+    assert "no rated ClaimReview in it: nothing to import" in done.stderr
+    corrected = tmp_path / "corrected.json"
+    corrected.write_text(json.dumps([review("Il Colosseo chiude per sempre", "https://v.example/colosseo")]), "utf-8")
+    assert run_onda(["data", "import-factchecks", str(corrected), "--db", str(db)], "", tmp_path).returncode == 0
+    corrected.write_text(json.dumps([review("Il Colosseo chiude per sempre", "https://v.example/colosseo", "Vero")]), "utf-8")
+    again = run_onda(["data", "import-factchecks", str(corrected), "--db", str(db)], "", tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "1 withdrawn (now rated true)" in again.stdout and "0 stored" in again.stdout
 
 
 def test_bad_date_is_a_clear_error() -> None:

@@ -125,7 +125,7 @@ async def test_claimreview_feeds_are_read_whole_and_their_keys_never_shown(aioht
     settings = Settings(factchecks={"claimreview_urls": [url, str(server.make_url("/missing")) + "?key=SECRET-KEY-123"]})  # type: ignore[arg-type]
     storage = Storage(tmp_path / "onda.db")
     lines = await update_claimreview_feeds(settings, storage.save_factchecks)
-    assert lines[0].endswith("19980 new fact-check(s), 0 known, 20 skipped"), lines
+    assert lines[0].endswith("19980 new fact-check(s), 0 updated, 0 known, 0 withdrawn, 20 skipped"), lines
     assert "HTTP 404" in lines[1]
     assert storage.count_factchecks() == 19_980
     import sqlite3
@@ -134,5 +134,5 @@ async def test_claimreview_feeds_are_read_whole_and_their_keys_never_shown(aioht
         origins = {row[0] for row in raw.execute("SELECT DISTINCT origin FROM factchecks")}
     assert not any("SECRET" in line for line in lines) and not any("SECRET" in o for o in origins)
     again = await update_claimreview_feeds(settings, storage.save_factchecks)
-    assert again[0].endswith("0 new fact-check(s), 19980 known, 20 skipped")
+    assert again[0].endswith("0 new fact-check(s), 0 updated, 19980 known, 0 withdrawn, 20 skipped")
     storage.close()

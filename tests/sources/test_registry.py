@@ -18,7 +18,7 @@ import pytest
 
 import monitor.sources as registry
 from monitor.config import Settings
-from monitor.models import FactCheck, SourceItem
+from monitor.models import FactCheck, FactCheckWrite, SourceItem
 from monitor.offline import FACTCHECK_FEEDS
 from monitor.risk.factcheck import FactCheckStore
 from monitor.sources import available, build_sources
@@ -230,8 +230,8 @@ def test_disabled_sources_and_plugins_are_never_imported(installed_plugin: Path)
 
 # -- the fact-check feeds register like any source ----------------------------------------------------------
 class Sink:
-    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> int:
-        return 0
+    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> FactCheckWrite:
+        return FactCheckWrite()
 
 
 def test_factcheck_source_is_built_by_the_registry_when_the_store_is_lent(monkeypatch: pytest.MonkeyPatch) -> None:
