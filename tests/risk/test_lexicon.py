@@ -119,6 +119,28 @@ def test_a_sports_win_is_not_abuse(lex: Lexicon, title: str) -> None:
     assert _levels(lex, "Woman beaten by her partner in Rome", "en") == {"tragedy": "medium"}
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "L'Italia vola in finale agli Europei di pallavolo",
+        "Matera capitale europea della cultura",
+        "urna biodegradabile",
+        "Treni regionali, da lunedì nuovi orari in Campania",
+    ],
+)
+def test_a_word_that_shares_its_lemma_with_an_election_word_is_no_election(lex: Lexicon, title: str) -> None:
+    """'europee' (the elections) is matched as written, 'urne' only as the polls; a regional train is a train."""
+    assert lex.assess([title], ["it"])[0] == []
+
+
+@pytest.mark.parametrize(
+    ("title", "level"),
+    [("Europee 2024, i risultati", "medium"), ("Urne aperte fino alle 23", "medium"), ("Regionali in Liguria, vince Bucci", "high")],
+)
+def test_the_election_senses_still_count(lex: Lexicon, title: str, level: str) -> None:
+    assert _levels(lex, title, "it") == {"polarizing": level}
+
+
 def test_flags_carry_terms_counts_amplifiers_and_garm(lex: Lexicon) -> None:
     flags = lex.assess(["Terremoto, decine di morti sotto le macerie. Terremoto in Turchia"], ["it"])[0]
     assert all(f.layer == "lexicon" and isinstance(f.evidence, LexiconEvidence) for f in flags)
