@@ -67,6 +67,16 @@ def test_score_bad_brand_file_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_a_model_that_cannot_be_loaded_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONDA_MODEL__BACKEND", "sentence-transformers")
+    monkeypatch.setenv("ONDA_MODEL__NAME", str(tmp_path / "no-such-model"))
+    for command in (["score"], ["eval", "--labels", "examples/fit/lavazza.jsonl"]):
+        proc = run_onda([*command, "--brand", "examples/brands/lavazza.toml"], '{"id": "a", "title": "caffè"}\n', tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert f"onda: cannot load embedding model '{tmp_path / 'no-such-model'}'" in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
 def onda_process(args: list[str], tmp_path: Path, **streams: Any) -> subprocess.Popen[bytes]:
     env = {**os.environ, "ONDA_MODEL__CACHE_DIR": str(tmp_path / "cache"), "ONDA_RISK__CREDIBILITY_DIR": str(tmp_path)}
     return subprocess.Popen([sys.executable, "-m", "monitor", *args], cwd=REPO, env=env, **streams)
