@@ -17,6 +17,7 @@ Importing this package loads neither spaCy nor torch: both are built on first us
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -89,6 +90,10 @@ def match_text(trend: TrendInput) -> str:
     return ". ".join(parts)
 
 
+log = logging.getLogger(__name__)
+_no_head_warned: set[str] = set()  # profile keys already warned about (once per process)
+
+
 def _utc_today() -> date:
     return datetime.now(UTC).date()
 
@@ -144,8 +149,17 @@ class RiskGate:
         if embedder is not None:
             from monitor.profiles import profile_key
 
-            head = head_for(profile_key(embedder.model_id))
+            key = profile_key(embedder.model_id)
+            head = head_for(key)
             self.classifier = ClassifierLayer(head) if head is not None else None
+            if head is None and key not in _no_head_warned:
+                _no_head_warned.add(key)
+                log.warning(
+                    "embedding model %r has no trained risk classifier: risk is read from the lexicon, the prototypes"
+                    " and the fact-checks only (python bench/train_risk.py --backend sentence-transformers --model"
+                    " NAME --write trains one)",
+                    key,
+                )
         self._brand_lexicons: dict[tuple[str, float], BrandLexicon] = {}
         self._keys_cache: dict[RiskFlag, frozenset[str]] = {}
 

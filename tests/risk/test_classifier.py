@@ -62,6 +62,32 @@ def test_a_model_without_a_head_has_no_layer() -> None:
     assert head_for("some-untrained-model") is None
 
 
+def test_a_gate_on_a_model_without_a_head_says_so_once(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import monitor.risk
+    from brand_dna.embedder import HashEmbedder
+
+    monkeypatch.setattr(monitor.risk, "_no_head_warned", set())
+    with caplog.at_level("WARNING", logger="monitor.risk"):
+        gates = [monitor.risk.RiskGate(HashEmbedder(dim=64)) for _ in range(2)]
+    assert all(g.classifier is None for g in gates)
+    said = [r.getMessage() for r in caplog.records if r.name == "monitor.risk"]
+    assert len(said) == 1 and "'hash-64' has no trained risk classifier" in said[0]
+
+
+def test_the_packaged_english_model_ships_a_head_too(lexicon_gate) -> None:  # type: ignore[no-untyped-def]
+    """`[model] backend = "sentence-transformers"` keeps a classifier: its title words carry the Italian."""
+    from brand_dna.embedder import make_embedder
+
+    minilm = make_embedder("sentence-transformers", "", threads=2)
+    head = head_for(profile_key(minilm.model_id))
+    assert head is not None and profile_key(minilm.model_id) == "all-MiniLM-L6-v2"
+    title = "Aereo precipitato a Linate, nessun sopravvissuto"
+    assert lexicon_gate.assess([title], ["it"])[0] == []  # no risk word the lexicon knows
+    titles = [title, "Sinner vince le ATP Finals", "Giornata mondiale della pasta"]
+    flags = ClassifierLayer(head).assess(minilm.encode(titles), [title_words(t, "it") for t in titles])
+    assert [[(f.category, f.level) for f in fl] for fl in flags] == [[("tragedy", "high")], [], []]
+
+
 def _toy_head() -> ClassifierHead:
     # Two dimensions, two categories; "alluvione" pushes tragedy, "sciopero" polarizing.
     return ClassifierHead(
