@@ -188,6 +188,8 @@ def _walk(obj: Any, result: ImportResult) -> None:
 def parse_claimreview(text: str) -> ImportResult:
     """Parse a whole file's text (JSON document or JSON lines). Raises ValueError when it is neither."""
     result = ImportResult()
+    if not text.strip():
+        raise ValueError("empty: no JSON in it")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as first:

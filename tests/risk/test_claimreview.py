@@ -82,6 +82,8 @@ def test_array_jsonlines_and_google_claims_search() -> None:
 def test_not_json_is_an_error() -> None:
     with pytest.raises(ValueError, match="not JSON"):
         parse_claimreview("just some text\nand more")
+    with pytest.raises(ValueError, match="empty: no JSON in it"):
+        parse_claimreview(" \n\n")
 
 
 @pytest.mark.parametrize(("rating", "debunk"), [("Vero", False), ("TRUE", False), ("Corretto", False),
