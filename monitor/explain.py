@@ -97,7 +97,7 @@ def _credibility(ev: CredibilityEvidence) -> str:
 
 def _factcheck(ev: FactCheckEvidence) -> str:
     by = ev.publisher or "a fact-checker"
-    when = f" on {ev.published.isoformat()}" if ev.published else ""
+    when = f" on {ev.published.isoformat()}" if ev.published else " (undated)"
     rating = f", rated '{ev.rating}'" if ev.rating else ""
     how = f"similarity {ev.score:.2f}" if ev.method == "meaning" else f"{ev.score:.0%} of its key words"
     words = f", shared words: {', '.join(ev.shared_terms[:5])}" if ev.shared_terms else ""

@@ -278,6 +278,7 @@ class FactCheck:
     published: date | None = None
     claim: str = ""  # the checked claim, when the source gives it (Google Fact Check Tools)
     rating: str = ""  # textual rating ("False", "Pants on Fire", "Falso")
+    stored_on: date | None = None  # the day Onda first stored it: an undated debunk counts from then
 
     @property
     def text(self) -> str:

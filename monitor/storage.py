@@ -931,7 +931,7 @@ class Storage:
         )
 
 
-# An undated debunk counts from the day Onda first stored it.
+# An undated debunk counts from the day Onda first stored it (`stored_on`); its date stays unknown.
 _LOAD_FACTCHECKS = (
     "SELECT * FROM (SELECT *, COALESCE(published, substr(added_at, 1, 10)) AS day FROM factchecks"
     " ORDER BY day DESC LIMIT ?) AS latest ORDER BY day"
@@ -943,9 +943,10 @@ def _row_to_factcheck(row: Any) -> FactCheck:
         title=row["title"],
         url=row["url"],
         publisher=row["publisher"],
-        published=date.fromisoformat(row["day"]) if row["day"] else None,
+        published=date.fromisoformat(row["published"]) if row["published"] else None,
         claim=row["claim"],
         rating=row["rating"],
+        stored_on=date.fromisoformat(row["added_at"][:10]),
     )
 
 

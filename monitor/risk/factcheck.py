@@ -369,7 +369,9 @@ class FactCheckStore:
         with self._lock:  # another thread may have added some of them while these were embedded
             known = {e.fc.url for e in self._entries}
             keep = [i for i, fc in enumerate(fresh) if fc.url not in known]
-            self._entries.extend(_Entry(fresh[i], _stems(words[i]), today, words[i], names[i]) for i in keep)
+            self._entries.extend(
+                _Entry(fresh[i], _stems(words[i]), fresh[i].stored_on or today, words[i], names[i]) for i in keep
+            )
             fresh = [fresh[i] for i in keep]
             if vecs is not None and fresh:
                 vecs = vecs[keep]

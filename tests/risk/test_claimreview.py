@@ -204,6 +204,26 @@ def test_a_debunk_counts_from_a_week_before_it_to_thirty_days_after(store: FactC
     assert _match(store, real_embedder, title, date(2025, 3, 2)) == []  # 8 days before
 
 
+def test_an_undated_debunk_counts_from_the_day_it_was_stored_and_says_it_is_undated(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.explain import flag_text
+
+    db = Storage(tmp_path / "onda.db")
+    db.save_factchecks(parse_claimreview(json.dumps([{**DEBUNK_IT, "datePublished": "not-a-date"}])).debunks, "import:a.json")
+    [fc] = db.load_factchecks()
+    db.close()
+    today = datetime.now(UTC).date()
+    assert fc.published is None and fc.stored_on == today
+    store = FactCheckStore(embedder=real_embedder, max_age_days=30)
+    store.preload([fc])
+    title = "EU forces insect flour into Italian pasta"
+    [flag] = _match(store, real_embedder, title, today)
+    assert isinstance(flag.evidence, FactCheckEvidence) and flag.evidence.published is None
+    assert "by Verifica.example (undated), rated 'Falso'" in flag_text(flag)
+    assert _match(store, real_embedder, title, today - timedelta(days=8)) == []  # the stored day stands in for its date
+
+
 def test_the_window_follows_the_settings(real_embedder) -> None:  # type: ignore[no-untyped-def]
     s = FactCheckStore(embedder=real_embedder, max_age_days=5, lag_days=1)
     s.preload(parse_claimreview(json.dumps([DEBUNK_IT])).debunks)
