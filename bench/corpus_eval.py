@@ -62,7 +62,7 @@ def main() -> int:
     if not args.no_factchecks:
         for f in sorted((corpus / "factchecks").glob("*.json*")):
             result = parse_claimreview(f.read_text("utf-8"))
-            storage.save_factchecks(result.debunks, f"import:{f.name}")
+            storage.save_factchecks(result.debunks, f"import:{f.name}", result.withdrawn)
     print(f"fact-checks stored: {storage.count_factchecks()}")
     embedder = build_embedder(settings)
     gate = build_risk_gate(settings, embedder, storage.load_factchecks())  # brand-independent: built once

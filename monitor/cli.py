@@ -19,7 +19,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from brand_dna.embedder import EmbedderError
 from monitor.commands.brand import cmd_brand_export, cmd_brand_history, cmd_brand_import
 from monitor.commands.common import EXIT_CONFIG, UserError
 from monitor.commands.data import cmd_data_update, cmd_import_factchecks
@@ -268,8 +267,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"onda: {exc}", file=sys.stderr)
         return exc.code
-    except EmbedderError as exc:  # a [model] name or path that cannot be loaded
-        print(f"onda: {exc}", file=sys.stderr)
+    except Exception as exc:
+        from brand_dna.embedder import EmbedderError  # here: importing it loads numpy, which --help does not need
+
+        if not isinstance(exc, EmbedderError):
+            raise
+        print(f"onda: {exc}", file=sys.stderr)  # a [model] name or path that cannot be loaded
         return EXIT_CONFIG
 
 

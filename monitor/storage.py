@@ -223,6 +223,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (brand, version)
     );
     """,
+    # v7: a fact-check whose review is now rated true is kept as withdrawn (never matched, and a feed's copy
+    # of the same article cannot bring it back); a review rating it false again revives it
+    """
+    ALTER TABLE factchecks ADD COLUMN withdrawn_at TEXT;
+    """,
 ]
 
 
@@ -754,16 +759,23 @@ class Storage:
         )
 
     # -- fact-checks ----------------------------------------------------------------------
-    def save_factchecks(self, items: Sequence[FactCheck], origin: str, withdrawn: Sequence[str] = ()) -> FactCheckWrite:
-        """Store debunks by URL, and forget the `withdrawn` ones (their review is now rated true).
+    def save_factchecks(
+        self, items: Sequence[FactCheck], origin: str, withdrawn: Sequence[FactCheck] = ()
+    ) -> FactCheckWrite:
+        """Store debunks by URL, and withdraw the debunks whose review is now rated true (`withdrawn`).
 
-        A new URL is added. A known one takes the review's current title, claim, publisher, date and
-        rating — fact-checkers correct their reviews — except where the new copy lacks a field (a feed
-        item has no claim or rating): that field keeps its stored value. Within one batch the last copy
-        of a URL wins.
+        - A new URL is added; within one batch the last copy of a URL wins.
+        - A known URL and a copy with a rating (a ClaimReview): the review's title, claim, publisher, date
+          and rating replace the stored ones, where it has them (fact-checkers correct their reviews); a
+          withdrawn debunk rated false again is back.
+        - A known URL and a copy without a rating (a fact-checker's feed item): it only fills what the
+          stored row lacks, and never brings back a withdrawn debunk.
+        - `withdrawn` (reviews rated true): the stored debunk of that URL is kept as withdrawn — no longer
+          loaded — unless it reviews another claim (a page that checks several claims); a URL also in
+          `items` is not withdrawn.
         """
         latest = {fc.url: fc for fc in items}
-        gone = [url for url in dict.fromkeys(withdrawn) if url not in latest]
+        gone = {fc.url: fc for fc in withdrawn if fc.url not in latest}
         with self.transaction() as db:
             stored: dict[str, Any] = {}
             wanted = [*latest, *gone]
@@ -780,26 +792,40 @@ class Storage:
                     new_rows.append((url, *fields, origin, _now()))
                     continue
                 kept = (row["title"], row["claim"], row["publisher"], row["published"], row["rating"])
-                merged = tuple(value if value else old for value, old in zip(fields, kept, strict=True))
-                if merged != kept:
-                    changed.append((*merged, url))
+                if fc.rating:  # a review: what it says wins
+                    merged = tuple(value if value else old for value, old in zip(fields, kept, strict=True))
+                    withdrawn_at = None
+                else:  # a feed item: fills gaps only
+                    merged = tuple(old if old else value for value, old in zip(fields, kept, strict=True))
+                    withdrawn_at = row["withdrawn_at"]
+                if merged != kept or withdrawn_at != row["withdrawn_at"]:
+                    changed.append((*merged, withdrawn_at, url))
             added = db.executemany(
                 "INSERT INTO factchecks(url, title, claim, publisher, published, rating, origin, added_at)"
                 " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(url) DO NOTHING",
                 new_rows,
             )
             updated = db.executemany(
-                "UPDATE factchecks SET title=?, claim=?, publisher=?, published=?, rating=? WHERE url=?", changed
+                "UPDATE factchecks SET title=?, claim=?, publisher=?, published=?, rating=?, withdrawn_at=? WHERE url=?",
+                changed,
             )
-            removed = db.executemany("DELETE FROM factchecks WHERE url=?", [(url,) for url in gone if url in stored])
+            retired = [
+                (fc.rating, _now(), url)
+                for url, fc in gone.items()
+                if (row := stored.get(url)) is not None
+                and row["withdrawn_at"] is None
+                and (not row["claim"] or not fc.claim or row["claim"] == fc.claim)
+            ]
+            removed = db.executemany("UPDATE factchecks SET rating=?, withdrawn_at=? WHERE url=?", retired)
         return FactCheckWrite(new=added, updated=updated, withdrawn=removed)
 
     def load_factchecks(self, limit: int = 10_000) -> list[FactCheck]:
-        """The most recently published debunks (at most `limit`), oldest first."""
-        return [_row_to_factcheck(r) for r in self._read(_LOAD_FACTCHECKS, (limit,))]
+        """The most recently published debunks not withdrawn (at most `limit`), oldest first."""
+        return [_row_to_factcheck(r) for r in self._read(_load_factchecks_sql(withdrawals=True), (limit,))]
 
     def count_factchecks(self) -> int:
-        return int(self._read("SELECT COUNT(*) FROM factchecks")[0][0])
+        """How many debunks are stored and not withdrawn."""
+        return int(self._read("SELECT COUNT(*) FROM factchecks WHERE withdrawn_at IS NULL")[0][0])
 
     # -- feedback marks ---------------------------------------------------------------------
     def set_mark(self, trend_id: str, brand: str, mark: Mark | None, by: str = "") -> None:
@@ -931,11 +957,16 @@ class Storage:
         )
 
 
-# An undated debunk counts from the day Onda first stored it (`stored_on`); its date stays unknown.
-_LOAD_FACTCHECKS = (
-    "SELECT * FROM (SELECT *, COALESCE(published, substr(added_at, 1, 10)) AS day FROM factchecks"
-    " ORDER BY day DESC LIMIT ?) AS latest ORDER BY day"
-)
+def _load_factchecks_sql(*, withdrawals: bool) -> str:
+    """The most recent debunks, oldest first; `withdrawals`: the table has `withdrawn_at` (schema v7).
+
+    An undated debunk counts from the day Onda first stored it (`stored_on`); its date stays unknown.
+    """
+    active = " WHERE withdrawn_at IS NULL" if withdrawals else ""
+    return (
+        f"SELECT * FROM (SELECT *, COALESCE(published, substr(added_at, 1, 10)) AS day FROM factchecks{active}"
+        " ORDER BY day DESC LIMIT ?) AS latest ORDER BY day"
+    )
 
 
 def _row_to_factcheck(row: Any) -> FactCheck:
@@ -962,10 +993,11 @@ def read_factchecks(path: str | Path, limit: int = 10_000) -> list[FactCheck]:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     try:
         db.row_factory = sqlite3.Row
-        found = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='factchecks'").fetchone()
-        if found is None:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(factchecks)")}
+        if not columns:
             return []
-        return [_row_to_factcheck(r) for r in db.execute(_LOAD_FACTCHECKS, (limit,)).fetchall()]
+        sql = _load_factchecks_sql(withdrawals="withdrawn_at" in columns)  # a store not migrated yet has none
+        return [_row_to_factcheck(r) for r in db.execute(sql, (limit,)).fetchall()]
     except sqlite3.Error as exc:
         raise StorageError(f"cannot read database {path}: {exc}") from exc
     finally:

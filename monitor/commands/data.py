@@ -46,7 +46,7 @@ def cmd_import_factchecks(settings: Settings, file: str, db: str | None = None) 
         print(f"  skipped {n}: {reason}")
     for note, n in sorted(result.notes.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  imported {n}: {note}")
-    if result.reviews == 0:
+    if not result.reviews:
         print(f"{file}: no rated ClaimReview in it: nothing to import", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK

@@ -7,11 +7,11 @@ Accepted shapes (untrusted JSON, any field may be missing or of the wrong type):
 
 A review whose rating means true ("Vero", "True", "Correct", ...) is not a debunk: it is skipped with
 that reason, like every malformed item, so the caller can report how many were skipped and why, and
-its URL is listed in `withdrawn` (a debunk stored earlier under that URL has been corrected). The
+it is kept in `withdrawn`: a debunk stored earlier for that URL and claim has been corrected. The
 rating is the textual one (`alternateName`, else `name`); a review with only a number is read on
-its scale (`ratingValue` between `worstRating` and `bestRating`, schema.org's defaults 1 and 5) as
-False / Mostly false / Half true / Mostly true / True. A review with no rating at all says nothing
-about the claim: skipped.
+its scale (`ratingValue` between `worstRating` and `bestRating`, schema.org's defaults 1 and 5):
+the worst end is False, the best end True, in between Mostly false / Half true / Mostly true. A
+review with no rating at all says nothing about the claim: skipped.
 """
 
 from __future__ import annotations
@@ -37,21 +37,28 @@ def _iso_date(value: Any) -> date | None:
 
 @dataclass(slots=True)
 class ImportResult:
-    """What a ClaimReview import found: the debunks, the reviews rated true, the skipped items by reason."""
+    """What a ClaimReview import found: its rated reviews in file order, the skipped items by reason."""
 
-    debunks: list[FactCheck] = field(default_factory=list)
-    withdrawn: list[str] = field(default_factory=list)  # URLs of reviews rated true (not debunks, or no longer)
+    reviews: list[FactCheck] = field(default_factory=list)  # debunks and reviews rated true, as read
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
-    notes: Counter[str] = field(default_factory=Counter)  # imported, with a remark (no usable date) -> count
+    notes: Counter[str] = field(default_factory=Counter)  # imported with a remark (no usable date) -> count
+
+    def _latest(self) -> list[FactCheck]:
+        """One review per (URL, claim): the last in the file (a corrected review follows the first)."""
+        return list({(fc.url, fc.claim): fc for fc in self.reviews}.values())
+
+    @property
+    def debunks(self) -> list[FactCheck]:
+        return [fc for fc in self._latest() if is_debunk_rating(fc.rating)]
+
+    @property
+    def withdrawn(self) -> list[FactCheck]:
+        """Reviews rated true: a debunk stored earlier under that URL and claim is withdrawn."""
+        return [fc for fc in self._latest() if not is_debunk_rating(fc.rating)]
 
     @property
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
-
-    @property
-    def reviews(self) -> int:
-        """How many items were ClaimReviews with a claim, a URL and a rating (debunk or not)."""
-        return len(self.debunks) + len(self.withdrawn)
 
     def unchanged(self, write: FactCheckWrite) -> int:
         """How many of the debunks the store already had as they are, given what storing them changed."""
@@ -68,15 +75,19 @@ def _rating(obj: Any) -> str:
     text = clean_text(str(obj.get("alternateName") or obj.get("name") or ""), 60)
     if text:
         return text
+    numbers = [obj.get("ratingValue"), obj.get("bestRating", 5), obj.get("worstRating", 1)]
+    if any(isinstance(x, bool) for x in numbers):
+        return ""
     try:
-        value = float(obj["ratingValue"])
-        best = float(obj.get("bestRating", 5))
-        worst = float(obj.get("worstRating", 1))
-    except (KeyError, TypeError, ValueError):
+        value, best, worst = (float(x) for x in numbers)  # untrusted: a TypeError is caught
+    except (TypeError, ValueError):
         return ""
     if not (best > worst and worst <= value <= best):  # also NaN
         return ""
-    return _SCALE[round(4 * (value - worst) / (best - worst))]
+    if value in (worst, best):  # only the ends of the scale say plainly false or true
+        return _SCALE[0] if value == worst else _SCALE[-1]
+    share = (value - worst) / (best - worst)
+    return _SCALE[1] if share < 0.375 else _SCALE[2] if share <= 0.625 else _SCALE[3]
 
 
 def _review(obj: Any, result: ImportResult) -> None:
@@ -102,8 +113,6 @@ def _review(obj: Any, result: ImportResult) -> None:
         return
     if not is_debunk_rating(rating):
         result.skipped[f"rated true ('{rating}'): not a debunk"] += 1
-        result.withdrawn.append(url.strip()[:1000])
-        return
     author = obj.get("author")
     if isinstance(author, list):
         author = author[0] if author else None
@@ -113,11 +122,11 @@ def _review(obj: Any, result: ImportResult) -> None:
     published = _iso_date(obj.get("datePublished"))
     if published is None and isinstance(item, dict):
         published = _iso_date(item.get("datePublished"))
-    if published is None:
+    if published is None and is_debunk_rating(rating):
         given = obj.get("datePublished")
         shown = f"datePublished {clean_text(str(given), 30)!r} is not a date" if given else "no datePublished"
-        result.notes[f"{shown}: dated from the day it is stored"] += 1
-    result.debunks.append(
+        result.notes[f"without a usable date ({shown}): counts from the day it was first stored"] += 1
+    result.reviews.append(
         FactCheck(
             title=clean_text(headline if isinstance(headline, str) and headline.strip() else claim, MAX_TITLE_CHARS),
             url=url.strip()[:1000],

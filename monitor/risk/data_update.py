@@ -219,7 +219,7 @@ async def update_lists(
 
 
 async def update_claimreview_feeds(
-    settings: Settings, save: Callable[[list[FactCheck], str, list[str]], FactCheckWrite], session: aiohttp.ClientSession | None = None
+    settings: Settings, save: Callable[[list[FactCheck], str, list[FactCheck]], FactCheckWrite], session: aiohttp.ClientSession | None = None
 ) -> list[str]:
     """Download each `[factchecks] claimreview_urls` feed and store its debunks; one status line per feed.
 

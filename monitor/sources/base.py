@@ -124,7 +124,9 @@ class RiskEvidenceSource(Source, Protocol):
 class FactCheckSink(Protocol):
     """Where polled debunks are kept so they survive a restart (monitor.storage.Storage)."""
 
-    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> FactCheckWrite: ...
+    def save_factchecks(
+        self, items: Sequence[FactCheck], origin: str, withdrawn: Sequence[FactCheck] = ()
+    ) -> FactCheckWrite: ...
 
 
 @dataclass(frozen=True, slots=True)

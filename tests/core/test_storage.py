@@ -19,7 +19,7 @@ from monitor.evidence import (
 )
 from monitor.explain import risk_reasons
 from monitor.models import FactCheck, FactCheckWrite, RiskAssessment, RiskFlag, Trend, Verdict
-from monitor.storage import MIGRATIONS, SourceHealth, Storage, StorageError
+from monitor.storage import MIGRATIONS, SourceHealth, Storage, StorageError, read_factchecks
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -101,7 +101,7 @@ def test_v4_feedback_log_becomes_one_current_mark_per_brand_and_story(tmp_path: 
     con.commit()
     con.close()
     db = Storage(path)
-    assert db.schema_version == len(MIGRATIONS) == 6
+    assert db.schema_version == len(MIGRATIONS) == 7
     assert db.marks("Lavazza", ["t1", "t2", "t3"]) == {"t1": "not_for_us", "t2": "used"}
     assert db.mark_for("t1", "Acme") == "used"
     assert db.used_trends("Lavazza") == {"t2"}
@@ -189,15 +189,27 @@ def test_factchecks_are_added_corrected_and_withdrawn_by_url(store_target: str) 
     assert db.save_factchecks([pane, pisa], "import:a.json") == FactCheckWrite(new=2)
     assert db.save_factchecks([pane, pisa], "import:a.json") == FactCheckWrite()
     corrected = replace(pane, rating="Fuorviante", published=date(2025, 3, 20))
-    feed_copy = replace(pisa, title="Pisa: the photo is from 2019", rating="")  # a feed item has no rating
-    write = db.save_factchecks([corrected, feed_copy], "feed", withdrawn=["https://v.example/other", pane.url])
+    feed_copy = replace(pisa, title="Pisa: the photo is from 2019", rating="", published=date(2025, 3, 2))  # a feed item
+    true_elsewhere = FactCheck(title="t", url="https://v.example/other", publisher="V", claim="c", rating="Vero")
+    write = db.save_factchecks([corrected, feed_copy], "feed", withdrawn=[true_elsewhere, replace(pane, rating="Vero")])
     assert write == FactCheckWrite(updated=2)  # a URL in the batch is not withdrawn; an unknown one is nothing
     stored = {fc.url: fc for fc in db.load_factchecks()}
     assert (stored[pane.url].rating, stored[pane.url].published) == ("Fuorviante", date(2025, 3, 20))
-    assert (stored[pisa.url].title, stored[pisa.url].rating) == ("Pisa: the photo is from 2019", "False")
-    assert db.save_factchecks([], "import:b.json", withdrawn=[pisa.url]) == FactCheckWrite(withdrawn=1)
+    assert (stored[pisa.url].title, stored[pisa.url].rating) == ("Pisa tower collapsed? False", "False")  # kept
+    assert stored[pisa.url].published == date(2025, 3, 2)  # the date it lacked is filled
+    assert db.save_factchecks([], "import:b.json", withdrawn=[replace(pisa, rating="True")]) == FactCheckWrite(withdrawn=1)
     assert [fc.url for fc in db.load_factchecks()] == [pane.url] and db.count_factchecks() == 1
+    assert db.save_factchecks([], "import:b.json", withdrawn=[replace(pisa, rating="True")]) == FactCheckWrite()
     db.close()
+
+
+def test_debunks_are_read_from_a_store_not_migrated_to_withdrawals(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with Storage(path) as db:
+        db.save_factchecks([FactCheck(title="Pane a 9 euro: falso", url="https://v.example/pane", publisher="V")], "feed")
+    with sqlite3.connect(path) as raw:  # a v6 store, as `onda score --db` may meet it (it never migrates)
+        raw.execute("ALTER TABLE factchecks DROP COLUMN withdrawn_at")
+    assert [fc.url for fc in read_factchecks(path)] == ["https://v.example/pane"]
 
 
 def test_storage_is_a_context_manager_that_closes(store_target: str) -> None:

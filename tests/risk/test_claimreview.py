@@ -109,22 +109,49 @@ def test_a_corrected_review_updates_the_stored_debunk_and_a_true_rating_withdraw
     corrected = {**DEBUNK_IT, "datePublished": "2025-03-20", "reviewRating": {"alternateName": "Fuorviante"}}
     retracted = {**DEBUNK_EN, "reviewRating": {"alternateName": "True"}}
     result = parse_claimreview(json.dumps([corrected, retracted]))
-    assert result.withdrawn == [DEBUNK_EN["url"]] and result.reviews == 2
-    write = db.save_factchecks(result.debunks, "import:b.json", withdrawn=result.withdrawn)
+    assert [fc.url for fc in result.withdrawn] == [DEBUNK_EN["url"]] and len(result.reviews) == 2
+    write = db.save_factchecks(result.debunks, "import:b.json", result.withdrawn)
     assert write == FactCheckWrite(updated=1, withdrawn=1) and result.unchanged(write) == 0
     [kept] = db.load_factchecks()
     assert (kept.url, kept.rating, kept.published) == (DEBUNK_IT["url"], "Fuorviante", date(2025, 3, 20))
+    assert db.count_factchecks() == 1
+    # a feed's copy of the withdrawn article does not bring it back; a review rating it false again does
+    feed_copy = FactCheck(title="Pisa tower: the photo", url=DEBUNK_EN["url"], publisher="check.example")
+    assert db.save_factchecks([feed_copy], "feed") == FactCheckWrite() and db.count_factchecks() == 1
+    again = parse_claimreview(json.dumps([DEBUNK_EN]))
+    assert db.save_factchecks(again.debunks, "import:c.json", again.withdrawn) == FactCheckWrite(updated=1)
+    assert {fc.url for fc in db.load_factchecks()} == {DEBUNK_IT["url"], DEBUNK_EN["url"]}
     db.close()
 
 
-def test_a_feed_copy_without_claim_or_rating_keeps_what_the_review_said(tmp_path: Path) -> None:
+def test_a_true_rating_of_another_claim_on_the_same_page_withdraws_nothing(tmp_path: Path) -> None:
     db = Storage(tmp_path / "onda.db")
     db.save_factchecks(parse_claimreview(json.dumps([DEBUNK_IT])).debunks, "import:a.json")
-    feed_copy = FactCheck(title="Farina di insetti nella pasta: è falso", url=DEBUNK_IT["url"], publisher="Verifica.example")
-    assert db.save_factchecks([feed_copy], "feed") == FactCheckWrite(updated=1)
+    other = review("La pasta italiana usa grano anche estero", DEBUNK_IT["url"], "Vero")
+    result = parse_claimreview(json.dumps([other]))
+    assert db.save_factchecks(result.debunks, "import:b.json", result.withdrawn) == FactCheckWrite()
+    assert [fc.rating for fc in db.load_factchecks()] == ["Falso"]
+    db.close()
+
+
+def test_within_one_file_the_later_review_of_a_claim_wins() -> None:
+    retracted = {**DEBUNK_IT, "reviewRating": {"alternateName": "Vero"}}
+    assert [fc.url for fc in parse_claimreview(json.dumps([DEBUNK_IT, retracted])).withdrawn] == [DEBUNK_IT["url"]]
+    later = parse_claimreview(json.dumps([retracted, DEBUNK_IT]))
+    assert later.withdrawn == [] and [fc.rating for fc in later.debunks] == ["Falso"]
+
+
+def test_a_feed_copy_without_claim_or_rating_only_fills_what_the_review_left_out(tmp_path: Path) -> None:
+    db = Storage(tmp_path / "onda.db")
+    db.save_factchecks(parse_claimreview(json.dumps([{**DEBUNK_IT, "datePublished": ""}])).debunks, "import:a.json")
+    feed_copy = FactCheck(
+        title="Farina di insetti nella pasta: è falso", url=DEBUNK_IT["url"], publisher="Other", published=date(2025, 3, 11)
+    )
+    assert db.save_factchecks([feed_copy], "feed") == FactCheckWrite(updated=1)  # only the missing date
+    assert db.save_factchecks([feed_copy], "feed") == FactCheckWrite()  # and no flip-flop on the next poll
     [kept] = db.load_factchecks()
-    assert kept.title == feed_copy.title and kept.claim == DEBUNK_IT["claimReviewed"] and kept.rating == "Falso"
-    assert kept.published == date(2025, 3, 10)
+    assert (kept.title, kept.claim, kept.rating) == (DEBUNK_IT["claimReviewed"], DEBUNK_IT["claimReviewed"], "Falso")
+    assert (kept.publisher, kept.published) == ("Verifica.example", date(2025, 3, 11))
     db.close()
 
 
@@ -138,18 +165,22 @@ def test_a_feed_copy_without_claim_or_rating_keeps_what_the_review_said(tmp_path
         ({"ratingValue": 5, "bestRating": 5}, None),  # true: not a debunk
         ({"ratingValue": 0, "bestRating": 10, "worstRating": 0}, "False"),
         ({"ratingValue": 10, "bestRating": 10, "worstRating": 0}, None),
+        ({"ratingValue": 7, "bestRating": 8, "worstRating": 0}, "Mostly true"),  # only the end of a scale is true
+        ({"ratingValue": 5, "bestRating": 8, "worstRating": 0}, "Half true"),
     ],
 )
 def test_a_numeric_rating_is_read_on_its_scale(rating: dict, stored: str | None) -> None:
     result = parse_claimreview(json.dumps([review("Il pane costa 9 euro al chilo per legge", "https://v.example/pane", reviewRating=rating)]))
     if stored is None:
-        assert result.debunks == [] and result.withdrawn == ["https://v.example/pane"]
+        assert result.debunks == [] and [fc.url for fc in result.withdrawn] == ["https://v.example/pane"]
         assert list(result.skipped) == ["rated true ('True'): not a debunk"]
     else:
         assert [fc.rating for fc in result.debunks] == [stored]
 
 
-@pytest.mark.parametrize("rating", [None, {}, {"ratingValue": "n/d"}, {"ratingValue": 7, "bestRating": 5}, {"name": "  "}])
+@pytest.mark.parametrize(
+    "rating", [None, {}, {"ratingValue": "n/d"}, {"ratingValue": 7, "bestRating": 5}, {"name": "  "}, {"ratingValue": True}]
+)
 def test_a_review_without_a_rating_is_skipped(rating: dict | None) -> None:
     item = review("Il pane costa 9 euro al chilo per legge", "https://v.example/pane")
     if rating is None:
@@ -157,7 +188,7 @@ def test_a_review_without_a_rating_is_skipped(rating: dict | None) -> None:
     else:
         item["reviewRating"] = rating
     result = parse_claimreview(json.dumps([item]))
-    assert result.debunks == [] and result.reviews == 0
+    assert result.debunks == [] and result.reviews == []
     assert result.skipped == {"no rating (reviewRating without alternateName or ratingValue)": 1}
 
 
@@ -167,8 +198,8 @@ def test_a_review_without_a_usable_date_is_imported_and_said(tmp_path: Path) -> 
     result = parse_claimreview(json.dumps([bad, none]))
     assert [fc.published for fc in result.debunks] == [None, None]
     assert result.notes == {
-        "datePublished 'not-a-date' is not a date: dated from the day it is stored": 1,
-        "no datePublished: dated from the day it is stored": 1,
+        "without a usable date (datePublished 'not-a-date' is not a date): counts from the day it was first stored": 1,
+        "without a usable date (no datePublished): counts from the day it was first stored": 1,
     }
 
 
@@ -205,23 +236,28 @@ def test_a_debunk_counts_from_a_week_before_it_to_thirty_days_after(store: FactC
 
 
 def test_an_undated_debunk_counts_from_the_day_it_was_stored_and_says_it_is_undated(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime, timedelta
+    import sqlite3
+    from datetime import timedelta
 
     from monitor.explain import flag_text
 
     db = Storage(tmp_path / "onda.db")
     db.save_factchecks(parse_claimreview(json.dumps([{**DEBUNK_IT, "datePublished": "not-a-date"}])).debunks, "import:a.json")
-    [fc] = db.load_factchecks()
     db.close()
-    today = datetime.now(UTC).date()
-    assert fc.published is None and fc.stored_on == today
+    stored_on = date(2025, 6, 1)
+    with sqlite3.connect(tmp_path / "onda.db") as raw:  # as if imported that day
+        raw.execute("UPDATE factchecks SET added_at = ?", (f"{stored_on.isoformat()}T09:00:00+00:00",))
+    again = Storage(tmp_path / "onda.db")
+    [fc] = again.load_factchecks()
+    again.close()
+    assert fc.published is None and fc.stored_on == stored_on
     store = FactCheckStore(embedder=real_embedder, max_age_days=30)
     store.preload([fc])
     title = "EU forces insect flour into Italian pasta"
-    [flag] = _match(store, real_embedder, title, today)
+    [flag] = _match(store, real_embedder, title, stored_on + timedelta(days=20))
     assert isinstance(flag.evidence, FactCheckEvidence) and flag.evidence.published is None
     assert "by Verifica.example (undated), rated 'Falso'" in flag_text(flag)
-    assert _match(store, real_embedder, title, today - timedelta(days=8)) == []  # the stored day stands in for its date
+    assert _match(store, real_embedder, title, stored_on - timedelta(days=8)) == []  # the stored day stands in for its date
 
 
 def test_the_window_follows_the_settings(real_embedder) -> None:  # type: ignore[no-untyped-def]

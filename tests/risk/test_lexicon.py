@@ -126,6 +126,7 @@ def test_a_sports_win_is_not_abuse(lex: Lexicon, title: str) -> None:
         "Matera capitale europea della cultura",
         "urna biodegradabile",
         "Treni regionali, da lunedì nuovi orari in Campania",
+        "Ricette regionali per il pranzo di Natale",
     ],
 )
 def test_a_word_that_shares_its_lemma_with_an_election_word_is_no_election(lex: Lexicon, title: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -14,16 +15,21 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 @pytest.fixture(scope="module")
-def train_risk() -> ModuleType:
+def train_risk() -> Iterator[ModuleType]:
+    """bench/train_risk.py, loaded as a module; it puts the repo and bench/ on sys.path: both are undone after."""
+    path, modules = list(sys.path), set(sys.modules)
     sys.path.insert(0, str(BENCH))
     try:
         spec = importlib.util.spec_from_file_location("train_risk_under_test", BENCH / "train_risk.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        return module
+        yield module
     finally:
-        sys.path.remove(str(BENCH))
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            if name == "_common":  # bench/_common.py: not a package anything else may import
+                del sys.modules[name]
 
 
 def unit(*rows: list[float]) -> np.ndarray:

@@ -230,7 +230,9 @@ def test_disabled_sources_and_plugins_are_never_imported(installed_plugin: Path)
 
 # -- the fact-check feeds register like any source ----------------------------------------------------------
 class Sink:
-    def save_factchecks(self, items: Sequence[FactCheck], origin: str) -> FactCheckWrite:
+    def save_factchecks(
+        self, items: Sequence[FactCheck], origin: str, withdrawn: Sequence[FactCheck] = ()
+    ) -> FactCheckWrite:
         return FactCheckWrite()
 
 
