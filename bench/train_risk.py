@@ -12,7 +12,7 @@ category, positives = that category, negatives = everything labelled safe (fit /
 over the title's embedding plus one indicator per title word (`title_words`) seen in at least
 --min-count training titles (each worth --word-value, the scale the L2 penalty sees).
 The thresholds come from leave-one-brand-out scores of the train brands: `high` is the lowest
-probability at which at most --high-fp of their safe titles are flagged, `medium` at most --medium-fp.
+probability at which at most --high-fp of their safe titles are flagged (`HIGH_FP`), `medium` at most --medium-fp.
 A left-out brand's stories are also left out of its training (titles at cosine >= --decontam of
 one of its titles, or whose content words contain or are contained in one of its titles'): the
 same story told under two brands made leave-one-brand-out look better than a new brand would see.
@@ -43,6 +43,12 @@ sys.path.insert(0, str(REPO / "bench"))
 from _common import fit_logistic
 
 CATEGORIES = ("tragedy", "polarizing", "misinformation")
+# How many safe train titles the classifier may stop at `high`: the largest share at which the whole
+# verdicts on the train brands (leave-one-brand-out, stories removed) keep fit recall >= 0.65 in Italian
+# and in English (issue 11's bar). Multilingual USE, shares 5-10 %: fit recall 0.68 / 0.67 / 0.66 /
+# 0.655 / 0.646 / 0.638 and risky recall 0.79 / 0.82 / 0.84 / 0.845 / 0.845 / 0.858 -> 8 %. MiniLM's
+# Italian fit recall is under 0.65 even without a classifier (0.63): it keeps the earlier 6 %.
+HIGH_FP = {"use-multilingual": 0.08, "sentence-transformers": 0.06}
 
 
 def rows_of(path: Path) -> list[dict]:
@@ -125,10 +131,14 @@ def main() -> int:
     parser.add_argument("--min-count", type=int, default=3, help="a title word needs this many training titles to get a weight")
     parser.add_argument("--word-value", type=float, default=1.0, help="scale of a title word's indicator (0: vectors only)")
     parser.add_argument("--decontam", type=float, default=0.75, help="cosine at which a title is the left-out brand's story")
-    parser.add_argument("--high-fp", type=float, default=0.06, help="share of safe train titles allowed at high")
+    parser.add_argument(
+        "--high-fp", type=float, default=None, help="share of safe train titles allowed at high (default: per backend, HIGH_FP)"
+    )
     parser.add_argument("--medium-fp", type=float, default=0.15, help="share of safe train titles allowed at medium")
     parser.add_argument("--no-titles", action="store_true", help="leave out the independent risk titles (examples/risk/titles)")
     args = parser.parse_args()
+    if args.high_fp is None:
+        args.high_fp = HIGH_FP[args.backend]
     embedder = make_embedder(args.backend, args.model, threads=2)
     corpus = REPO / "examples" / "corpus"
     split = tomllib.loads((corpus / "split.toml").read_text("utf-8"))
