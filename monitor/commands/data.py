@@ -45,7 +45,7 @@ def cmd_import_factchecks(settings: Settings, file: str, db: str | None = None) 
     for reason, n in sorted(result.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  skipped {n}: {reason}")
     for note, n in sorted(result.notes.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  imported {n}: {note}")
+        print(f"  {n} {note}")
     if not result.reviews:
         print(f"{file}: no rated ClaimReview in it: nothing to import", file=sys.stderr)
         return EXIT_BAD_INPUT
