@@ -294,7 +294,7 @@ class FactCheckWrite:
 
     new: int = 0
     updated: int = 0  # known URLs whose title, claim, publisher, date or rating changed
-    withdrawn: int = 0  # stored debunks removed because their review is now rated true
+    withdrawn: int = 0  # stored debunks now kept as withdrawn (no longer loaded): their review is rated true
 
 
 def iso_or_none(dt: datetime | None) -> str | None:

@@ -111,7 +111,8 @@ def _review(obj: Any, result: ImportResult) -> None:
     if not rating:
         result.skipped["no rating (reviewRating without alternateName or ratingValue)"] += 1
         return
-    if not is_debunk_rating(rating):
+    debunk = is_debunk_rating(rating)
+    if not debunk:
         result.skipped[f"rated true ('{rating}'): not a debunk"] += 1
     author = obj.get("author")
     if isinstance(author, list):
@@ -122,7 +123,7 @@ def _review(obj: Any, result: ImportResult) -> None:
     published = _iso_date(obj.get("datePublished"))
     if published is None and isinstance(item, dict):
         published = _iso_date(item.get("datePublished"))
-    if published is None and is_debunk_rating(rating):
+    if published is None and debunk:
         given = obj.get("datePublished")
         shown = f"datePublished {clean_text(str(given), 30)!r} is not a date" if given else "no datePublished"
         result.notes[f"without a usable date ({shown}): counts from the day it was first stored"] += 1
